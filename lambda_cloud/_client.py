@@ -1,0 +1,152 @@
+"""``AsyncLambdaCloud``: configuration, resources, ``with_options`` and closing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from ._config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    Timeout,
+    resolve_api_key,
+    resolve_base_url,
+    to_client_timeout,
+)
+from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, RateLimits
+from ._retry import RetryPolicy
+from ._security import Secret
+from ._transport import SessionHolder, Transport
+from .resources.instance_types import AsyncInstanceTypes
+from .resources.instances import AsyncInstances
+from .resources.ssh_keys import AsyncSSHKeys
+
+__all__ = ["AsyncLambdaCloud"]
+
+
+class AsyncLambdaCloud:
+    """Async client for the Lambda Cloud API.
+
+    ``api_key`` defaults to ``$LAMBDA_API_KEY`` and ``base_url`` to ``$LAMBDA_BASE_URL``, then
+    ``https://cloud.lambda.ai/api/v1``. ``timeout`` is seconds for a whole request or an
+    ``aiohttp.ClientTimeout``; ``max_retries`` applies to requests that are safe to retry.
+    ``rate_limits`` paces requests to the API's documented limits (``None`` turns pacing off).
+    Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
+    and closed by ``aclose()`` or ``async with``.
+    """
+
+    instances: AsyncInstances
+    instance_types: AsyncInstanceTypes
+    ssh_keys: AsyncSSHKeys
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        max_retries: int | RetryPolicy = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        session: aiohttp.ClientSession | None = None,
+        trace_configs: list[aiohttp.TraceConfig] | None = None,
+        rate_limits: RateLimits | None = DEFAULT_RATE_LIMITS,
+    ) -> None:
+        key = Secret(resolve_api_key(api_key))
+        self._transport = Transport(
+            api_key=key,
+            base_url=resolve_base_url(base_url),
+            timeout=to_client_timeout(timeout),
+            retry_policy=RetryPolicy.coerce(max_retries),
+            default_headers=default_headers or {},
+            sessions=SessionHolder(session, trace_configs=trace_configs),
+            rate_limiter=None if rate_limits is None else RateLimiter(rate_limits),
+        )
+        self._api_key = key
+        self._owns_transport = True
+        self._init_resources()
+
+    def _init_resources(self) -> None:
+        self.instances = AsyncInstances(self)
+        self.instance_types = AsyncInstanceTypes(self)
+        self.ssh_keys = AsyncSSHKeys(self)
+
+    @property
+    def base_url(self) -> str:
+        """The API root every path is appended to (it includes ``/api/v1``)."""
+        return self._transport.base_url
+
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        """The pacing this client applies, or ``None``."""
+        limiter = self._transport.rate_limiter
+        return None if limiter is None else limiter.limits
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    def with_options(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: Timeout | None = None,
+        max_retries: int | RetryPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        rate_limits: RateLimits | bool | None = True,
+    ) -> AsyncLambdaCloud:
+        """A client with some options changed that shares this one's connection pool and, unless
+        ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets."""
+        current = self._transport
+        limiter = current.rate_limiter
+        if not isinstance(rate_limits, bool):
+            limiter = None if rate_limits is None else RateLimiter(rate_limits)
+        transport = Transport(
+            api_key=self._api_key if api_key is None else Secret(api_key),
+            base_url=current.base_url if base_url is None else resolve_base_url(base_url),
+            timeout=current.timeout if timeout is None else to_client_timeout(timeout),
+            retry_policy=current.retry_policy
+            if max_retries is None
+            else RetryPolicy.coerce(max_retries),
+            default_headers={**current.default_headers, **(default_headers or {})},
+            sessions=current.sessions,
+            rate_limiter=limiter,
+        )
+        return self._derive(
+            transport, api_key=self._api_key if api_key is None else Secret(api_key)
+        )
+
+    def _with_authorization(self, authorization: Secret) -> AsyncLambdaCloud:
+        """A copy that sends this ``Authorization`` header (per-call ``security=``)."""
+        copy = self.with_options()
+        copy._transport._authorization = authorization
+        return copy
+
+    def _derive(self, transport: Transport, *, api_key: Secret) -> AsyncLambdaCloud:
+        copy = object.__new__(type(self))
+        copy._transport = transport
+        copy._api_key = api_key
+        copy._owns_transport = False  # the pool belongs to the client it came from
+        copy._init_resources()
+        return copy
+
+    async def aclose(self) -> None:
+        """Close the connection pool, if this client created it (copies leave it open)."""
+        if self._owns_transport:
+            await self._transport.sessions.close()
+
+    async def __aenter__(self) -> AsyncLambdaCloud:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __getstate__(self) -> Any:
+        raise TypeError(f"{type(self).__name__} cannot be pickled")

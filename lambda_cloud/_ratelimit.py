@@ -1,0 +1,106 @@
+"""Client-side pacing for the API's documented rate limits.
+
+Each limit is a GCRA token bucket: a request reserves the earliest slot the bucket allows and
+sleeps until then. Reservation happens synchronously on the event loop, so concurrent callers
+are served in arrival order with no lock, and pacing stays within a rounding error of the bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import attrs
+
+__all__ = ["DEFAULT_RATE_LIMITS", "RateLimit", "RateLimiter", "RateLimits"]
+
+
+@attrs.frozen(kw_only=True)
+class RateLimit:
+    """One token bucket: ``rate`` requests per second on average, ``burst`` at once."""
+
+    rate: float = attrs.field(validator=attrs.validators.gt(0))
+    burst: int = attrs.field(default=1, validator=attrs.validators.ge(1))
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two requests at the sustained rate."""
+        return 1.0 / self.rate
+
+
+@attrs.frozen(kw_only=True)
+class RateLimits:
+    """The limits one client honours.
+
+    The defaults follow the API's documentation: about one request per second in general, and a
+    launch at most every 12 seconds (five a minute). A launch counts against both buckets.
+    """
+
+    general: RateLimit = RateLimit(rate=1.0, burst=5)
+    launch: RateLimit = RateLimit(rate=1.0 / 12.0, burst=5)
+
+    def scaled(self, time_scale: float) -> RateLimits:
+        """The same limits with every interval multiplied by ``time_scale``."""
+        return RateLimits(
+            general=RateLimit(rate=self.general.rate / time_scale, burst=self.general.burst),
+            launch=RateLimit(rate=self.launch.rate / time_scale, burst=self.launch.burst),
+        )
+
+
+class _Bucket:
+    __slots__ = ("_limit", "_tat")
+
+    def __init__(self, limit: RateLimit) -> None:
+        self._limit = limit
+        self._tat = float("-inf")  # theoretical arrival time of the next conforming request
+
+    def reserve(self, now: float) -> float:
+        """Reserve the next slot; return the delay before it may be used."""
+        interval = self._limit.interval
+        tat = max(self._tat, now)
+        allowed_at = tat - (self._limit.burst - 1) * interval
+        self._tat = tat + interval
+        return max(0.0, allowed_at - now)
+
+    def hold_until(self, when: float) -> None:
+        """Let no request through before ``when`` (after a server-side 429)."""
+        floor = when + (self._limit.burst - 1) * self._limit.interval
+        self._tat = max(self._tat, floor)
+
+
+class RateLimiter:
+    """Token buckets shared by everything one client (and its ``with_options`` copies) sends."""
+
+    def __init__(
+        self,
+        limits: RateLimits,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._sleep = sleep
+        self._general = _Bucket(limits.general)
+        self._launch = _Bucket(limits.launch)
+
+    async def acquire(self, *, launch: bool = False) -> None:
+        """Wait for a slot in the general bucket (and the launch bucket for a launch)."""
+        now = self._clock()
+        delay = self._general.reserve(now)
+        if launch:
+            delay = max(delay, self._launch.reserve(now))
+        if delay > 0:
+            await self._sleep(delay)
+
+    def back_off(self, seconds: float, *, launch: bool = False) -> None:
+        """Hold every later request for ``seconds`` after the server said 429."""
+        until = self._clock() + seconds
+        self._general.hold_until(until)
+        if launch:
+            self._launch.hold_until(until)
+
+
+#: The documented limits, as applied by default.
+DEFAULT_RATE_LIMITS = RateLimits()

@@ -1,0 +1,166 @@
+"""Which failures are retried, and how long to wait: pure functions, plus the tenacity wiring.
+
+Two rules, chosen per request by the resource that knows what the request does:
+- ``SAFE`` requests (reads, and the idempotent restart/terminate) retry on 408, 409, 429, 5xx,
+  ``provider/*`` codes, broken connections and timeouts.
+- ``UNSAFE`` requests (creates, and above all launches) retry only when the request provably had
+  no effect: 429, or a connection that was never made. Anything else may have created something
+  (a billed machine), and the API has no idempotency key. ``LAUNCH`` is ``UNSAFE`` that also
+  counts against the launch rate limit.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import enum
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+import attrs
+import tenacity
+
+from .errors import APIConnectionError, APIResponseError, APIStatusError
+
+__all__ = [
+    "RetryPolicy",
+    "RetryRule",
+    "backoff_delay",
+    "may_have_taken_effect",
+    "parse_retry_after",
+    "should_retry",
+]
+
+log = logging.getLogger("lambda_cloud")
+
+RETRYABLE_STATUSES = frozenset({408, 409, 429})
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How many times to retry a failed request, and how to space the attempts.
+
+    The delay before retry ``n`` (0-based) is ``initial_delay * 2**n`` capped at ``max_delay``,
+    with up to ``jitter`` of it randomised, unless the server's ``Retry-After`` asks for longer
+    (honoured up to ``max_retry_after`` seconds).
+    """
+
+    max_retries: int = attrs.field(default=2, validator=attrs.validators.ge(0))
+    initial_delay: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
+    max_delay: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
+    jitter: float = attrs.field(
+        default=0.25, validator=[attrs.validators.ge(0), attrs.validators.le(1)]
+    )
+    max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+
+    @classmethod
+    def coerce(cls, retries: int | RetryPolicy) -> RetryPolicy:
+        """Accept a bare retry count where a policy is expected."""
+        return retries if isinstance(retries, RetryPolicy) else cls(max_retries=retries)
+
+
+class RetryRule(enum.Enum):
+    """What a request is allowed to retry on."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    LAUNCH = "launch"
+
+
+def should_retry(exc: BaseException, rule: RetryRule) -> bool:
+    """Whether ``exc`` may be retried under ``rule``."""
+    if isinstance(exc, APIStatusError):
+        if exc.status_code == 429:
+            return True
+        if rule is not RetryRule.SAFE:
+            return False
+        return (
+            exc.status_code in RETRYABLE_STATUSES
+            or exc.status_code >= 500
+            or (exc.code or "").startswith("provider/")
+        )
+    if isinstance(exc, APIConnectionError):
+        return rule is RetryRule.SAFE or not exc.sent
+    return isinstance(exc, APIResponseError) and rule is RetryRule.SAFE
+
+
+def may_have_taken_effect(exc: BaseException) -> bool:
+    """Whether a failed non-idempotent request might still have been carried out."""
+    if isinstance(exc, APIStatusError):
+        return exc.status_code >= 500 or exc.status_code == 408
+    if isinstance(exc, APIConnectionError):
+        return exc.sent
+    return isinstance(exc, APIResponseError)
+
+
+def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds the server asked us to wait: ``Retry-After-Ms``, or ``Retry-After`` as seconds or
+    an HTTP date. ``None`` when absent or unreadable."""
+    ms = headers.get("retry-after-ms") or headers.get("Retry-After-Ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after") or headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def backoff_delay(
+    policy: RetryPolicy,
+    attempt: int,
+    retry_after: float | None = None,
+    *,
+    rand: Callable[[], float] = random.random,
+) -> float:
+    """Seconds to wait before retry number ``attempt`` (0-based)."""
+    base: float = min(policy.max_delay, policy.initial_delay * 2.0**attempt)
+    delay = base * (1.0 - policy.jitter * rand())
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, policy.max_retry_after))
+    return delay
+
+
+def retry_after_of(exc: BaseException | None) -> float | None:
+    """The server's requested wait carried by an error response, if any."""
+    if isinstance(exc, APIStatusError):
+        return parse_retry_after(exc.headers)
+    return None
+
+
+def make_retrying(
+    policy: RetryPolicy,
+    rule: RetryRule,
+    *,
+    sleep: Callable[[float], Awaitable[None]],
+) -> tenacity.AsyncRetrying:
+    """A tenacity controller applying ``policy`` under ``rule``."""
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        return backoff_delay(policy, state.attempt_number - 1, retry_after_of(exc))
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait_s = state.next_action.sleep if state.next_action else 0.0
+        log.debug("retrying in %.2fs after attempt %d: %r", wait_s, state.attempt_number, exc)
+
+    return tenacity.AsyncRetrying(
+        stop=tenacity.stop_after_attempt(policy.max_retries + 1),
+        wait=wait,
+        retry=tenacity.retry_if_exception(lambda exc: should_retry(exc, rule)),
+        before_sleep=before_sleep,
+        sleep=sleep,
+        reraise=True,
+    )

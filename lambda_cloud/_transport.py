@@ -1,0 +1,197 @@
+"""The one place a request is sent: session, auth, pacing, retries, envelope and errors.
+
+Knows HTTP and nothing of the API's nouns: resources hand it a method, a path, a body and the
+retry rule that fits what the request does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import aiohttp
+import orjson
+
+from ._ratelimit import RateLimiter
+from ._retry import RetryPolicy, RetryRule, make_retrying, retry_after_of
+from ._security import Secret, bearer_header
+from ._version import __version__
+from .errors import (
+    APIConnectionError,
+    APIResponseError,
+    APITimeoutError,
+    make_status_error,
+)
+
+__all__ = ["SessionHolder", "Transport", "USER_AGENT"]
+
+log = logging.getLogger("lambda_cloud")
+
+USER_AGENT = f"lambda-cloud-python/{__version__}"
+_JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class SessionHolder:
+    """The aiohttp session a client and all its ``with_options`` copies share.
+
+    Created lazily on the running loop, since an aiohttp session belongs to the loop it was
+    created on; borrowed (never closed) when the caller passed one in.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        trace_configs: list[aiohttp.TraceConfig] | None = None,
+    ) -> None:
+        self._session = session
+        self._owned = session is None
+        self._trace_configs = trace_configs
+
+    def get(self) -> aiohttp.ClientSession:
+        """The live session, created on the running loop if needed."""
+        session = self._session
+        if session is None or (self._owned and session.closed):
+            session = aiohttp.ClientSession(
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                trace_configs=self._trace_configs,
+                json_serialize=lambda obj: orjson.dumps(obj).decode(),
+            )
+            self._session = session
+        return session
+
+    async def close(self) -> None:
+        """Close the session if this holder created it."""
+        session, self._session = self._session, None
+        if session is not None and self._owned and not session.closed:
+            await session.close()
+
+
+class Transport:
+    """Sends requests for one client configuration (key, URL, timeout, retries, headers)."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        timeout: aiohttp.ClientTimeout,
+        retry_policy: RetryPolicy,
+        default_headers: Mapping[str, str],
+        sessions: SessionHolder,
+        rate_limiter: RateLimiter | None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._authorization = bearer_header(api_key)
+        self.base_url = base_url
+        self.timeout = timeout
+        self.retry_policy = retry_policy
+        self.default_headers = dict(default_headers)
+        self.sessions = sessions
+        self.rate_limiter = rate_limiter
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r})"
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: object = None,
+        rule: RetryRule = RetryRule.SAFE,
+        timeout: aiohttp.ClientTimeout | None = None,
+        retries: RetryPolicy | None = None,
+        authorization: Secret | None = None,
+    ) -> dict[str, Any]:
+        """Send a request, retrying as ``rule`` allows; return the decoded success envelope."""
+        url = self.base_url + path
+        retrying = make_retrying(retries or self.retry_policy, rule, sleep=self._sleep)
+        async for attempt in retrying:
+            with attempt:
+                return await self._send_once(
+                    method,
+                    url,
+                    params=params,
+                    body=body,
+                    launch=rule is RetryRule.LAUNCH,
+                    timeout=timeout or self.timeout,
+                    authorization=authorization or self._authorization,
+                )
+        raise AssertionError("unreachable: tenacity re-raises the last failure")  # pragma: no cover
+
+    async def _send_once(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        body: object,
+        launch: bool,
+        timeout: aiohttp.ClientTimeout,
+        authorization: str,
+    ) -> dict[str, Any]:
+        if self.rate_limiter is not None:
+            await self.rate_limiter.acquire(launch=launch)
+        headers = {**self.default_headers, "Authorization": authorization}
+        data: bytes | None = None
+        if body is not None:
+            data = orjson.dumps(body)
+            headers.update(_JSON_HEADERS)
+        started = time.perf_counter()
+        try:
+            async with self.sessions.get().request(
+                method, url, params=params, data=data, headers=headers, timeout=timeout
+            ) as response:
+                raw = await response.read()
+                status = response.status
+                response_headers = response.headers.copy()
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise APITimeoutError(method=method, url=url, sent=False) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise APIConnectionError(str(exc), method=method, url=url, sent=False) from exc
+        except TimeoutError as exc:
+            raise APITimeoutError(method=method, url=url) from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(
+                f"Connection error: {type(exc).__name__}: {exc}", method=method, url=url
+            ) from exc
+        log.debug(
+            "%s %s -> %d (%.1f ms)", method, url, status, (time.perf_counter() - started) * 1e3
+        )
+        if status >= 400:
+            error = make_status_error(
+                method=method,
+                url=url,
+                status=status,
+                body=_decode_error(raw),
+                headers=response_headers,
+            )
+            if status == 429 and self.rate_limiter is not None:
+                wait = retry_after_of(error)
+                if wait is not None:
+                    self.rate_limiter.back_off(wait, launch=launch)
+            raise error
+        try:
+            envelope = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise APIResponseError(
+                f"Unreadable {status} response body ({len(raw)} bytes)", method=method, url=url
+            ) from exc
+        if not isinstance(envelope, dict) or "data" not in envelope:
+            raise APIResponseError(
+                f"Response without a 'data' envelope ({status})", method=method, url=url
+            )
+        return envelope
+
+
+def _decode_error(raw: bytes) -> object:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw[:2048].decode("utf-8", "replace")  # an HTML page from a proxy, say

@@ -1,0 +1,258 @@
+"""The exception hierarchy, and the one table that maps an API error to its class.
+
+Callers branch on classes; the API's stable ``code`` picks the most specific one, the HTTP status
+the general one. Nothing here ever holds the API key: only the method, URL and response are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AccountInactiveError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "DuplicateError",
+    "FileSystemInUseError",
+    "FileSystemInWrongRegionError",
+    "FirewallRulesetInUseError",
+    "InsufficientCapacityError",
+    "InternalServerError",
+    "InvalidParametersError",
+    "LambdaCloudError",
+    "LaunchOutcomeUnknownError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "ValidationError",
+    "WaitTimeoutError",
+    "make_status_error",
+]
+
+
+class LambdaCloudError(Exception):
+    """Root of every exception this SDK raises."""
+
+
+class ValidationError(LambdaCloudError, ValueError):
+    """Bad input caught before anything was sent. ``field`` names the offending argument."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class APIError(LambdaCloudError):
+    """A request to the API failed. ``method`` and ``url`` say which one."""
+
+    def __init__(self, message: str, *, method: str, url: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+
+
+class APIConnectionError(APIError):
+    """The API could not be reached, or the connection broke before a full answer came back."""
+
+    def __init__(
+        self, message: str = "Connection error.", *, method: str, url: str, sent: bool = True
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        #: False when the request provably never left this machine (connection refused, DNS).
+        self.sent = sent
+
+
+class APIResponseError(APIError):
+    """The API answered with a success status but a body that could not be read."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+    def __init__(self, *, method: str, url: str, sent: bool = True) -> None:
+        super().__init__("Request timed out.", method=method, url=url, sent=sent)
+
+
+class LaunchOutcomeUnknownError(APIError):
+    """A launch may or may not have created an instance, so it was NOT retried.
+
+    The launch endpoint has no idempotency key: repeating it could start (and bill) a second
+    machine. List your instances and match the launch's name or tags before launching again;
+    ``instances.launch_many`` does this reconciliation for you. The underlying failure is
+    ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, method: str, url: str, request_body: Mapping[str, Any]):
+        super().__init__(message, method=method, url=url)
+        #: The launch request as sent (``user_data`` removed), to match against the instance list.
+        self.request_body = dict(request_body)
+
+
+class APIStatusError(APIError):
+    """The API answered with an error status. ``code`` is the API's stable error code."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        status_code: int,
+        code: str | None,
+        suggestion: str | None,
+        body: object,
+        headers: Mapping[str, str],
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.status_code = status_code
+        self.code = code
+        self.suggestion = suggestion
+        self.body = body
+        self.headers = headers
+
+    def __str__(self) -> str:
+        text = f"{self.status_code} {self.code or 'error'}: {self.message}"
+        return f"{text} ({self.suggestion})" if self.suggestion else text
+
+
+class BadRequestError(APIStatusError):
+    """400."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, invalid, expired or deleted."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403."""
+
+
+class NotFoundError(APIStatusError):
+    """404."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the current state of the resource."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx, or the API's ``global/internal-error``."""
+
+
+class InvalidParametersError(BadRequestError):
+    """``global/invalid-parameters``: the server rejected the request data."""
+
+
+class InsufficientCapacityError(BadRequestError):
+    """``instance-operations/launch/insufficient-capacity``: try another region or type."""
+
+
+class QuotaExceededError(BadRequestError):
+    """``global/quota-exceeded``."""
+
+
+class FileSystemInWrongRegionError(BadRequestError):
+    """``instance-operations/launch/file-system-in-wrong-region``."""
+
+
+class DuplicateError(BadRequestError):
+    """``global/duplicate``: the name is taken."""
+
+
+class FileSystemInUseError(BadRequestError):
+    """``filesystems/filesystem-in-use``: unmount (terminate its instances) before deleting."""
+
+
+class FirewallRulesetInUseError(BadRequestError):
+    """``firewall-rulesets/firewall-ruleset-in-use``."""
+
+
+class AccountInactiveError(PermissionDeniedError):
+    """``global/account-inactive``."""
+
+
+class WaitTimeoutError(LambdaCloudError, TimeoutError):
+    """A waiter gave up. ``statuses`` maps each instance id to its last seen status."""
+
+    def __init__(self, message: str, *, statuses: Mapping[str, str | None]) -> None:
+        super().__init__(message)
+        self.statuses = dict(statuses)
+
+
+_BY_CODE: dict[str, type[APIStatusError]] = {
+    "global/invalid-parameters": InvalidParametersError,
+    "global/invalid-api-key": AuthenticationError,
+    "global/account-inactive": AccountInactiveError,
+    "global/forbidden": PermissionDeniedError,
+    "global/invalid-address": PermissionDeniedError,
+    "global/object-does-not-exist": NotFoundError,
+    "global/not-found": NotFoundError,
+    "global/quota-exceeded": QuotaExceededError,
+    "global/duplicate": DuplicateError,
+    "global/conflict": ConflictError,
+    "global/internal-error": InternalServerError,
+    "instance-operations/launch/insufficient-capacity": InsufficientCapacityError,
+    "instance-operations/launch/file-system-in-wrong-region": FileSystemInWrongRegionError,
+    "filesystems/filesystem-in-use": FileSystemInUseError,
+    "firewall-rulesets/firewall-ruleset-in-use": FirewallRulesetInUseError,
+}
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def _class_for(status: int, code: str | None) -> type[APIStatusError]:
+    if status == 429:
+        return RateLimitError  # whatever code a throttle carries, callers branch on the status
+    if code is not None and code in _BY_CODE:
+        return _BY_CODE[code]
+    if status >= 500:
+        return InternalServerError
+    return _BY_STATUS.get(status, APIStatusError)
+
+
+def make_status_error(
+    *, method: str, url: str, status: int, body: object, headers: Mapping[str, str]
+) -> APIStatusError:
+    """Build the typed error for an error response, whatever its body looks like."""
+    code: str | None = None
+    message: str | None = None
+    suggestion: str | None = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        code = error.get("code") if isinstance(error.get("code"), str) else None
+        message = error.get("message") if isinstance(error.get("message"), str) else None
+        suggestion = error.get("suggestion") if isinstance(error.get("suggestion"), str) else None
+    if message is None:
+        message = f"HTTP {status} from {method} {url}"
+    cls = _class_for(status, code)
+    return cls(
+        message,
+        method=method,
+        url=url,
+        status_code=status,
+        code=code,
+        suggestion=suggestion,
+        body=body,
+        headers=headers,
+    )

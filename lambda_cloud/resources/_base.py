@@ -1,0 +1,63 @@
+"""What every resource shares: a handle on its client and one way to send a request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._config import Timeout, to_client_timeout
+from .._retry import RetryPolicy, RetryRule
+
+if TYPE_CHECKING:
+    from .._client import AsyncLambdaCloud
+
+__all__ = ["AsyncAPIResource"]
+
+
+class AsyncAPIResource:
+    """Base of every resource (``client.instances``, ``client.ssh_keys``, ...)."""
+
+    def __init__(self, client: AsyncLambdaCloud) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._client!r}>"
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: object = None,
+        rule: RetryRule = RetryRule.SAFE,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> Any:
+        """Send a request and return the envelope's ``data``."""
+        envelope = await self._request_envelope(
+            method, path, params=params, body=body, rule=rule, timeout=timeout, retries=retries
+        )
+        return envelope["data"]
+
+    async def _request_envelope(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: object = None,
+        rule: RetryRule = RetryRule.SAFE,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> dict[str, Any]:
+        """Send a request and return the whole success envelope (for paginated lists)."""
+        return await self._client._transport.request(
+            method,
+            path,
+            params=params,
+            body=body,
+            rule=rule,
+            timeout=None if timeout is None else to_client_timeout(timeout),
+            retries=None if retries is None else RetryPolicy.coerce(retries),
+        )

@@ -1,0 +1,122 @@
+"""The seed SDK's operation names on ``client.instances``, for code migrating from it.
+
+Each is a thin delegation to the method with the new name; ``security=`` swaps the credentials
+for that one call. They return this SDK's models, not the seed SDK's response wrappers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .._retry import RetryPolicy
+from .._security import Security
+from ..types.instance_types import InstanceTypesItem
+from ..types.instances import (
+    FirewallRulesetEntry,
+    ImageSpecification,
+    Instance,
+    RequestedFilesystemMountEntry,
+    RequestedTagEntry,
+)
+from ._base import AsyncAPIResource
+
+if TYPE_CHECKING:
+    from .._client import AsyncLambdaCloud
+
+__all__ = ["SeedInstancesMixin"]
+
+
+class SeedInstancesMixin(AsyncAPIResource):
+    """``list_instances``, ``get_instance``, ``post_instance``, ``list_instance_types``,
+    ``launch_instance``, ``restart_instance`` and ``terminate_instance``."""
+
+    def _as(self, security: Security | None) -> AsyncLambdaCloud:
+        if security is None:
+            return self._client
+        return self._client._with_authorization(security.authorization())
+
+    async def list_instances(
+        self, *, security: Security | None = None, retries: int | RetryPolicy | None = None
+    ) -> list[Instance]:
+        """Seed name of ``instances.list()``."""
+        return await self._as(security).instances.list(retries=retries)
+
+    async def get_instance(
+        self, *, id: str, security: Security | None = None, retries: int | RetryPolicy | None = None
+    ) -> Instance:
+        """Seed name of ``instances.get(id)``."""
+        return await self._as(security).instances.get(id, retries=retries)
+
+    async def post_instance(
+        self,
+        *,
+        id: str,
+        name: str | None = None,
+        security: Security | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> Instance:
+        """Seed name of ``instances.update(id, name=...)``; without a name, the instance as is."""
+        client = self._as(security)
+        if name is None:
+            return await client.instances.get(id, retries=retries)
+        return await client.instances.update(id, name=name, retries=retries)
+
+    async def list_instance_types(
+        self, *, security: Security | None = None, retries: int | RetryPolicy | None = None
+    ) -> dict[str, InstanceTypesItem]:
+        """Seed name of ``instance_types.list()``."""
+        return await self._as(security).instance_types.list(retries=retries)
+
+    async def launch_instance(
+        self,
+        *,
+        region_name: str,
+        instance_type_name: str,
+        ssh_key_names: Sequence[str],
+        file_system_names: Sequence[str] | None = None,
+        file_system_mounts: Sequence[RequestedFilesystemMountEntry] | None = None,
+        hostname: str | None = None,
+        name: str | None = None,
+        image: ImageSpecification | None = None,
+        user_data: str | None = None,
+        tags: Sequence[RequestedTagEntry] | None = None,
+        firewall_rulesets: Sequence[FirewallRulesetEntry] | None = None,
+        security: Security | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> list[str]:
+        """Seed name of ``instances.launch(...)``."""
+        return await self._as(security).instances.launch(
+            region_name=region_name,
+            instance_type_name=instance_type_name,
+            ssh_key_names=ssh_key_names,
+            file_system_names=file_system_names,
+            file_system_mounts=file_system_mounts,
+            hostname=hostname,
+            name=name,
+            image=image,
+            user_data=user_data,
+            tags=tags,
+            firewall_rulesets=firewall_rulesets,
+            retries=retries,
+        )
+
+    async def restart_instance(
+        self,
+        *,
+        instance_ids: Sequence[str],
+        security: Security | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> list[Instance]:
+        """Seed name of ``instances.restart(ids)``."""
+        return await self._as(security).instances.restart(instance_ids, retries=retries)
+
+    async def terminate_instance(
+        self,
+        *,
+        instance_ids: Sequence[str],
+        security: Security | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> list[Instance]:
+        """Seed name of ``instances.terminate(ids)``."""
+        return await self._as(security).instances.terminate(instance_ids, retries=retries)

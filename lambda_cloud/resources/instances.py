@@ -1,0 +1,277 @@
+"""``/instances`` and ``/instance-operations``: list, inspect, rename, launch, restart,
+terminate."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._config import Timeout
+from .._converter import structure, unstructure_request
+from .._retry import RetryPolicy, RetryRule, may_have_taken_effect
+from .._validation import (
+    check_hostname,
+    check_ids,
+    check_length,
+    check_mount_point,
+    check_path_id,
+    check_single_ssh_key,
+    check_tag,
+    check_user_data,
+)
+from ..errors import APIError, LaunchOutcomeUnknownError, ValidationError
+from ..types.instances import (
+    FirewallRulesetEntry,
+    ImageSpecification,
+    ImageSpecificationFamily,
+    ImageSpecificationID,
+    Instance,
+    LaunchInstanceRequest,
+    RequestedFilesystemMountEntry,
+    RequestedTagEntry,
+)
+from ._seed import SeedInstancesMixin
+
+__all__ = ["AsyncInstances", "TagsArg"]
+
+#: Launch tags as a ``{key: value}`` mapping or a sequence of ``RequestedTagEntry``.
+TagsArg = Mapping[str, str] | Sequence[RequestedTagEntry]
+
+
+class AsyncInstances(SeedInstancesMixin):
+    """Your instances, and the operations that launch, restart and terminate them."""
+
+    async def list(
+        self,
+        *,
+        cluster_id: str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[Instance]:
+        """Your running instances (and recently terminated ones, for a while), optionally only
+        those of 1-Click Cluster ``cluster_id``."""
+        params = None if cluster_id is None else {"cluster_id": check_path_id(cluster_id)}
+        data = await self._request(
+            "GET", "/instances", params=params, timeout=timeout, retries=retries
+        )
+        return structure(data, list[Instance])
+
+    async def get(
+        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> Instance:
+        """The instance with this id; ``NotFoundError`` once it is gone."""
+        data = await self._request(
+            "GET", f"/instances/{check_path_id(id)}", timeout=timeout, retries=retries
+        )
+        return structure(data, Instance)
+
+    async def update(
+        self,
+        id: str,
+        *,
+        name: str,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> Instance:
+        """Rename an instance (up to 64 characters; ``""`` clears the name)."""
+        body = {"name": check_length(name, "name", max_len=64)}
+        # Setting a name is idempotent, so a lost answer may safely be retried.
+        data = await self._request(
+            "POST", f"/instances/{check_path_id(id)}", body=body, timeout=timeout, retries=retries
+        )
+        return structure(data, Instance)
+
+    async def launch(
+        self,
+        *,
+        region_name: str,
+        instance_type_name: str,
+        ssh_key_names: Sequence[str],
+        file_system_names: Sequence[str] | None = None,
+        file_system_mounts: Sequence[RequestedFilesystemMountEntry] | None = None,
+        hostname: str | None = None,
+        name: str | None = None,
+        image: ImageSpecification | None = None,
+        user_data: str | None = None,
+        tags: TagsArg | None = None,
+        firewall_rulesets: Sequence[str | FirewallRulesetEntry] | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[str]:
+        """Launch one instance and return its id (in a list, as the API does).
+
+        Retried only when the request provably had no effect (429, connection refused). If the
+        outcome is unknown (a timeout after sending, a broken connection, a 5xx) this raises
+        ``LaunchOutcomeUnknownError`` rather than risk paying for a duplicate: see
+        ``launch_many`` for launches that reconcile by themselves.
+        """
+        request = build_launch_request(
+            region_name=region_name,
+            instance_type_name=instance_type_name,
+            ssh_key_names=ssh_key_names,
+            file_system_names=file_system_names,
+            file_system_mounts=file_system_mounts,
+            hostname=hostname,
+            name=name,
+            image=image,
+            user_data=user_data,
+            tags=tags,
+            firewall_rulesets=firewall_rulesets,
+        )
+        return await self._send_launch(request, timeout=timeout, retries=retries)
+
+    async def _send_launch(
+        self,
+        request: LaunchInstanceRequest,
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[str]:
+        body = unstructure_request(request)
+        try:
+            data = await self._request(
+                "POST",
+                "/instance-operations/launch",
+                body=body,
+                rule=RetryRule.LAUNCH,
+                timeout=timeout,
+                retries=retries,
+            )
+        except APIError as exc:
+            if may_have_taken_effect(exc):
+                raise _outcome_unknown(exc, body) from exc
+            raise
+        return list(data["instance_ids"])
+
+    async def restart(
+        self,
+        ids: Sequence[str],
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[Instance]:
+        """Restart instances; returns them as the API reports them after the request."""
+        body = {"instance_ids": check_ids(ids, "ids")}
+        data = await self._request(
+            "POST", "/instance-operations/restart", body=body, timeout=timeout, retries=retries
+        )
+        return structure(data["restarted_instances"], list[Instance])
+
+    async def terminate(
+        self,
+        ids: Sequence[str],
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[Instance]:
+        """Terminate instances; an unknown id fails the whole call with ``NotFoundError``."""
+        body = {"instance_ids": check_ids(ids, "ids")}
+        data = await self._request(
+            "POST", "/instance-operations/terminate", body=body, timeout=timeout, retries=retries
+        )
+        return structure(data["terminated_instances"], list[Instance])
+
+
+def build_launch_request(
+    *,
+    region_name: str,
+    instance_type_name: str,
+    ssh_key_names: Sequence[str],
+    file_system_names: Sequence[str] | None = None,
+    file_system_mounts: Sequence[RequestedFilesystemMountEntry] | None = None,
+    hostname: str | None = None,
+    name: str | None = None,
+    image: ImageSpecification | None = None,
+    user_data: str | None = None,
+    tags: TagsArg | None = None,
+    firewall_rulesets: Sequence[str | FirewallRulesetEntry] | None = None,
+) -> LaunchInstanceRequest:
+    """Validate launch arguments against the spec and build the request body."""
+    return LaunchInstanceRequest(
+        region_name=check_length(region_name, "region_name", min_len=1, max_len=64),
+        instance_type_name=check_length(
+            instance_type_name, "instance_type_name", min_len=1, max_len=128
+        ),
+        ssh_key_names=check_single_ssh_key(ssh_key_names),
+        file_system_names=None
+        if file_system_names is None
+        else _names(file_system_names, "file_system_names"),
+        file_system_mounts=None if file_system_mounts is None else _mounts(file_system_mounts),
+        hostname=None if hostname is None else check_hostname(hostname),
+        name=None if name is None else check_length(name, "name", max_len=64),
+        image=None if image is None else _image(image),
+        user_data=None if user_data is None else check_user_data(user_data),
+        tags=None if tags is None else _tags(tags),
+        firewall_rulesets=None if firewall_rulesets is None else _rulesets(firewall_rulesets),
+    )
+
+
+def _names(values: Sequence[str], field: str) -> builtins.list[str]:
+    if isinstance(values, str):
+        raise ValidationError(field, "expected a list of names, got a single string")
+    return [check_length(v, f"{field}[{i}]", min_len=1, max_len=256) for i, v in enumerate(values)]
+
+
+def _mounts(
+    values: Sequence[RequestedFilesystemMountEntry],
+) -> builtins.list[RequestedFilesystemMountEntry]:
+    result = []
+    for i, entry in enumerate(values):
+        field = f"file_system_mounts[{i}]"
+        if not isinstance(entry, RequestedFilesystemMountEntry):
+            raise ValidationError(field, "expected a RequestedFilesystemMountEntry")
+        check_mount_point(entry.mount_point, f"{field}.mount_point")
+        check_length(entry.file_system_id, f"{field}.file_system_id", min_len=1, max_len=256)
+        result.append(entry)
+    return result
+
+
+def _image(image: ImageSpecification) -> ImageSpecification:
+    if isinstance(image, ImageSpecificationID):
+        check_length(image.id, "image.id", min_len=1, max_len=256)
+    elif isinstance(image, ImageSpecificationFamily):
+        check_length(image.family, "image.family", min_len=1, max_len=256)
+    else:
+        raise ValidationError(
+            "image", "expected ImageSpecificationID(id=...) or ImageSpecificationFamily(family=...)"
+        )
+    return image
+
+
+def _tags(tags: TagsArg) -> builtins.list[RequestedTagEntry]:
+    entries = (
+        [RequestedTagEntry(key=k, value=v) for k, v in tags.items()]
+        if isinstance(tags, Mapping)
+        else list(tags)
+    )
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, RequestedTagEntry):
+            raise ValidationError(f"tags[{i}]", "expected a RequestedTagEntry")
+        check_tag(entry.key, entry.value, f"tags[{i}]")
+    return entries
+
+
+def _rulesets(values: Sequence[str | FirewallRulesetEntry]) -> builtins.list[FirewallRulesetEntry]:
+    if isinstance(values, str):
+        raise ValidationError("firewall_rulesets", "expected a list of ruleset ids")
+    return [
+        v
+        if isinstance(v, FirewallRulesetEntry)
+        else FirewallRulesetEntry(
+            id=check_length(v, f"firewall_rulesets[{i}]", min_len=1, max_len=256)
+        )
+        for i, v in enumerate(values)
+    ]
+
+
+def _outcome_unknown(exc: APIError, body: dict[str, Any]) -> LaunchOutcomeUnknownError:
+    sent = {k: v for k, v in body.items() if k != "user_data"}  # may hold secrets, and be 1 MB
+    return LaunchOutcomeUnknownError(
+        f"The launch may have created an instance ({type(exc).__name__}: {exc}). It was not "
+        "retried, to avoid paying for a duplicate: list instances and match the name or tags "
+        "before launching again (instances.launch_many reconciles automatically).",
+        method=exc.method,
+        url=exc.url,
+        request_body=sent,
+    )

@@ -1,0 +1,204 @@
+"""Instances, their status and actions, and the bodies of the instance operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ._base import OpenEnum
+from .instance_types import InstanceType
+from .regions import Region
+
+__all__ = [
+    "FilesystemMountEntry",
+    "FirewallRulesetEntry",
+    "ImageSpecification",
+    "ImageSpecificationFamily",
+    "ImageSpecificationID",
+    "Instance",
+    "InstanceActionAvailability",
+    "InstanceActionAvailabilityDetails",
+    "InstanceActionUnavailableCode",
+    "InstanceStatus",
+    "LaunchInstanceRequest",
+    "RequestedFilesystemMountEntry",
+    "RequestedTagEntry",
+    "TagEntry",
+    "TERMINAL_STATUSES",
+]
+
+
+class InstanceStatus(OpenEnum):
+    """The lifecycle state of an instance."""
+
+    BOOTING = "booting"
+    ACTIVE = "active"
+    UNHEALTHY = "unhealthy"
+    TERMINATING = "terminating"
+    TERMINATED = "terminated"
+    PREEMPTED = "preempted"
+
+
+#: States an instance never leaves.
+TERMINAL_STATUSES = frozenset({InstanceStatus.TERMINATED, InstanceStatus.PREEMPTED})
+
+
+class InstanceActionUnavailableCode(OpenEnum):
+    """Why an action is blocked."""
+
+    VM_HAS_NOT_LAUNCHED = "vm-has-not-launched"
+    VM_IS_TOO_OLD = "vm-is-too-old"
+    VM_IS_TERMINATING = "vm-is-terminating"
+    VM_ACTION_IN_PROGRESS = "vm-action-in-progress"
+
+
+@attrs.define(kw_only=True)
+class InstanceActionAvailabilityDetails:
+    """Whether one action is possible now, and if not, why."""
+
+    available: bool
+    reason_code: InstanceActionUnavailableCode | None = None
+    reason_description: str | None = None
+
+
+@attrs.define(kw_only=True)
+class InstanceActionAvailability:
+    """Which common operations the instance allows in its current state."""
+
+    migrate: InstanceActionAvailabilityDetails
+    rebuild: InstanceActionAvailabilityDetails
+    restart: InstanceActionAvailabilityDetails
+    cold_reboot: InstanceActionAvailabilityDetails
+    terminate: InstanceActionAvailabilityDetails
+
+
+def _same_actions(
+    a: InstanceActionAvailability | dict[str, Any], b: InstanceActionAvailability | dict[str, Any]
+) -> bool:
+    from .._converter import structure  # the converter imports this module
+
+    if isinstance(a, dict):
+        a = structure(a, InstanceActionAvailability)
+    if isinstance(b, dict):
+        b = structure(b, InstanceActionAvailability)
+    return a == b
+
+
+@attrs.define(kw_only=True)
+class FilesystemMountEntry:
+    """Where a file system is mounted on an instance."""
+
+    mount_point: str
+    file_system_id: str
+
+
+@attrs.define(kw_only=True)
+class TagEntry:
+    """A key/value tag on an instance."""
+
+    key: str
+    value: str
+
+
+@attrs.define(kw_only=True)
+class FirewallRulesetEntry:
+    """A reference to a firewall ruleset by id."""
+
+    id: str
+
+
+@attrs.define(kw_only=True)
+class Instance:
+    """An instance. ``ip``, ``hostname`` and the Jupyter fields are ``None`` while booting."""
+
+    id: str
+    status: InstanceStatus
+    ssh_key_names: list[str]
+    file_system_names: list[str]
+    region: Region
+    instance_type: InstanceType
+    # Kept as the raw JSON object until first read: few callers look at it, and building its six
+    # nested objects would cost a third of parsing a large instance list.
+    _actions: InstanceActionAvailability | dict[str, Any] = attrs.field(
+        alias="actions", eq=attrs.cmp_using(eq=_same_actions, require_same_type=False), repr=False
+    )
+    name: str | None = None
+    ip: str | None = None
+    private_ip: str | None = None
+    hostname: str | None = None
+    jupyter_token: str | None = attrs.field(default=None, repr=False)
+    jupyter_url: str | None = attrs.field(default=None, repr=False)
+    file_system_mounts: list[FilesystemMountEntry] | None = None
+    tags: list[TagEntry] | None = None
+    firewall_rulesets: list[FirewallRulesetEntry] | None = None
+
+    @property
+    def actions(self) -> InstanceActionAvailability:
+        """Which operations the instance allows now."""
+        if isinstance(self._actions, dict):
+            from .._converter import structure  # the converter imports this module
+
+            self._actions = structure(self._actions, InstanceActionAvailability)
+        return self._actions
+
+    @actions.setter
+    def actions(self, value: InstanceActionAvailability) -> None:
+        self._actions = value
+
+    def tag(self, key: str) -> str | None:
+        """The value of tag ``key``, or ``None``."""
+        for entry in self.tags or ():
+            if entry.key == key:
+                return entry.value
+        return None
+
+
+@attrs.define(kw_only=True)
+class RequestedFilesystemMountEntry:
+    """Mount file system ``file_system_id`` at ``mount_point`` (under /home, /lambda/nfs, /data)."""
+
+    mount_point: str
+    file_system_id: str
+
+
+@attrs.define(kw_only=True)
+class RequestedTagEntry:
+    """A tag to set at launch: key ``^[a-z][a-z0-9-:]+$`` up to 55 chars, value up to 128."""
+
+    key: str
+    value: str
+
+
+@attrs.define(kw_only=True)
+class ImageSpecificationID:
+    """Launch from the image with this id."""
+
+    id: str
+
+
+@attrs.define(kw_only=True)
+class ImageSpecificationFamily:
+    """Launch from the latest image of this family."""
+
+    family: str
+
+
+ImageSpecification = ImageSpecificationID | ImageSpecificationFamily
+
+
+@attrs.define(kw_only=True)
+class LaunchInstanceRequest:
+    """The body of ``POST /instance-operations/launch`` (one instance per call)."""
+
+    region_name: str
+    instance_type_name: str
+    ssh_key_names: list[str]
+    file_system_names: list[str] | None = None
+    file_system_mounts: list[RequestedFilesystemMountEntry] | None = None
+    hostname: str | None = None
+    name: str | None = None
+    image: ImageSpecification | None = None
+    user_data: str | None = attrs.field(default=None, repr=False)
+    tags: list[RequestedTagEntry] | None = None
+    firewall_rulesets: list[FirewallRulesetEntry] | None = None

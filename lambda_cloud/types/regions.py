@@ -1,0 +1,15 @@
+"""Regions."""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = ["Region"]
+
+
+@attrs.define(kw_only=True)
+class Region:
+    """A region, e.g. ``us-west-1`` ("California, USA")."""
+
+    name: str
+    description: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
@@ -95,13 +95,13 @@ class AsyncLambdaCloud:
         timeout: Timeout | None = None,
         max_retries: int | RetryPolicy | None = None,
         default_headers: Mapping[str, str] | None = None,
-        rate_limits: RateLimits | bool | None = True,
+        rate_limits: RateLimits | Literal["inherit"] | None = "inherit",
     ) -> AsyncLambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets."""
         current = self._transport
         limiter = current.rate_limiter
-        if not isinstance(rate_limits, bool):
+        if rate_limits != "inherit":
             limiter = None if rate_limits is None else RateLimiter(rate_limits)
         transport = Transport(
             api_key=self._api_key if api_key is None else Secret(api_key),

@@ -50,17 +50,24 @@ class SessionHolder:
         self._session = session
         self._owned = session is None
         self._trace_configs = trace_configs
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def get(self) -> aiohttp.ClientSession:
         """The live session, created on the running loop if needed."""
         session = self._session
-        if session is None or (self._owned and session.closed):
+        loop = asyncio.get_running_loop()
+        # A session is tied to its loop; a client reused under a new loop (a second
+        # asyncio.run, say) gets a fresh pool instead of failing deep inside aiohttp.
+        stale = self._owned and (session is None or session.closed or self._loop is not loop)
+        if stale:
+            self._loop = loop
             session = aiohttp.ClientSession(
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
                 trace_configs=self._trace_configs,
                 json_serialize=lambda obj: orjson.dumps(obj).decode(),
             )
             self._session = session
+        assert session is not None
         return session
 
     async def close(self) -> None:
@@ -155,7 +162,7 @@ class Transport:
             raise APITimeoutError(method=method, url=url, sent=False) from exc
         except aiohttp.ClientConnectorError as exc:
             raise APIConnectionError(str(exc), method=method, url=url, sent=False) from exc
-        except TimeoutError as exc:
+        except asyncio.TimeoutError as exc:  # not the builtin TimeoutError on Python 3.10
             raise APITimeoutError(method=method, url=url) from exc
         except aiohttp.ClientError as exc:
             raise APIConnectionError(

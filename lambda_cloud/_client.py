@@ -20,8 +20,13 @@ from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, RateLimits
 from ._retry import RetryPolicy
 from ._security import Secret
 from ._transport import SessionHolder, Transport
+from .resources.audit_events import AsyncAuditEvents
+from .resources.file_systems import AsyncFileSystems
+from .resources.firewall import AsyncFirewall
+from .resources.images import AsyncImages
 from .resources.instance_types import AsyncInstanceTypes
 from .resources.instances import AsyncInstances
+from .resources.regions import AsyncRegions
 from .resources.ssh_keys import AsyncSSHKeys
 
 __all__ = ["AsyncLambdaCloud"]
@@ -41,6 +46,11 @@ class AsyncLambdaCloud:
     instances: AsyncInstances
     instance_types: AsyncInstanceTypes
     ssh_keys: AsyncSSHKeys
+    file_systems: AsyncFileSystems
+    images: AsyncImages
+    regions: AsyncRegions
+    firewall: AsyncFirewall
+    audit_events: AsyncAuditEvents
 
     def __init__(
         self,
@@ -72,6 +82,11 @@ class AsyncLambdaCloud:
         self.instances = AsyncInstances(self)
         self.instance_types = AsyncInstanceTypes(self)
         self.ssh_keys = AsyncSSHKeys(self)
+        self.file_systems = AsyncFileSystems(self)
+        self.images = AsyncImages(self)
+        self.regions = AsyncRegions(self)
+        self.firewall = AsyncFirewall(self)
+        self.audit_events = AsyncAuditEvents(self)
 
     @property
     def base_url(self) -> str:

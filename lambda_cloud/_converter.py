@@ -6,6 +6,8 @@ enum values kept (see ``OpenEnum``), so a newer server never breaks an older cli
 
 from __future__ import annotations
 
+import datetime
+import re
 from typing import Any, TypeVar
 
 import cattrs
@@ -19,7 +21,7 @@ from .types.instances import (
     Instance,
 )
 
-__all__ = ["converter", "structure", "unstructure_request"]
+__all__ = ["converter", "parse_datetime", "structure", "unstructure_request"]
 
 T = TypeVar("T")
 
@@ -39,6 +41,32 @@ def _structure_open_enum(value: Any, cls: type[OpenEnum]) -> OpenEnum:
     return cls._value2member_map_.get(value) or cls(value)  # type: ignore[return-value]
 
 
+# Python 3.10's fromisoformat takes neither "Z" nor fractions other than 3 or 6 digits.
+_ISO_FRACTION_AND_ZONE = re.compile(r"(?:\.(\d+))?(Z|z|[+-]\d\d:?\d\d)?$")
+
+
+def parse_datetime(value: str) -> datetime.datetime:
+    """An ISO 8601 timestamp as an aware datetime; a trailing ``Z`` or no offset means UTC."""
+    match = _ISO_FRACTION_AND_ZONE.search(value)
+    assert match is not None  # every group is optional, so the pattern matches any string
+    fraction, zone = match.groups()
+    text = value[: match.start()]
+    if fraction:
+        text += "." + fraction[:6].ljust(6, "0")  # nanoseconds are cut to microseconds
+    if zone and zone.upper() != "Z":
+        text += zone[:3] + ":" + zone[-2:]
+    parsed = datetime.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed
+
+
+def _structure_datetime(value: Any, _: Any) -> datetime.datetime:
+    if isinstance(value, datetime.datetime):
+        return value
+    return parse_datetime(value)
+
+
 def _structure_str_list(value: Any, _: Any) -> list[str]:
     return list(value)
 
@@ -52,6 +80,8 @@ for _conv in (converter, _requests):
     _conv.register_unstructure_hook_func(_is_open_enum, lambda v: v.value)
     _conv.register_structure_hook(ImageSpecification, _structure_image)
     _conv.register_structure_hook_func(lambda t: t == list[str], _structure_str_list)
+    _conv.register_structure_hook(datetime.datetime, _structure_datetime)
+    _conv.register_unstructure_hook(datetime.datetime, datetime.datetime.isoformat)
 
 # Instance.actions stays raw JSON until read (see the model); its key is the public name.
 converter.register_structure_hook(

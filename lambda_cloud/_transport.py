@@ -16,12 +16,14 @@ import aiohttp
 import orjson
 
 from ._ratelimit import RateLimiter
-from ._retry import RetryPolicy, RetryRule, make_retrying, retry_after_of
+from ._retry import RetryPolicy, RetryRule, make_retrying, may_have_taken_effect, retry_after_of
 from ._security import Secret, bearer_header
 from ._version import __version__
 from .errors import (
     APIConnectionError,
+    APIError,
     APIResponseError,
+    APIStatusError,
     APITimeoutError,
     make_status_error,
 )
@@ -115,21 +117,40 @@ class Transport:
         timeout: aiohttp.ClientTimeout | None = None,
         retries: RetryPolicy | None = None,
         authorization: Secret | None = None,
+        done_if: Callable[[APIStatusError], bool] | None = None,
     ) -> dict[str, Any]:
-        """Send a request, retrying as ``rule`` allows; return the decoded success envelope."""
+        """Send a request, retrying as ``rule`` allows; return the decoded success envelope.
+
+        ``done_if`` recognises the error a retry meets when an earlier attempt whose answer was
+        lost had already done the work (a delete then finds nothing to delete): the request
+        then counts as done and the envelope's ``data`` is ``None``.
+        """
         url = self.base_url + path
         retrying = make_retrying(retries or self.retry_policy, rule, sleep=self._sleep)
+        maybe_applied = False
         async for attempt in retrying:
             with attempt:
-                return await self._send_once(
-                    method,
-                    url,
-                    params=params,
-                    body=body,
-                    launch=rule is RetryRule.LAUNCH,
-                    timeout=timeout or self.timeout,
-                    authorization=authorization or self._authorization,
-                )
+                try:
+                    return await self._send_once(
+                        method,
+                        url,
+                        params=params,
+                        body=body,
+                        launch=rule is RetryRule.LAUNCH,
+                        timeout=timeout or self.timeout,
+                        authorization=authorization or self._authorization,
+                    )
+                except APIError as exc:
+                    if (
+                        maybe_applied
+                        and isinstance(exc, APIStatusError)
+                        and done_if
+                        and done_if(exc)
+                    ):
+                        log.debug("%s %s: done by an earlier attempt (%s)", method, url, exc.code)
+                        return {"data": None}
+                    maybe_applied = maybe_applied or may_have_taken_effect(exc)
+                    raise
         raise AssertionError("unreachable: tenacity re-raises the last failure")  # pragma: no cover
 
     async def _send_once(
@@ -182,6 +203,7 @@ class Transport:
             if status == 429 and self.rate_limiter is not None:
                 wait = retry_after_of(error)
                 if wait is not None:
+                    wait = min(wait, self.retry_policy.max_retry_after)  # as the retry does
                     self.rate_limiter.back_off(wait, launch=launch)
             raise error
         try:

@@ -5,15 +5,22 @@ Each check raises ``ValidationError`` naming the argument, so a bad call costs n
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import re
 import urllib.parse
 from collections.abc import Iterable, Sequence
 
+from ._converter import parse_datetime
 from .errors import ValidationError
+from .types.firewall import FirewallRule, NetworkProtocol
 
 __all__ = [
+    "FILESYSTEM_NAME_PATTERN",
     "HOSTNAME_PATTERN",
     "MAX_USER_DATA_BYTES",
+    "check_filesystem_name",
+    "check_firewall_rules",
     "check_hostname",
     "check_ids",
     "check_length",
@@ -23,6 +30,7 @@ __all__ = [
     "check_single_ssh_key",
     "check_string",
     "check_tag",
+    "check_timestamp",
     "check_user_data",
 ]
 
@@ -30,6 +38,7 @@ HOSTNAME_PATTERN = re.compile(r"^[a-z0-9][0-9a-z-]{0,62}$")
 TAG_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9-:]+$")
 MOUNT_POINT_PATTERN = re.compile(r"^(/home|/lambda/nfs|/data)[//a-zA-Z0-9-]*$")
 MAX_USER_DATA_BYTES = 1_000_000  # "1 MB", as the API counts it: UTF-8 bytes
+FILESYSTEM_NAME_PATTERN = re.compile(r"^[a-zA-Z]+[0-9a-zA-Z-]*$")
 
 
 def check_string(value: object, field: str) -> str:
@@ -110,3 +119,83 @@ def check_tag(key: object, value: object, field: str) -> None:
 def check_mount_point(mount_point: object, field: str) -> str:
     """A mount point under /home, /lambda/nfs or /data, up to 256 characters."""
     return check_pattern(mount_point, field, MOUNT_POINT_PATTERN, max_len=256)
+
+
+def check_filesystem_name(name: object) -> str:
+    """A file system name: 1 to 60 characters, ``^[a-zA-Z]+[0-9a-zA-Z-]*$``."""
+    text = check_length(name, "name", min_len=1, max_len=60)
+    return check_pattern(text, "name", FILESYSTEM_NAME_PATTERN, max_len=60)
+
+
+def check_firewall_rules(rules: Iterable[object], field: str = "rules") -> list[FirewallRule]:
+    """A list of firewall rules, each checked as the API would (see ``FirewallRule``).
+
+    Returns normalised copies: ``protocol`` a ``NetworkProtocol``, ``port_range`` a tuple.
+    """
+    if not isinstance(rules, Iterable) or isinstance(rules, str | bytes | FirewallRule):
+        raise ValidationError(field, "expected a list of FirewallRule")
+    return [_check_firewall_rule(rule, f"{field}[{i}]") for i, rule in enumerate(rules)]
+
+
+def _check_firewall_rule(rule: object, field: str) -> FirewallRule:
+    if not isinstance(rule, FirewallRule):
+        raise ValidationError(field, f"expected a FirewallRule, got {type(rule).__name__}")
+    protocol = rule.protocol
+    if not isinstance(protocol, NetworkProtocol):
+        protocol = NetworkProtocol(check_string(protocol, f"{field}.protocol"))
+    # By value: is_known is fooled by an unknown "TCP", whose pseudo-member is named like TCP.
+    if protocol.value not in NetworkProtocol._value2member_map_:
+        allowed = ", ".join(member.value for member in NetworkProtocol)
+        raise ValidationError(f"{field}.protocol", f"must be one of {allowed}, got {protocol!r}")
+    port_range = None
+    if protocol is NetworkProtocol.ICMP:
+        if rule.port_range is not None:
+            raise ValidationError(f"{field}.port_range", "not allowed for the icmp protocol")
+    elif rule.port_range is None:
+        raise ValidationError(f"{field}.port_range", f"required for the {protocol} protocol")
+    else:
+        port_range = _check_port_range(rule.port_range, f"{field}.port_range")
+    return FirewallRule(
+        protocol=protocol,
+        source_network=_check_source_network(rule.source_network, f"{field}.source_network"),
+        port_range=port_range,
+        description=check_length(rule.description, f"{field}.description", max_len=128),
+    )
+
+
+def _check_port_range(value: object, field: str) -> tuple[int, int]:
+    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2:
+        raise ValidationError(field, "expected exactly two ports, [min, max]")
+    low, high = value
+    for port in (low, high):
+        # bool is an int subclass, but True is no port number.
+        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+            raise ValidationError(field, f"ports must be integers from 1 to 65535, got {port!r}")
+    if low > high:
+        raise ValidationError(field, f"min must not exceed max, got [{low}, {high}]")
+    return (low, high)
+
+
+def _check_source_network(value: object, field: str) -> str:
+    text = check_string(value, field)
+    try:
+        ipaddress.IPv4Network(text, strict=False)
+    except ValueError as exc:
+        raise ValidationError(field, f"not an IPv4 address or CIDR block: {exc}") from None
+    return text
+
+
+def check_timestamp(value: object, field: str) -> str:
+    """A query timestamp: a ``datetime`` (naive means UTC) rendered as ISO 8601 in UTC, or an ISO
+    8601 string, sent as given."""
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        # "Z", as the spec's examples write UTC (and no "+" to survive query encoding).
+        return value.astimezone(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+    text = check_length(value, field, min_len=1, max_len=64)
+    try:
+        parse_datetime(text)
+    except ValueError:
+        raise ValidationError(field, f"not an ISO 8601 date-time: {text!r}") from None
+    return text

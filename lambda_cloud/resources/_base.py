@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._config import Timeout, to_client_timeout
 from .._retry import RetryPolicy, RetryRule
+from ..errors import APIStatusError, ConflictError, NotFoundError
 
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
 
-__all__ = ["AsyncAPIResource"]
+__all__ = ["AsyncAPIResource", "is_conflict", "is_not_found"]
+
+
+def is_not_found(exc: APIStatusError) -> bool:
+    """A retried delete found nothing: the lost first attempt deleted it."""
+    return isinstance(exc, NotFoundError)
+
+
+def is_conflict(exc: APIStatusError) -> bool:
+    """A retried restart found the instance busy: the lost first attempt restarted it."""
+    return isinstance(exc, ConflictError)
 
 
 class AsyncAPIResource:
@@ -33,10 +44,19 @@ class AsyncAPIResource:
         rule: RetryRule = RetryRule.SAFE,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
+        done_if: Callable[[APIStatusError], bool] | None = None,
     ) -> Any:
-        """Send a request and return the envelope's ``data``."""
+        """Send a request and return the envelope's ``data`` (see ``Transport.request`` for
+        ``done_if``)."""
         envelope = await self._request_envelope(
-            method, path, params=params, body=body, rule=rule, timeout=timeout, retries=retries
+            method,
+            path,
+            params=params,
+            body=body,
+            rule=rule,
+            timeout=timeout,
+            retries=retries,
+            done_if=done_if,
         )
         return envelope["data"]
 
@@ -50,6 +70,7 @@ class AsyncAPIResource:
         rule: RetryRule = RetryRule.SAFE,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
+        done_if: Callable[[APIStatusError], bool] | None = None,
     ) -> dict[str, Any]:
         """Send a request and return the whole success envelope (for paginated lists)."""
         return await self._client._transport.request(
@@ -60,4 +81,5 @@ class AsyncAPIResource:
             rule=rule,
             timeout=None if timeout is None else to_client_timeout(timeout),
             retries=None if retries is None else RetryPolicy.coerce(retries),
+            done_if=done_if,
         )

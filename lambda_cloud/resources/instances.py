@@ -4,7 +4,7 @@ terminate."""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .._config import Timeout
@@ -20,6 +20,18 @@ from .._validation import (
     check_tag,
     check_user_data,
 )
+from ..bulk import terminate as bulk_terminate
+from ..bulk import wait as bulk_wait
+from ..bulk.options import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_UNHEALTHY_TIMEOUT,
+    DEFAULT_WAIT_TIMEOUT,
+    OnCancel,
+)
+from ..bulk.progress import ProgressEvent
+from ..bulk.reports import BulkLaunchReport, BulkTerminateReport
 from ..errors import APIError, LaunchOutcomeUnknownError, ValidationError
 from ..types.instances import (
     FirewallRulesetEntry,
@@ -27,10 +39,12 @@ from ..types.instances import (
     ImageSpecificationFamily,
     ImageSpecificationID,
     Instance,
+    InstanceStatus,
     LaunchInstanceRequest,
     RequestedFilesystemMountEntry,
     RequestedTagEntry,
 )
+from ._base import is_conflict
 from ._seed import SeedInstancesMixin
 
 __all__ = ["AsyncInstances", "TagsArg"]
@@ -51,7 +65,11 @@ class AsyncInstances(SeedInstancesMixin):
     ) -> builtins.list[Instance]:
         """Your running instances (and recently terminated ones, for a while), optionally only
         those of 1-Click Cluster ``cluster_id``."""
-        params = None if cluster_id is None else {"cluster_id": check_path_id(cluster_id)}
+        params = (
+            None
+            if cluster_id is None
+            else {"cluster_id": check_length(cluster_id, "cluster_id", min_len=1, max_len=256)}
+        )
         data = await self._request(
             "GET", "/instances", params=params, timeout=timeout, retries=retries
         )
@@ -152,11 +170,19 @@ class AsyncInstances(SeedInstancesMixin):
         retries: int | RetryPolicy | None = None,
     ) -> builtins.list[Instance]:
         """Restart instances; returns them as the API reports them after the request."""
-        body = {"instance_ids": check_ids(ids, "ids")}
+        instance_ids = check_ids(ids, "ids")
         data = await self._request(
-            "POST", "/instance-operations/restart", body=body, timeout=timeout, retries=retries
+            "POST",
+            "/instance-operations/restart",
+            body={"instance_ids": instance_ids},
+            timeout=timeout,
+            retries=retries,
+            done_if=is_conflict,
         )
-        return structure(data["restarted_instances"], list[Instance])
+        if data is None:  # restarted by an attempt whose answer was lost
+            wanted = set(instance_ids)
+            return [i for i in await self.list(timeout=timeout) if i.id in wanted]
+        return structure(data["restarted_instances"], builtins.list[Instance])
 
     async def terminate(
         self,
@@ -171,6 +197,139 @@ class AsyncInstances(SeedInstancesMixin):
             "POST", "/instance-operations/terminate", body=body, timeout=timeout, retries=retries
         )
         return structure(data["terminated_instances"], list[Instance])
+
+    async def launch_many(
+        self,
+        count: int,
+        *,
+        instance_type_name: str,
+        ssh_key_names: Sequence[str],
+        region_names: Sequence[str] | None = None,
+        name_prefix: str | None = None,
+        file_system_names: Sequence[str] | None = None,
+        file_system_mounts: Sequence[RequestedFilesystemMountEntry] | None = None,
+        hostname: str | None = None,
+        image: ImageSpecification | None = None,
+        user_data: str | None = None,
+        tags: TagsArg | None = None,
+        firewall_rulesets: Sequence[str | FirewallRulesetEntry] | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        wait: bool = False,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        on_cancel: OnCancel = "terminate",
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float | None = None,
+        request_timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> BulkLaunchReport:
+        """Launch ``count`` instances, one per slot, and report on every slot.
+
+        Without ``region_names`` the regions reporting capacity for the type are used; with
+        them, they are tried in order. A full region falls back to the next, and capacity is
+        re-checked when all are full. Launches are paced by the client's rate limits (429s are
+        retried, never raised). Each slot's instance is tagged with a unique token
+        (``lambda-cloud-launch-token``) and named ``<name_prefix>-<slot>``; a ``hostname`` gets
+        the same ``-<slot>`` suffix when ``count > 1``. A launch whose outcome is unknown is
+        reconciled against the instance list before the slot is tried again, so a slot never
+        gets two instances. ``wait=True`` also waits until they are ``active``.
+
+        ``timeout`` bounds the whole operation in seconds (no new launch starts after it);
+        ``request_timeout`` and ``retries`` apply to each request. Failed slots are in
+        ``report.failures``; call ``report.raise_for_errors()`` to raise on any. When cancelled,
+        it first accounts for in-flight launches, then terminates (``on_cancel="terminate"``)
+        or keeps what it created, and re-raises the ``CancelledError`` with a
+        ``BulkLaunchCancelledError`` holding the report as its cause.
+        """
+        from ..bulk import launch  # it imports this module, for build_launch_request
+
+        return await launch.launch_many(
+            self._client,
+            count,
+            instance_type_name=instance_type_name,
+            ssh_key_names=ssh_key_names,
+            region_names=region_names,
+            name_prefix=name_prefix,
+            file_system_names=file_system_names,
+            file_system_mounts=file_system_mounts,
+            hostname=hostname,
+            image=image,
+            user_data=user_data,
+            tags=tags,
+            firewall_rulesets=firewall_rulesets,
+            max_concurrency=max_concurrency,
+            wait=wait,
+            on_progress=on_progress,
+            on_cancel=on_cancel,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            request_timeout=request_timeout,
+            retries=retries,
+        )
+
+    async def terminate_many(
+        self,
+        ids: Sequence[str],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        wait: bool = False,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float | None = None,
+        request_timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> BulkTerminateReport:
+        """Terminate many instances, ``batch_size`` ids per request; never raises for an id.
+
+        Ids already terminated, terminating or unknown to the API count as done and are
+        reported as such (an unknown id is isolated, so it fails nothing else); transient
+        failures are retried. ``wait=True`` also waits until they are terminated or gone.
+        ``timeout`` bounds the whole operation in seconds; ``request_timeout`` and ``retries``
+        apply to each request. Call ``report.raise_for_errors()`` to raise on failures.
+        """
+        return await bulk_terminate.terminate_many(
+            self._client,
+            ids,
+            batch_size=batch_size,
+            wait=wait,
+            on_progress=on_progress,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            request_timeout=request_timeout,
+            retries=retries,
+        )
+
+    async def wait_for(
+        self,
+        ids: Sequence[str],
+        status: InstanceStatus | str = InstanceStatus.ACTIVE,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        unhealthy_timeout: float = DEFAULT_UNHEALTHY_TIMEOUT,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        request_timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[Instance]:
+        """Wait until every instance is ``active`` (or ``terminated``); return them, in order.
+
+        Polls with one list call per ``poll_interval``, however many ids. Waiting for
+        ``active``, an instance that ends terminated, preempted or gone, or stays unhealthy for
+        ``unhealthy_timeout`` seconds, is not waited on: ``InstanceWaitError`` names them once
+        the rest are settled. Waiting for ``terminated``, an id the list no longer shows counts
+        as terminated (and is left out of the result). After ``timeout`` seconds
+        (``None``: no limit) raises ``WaitTimeoutError`` with every id's last status.
+        """
+        return await bulk_wait.wait_for(
+            self._client,
+            ids,
+            status,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            unhealthy_timeout=unhealthy_timeout,
+            on_progress=on_progress,
+            request_timeout=request_timeout,
+            retries=retries,
+        )
 
 
 def build_launch_request(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import builtins
+from typing import overload
 
 from .._config import Timeout
 from .._converter import structure
 from .._retry import RetryPolicy, RetryRule
 from .._validation import check_length, check_path_id
+from ..errors import APIResponseError
 from ..types.ssh_keys import GeneratedSSHKey, SSHKey
-from ._base import AsyncAPIResource
+from ._base import AsyncAPIResource, is_not_found
 
 __all__ = ["AsyncSSHKeys"]
 
@@ -24,6 +26,27 @@ class AsyncSSHKeys(AsyncAPIResource):
         data = await self._request("GET", "/ssh-keys", timeout=timeout, retries=retries)
         return structure(data, list[SSHKey])
 
+    # The overloads let a type checker see that a call without public_key gets a private key.
+    @overload
+    async def create(
+        self,
+        name: str,
+        public_key: None = None,
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> GeneratedSSHKey: ...
+
+    @overload
+    async def create(
+        self,
+        name: str,
+        public_key: str,
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> SSHKey: ...
+
     async def create(
         self,
         name: str,
@@ -32,8 +55,9 @@ class AsyncSSHKeys(AsyncAPIResource):
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> SSHKey | GeneratedSSHKey:
-        """Add ``public_key`` under ``name``; without a key the API generates a pair and returns a
-        ``GeneratedSSHKey`` whose ``private_key`` is never shown again."""
+        """Add ``public_key`` (1 to 4096 characters) under ``name`` (1 to 64); without a key the
+        API generates a pair and this returns a ``GeneratedSSHKey`` whose ``private_key`` is never
+        shown again."""
         body = {"name": check_length(name, "name", min_len=1, max_len=64)}
         if public_key is not None:
             body["public_key"] = check_length(public_key, "public_key", min_len=1, max_len=4096)
@@ -41,14 +65,25 @@ class AsyncSSHKeys(AsyncAPIResource):
         data = await self._request(
             "POST", "/ssh-keys", body=body, rule=RetryRule.UNSAFE, timeout=timeout, retries=retries
         )
-        if "private_key" in data:
-            return structure(data, GeneratedSSHKey)
-        return structure(data, SSHKey)
+        if public_key is not None:
+            return structure(data, SSHKey)
+        if not data.get("private_key"):
+            raise APIResponseError(
+                f"the API generated SSH key {data.get('id')!r} but returned no private key; "
+                "delete the key and create another",
+                method="POST",
+                url=self._client.base_url + "/ssh-keys",
+            )
+        return structure(data, GeneratedSSHKey)
 
     async def delete(
         self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
     ) -> None:
         """Delete the SSH key with this id."""
         await self._request(
-            "DELETE", f"/ssh-keys/{check_path_id(id)}", timeout=timeout, retries=retries
+            "DELETE",
+            f"/ssh-keys/{check_path_id(id)}",
+            timeout=timeout,
+            retries=retries,
+            done_if=is_not_found,
         )

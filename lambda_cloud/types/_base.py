@@ -29,4 +29,4 @@ class OpenEnum(str, enum.Enum):
     @property
     def is_known(self) -> bool:
         """False for a value this version of the SDK does not know."""
-        return self._name_ in type(self).__members__
+        return type(self)._value2member_map_.get(self._value_) is self

@@ -1,0 +1,33 @@
+"""Clocks the emulator can read its time from."""
+
+from __future__ import annotations
+
+import threading
+
+__all__ = ["ManualClock"]
+
+
+class ManualClock:
+    """A clock that moves only when told to: pass it as ``Emulator(clock=...)``.
+
+    Every lifecycle step and rate-limit bucket reads this clock, so a test decides exactly when
+    an instance finishes booting by calling :meth:`advance`.
+    """
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock forward by ``seconds``; return the new time."""
+        if seconds < 0:
+            raise ValueError("a clock cannot go backwards")
+        with self._lock:
+            self._now += seconds
+            return self._now
+
+    def __repr__(self) -> str:
+        return f"ManualClock({self._now!r})"

@@ -1,0 +1,92 @@
+"""``/audit-events``: the account's audit log, the one paginated list of the API."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import AsyncIterator
+
+from .._config import Timeout
+from .._converter import structure
+from .._retry import RetryPolicy
+from .._validation import check_length, check_string, check_timestamp
+from ..errors import APIResponseError
+from ..types.audit_events import AuditEvent, AuditEventsPage
+from ._base import AsyncAPIResource
+
+__all__ = ["AsyncAuditEvents"]
+
+_PATH = "/audit-events"
+
+
+class AsyncAuditEvents(AsyncAPIResource):
+    """Audit events: who did what to which resource, and when."""
+
+    async def list(
+        self,
+        *,
+        start: datetime.datetime | str | None = None,
+        end: datetime.datetime | str | None = None,
+        resource_type: str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> AsyncIterator[AuditEvent]:
+        """Iterate over the events from ``start`` to ``end`` (inclusive; a naive datetime is UTC),
+        optionally only of ``resource_type`` (e.g. ``cloud.api_key``), fetching pages as needed.
+
+        ``async for event in client.audit_events.list(start=...)``; ``timeout`` and ``retries``
+        apply to each page's request.
+        """
+        page_token: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = await self.list_page(
+                start=start,
+                end=end,
+                resource_type=resource_type,
+                page_token=page_token,
+                timeout=timeout,
+                retries=retries,
+            )
+            for event in page.data:
+                yield event
+            if not page.page_token:
+                return
+            if page.page_token in seen:
+                # Following it again would loop forever.
+                raise APIResponseError(
+                    f"the API returned page token {page.page_token!r} twice",
+                    method="GET",
+                    url=self._client.base_url + _PATH,
+                )
+            seen.add(page.page_token)
+            page_token = page.page_token
+
+    async def list_page(
+        self,
+        *,
+        start: datetime.datetime | str | None = None,
+        end: datetime.datetime | str | None = None,
+        resource_type: str | None = None,
+        page_token: str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> AuditEventsPage:
+        """One page of events; pass its ``page_token`` back (with the same filters) for the
+        next. ``page_token`` is ``None`` on the last page."""
+        params: dict[str, str] = {}
+        if start is not None:
+            params["start"] = check_timestamp(start, "start")
+        if end is not None:
+            params["end"] = check_timestamp(end, "end")
+        if resource_type is not None:
+            params["resource_type"] = check_length(
+                resource_type, "resource_type", min_len=1, max_len=256
+            )
+        if page_token is not None:
+            params["page_token"] = check_string(page_token, "page_token")
+        envelope = await self._request_envelope(
+            "GET", _PATH, params=params or None, timeout=timeout, retries=retries
+        )
+        return structure(
+            {"data": envelope["data"], "page_token": envelope.get("page_token")}, AuditEventsPage
+        )

@@ -1,0 +1,66 @@
+"""``/file-systems`` and ``/filesystems``: shared file systems (the spec spells the list path
+``/file-systems`` and the create and delete paths ``/filesystems``)."""
+
+from __future__ import annotations
+
+import builtins
+
+from .._config import Timeout
+from .._converter import structure
+from .._retry import RetryPolicy, RetryRule
+from .._validation import check_filesystem_name, check_length, check_path_id
+from ..types.file_systems import Filesystem
+from ._base import AsyncAPIResource, is_not_found
+
+__all__ = ["AsyncFileSystems"]
+
+
+class AsyncFileSystems(AsyncAPIResource):
+    """Shared file systems, mounted on instances at launch."""
+
+    async def list(
+        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> builtins.list[Filesystem]:
+        """Every file system in the account."""
+        data = await self._request("GET", "/file-systems", timeout=timeout, retries=retries)
+        return structure(data, list[Filesystem])
+
+    async def create(
+        self,
+        name: str,
+        region: str,
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> Filesystem:
+        """Create a file system in ``region``. ``name`` (1 to 60 characters, a letter first, then
+        letters, digits and ``-``) must be unused: ``DuplicateError`` otherwise."""
+        body = {
+            "name": check_filesystem_name(name),
+            "region": check_length(region, "region", min_len=1, max_len=64),
+        }
+        # A lost answer may still have created it; a blind retry would then fail as a duplicate.
+        data = await self._request(
+            "POST",
+            "/filesystems",
+            body=body,
+            rule=RetryRule.UNSAFE,
+            timeout=timeout,
+            retries=retries,
+        )
+        return structure(data, Filesystem)
+
+    async def delete(
+        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> builtins.list[str]:
+        """Delete a file system and return the deleted ids. ``FileSystemInUseError`` while an
+        instance has it mounted; ``NotFoundError`` if there is no such file system."""
+        fs_id = check_path_id(id)
+        data = await self._request(
+            "DELETE",
+            f"/filesystems/{fs_id}",
+            timeout=timeout,
+            retries=retries,
+            done_if=is_not_found,
+        )
+        return [id] if data is None else list(data["deleted_ids"])

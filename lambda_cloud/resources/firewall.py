@@ -1,0 +1,197 @@
+"""``/firewall-rules`` and ``/firewall-rulesets``: which inbound traffic reaches instances.
+
+Firewall rules do not apply to instances in region ``us-south-1``.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .._config import Timeout
+from .._converter import structure
+from .._retry import RetryPolicy, RetryRule
+from .._validation import check_firewall_rules, check_length, check_path_id
+from ..errors import ValidationError
+from ..types.firewall import FirewallRule, FirewallRuleset, GlobalFirewallRuleset
+from ._base import AsyncAPIResource, is_not_found
+
+if TYPE_CHECKING:
+    from .._client import AsyncLambdaCloud
+
+__all__ = ["AsyncFirewall", "AsyncFirewallRules", "AsyncFirewallRulesets"]
+
+
+class AsyncFirewallRules(AsyncAPIResource):
+    """The account's inbound rules: the legacy view of the global ruleset."""
+
+    async def list(
+        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> builtins.list[FirewallRule]:
+        """The inbound rules active for the account's instances."""
+        data = await self._request("GET", "/firewall-rules", timeout=timeout, retries=retries)
+        return structure(data, list[FirewallRule])
+
+    async def replace(
+        self,
+        rules: Sequence[FirewallRule],
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[FirewallRule]:
+        """Replace every inbound rule with ``rules`` (``[]`` removes them all); returns the new
+        rules. Each rule is checked before sending (``ValidationError`` names e.g.
+        ``rules[2].port_range``)."""
+        body = {"data": _rules_json(rules)}  # the one request body the API wraps in "data"
+        data = await self._request(
+            "PUT", "/firewall-rules", body=body, timeout=timeout, retries=retries
+        )
+        return structure(data, list[FirewallRule])
+
+
+class AsyncFirewallRulesets(AsyncAPIResource):
+    """Named rulesets, each in one region, and the account-wide global ruleset."""
+
+    async def list(
+        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> builtins.list[FirewallRuleset]:
+        """Every ruleset in the account (not the global one: see ``get_global``)."""
+        data = await self._request("GET", "/firewall-rulesets", timeout=timeout, retries=retries)
+        return structure(data, list[FirewallRuleset])
+
+    async def create(
+        self,
+        name: str,
+        region: str,
+        rules: Sequence[FirewallRule],
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> FirewallRuleset:
+        """Create a ruleset in ``region``; attach it to instances at launch with
+        ``firewall_rulesets=[ruleset.id]``."""
+        body = {
+            "name": _name(name),
+            "region": check_length(region, "region", min_len=1, max_len=64),
+            "rules": _rules_json(rules),
+        }
+        # A lost answer may still have created it, and a retry would make a second one.
+        data = await self._request(
+            "POST",
+            "/firewall-rulesets",
+            body=body,
+            rule=RetryRule.UNSAFE,
+            timeout=timeout,
+            retries=retries,
+        )
+        return structure(data, FirewallRuleset)
+
+    async def get(
+        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> FirewallRuleset:
+        """The ruleset with this id; ``NotFoundError`` if there is none."""
+        data = await self._request(
+            "GET", f"/firewall-rulesets/{_ruleset_id(id)}", timeout=timeout, retries=retries
+        )
+        return structure(data, FirewallRuleset)
+
+    async def update(
+        self,
+        id: str,
+        *,
+        name: str | None = None,
+        rules: Sequence[FirewallRule] | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> FirewallRuleset:
+        """Rename a ruleset and/or replace its rules; what is not given is left as is."""
+        body: dict[str, Any] = {}
+        if name is not None:
+            body["name"] = _name(name)
+        if rules is not None:
+            body["rules"] = _rules_json(rules)
+        if not body:
+            raise ValidationError("name", "give name, rules or both")
+        data = await self._request(
+            "PATCH",
+            f"/firewall-rulesets/{_ruleset_id(id)}",
+            body=body,
+            timeout=timeout,
+            retries=retries,
+        )
+        return structure(data, FirewallRuleset)
+
+    async def delete(
+        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> None:
+        """Delete a ruleset; ``FirewallRulesetInUseError`` while instances use it."""
+        await self._request(
+            "DELETE",
+            f"/firewall-rulesets/{_ruleset_id(id)}",
+            timeout=timeout,
+            retries=retries,
+            done_if=is_not_found,
+        )
+
+    async def get_global(
+        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> GlobalFirewallRuleset:
+        """The global ruleset, which applies in every region."""
+        data = await self._request(
+            "GET", "/firewall-rulesets/global", timeout=timeout, retries=retries
+        )
+        return structure(data, GlobalFirewallRuleset)
+
+    async def update_global(
+        self,
+        rules: Sequence[FirewallRule],
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> GlobalFirewallRuleset:
+        """Replace the global ruleset's rules (its name cannot be changed)."""
+        body = {"rules": _rules_json(rules)}
+        data = await self._request(
+            "PATCH", "/firewall-rulesets/global", body=body, timeout=timeout, retries=retries
+        )
+        return structure(data, GlobalFirewallRuleset)
+
+
+class AsyncFirewall(AsyncAPIResource):
+    """``rules`` (the account's inbound rules) and ``rulesets`` (named, per-region rulesets)."""
+
+    rules: AsyncFirewallRules
+    rulesets: AsyncFirewallRulesets
+
+    def __init__(self, client: AsyncLambdaCloud) -> None:
+        super().__init__(client)
+        self.rules = AsyncFirewallRules(client)
+        self.rulesets = AsyncFirewallRulesets(client)
+
+
+def _name(name: str) -> str:
+    return check_length(name, "name", max_len=64)
+
+
+def _ruleset_id(id: str) -> str:
+    # "global" names the global ruleset, which has its own methods and model.
+    if id == "global":
+        raise ValidationError("id", "use get_global() / update_global() for the global ruleset")
+    return check_path_id(id)
+
+
+def _rules_json(rules: Sequence[FirewallRule]) -> builtins.list[dict[str, Any]]:
+    # Built by hand, not by the request converter: that one drops fields left at their default,
+    # and the API requires "description" even when it is empty.
+    result: builtins.list[dict[str, Any]] = []
+    for rule in check_firewall_rules(rules):
+        entry: dict[str, Any] = {
+            "protocol": rule.protocol.value,
+            "source_network": rule.source_network,
+            "description": rule.description,
+        }
+        if rule.port_range is not None:
+            entry["port_range"] = list(rule.port_range)
+        result.append(entry)
+    return result

@@ -1,0 +1,24 @@
+"""``/images``: the machine images instances can be launched from."""
+
+from __future__ import annotations
+
+import builtins
+
+from .._config import Timeout
+from .._converter import structure
+from .._retry import RetryPolicy
+from ..types.images import Image
+from ._base import AsyncAPIResource
+
+__all__ = ["AsyncImages"]
+
+
+class AsyncImages(AsyncAPIResource):
+    """Images available to launch."""
+
+    async def list(
+        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> builtins.list[Image]:
+        """Every available image, once per region it is available in."""
+        data = await self._request("GET", "/images", timeout=timeout, retries=retries)
+        return structure(data, list[Image])

@@ -1,0 +1,25 @@
+"""``/regions``: where instances, file systems and rulesets can live."""
+
+from __future__ import annotations
+
+import builtins
+
+from .._config import Timeout
+from .._converter import structure
+from .._retry import RetryPolicy
+from ..types.regions import Region
+from ._base import AsyncAPIResource
+
+__all__ = ["AsyncRegions"]
+
+
+class AsyncRegions(AsyncAPIResource):
+    """The regions of Lambda's public cloud."""
+
+    async def list(
+        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> builtins.list[Region]:
+        """Every region (``us-west-1``, ...). Instance capacity per region is on
+        ``instance_types.list()``."""
+        data = await self._request("GET", "/regions", timeout=timeout, retries=retries)
+        return structure(data, list[Region])

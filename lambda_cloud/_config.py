@@ -43,11 +43,14 @@ def to_client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
 def resolve_api_key(api_key: str | None) -> str:
     """The explicit key, else ``$LAMBDA_API_KEY``, else a clear error."""
     key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+    key = (key or "").strip()  # a key read from a file usually ends in a newline
     if not key:
         raise LambdaCloudError(
             f"No API key: pass api_key=... to the client or set the {API_KEY_ENV} "
             "environment variable (create a key at https://cloud.lambda.ai/api-keys)."
         )
+    if any(ch.isspace() or not ch.isprintable() for ch in key):
+        raise LambdaCloudError("The API key contains whitespace or control characters.")
     return key
 
 

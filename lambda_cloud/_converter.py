@@ -6,19 +6,24 @@ enum values kept (see ``OpenEnum``), so a newer server never breaks an older cli
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import re
+import types
+import typing
+from collections.abc import Callable
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from .types._base import OpenEnum
+from .errors import APIResponseError
+from .types._base import OpenEnum, RawJSON, lazy_attributes
 from .types.instances import (
     ImageSpecification,
     ImageSpecificationFamily,
     ImageSpecificationID,
-    Instance,
 )
 
 __all__ = ["converter", "parse_datetime", "structure", "unstructure_request"]
@@ -75,6 +80,26 @@ def _is_open_enum(t: Any) -> bool:
     return isinstance(t, type) and issubclass(t, OpenEnum)
 
 
+def _optional_inner(t: Any) -> Any:
+    """``X`` for ``X | None`` (with a single ``X``), else ``None``."""
+    if typing.get_origin(t) not in (typing.Union, types.UnionType):
+        return None
+    args = typing.get_args(t)
+    if len(args) != 2 or type(None) not in args:
+        return None
+    return args[0] if args[1] is type(None) else args[1]
+
+
+def _make_optional_hook(t: Any) -> Callable[[Any, Any], Any]:
+    # cattrs' own Optional handler dispatches on the inner type at every call; resolving it once
+    # here makes optional fields (most of Instance's) several times cheaper to structure.
+    inner = _optional_inner(t)
+    if inner is str:
+        return lambda value, _: value
+    hook = converter.get_structure_hook(inner)
+    return lambda value, _: None if value is None else hook(value, inner)
+
+
 for _conv in (converter, _requests):
     _conv.register_structure_hook_func(_is_open_enum, _structure_open_enum)
     _conv.register_unstructure_hook_func(_is_open_enum, lambda v: v.value)
@@ -83,22 +108,63 @@ for _conv in (converter, _requests):
     _conv.register_structure_hook(datetime.datetime, _structure_datetime)
     _conv.register_unstructure_hook(datetime.datetime, datetime.datetime.isoformat)
 
-# Instance.actions stays raw JSON until read (see the model); its key is the public name.
-converter.register_structure_hook(
-    Instance,
-    make_dict_structure_fn(
-        Instance, converter, _actions=override(rename="actions", struct_hook=lambda v, _: v)
-    ),
+converter.register_structure_hook_factory(
+    lambda t: _optional_inner(t) is not None, _make_optional_hook
 )
-converter.register_unstructure_hook(
-    Instance,
-    make_dict_unstructure_fn(Instance, converter, _actions=override(rename="actions")),
+
+
+def _has_lazy(t: Any) -> bool:
+    return attrs.has(t) and bool(lazy_attributes(t))
+
+
+def _make_lazy_structure(cls: type) -> Callable[[Any, Any], Any]:
+    # Lazy slots keep their JSON wrapped (see types._base.Lazy); their key is the public name.
+    slots = {
+        slot: override(rename=slot[1:], struct_hook=lambda value, _: RawJSON(value))
+        for slot in lazy_attributes(cls)
+    }
+    return make_dict_structure_fn(cls, converter, **slots)  # type: ignore[arg-type]
+
+
+def _unstructure_lazy(value: Any) -> Any:
+    return value.value if isinstance(value, RawJSON) else converter.unstructure(value)
+
+
+def _make_lazy_unstructure(cls: type) -> Callable[[Any], Any]:
+    slots = {
+        slot: override(rename=slot[1:], unstruct_hook=_unstructure_lazy)
+        for slot in lazy_attributes(cls)
+    }
+    return make_dict_unstructure_fn(cls, converter, **slots)  # type: ignore[arg-type]
+
+
+converter.register_structure_hook_factory(_has_lazy, _make_lazy_structure)
+converter.register_unstructure_hook_factory(_has_lazy, _make_lazy_unstructure)
+
+
+#: The request whose answer is being read, for the error when it does not fit its model. Set by
+#: the resources in the task that then structures the answer.
+current_request: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar(
+    "current_request", default=("", "")
 )
 
 
 def structure(data: Any, cls: type[T]) -> T:
-    """Build a model (or a list or dict of models) from decoded JSON."""
-    return converter.structure(data, cls)
+    """Build a model (or a list or dict of models) from decoded JSON.
+
+    Raises ``APIResponseError`` when the data does not fit, as when a server answers 200 with a
+    body of another shape.
+    """
+    try:
+        return converter.structure(data, cls)
+    except (KeyError, TypeError, ValueError, AttributeError, cattrs.BaseValidationError) as exc:
+        method, url = current_request.get()
+        name = getattr(cls, "__name__", str(cls))
+        raise APIResponseError(
+            f"The response does not fit {name}: {type(exc).__name__}: {exc}",
+            method=method,
+            url=url,
+        ) from exc
 
 
 def unstructure_request(obj: object) -> Any:

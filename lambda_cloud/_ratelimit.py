@@ -1,8 +1,9 @@
 """Client-side pacing for the API's documented rate limits.
 
-Each limit is a GCRA token bucket: a request reserves the earliest slot the bucket allows and
-sleeps until then. Reservation happens synchronously on the event loop, so concurrent callers
-are served in arrival order with no lock, and pacing stays within a rounding error of the bound.
+Each limit is a GCRA token bucket (one "theoretical arrival time" per bucket, as the server keeps
+it): a request reserves the earliest slot the bucket allows and sleeps until then. Reservation
+happens synchronously on the event loop, so concurrent callers are served in arrival order with
+no lock, and pacing stays within a rounding error of the bound.
 """
 
 from __future__ import annotations
@@ -55,13 +56,20 @@ class _Bucket:
         self._limit = limit
         self._tat = float("-inf")  # theoretical arrival time of the next conforming request
 
+    def peek(self, now: float) -> float:
+        """The delay a reservation made now would get (nothing is reserved)."""
+        allowed_at = max(self._tat, now) - (self._limit.burst - 1) * self._limit.interval
+        return max(0.0, allowed_at - now)
+
     def reserve(self, now: float) -> float:
         """Reserve the next slot; return the delay before it may be used."""
-        interval = self._limit.interval
-        tat = max(self._tat, now)
-        allowed_at = tat - (self._limit.burst - 1) * interval
-        self._tat = tat + interval
-        return max(0.0, allowed_at - now)
+        delay = self.peek(now)
+        self._tat = max(self._tat, now) + self._limit.interval
+        return delay
+
+    def sent_at(self, when: float) -> None:
+        """Record that the reserved request left at ``when``, later than its slot."""
+        self._tat = max(self._tat, when + self._limit.interval)
 
     def hold_until(self, when: float) -> None:
         """Let no request through before ``when`` (after a server-side 429)."""
@@ -86,13 +94,27 @@ class RateLimiter:
         self._launch = _Bucket(limits.launch)
 
     async def acquire(self, *, launch: bool = False) -> None:
-        """Wait for a slot in the general bucket (and the launch bucket for a launch)."""
-        now = self._clock()
-        delay = self._general.reserve(now)
+        """Wait for a slot in the launch bucket (for a launch), then in the general bucket."""
         if launch:
-            delay = max(delay, self._launch.reserve(now))
+            await self._wait(self._launch.reserve(self._clock()))
+        # Reserved only once the launch may go, so a launch waiting for its own slot holds up
+        # no other request.
+        await self._wait(self._general.reserve(self._clock()))
+        if launch:
+            # The general bucket may have held the launch back; the server counts it as sent now.
+            self._launch.sent_at(self._clock())
+
+    async def _wait(self, delay: float) -> None:
         if delay > 0:
             await self._sleep(delay)
+
+    def delay(self, *, launch: bool = False) -> float:
+        """Seconds a request sent now would wait for its slot; reserves nothing."""
+        now = self._clock()
+        delay = self._general.peek(now)
+        if launch:
+            delay = max(delay, self._launch.peek(now))
+        return delay
 
     def back_off(self, seconds: float, *, launch: bool = False) -> None:
         """Hold every later request for ``seconds`` after the server said 429."""

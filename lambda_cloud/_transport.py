@@ -68,6 +68,10 @@ class SessionHolder:
                 trace_configs=self._trace_configs,
                 json_serialize=lambda obj: orjson.dumps(obj).decode(),
             )
+            # aiohttp silently resends a GET or DELETE once when a pooled connection drops; the
+            # retry rules here must see that failure, or a delete whose answer was lost reads
+            # as "not found" and max_retries=0 is not honoured.
+            session._retry_connection = False
             self._session = session
         assert session is not None
         return session

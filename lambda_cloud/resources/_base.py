@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._config import Timeout, to_client_timeout
+from .._converter import current_request
 from .._retry import RetryPolicy, RetryRule
 from ..errors import APIStatusError, ConflictError, NotFoundError
 
@@ -73,7 +74,9 @@ class AsyncAPIResource:
         done_if: Callable[[APIStatusError], bool] | None = None,
     ) -> dict[str, Any]:
         """Send a request and return the whole success envelope (for paginated lists)."""
-        return await self._client._transport.request(
+        transport = self._client._transport
+        current_request.set((method, transport.base_url + path))
+        return await transport.request(
             method,
             path,
             params=params,

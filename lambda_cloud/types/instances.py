@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 
-from ._base import OpenEnum
+from ._base import Lazy, OpenEnum, lazy_field
 from .instance_types import InstanceType
 from .regions import Region
 
@@ -73,18 +71,6 @@ class InstanceActionAvailability:
     terminate: InstanceActionAvailabilityDetails
 
 
-def _same_actions(
-    a: InstanceActionAvailability | dict[str, Any], b: InstanceActionAvailability | dict[str, Any]
-) -> bool:
-    from .._converter import structure  # the converter imports this module
-
-    if isinstance(a, dict):
-        a = structure(a, InstanceActionAvailability)
-    if isinstance(b, dict):
-        b = structure(b, InstanceActionAvailability)
-    return a == b
-
-
 @attrs.define(kw_only=True)
 class FilesystemMountEntry:
     """Where a file system is mounted on an instance."""
@@ -118,33 +104,30 @@ class Instance:
     file_system_names: list[str]
     region: Region
     instance_type: InstanceType
-    # Kept as the raw JSON object until first read: few callers look at it, and building its six
-    # nested objects would cost a third of parsing a large instance list.
-    _actions: InstanceActionAvailability | dict[str, Any] = attrs.field(
-        alias="actions", eq=attrs.cmp_using(eq=_same_actions, require_same_type=False), repr=False
-    )
+    # Few callers read these nested parts, so they stay raw JSON until first read (``Lazy``).
+    _actions: InstanceActionAvailability = lazy_field(InstanceActionAvailability, alias="actions")
     name: str | None = None
     ip: str | None = None
     private_ip: str | None = None
     hostname: str | None = None
     jupyter_token: str | None = attrs.field(default=None, repr=False)
     jupyter_url: str | None = attrs.field(default=None, repr=False)
-    file_system_mounts: list[FilesystemMountEntry] | None = None
-    tags: list[TagEntry] | None = None
-    firewall_rulesets: list[FirewallRulesetEntry] | None = None
+    _file_system_mounts: list[FilesystemMountEntry] | None = lazy_field(
+        list[FilesystemMountEntry] | None, alias="file_system_mounts", default=None
+    )
+    _tags: list[TagEntry] | None = lazy_field(list[TagEntry] | None, alias="tags", default=None)
+    _firewall_rulesets: list[FirewallRulesetEntry] | None = lazy_field(
+        list[FirewallRulesetEntry] | None, alias="firewall_rulesets", default=None
+    )
 
-    @property
-    def actions(self) -> InstanceActionAvailability:
-        """Which operations the instance allows now."""
-        if isinstance(self._actions, dict):
-            from .._converter import structure  # the converter imports this module
-
-            self._actions = structure(self._actions, InstanceActionAvailability)
-        return self._actions
-
-    @actions.setter
-    def actions(self, value: InstanceActionAvailability) -> None:
-        self._actions = value
+    actions = Lazy[InstanceActionAvailability](InstanceActionAvailability)
+    """Which operations the instance allows now."""
+    file_system_mounts = Lazy[list[FilesystemMountEntry] | None](list[FilesystemMountEntry] | None)
+    """Where file systems are mounted; ``None`` when none are."""
+    tags = Lazy[list[TagEntry] | None](list[TagEntry] | None)
+    """The instance's tags."""
+    firewall_rulesets = Lazy[list[FirewallRulesetEntry] | None](list[FirewallRulesetEntry] | None)
+    """The firewall rulesets attached to the instance."""
 
     def tag(self, key: str) -> str | None:
         """The value of tag ``key``, or ``None``."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -91,12 +90,19 @@ async def test_scaled_headers_and_matching_client_limits() -> None:
 
 
 async def test_a_client_pacing_with_emu_rate_limits_is_never_throttled() -> None:
+    # Client and server share one manual clock, so the check does not depend on scheduling
+    # jitter: every request reaches the server exactly when the client's bucket allows.
+    clock = ManualClock()
+
+    async def sleep(seconds: float) -> None:
+        clock.advance(seconds)
+
     async with (
-        Emulator(time_scale=0.01, enforce_rate_limits=True) as emu,
+        Emulator(time_scale=0.01, enforce_rate_limits=True, clock=clock) as emu,
         aiohttp.ClientSession() as session,
     ):
         api = Api(session, emu)
-        limiter = RateLimiter(emu.rate_limits)
+        limiter = RateLimiter(emu.rate_limits, clock=clock, sleep=sleep)
 
         async def paced_get() -> int:
             await limiter.acquire()
@@ -108,7 +114,9 @@ async def test_a_client_pacing_with_emu_rate_limits_is_never_throttled() -> None
 
         await limiter.acquire()
         await api.add_key()
-        statuses = await asyncio.gather(*(paced_get() for _ in range(20)))
+        # One at a time: with a shared manual clock, concurrent requests would all reach the
+        # server at the latest time any of them advanced the clock to.
+        statuses = [await paced_get() for _ in range(20)]
         statuses += [await paced_launch() for _ in range(7)]
         assert set(statuses) == {200}
         assert emu.rate_limited_count == 0

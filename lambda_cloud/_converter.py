@@ -76,10 +76,6 @@ def _structure_str_list(value: Any, _: Any) -> list[str]:
     return list(value)
 
 
-def _is_open_enum(t: Any) -> bool:
-    return isinstance(t, type) and issubclass(t, OpenEnum)
-
-
 def _optional_inner(t: Any) -> Any:
     """``X`` for ``X | None`` (with a single ``X``), else ``None``."""
     if typing.get_origin(t) not in (typing.Union, types.UnionType):
@@ -101,8 +97,10 @@ def _make_optional_hook(t: Any) -> Callable[[Any, Any], Any]:
 
 
 for _conv in (converter, _requests):
-    _conv.register_structure_hook_func(_is_open_enum, _structure_open_enum)
-    _conv.register_unstructure_hook_func(_is_open_enum, lambda v: v.value)
+    # Registered by class: an OpenEnum is a str, and cattrs' class dispatch would otherwise
+    # pick its str hook, which calls the (much slower) Enum constructor.
+    _conv.register_structure_hook(OpenEnum, _structure_open_enum)
+    _conv.register_unstructure_hook(OpenEnum, lambda v: v.value)
     _conv.register_structure_hook(ImageSpecification, _structure_image)
     _conv.register_structure_hook_func(lambda t: t == list[str], _structure_str_list)
     _conv.register_structure_hook(datetime.datetime, _structure_datetime)

@@ -103,8 +103,9 @@ class Instance:
     ssh_key_names: list[str]
     file_system_names: list[str]
     region: Region
-    instance_type: InstanceType
-    # Few callers read these nested parts, so they stay raw JSON until first read (``Lazy``).
+    # Nested parts stay raw JSON until first read (``Lazy``): most callers of a large list read
+    # a few fields of each instance, and building every nested object dominated parsing.
+    _instance_type: InstanceType = lazy_field(InstanceType, alias="instance_type")
     _actions: InstanceActionAvailability = lazy_field(InstanceActionAvailability, alias="actions")
     name: str | None = None
     ip: str | None = None
@@ -120,6 +121,8 @@ class Instance:
         list[FirewallRulesetEntry] | None, alias="firewall_rulesets", default=None
     )
 
+    instance_type = Lazy[InstanceType](InstanceType)
+    """The instance's type, with its price and specs."""
     actions = Lazy[InstanceActionAvailability](InstanceActionAvailability)
     """Which operations the instance allows now."""
     file_system_mounts = Lazy[list[FilesystemMountEntry] | None](list[FilesystemMountEntry] | None)

@@ -9,6 +9,24 @@ from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimits
 from ._retry import RetryPolicy
 from ._security import SchemeBasicAuth, Security
 from ._version import __version__
+from .bulk import (
+    LAUNCH_TOKEN_TAG,
+    BulkError,
+    BulkLaunchCancelledError,
+    BulkLaunchError,
+    BulkLaunchReport,
+    BulkTerminateError,
+    BulkTerminateReport,
+    CapacityExhaustedError,
+    DeadlineExceededError,
+    InstanceWaitError,
+    LaunchedInstance,
+    ProgressEvent,
+    ProgressKind,
+    SlotCancelledError,
+    SlotFailure,
+    TerminateOutcome,
+)
 from .errors import (
     AccountInactiveError,
     APIConnectionError,
@@ -73,6 +91,23 @@ __all__ = [
     "Timeout",
     "ValidationError",
     "WaitTimeoutError",
+    # bulk operations (instances.launch_many, terminate_many, wait_for)
+    "LAUNCH_TOKEN_TAG",
+    "BulkError",
+    "BulkLaunchCancelledError",
+    "BulkLaunchError",
+    "BulkLaunchReport",
+    "BulkTerminateError",
+    "BulkTerminateReport",
+    "CapacityExhaustedError",
+    "DeadlineExceededError",
+    "InstanceWaitError",
+    "LaunchedInstance",
+    "ProgressEvent",
+    "ProgressKind",
+    "SlotCancelledError",
+    "SlotFailure",
+    "TerminateOutcome",
     "__version__",
     *_types_all,
 ]

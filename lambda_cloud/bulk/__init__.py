@@ -1,0 +1,59 @@
+"""Bulk operations on instances: ``launch_many``, ``terminate_many`` and ``wait_for``.
+
+Call them on the client (``client.instances.launch_many(...)``); this package holds their
+reports, progress events, errors and defaults. See docs/bulk.md.
+"""
+
+from .errors import (
+    BulkError,
+    BulkLaunchCancelledError,
+    BulkLaunchError,
+    BulkTerminateError,
+    CapacityExhaustedError,
+    DeadlineExceededError,
+    InstanceWaitError,
+    SlotCancelledError,
+)
+from .options import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_UNHEALTHY_TIMEOUT,
+    DEFAULT_WAIT_TIMEOUT,
+    LAUNCH_TOKEN_TAG,
+    OnCancel,
+)
+from .progress import ProgressCallback, ProgressEvent, ProgressKind
+from .reports import (
+    BulkLaunchReport,
+    BulkTerminateReport,
+    LaunchedInstance,
+    SlotFailure,
+    TerminateOutcome,
+)
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_UNHEALTHY_TIMEOUT",
+    "DEFAULT_WAIT_TIMEOUT",
+    "LAUNCH_TOKEN_TAG",
+    "BulkError",
+    "BulkLaunchCancelledError",
+    "BulkLaunchError",
+    "BulkLaunchReport",
+    "BulkTerminateError",
+    "BulkTerminateReport",
+    "CapacityExhaustedError",
+    "DeadlineExceededError",
+    "InstanceWaitError",
+    "LaunchedInstance",
+    "OnCancel",
+    "ProgressCallback",
+    "ProgressEvent",
+    "ProgressKind",
+    "SlotCancelledError",
+    "SlotFailure",
+    "TerminateOutcome",
+]

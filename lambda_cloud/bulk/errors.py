@@ -1,0 +1,117 @@
+"""Errors of the bulk operations: why a slot stayed empty, and what raising a report throws."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from ..errors import LambdaCloudError
+
+if TYPE_CHECKING:
+    from ..types.instances import Instance
+    from .reports import BulkLaunchReport, BulkTerminateReport
+
+__all__ = [
+    "BulkError",
+    "BulkLaunchCancelledError",
+    "BulkLaunchError",
+    "BulkTerminateError",
+    "CapacityExhaustedError",
+    "DeadlineExceededError",
+    "InstanceWaitError",
+    "SlotCancelledError",
+]
+
+
+class BulkError(LambdaCloudError):
+    """Root of the bulk operations' own errors."""
+
+
+class CapacityExhaustedError(BulkError):
+    """No region had capacity left for this slot. ``regions`` are those tried (or considered);
+    the last ``InsufficientCapacityError`` from the API, if any, is ``__cause__``."""
+
+    def __init__(self, instance_type_name: str, regions: Sequence[str]) -> None:
+        where = ", ".join(regions) if regions else "no region reports any"
+        super().__init__(f"No capacity for {instance_type_name} ({where})")
+        self.instance_type_name = instance_type_name
+        self.regions = list(regions)
+
+
+class DeadlineExceededError(BulkError, TimeoutError):
+    """The bulk operation's ``timeout`` ran out before this item was done. What was in the way
+    (a throttled request, say) is ``__cause__``."""
+
+
+class SlotCancelledError(BulkError):
+    """The launch was cancelled before this slot got an instance."""
+
+
+class InstanceWaitError(BulkError):
+    """``wait_for``: some instances ended up where the awaited status cannot follow
+    (terminated, preempted, gone, or unhealthy for too long).
+
+    ``failed`` maps those ids to their last status (``None``: not listed any more);
+    ``statuses`` holds every awaited id's last status and ``instances`` the instances that did
+    reach the awaited status.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        failed: Mapping[str, str | None],
+        statuses: Mapping[str, str | None],
+        instances: Sequence[Instance],
+    ) -> None:
+        super().__init__(message)
+        self.failed = dict(failed)
+        self.statuses = dict(statuses)
+        self.instances = list(instances)
+
+
+class BulkLaunchError(BulkError):
+    """``BulkLaunchReport.raise_for_errors()``: some slots are empty or not ready. ``report``
+    holds everything, including the instances that were launched."""
+
+    def __init__(self, message: str, *, report: BulkLaunchReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class BulkTerminateError(BulkError):
+    """``BulkTerminateReport.raise_for_errors()``: some ids could not be terminated."""
+
+    def __init__(self, message: str, *, report: BulkTerminateReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class BulkLaunchCancelledError(BulkError):
+    """A ``launch_many`` was cancelled; it reconciled its in-flight launches first.
+
+    The ``CancelledError`` the launch re-raises has this as its ``__cause__`` (a subclass of
+    ``CancelledError`` would break ``asyncio.timeout`` and ``TaskGroup`` before Python 3.12),
+    and a task boundary or ``asyncio.timeout`` wraps that once more: use :meth:`find` on
+    whatever you caught. ``report`` lists every instance the launch created; those it
+    terminated (``on_cancel="terminate"``) are also in ``report.terminated``.
+    """
+
+    def __init__(self, report: BulkLaunchReport) -> None:
+        kept = len(report.instances) + len(report.extras) - len(report.terminated)
+        super().__init__(
+            f"launch_many cancelled: {len(report.instances)} launched, "
+            f"{len(report.terminated)} terminated, {kept} kept"
+        )
+        self.report = report
+
+    @staticmethod
+    def find(exc: BaseException | None) -> BulkLaunchCancelledError | None:
+        """The ``BulkLaunchCancelledError`` in ``exc``'s cause/context chain, if any."""
+        seen: set[int] = set()
+        while exc is not None and id(exc) not in seen:
+            if isinstance(exc, BulkLaunchCancelledError):
+                return exc
+            seen.add(id(exc))
+            exc = exc.__cause__ or exc.__context__
+        return None

@@ -1,0 +1,31 @@
+"""Defaults and option types of the bulk operations."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_MAX_CONCURRENCY",
+    "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_UNHEALTHY_TIMEOUT",
+    "DEFAULT_WAIT_TIMEOUT",
+    "LAUNCH_TOKEN_TAG",
+    "OnCancel",
+]
+
+#: The tag key that marks each instance ``launch_many`` creates with its slot's token.
+LAUNCH_TOKEN_TAG = "lambda-cloud-launch-token"
+#: Launches in flight at once by default: the launch rate limit's burst.
+DEFAULT_MAX_CONCURRENCY = 5
+#: Ids per terminate request. The API states no limit; this keeps one request small.
+DEFAULT_BATCH_SIZE = 50
+#: Seconds a wait lasts by default (instances take minutes to boot).
+DEFAULT_WAIT_TIMEOUT = 1800.0
+#: Seconds between two polls by default: one list call, well within the 1 request/s limit.
+DEFAULT_POLL_INTERVAL = 5.0
+#: Seconds an instance may stay ``unhealthy`` before a wait for ``active`` gives it up.
+DEFAULT_UNHEALTHY_TIMEOUT = 300.0
+
+#: What a cancelled ``launch_many`` does with the instances it created.
+OnCancel = Literal["terminate", "keep"]

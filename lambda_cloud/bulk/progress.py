@@ -1,0 +1,94 @@
+"""Progress events the bulk operations report as they go, and how they reach the callback."""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import logging
+from collections.abc import Callable
+
+import attrs
+
+from ..types.instances import InstanceStatus
+
+__all__ = ["ProgressCallback", "ProgressEvent", "ProgressKind"]
+
+log = logging.getLogger("lambda_cloud")
+
+
+class ProgressKind(str, enum.Enum):
+    """What happened."""
+
+    #: A slot got its instance (``instance_id``, ``region``).
+    LAUNCHED = "launched"
+    #: A slot will be tried again: its region was full, the API throttled, or a launch whose
+    #: outcome was unknown turned out not to have created anything.
+    RETRYING = "retrying"
+    #: A slot could not be filled, or an instance will not reach the awaited status (``error``).
+    FAILED = "failed"
+    #: An awaited instance changed status, not yet to the one awaited.
+    STATUS = "status"
+    #: An awaited instance is active.
+    ACTIVE = "active"
+    #: A terminate request was accepted for ``instance_id``.
+    TERMINATING = "terminating"
+    #: ``instance_id`` is terminated (or preempted).
+    TERMINATED = "terminated"
+    #: ``instance_id`` is unknown to the API: already gone, so nothing to terminate.
+    NOT_FOUND = "not_found"
+    #: A cancelled launch left ``instance_id`` running, as ``on_cancel="keep"`` asked.
+    KEPT = "kept"
+
+
+@attrs.frozen(kw_only=True)
+class ProgressEvent:
+    """One step of a bulk operation. ``completed`` of ``total`` items are settled so far."""
+
+    kind: ProgressKind
+    completed: int
+    total: int
+    instance_id: str | None = None
+    slot: int | None = None
+    region: str | None = None
+    status: InstanceStatus | None = None
+    error: BaseException | None = None
+
+    def __str__(self) -> str:
+        parts = [f"[{self.completed}/{self.total}]", self.kind.value]
+        if self.slot is not None:
+            parts.append(f"slot {self.slot}")
+        if self.instance_id is not None:
+            parts.append(self.instance_id)
+        if self.region is not None:
+            parts.append(f"in {self.region}")
+        if self.status is not None and self.status.value != self.kind.value:
+            parts.append(f"({self.status.value})")
+        if self.error is not None:
+            parts.append(f"- {type(self.error).__name__}: {self.error}")
+        return " ".join(parts)
+
+
+#: Called with each event; a coroutine function is awaited.
+ProgressCallback = Callable[[ProgressEvent], object]
+
+
+class Progress:
+    """Delivers events to the caller's callback, if any.
+
+    A failing callback (a progress bar's bug, say) is logged and otherwise ignored: stopping a
+    bulk operation halfway would leave instances nobody accounted for.
+    """
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self._callback = callback
+
+    async def emit(self, event: ProgressEvent) -> None:
+        """Hand ``event`` to the callback, awaiting it if it returns an awaitable."""
+        if self._callback is None:
+            return
+        try:
+            result = self._callback(event)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("on_progress callback failed on %s", event)

@@ -1,0 +1,172 @@
+"""What a bulk operation hands back: every instance it created or touched, and every failure."""
+
+from __future__ import annotations
+
+import collections
+import enum
+
+import attrs
+
+from ..types.instances import Instance, InstanceStatus
+from .errors import BulkLaunchError, BulkTerminateError
+
+__all__ = [
+    "BulkLaunchReport",
+    "BulkTerminateReport",
+    "LaunchedInstance",
+    "SlotFailure",
+    "TerminateOutcome",
+]
+
+
+@attrs.define(kw_only=True)
+class LaunchedInstance:
+    """An instance a ``launch_many`` created for slot ``slot``.
+
+    ``token`` is the value of its ``lambda-cloud-launch-token`` tag; ``status`` the last status
+    seen (``None`` when the launch did not wait).
+    """
+
+    id: str
+    slot: int
+    token: str
+    region: str
+    name: str | None = None
+    status: InstanceStatus | None = None
+
+
+@attrs.define(kw_only=True)
+class SlotFailure:
+    """A slot left without an instance, and why (a typed ``LambdaCloudError``)."""
+
+    slot: int
+    token: str
+    error: Exception
+    name: str | None = None
+    regions_tried: list[str] = attrs.Factory(list)
+
+
+@attrs.define(kw_only=True)
+class BulkLaunchReport:
+    """The outcome of ``launch_many``.
+
+    Every instance carrying this run's tokens is in ``instances`` (one per slot, sorted by
+    slot) or, should a launch whose answer was lost have created a second instance for a slot
+    already filled, in ``extras`` (those are terminated at once). ``terminated`` lists the ids
+    this run terminated itself (extras, and everything after a cancel with
+    ``on_cancel="terminate"``).
+    """
+
+    run_id: str
+    instance_type_name: str
+    requested: int
+    instances: list[LaunchedInstance] = attrs.Factory(list)
+    failures: list[SlotFailure] = attrs.Factory(list)
+    extras: list[LaunchedInstance] = attrs.Factory(list)
+    terminated: list[str] = attrs.Factory(list)
+    waited: bool = False
+    #: Why waiting for ``active`` stopped early (the instances are in ``not_active``).
+    wait_error: Exception | None = None
+    cancelled: bool = False
+
+    @property
+    def ids(self) -> list[str]:
+        """Ids of the launched instances, by slot."""
+        return [instance.id for instance in self.instances]
+
+    @property
+    def region_counts(self) -> dict[str, int]:
+        """How many instances were launched in each region."""
+        return dict(collections.Counter(instance.region for instance in self.instances))
+
+    @property
+    def not_active(self) -> list[LaunchedInstance]:
+        """After waiting: the launched instances that did not become active."""
+        if not self.waited:
+            return []
+        return [i for i in self.instances if i.status is not InstanceStatus.ACTIVE]
+
+    @property
+    def ok(self) -> bool:
+        """Every slot filled (and active, if the launch waited)."""
+        return not self.failures and not self.not_active and not self.cancelled
+
+    def raise_for_errors(self) -> None:
+        """Raise ``BulkLaunchError`` (carrying this report) unless ``ok``."""
+        if self.ok:
+            return
+        problems = []
+        if self.failures:
+            kinds = collections.Counter(type(f.error).__name__ for f in self.failures)
+            detail = ", ".join(f"{n} {name}" for name, n in kinds.most_common())
+            problems.append(f"{len(self.failures)} of {self.requested} slots failed ({detail})")
+        if self.not_active:
+            problems.append(f"{len(self.not_active)} launched instances are not active")
+        if self.cancelled:
+            problems.append("the launch was cancelled")
+        raise BulkLaunchError("; ".join(problems), report=self)
+
+
+class TerminateOutcome(str, enum.Enum):
+    """What became of one id given to ``terminate_many``."""
+
+    #: The API accepted the terminate; the instance is on its way down.
+    TERMINATING = "terminating"
+    #: The instance is terminated (or preempted): already, or by the time the wait ended.
+    TERMINATED = "terminated"
+    #: The API does not know the id (never existed, or terminated long enough ago to be gone).
+    NOT_FOUND = "not_found"
+    #: Terminating failed; the error is in ``BulkTerminateReport.errors``.
+    FAILED = "failed"
+
+
+@attrs.define(kw_only=True)
+class BulkTerminateReport:
+    """The outcome of ``terminate_many``: one ``TerminateOutcome`` per distinct id, in order."""
+
+    outcomes: dict[str, TerminateOutcome] = attrs.Factory(dict)
+    errors: dict[str, Exception] = attrs.Factory(dict)
+    #: The instances as the API last showed them.
+    instances: dict[str, Instance] = attrs.Factory(dict)
+    waited: bool = False
+    #: Why waiting for ``terminated`` stopped early.
+    wait_error: Exception | None = None
+
+    def _having(self, outcome: TerminateOutcome) -> list[str]:
+        return [i for i, o in self.outcomes.items() if o is outcome]
+
+    @property
+    def terminating(self) -> list[str]:
+        """Ids accepted for termination and not (yet) seen terminated."""
+        return self._having(TerminateOutcome.TERMINATING)
+
+    @property
+    def terminated(self) -> list[str]:
+        """Ids seen terminated or preempted."""
+        return self._having(TerminateOutcome.TERMINATED)
+
+    @property
+    def not_found(self) -> list[str]:
+        """Ids the API does not know: nothing left to terminate."""
+        return self._having(TerminateOutcome.NOT_FOUND)
+
+    @property
+    def failed(self) -> list[str]:
+        """Ids that could not be terminated (see ``errors``)."""
+        return self._having(TerminateOutcome.FAILED)
+
+    @property
+    def ok(self) -> bool:
+        """No failures, and (if the call waited) everything seen terminated or gone."""
+        return not self.failed and not (self.waited and self.terminating)
+
+    def raise_for_errors(self) -> None:
+        """Raise ``BulkTerminateError`` (carrying this report) unless ``ok``."""
+        if self.ok:
+            return
+        problems = []
+        if self.failed:
+            problems.append(f"{len(self.failed)} of {len(self.outcomes)} ids failed")
+        if self.waited and self.terminating:
+            problems.append(f"{len(self.terminating)} still terminating when the wait ended")
+        raise BulkTerminateError("; ".join(problems), report=self)

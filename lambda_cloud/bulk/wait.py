@@ -1,0 +1,215 @@
+"""Waiting for many instances at once: one list call per poll, however many ids."""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+from .._config import Timeout
+from .._retry import RetryPolicy
+from ..errors import ValidationError, WaitTimeoutError
+from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
+from ._support import (
+    Deadline,
+    call_persistently,
+    check_positive,
+    distinct_ids,
+    retry_policy,
+)
+from .errors import DeadlineExceededError, InstanceWaitError
+from .progress import Progress, ProgressCallback, ProgressEvent, ProgressKind
+
+if TYPE_CHECKING:
+    from .._client import AsyncLambdaCloud
+
+__all__ = ["WaitOutcome", "check_wait_options", "wait_for", "wait_target", "watch"]
+
+_TARGETS = (InstanceStatus.ACTIVE, InstanceStatus.TERMINATED)
+
+
+class _Verdict(enum.Enum):
+    WAIT = enum.auto()
+    REACHED = enum.auto()
+    FAILED = enum.auto()
+
+
+@attrs.define(kw_only=True)
+class WaitOutcome:
+    """Where a wait ended. ``statuses[id]`` is ``None`` for an id the list did not show."""
+
+    target: InstanceStatus
+    ids: list[str]
+    instances: dict[str, Instance] = attrs.Factory(dict)
+    statuses: dict[str, InstanceStatus | None] = attrs.Factory(dict)
+    reached: list[str] = attrs.Factory(list)
+    failed: list[str] = attrs.Factory(list)
+    timed_out: bool = False
+
+    def status_map(self) -> dict[str, str | None]:
+        """Every awaited id's last status as a string (``None``: not seen)."""
+        return {i: None if (s := self.statuses.get(i)) is None else s.value for i in self.ids}
+
+
+def _judge(
+    target: InstanceStatus, status: InstanceStatus | None, unhealthy_too_long: bool
+) -> _Verdict:
+    if target is InstanceStatus.TERMINATED:
+        # A terminated instance drops out of the list after a while: gone counts as done.
+        return _Verdict.REACHED if status is None or status in TERMINAL_STATUSES else _Verdict.WAIT
+    if status is target:
+        return _Verdict.REACHED
+    if status is None or status in TERMINAL_STATUSES or status is InstanceStatus.TERMINATING:
+        return _Verdict.FAILED
+    if status is InstanceStatus.UNHEALTHY and unhealthy_too_long:
+        return _Verdict.FAILED
+    return _Verdict.WAIT
+
+
+async def watch(
+    client: AsyncLambdaCloud,
+    ids: Sequence[str],
+    target: InstanceStatus,
+    *,
+    deadline: Deadline,
+    poll_interval: float,
+    unhealthy_timeout: float,
+    progress: Progress,
+    request_timeout: Timeout | None,
+    retries: int | RetryPolicy | None,
+) -> WaitOutcome:
+    """Poll the instance list until every id reached ``target`` or failed, or time runs out.
+
+    Errors that are not transient (401, say) propagate: without the list there is nothing to
+    wait on.
+    """
+    policy = retry_policy(client, retries)
+    outcome = WaitOutcome(target=target, ids=list(ids))
+    pending = list(ids)
+    unhealthy_since: dict[str, float] = {}
+    reached_kind = (
+        ProgressKind.ACTIVE if target is InstanceStatus.ACTIVE else ProgressKind.TERMINATED
+    )
+    while True:
+        try:
+            listing = await call_persistently(
+                lambda: client.instances.list(timeout=request_timeout, retries=retries),
+                deadline=deadline,
+                policy=policy,
+            )
+        except DeadlineExceededError:
+            outcome.timed_out = True
+            return outcome
+        seen = {instance.id: instance for instance in listing}
+        now = time.monotonic()
+        waiting = []
+        for instance_id in pending:
+            instance = seen.get(instance_id)
+            status = None if instance is None else instance.status
+            if instance is not None:
+                outcome.instances[instance_id] = instance
+            changed = instance_id not in outcome.statuses or outcome.statuses[instance_id] != status
+            outcome.statuses[instance_id] = status
+            if status is InstanceStatus.UNHEALTHY:
+                unhealthy_since.setdefault(instance_id, now)
+            else:
+                unhealthy_since.pop(instance_id, None)
+            too_long = now - unhealthy_since.get(instance_id, now) >= unhealthy_timeout
+            verdict = _judge(target, status, too_long)
+            if verdict is _Verdict.WAIT:
+                waiting.append(instance_id)
+                kind = ProgressKind.STATUS
+            elif verdict is _Verdict.REACHED:
+                outcome.reached.append(instance_id)
+                kind = reached_kind
+            else:
+                outcome.failed.append(instance_id)
+                kind = ProgressKind.FAILED
+            if changed or verdict is not _Verdict.WAIT:
+                await progress.emit(
+                    ProgressEvent(
+                        kind=kind,
+                        completed=len(outcome.reached) + len(outcome.failed),
+                        total=len(outcome.ids),
+                        instance_id=instance_id,
+                        region=None if instance is None else instance.region.name,
+                        status=status,
+                    )
+                )
+        pending = waiting
+        if not pending:
+            return outcome
+        if deadline.expired:
+            outcome.timed_out = True
+            return outcome
+        await deadline.sleep(poll_interval)
+
+
+def wait_target(status: InstanceStatus | str) -> InstanceStatus:
+    """The awaited status: ``active`` or ``terminated``."""
+    try:
+        target = InstanceStatus(status)
+    except ValueError:
+        target = None
+    if target not in _TARGETS:
+        raise ValidationError("status", f"can wait for 'active' or 'terminated', not {status!r}")
+    assert target is not None
+    return target
+
+
+def check_wait_options(timeout: float | None, poll_interval: float) -> None:
+    """``timeout`` (``None`` or at least 0) and ``poll_interval`` (positive)."""
+    check_positive(poll_interval, "poll_interval")
+    if timeout is not None and (isinstance(timeout, bool) or not timeout >= 0):
+        raise ValidationError("timeout", f"must be None or at least 0, got {timeout!r}")
+
+
+async def wait_for(
+    client: AsyncLambdaCloud,
+    ids: Sequence[str],
+    status: InstanceStatus | str,
+    *,
+    timeout: float | None,
+    poll_interval: float,
+    unhealthy_timeout: float,
+    on_progress: ProgressCallback | None,
+    request_timeout: Timeout | None,
+    retries: int | RetryPolicy | None,
+) -> list[Instance]:
+    """See ``AsyncInstances.wait_for``."""
+    target = wait_target(status)
+    wanted = distinct_ids(ids)
+    check_wait_options(timeout, poll_interval)
+    check_positive(unhealthy_timeout, "unhealthy_timeout")
+    outcome = await watch(
+        client,
+        wanted,
+        target,
+        deadline=Deadline(timeout),
+        poll_interval=poll_interval,
+        unhealthy_timeout=unhealthy_timeout,
+        progress=Progress(on_progress),
+        request_timeout=request_timeout,
+        retries=retries,
+    )
+    statuses = outcome.status_map()
+    if outcome.timed_out:
+        late = len(wanted) - len(outcome.reached)
+        raise WaitTimeoutError(
+            f"{late} of {len(wanted)} instances not {target.value} after {timeout} s",
+            statuses=statuses,
+        )
+    reached = [outcome.instances[i] for i in outcome.reached if i in outcome.instances]
+    if outcome.failed:
+        failed = {i: statuses[i] for i in outcome.failed}
+        raise InstanceWaitError(
+            f"{len(failed)} of {len(wanted)} instances will not become {target.value}: "
+            + ", ".join(f"{i} ({s or 'gone'})" for i, s in failed.items()),
+            failed=failed,
+            statuses=statuses,
+            instances=reached,
+        )
+    return [outcome.instances[i] for i in wanted if i in outcome.instances]

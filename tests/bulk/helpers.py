@@ -1,0 +1,130 @@
+"""Helpers for the bulk tests: fast clients, a request log, and the bulk invariants."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+
+from lambda_cloud import AsyncLambdaCloud, RateLimitError, RetryPolicy
+from lambda_cloud.bulk import LAUNCH_TOKEN_TAG, BulkLaunchReport, ProgressEvent
+from lambda_cloud.emulator import Emulator
+
+KEY = "bulk-key"
+A10 = "gpu_1x_a10"
+#: Retries spaced in milliseconds, to match the emulator's compressed time.
+FAST_RETRIES = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.01)
+#: Polls as often as a compressed second allows.
+POLL = 0.002
+#: Real seconds any wait in these tests may take: a broken emulator fails fast, never hangs.
+LIMIT = 10.0
+
+
+class RequestLog:
+    """Counts the requests a client sends, by ``"METHOD /path"`` (ids folded into ``{id}``)."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[str] = collections.Counter()
+
+    def clear(self) -> None:
+        self.counts.clear()
+
+    def trace_config(self) -> aiohttp.TraceConfig:
+        config = aiohttp.TraceConfig()
+
+        async def on_start(
+            session: aiohttp.ClientSession, ctx: Any, params: aiohttp.TraceRequestStartParams
+        ) -> None:
+            path = params.url.path.removeprefix("/api/v1")
+            if path.startswith("/instances/"):
+                path = "/instances/{id}"
+            self.counts[f"{params.method} {path}"] += 1
+
+        config.on_request_start.append(on_start)
+        return config
+
+    def __getitem__(self, key: str) -> int:
+        return self.counts[key]
+
+
+def make_client(
+    emu: Emulator, requests: RequestLog | None = None, *, paced: bool = True
+) -> AsyncLambdaCloud:
+    return AsyncLambdaCloud(
+        api_key=emu.api_key,
+        base_url=emu.base_url,
+        rate_limits=emu.rate_limits if paced else None,
+        max_retries=FAST_RETRIES,
+        timeout=5.0,
+        trace_configs=None if requests is None else [requests.trace_config()],
+    )
+
+
+@contextlib.asynccontextmanager
+async def emulated(
+    *, paced: bool = True, **options: Any
+) -> AsyncIterator[tuple[Emulator, AsyncLambdaCloud]]:
+    """A running emulator (time compressed 1000 times unless told) and a client with ``KEY``."""
+    options.setdefault("time_scale", 0.001)
+    async with Emulator(**options) as emu, make_client(emu, paced=paced) as client:
+        await client.ssh_keys.create(name=KEY)
+        yield emu, client
+
+
+async def until(condition: Callable[[], bool], *, limit: float = 5.0) -> None:
+    """Wait until ``condition()`` holds (checked every millisecond), at most ``limit`` s."""
+    for _ in range(int(limit * 1000)):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("condition never held")
+
+
+def token_instances(emu: Emulator, run_id: str) -> dict[str, dict[str, Any]]:
+    """Every instance (gone ones included) tagged with a token of run ``run_id``, by id."""
+    found = {}
+    for instance in emu.instances(include_gone=True):
+        for tag in instance.get("tags") or ():
+            if tag["key"] == LAUNCH_TOKEN_TAG and tag["value"].startswith(f"{run_id}-"):
+                found[instance["id"]] = instance
+    return found
+
+
+def check_launch_invariants(emu: Emulator, report: BulkLaunchReport) -> dict[str, dict[str, Any]]:
+    """What must hold after any ``launch_many``; returns the run's instances by id."""
+    created = token_instances(emu, report.run_id)
+    reported = {i.id for i in report.instances} | {e.id for e in report.extras}
+    assert set(created) == reported, "instances carrying the run's tokens != the report"
+    assert not report.extras, "a slot got a second instance"
+    slots = [i.slot for i in report.instances] + [f.slot for f in report.failures]
+    assert sorted(slots) == list(range(report.requested)), "each slot exactly once"
+    for launched in report.instances:
+        instance = created[launched.id]
+        tags = {t["key"]: t["value"] for t in instance["tags"]}
+        assert tags[LAUNCH_TOKEN_TAG] == launched.token == f"{report.run_id}-{launched.slot}"
+        assert instance["region"]["name"] == launched.region
+    for failure in report.failures:
+        assert isinstance(failure.error, Exception)
+        assert not _throttled(failure.error), "a 429 surfaced"
+    return created
+
+
+def _throttled(error: BaseException) -> bool:
+    return isinstance(error, RateLimitError)
+
+
+class Events:
+    """Collects progress events (``on_progress=events``)."""
+
+    def __init__(self) -> None:
+        self.events: list[ProgressEvent] = []
+
+    def __call__(self, event: ProgressEvent) -> None:
+        self.events.append(event)
+
+    def kinds(self) -> collections.Counter[str]:
+        return collections.Counter(e.kind.value for e in self.events)

@@ -1,0 +1,192 @@
+"""Cancelling ``launch_many``: in-flight launches reconciled, nothing left unaccounted for."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from lambda_cloud import AsyncLambdaCloud
+from lambda_cloud.bulk import (
+    BulkLaunchCancelledError,
+    BulkLaunchReport,
+    OnCancel,
+    ProgressEvent,
+    ProgressKind,
+    SlotCancelledError,
+)
+from lambda_cloud.emulator import Emulator, Fault
+
+from .helpers import A10, KEY, LIMIT, POLL, check_launch_invariants, emulated, make_client, until
+
+LAUNCH = "/instance-operations/launch"
+ENDED = ("terminating", "terminated")
+
+
+@pytest.fixture
+async def slow_emu() -> AsyncIterator[Emulator]:
+    # A launch every 24 ms (after a burst of 5): time to cancel in the middle.
+    async with Emulator(time_scale=0.002, seed=3) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def slow_client(slow_emu: Emulator) -> AsyncIterator[AsyncLambdaCloud]:
+    async with make_client(slow_emu) as c:
+        await c.ssh_keys.create(name=KEY)
+        yield c
+
+
+def start(
+    client: AsyncLambdaCloud, count: int, on_cancel: OnCancel, launched: asyncio.Event, after: int
+) -> asyncio.Task[BulkLaunchReport]:
+    seen = 0
+
+    def progress(event: ProgressEvent) -> None:
+        nonlocal seen
+        if event.kind is ProgressKind.LAUNCHED:
+            seen += 1
+            if seen >= after:
+                launched.set()
+
+    return asyncio.create_task(
+        client.instances.launch_many(
+            count,
+            instance_type_name=A10,
+            ssh_key_names=[KEY],
+            on_cancel=on_cancel,
+            on_progress=progress,
+            poll_interval=POLL,
+        )
+    )
+
+
+async def cancelled_report(task: asyncio.Task[BulkLaunchReport]) -> BulkLaunchReport:
+    with pytest.raises(asyncio.CancelledError) as caught:
+        await task
+    found = BulkLaunchCancelledError.find(caught.value)
+    assert found is not None
+    assert found.report.cancelled
+    return found.report
+
+
+@pytest.mark.parametrize("on_cancel", ["terminate", "keep"])
+async def test_cancel_midway(
+    slow_emu: Emulator, slow_client: AsyncLambdaCloud, on_cancel: OnCancel
+) -> None:
+    launched = asyncio.Event()
+    task = start(slow_client, 15, on_cancel, launched, after=7)
+    await launched.wait()
+    task.cancel()
+    report = await cancelled_report(task)
+    created = check_launch_invariants(slow_emu, report)
+    assert 7 <= len(report.instances) < 15
+    assert all(isinstance(f.error, SlotCancelledError) for f in report.failures)
+    live = {i["id"]: i["status"] for i in slow_emu.instances(include_gone=True)}
+    if on_cancel == "terminate":
+        assert sorted(report.terminated) == sorted(created)
+        assert all(live[i] in ENDED for i in created)
+    else:
+        assert report.terminated == []
+        assert all(live[i] not in ENDED for i in created)
+
+
+async def test_cancel_while_a_committed_launch_is_unanswered(slow_emu: Emulator) -> None:
+    # The launch is carried out, then its answer is held until the client hangs up.
+    fault = slow_emu.faults.add(Fault(kind="timeout_after_commit", path=LAUNCH, times=1))
+    async with make_client(slow_emu) as client:
+        await client.ssh_keys.create(name=KEY)
+        task = start(client, 1, "terminate", asyncio.Event(), after=1)
+        await until(lambda: bool(slow_emu.instances()))
+        task.cancel()
+        report = await cancelled_report(task)
+    assert fault.fired == 1
+    created = check_launch_invariants(slow_emu, report)
+    assert len(created) == 1 == len(report.instances)
+    assert all(i["status"] in ENDED for i in created.values())
+
+
+async def test_cancel_while_a_launch_is_held_before_commit(slow_emu: Emulator) -> None:
+    fault = slow_emu.faults.add(Fault(kind="delay", delay=60.0, path=LAUNCH))
+    async with make_client(slow_emu) as client:
+        await client.ssh_keys.create(name=KEY)
+        task = start(client, 3, "terminate", asyncio.Event(), after=1)
+        await until(lambda: fault.fired == 3)
+        task.cancel()
+        report = await cancelled_report(task)
+    check_launch_invariants(slow_emu, report)
+    assert not report.instances
+
+
+async def test_outer_timeout_hands_back_the_report(
+    slow_emu: Emulator, slow_client: AsyncLambdaCloud
+) -> None:
+    with pytest.raises(TimeoutError) as caught:
+        async with asyncio.timeout(0.1):
+            await slow_client.instances.launch_many(
+                15, instance_type_name=A10, ssh_key_names=[KEY], poll_interval=POLL
+            )
+    found = BulkLaunchCancelledError.find(caught.value)
+    assert found is not None
+    check_launch_invariants(slow_emu, found.report)
+    assert found.report.instances
+    assert sorted(found.report.terminated) == sorted(found.report.ids)
+
+
+async def test_wait_for_timeout_hands_back_the_report(
+    slow_emu: Emulator, slow_client: AsyncLambdaCloud
+) -> None:
+    with pytest.raises(TimeoutError) as caught:
+        await asyncio.wait_for(
+            slow_client.instances.launch_many(
+                15, instance_type_name=A10, ssh_key_names=[KEY], on_cancel="keep"
+            ),
+            0.1,
+        )
+    found = BulkLaunchCancelledError.find(caught.value)
+    assert found is not None
+    check_launch_invariants(slow_emu, found.report)
+
+
+async def test_cancel_during_the_wait_for_active() -> None:
+    async with emulated(boot_delay=10_000.0) as (emu, client):  # boots take 10 s
+        waiting = asyncio.Event()
+
+        def progress(event: ProgressEvent) -> None:
+            if event.kind is ProgressKind.STATUS:  # the wait has seen them booting
+                waiting.set()
+
+        task = asyncio.create_task(
+            client.instances.launch_many(
+                3,
+                instance_type_name=A10,
+                ssh_key_names=[KEY],
+                wait=True,
+                timeout=LIMIT,
+                poll_interval=POLL,
+                on_progress=progress,
+            )
+        )
+        await waiting.wait()
+        task.cancel()
+        report = await cancelled_report(task)
+        created = check_launch_invariants(emu, report)
+    assert len(created) == 3
+    assert all(i["status"] in ENDED for i in created.values())
+
+
+async def test_a_second_cancel_does_not_cut_the_cleanup_short(slow_emu: Emulator) -> None:
+    async with make_client(slow_emu) as client:
+        await client.ssh_keys.create(name=KEY)
+        launched = asyncio.Event()
+        task = start(client, 12, "terminate", launched, after=4)
+        await launched.wait()
+        slow_emu.faults.add(Fault(kind="delay", delay=5.0, method="GET", path="/instances"))
+        task.cancel()
+        for _ in range(5):
+            await asyncio.sleep(0.002)
+            task.cancel()
+        report = await cancelled_report(task)
+    created = check_launch_invariants(slow_emu, report)
+    assert created and all(i["status"] in ENDED for i in created.values())

@@ -1,0 +1,354 @@
+"""``instances.launch_many``: region fallback, capacity, failures, faults and reports."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from lambda_cloud import (
+    AsyncLambdaCloud,
+    InstanceStatus,
+    InsufficientCapacityError,
+    NotFoundError,
+    QuotaExceededError,
+    ValidationError,
+)
+from lambda_cloud.bulk import (
+    BulkLaunchError,
+    CapacityExhaustedError,
+    DeadlineExceededError,
+    ProgressEvent,
+    ProgressKind,
+)
+from lambda_cloud.emulator import Emulator, Fault
+
+from .helpers import A10, KEY, LIMIT, POLL, Events, RequestLog, check_launch_invariants, emulated
+
+LAUNCH = "/instance-operations/launch"
+
+
+async def test_twenty_across_regions_with_fallback(
+    emu: Emulator, client: AsyncLambdaCloud, requests: RequestLog
+) -> None:
+    events = Events()
+    report = await client.instances.launch_many(
+        20,
+        instance_type_name=A10,
+        ssh_key_names=[KEY],
+        name_prefix="web",
+        tags={"team": "ml"},
+        on_progress=events,
+        poll_interval=POLL,
+    )
+    report.raise_for_errors()
+    created = check_launch_invariants(emu, report)
+    assert sum(report.region_counts.values()) == 20
+    assert len(report.region_counts) >= 3  # no region holds twenty: it fell back
+    assert [i.name for i in report.instances] == [f"web-{n}" for n in range(20)]
+    for launched in report.instances:
+        instance = created[launched.id]
+        assert instance["name"] == launched.name
+        assert {"key": "team", "value": "ml"} in instance["tags"]
+    assert requests["GET /instance-types"] == 1  # capacity was checked once, up front
+    assert events.kinds()["launched"] == 20
+    assert events.events[-1].completed == 20
+
+
+async def test_more_than_the_capacity_fails_the_rest(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    report = await client.instances.launch_many(
+        25, instance_type_name=A10, ssh_key_names=[KEY], poll_interval=POLL
+    )
+    check_launch_invariants(emu, report)
+    assert len(report.instances) == 22  # the emulator's default a10 capacity
+    assert len(report.failures) == 3
+    for failure in report.failures:
+        assert isinstance(failure.error, CapacityExhaustedError)
+        assert isinstance(failure.error.__cause__, InsufficientCapacityError)
+        assert failure.regions_tried
+    with pytest.raises(BulkLaunchError) as caught:
+        report.raise_for_errors()
+    assert caught.value.report is report
+    assert "3 of 25 slots failed" in str(caught.value)
+
+
+async def test_explicit_regions_in_order(emu: Emulator, client: AsyncLambdaCloud) -> None:
+    emu.set_capacity(A10, "us-south-1", 2)
+    emu.set_capacity(A10, "us-east-1", 2)
+    report = await client.instances.launch_many(
+        5,
+        instance_type_name=A10,
+        ssh_key_names=[KEY],
+        region_names=["us-south-1", "us-east-1"],
+        poll_interval=POLL,
+    )
+    check_launch_invariants(emu, report)
+    assert report.region_counts == {"us-south-1": 2, "us-east-1": 2}
+    assert [i.region for i in report.instances[:2]] == ["us-south-1"] * 2
+    assert len(report.failures) == 1
+    assert report.failures[0].regions_tried == ["us-south-1", "us-east-1"]
+
+
+async def test_capacity_is_rechecked_when_every_region_is_full(
+    emu: Emulator, client: AsyncLambdaCloud, requests: RequestLog
+) -> None:
+    for region in ("us-east-1", "us-south-1", "europe-central-1"):
+        emu.set_capacity(A10, region, 0)
+    emu.set_capacity(A10, "us-west-1", 2)
+
+    def free_up_elsewhere(event: ProgressEvent) -> None:
+        if event.kind is ProgressKind.RETRYING:
+            emu.set_capacity(A10, "us-west-3", 3)  # capacity appears in a new region
+
+    report = await client.instances.launch_many(
+        4,
+        instance_type_name=A10,
+        ssh_key_names=[KEY],
+        on_progress=free_up_elsewhere,
+        poll_interval=POLL,
+    )
+    report.raise_for_errors()
+    check_launch_invariants(emu, report)
+    assert report.region_counts == {"us-west-1": 2, "us-west-3": 2}
+    assert requests["GET /instance-types"] == 2
+
+
+async def test_no_capacity_anywhere_launches_nothing(
+    client: AsyncLambdaCloud, requests: RequestLog
+) -> None:
+    report = await client.instances.launch_many(
+        3, instance_type_name="gpu_8x_b200_sxm6", ssh_key_names=[KEY]
+    )
+    assert not report.instances
+    assert all(isinstance(f.error, CapacityExhaustedError) for f in report.failures)
+    assert requests[f"POST {LAUNCH}"] == 0
+
+
+async def test_unknown_type_is_refused_before_launching(
+    client: AsyncLambdaCloud, requests: RequestLog
+) -> None:
+    with pytest.raises(ValidationError):
+        await client.instances.launch_many(2, instance_type_name="gpu_99x", ssh_key_names=[KEY])
+    assert requests[f"POST {LAUNCH}"] == 0
+
+
+async def test_missing_ssh_key_fails_every_slot(emu: Emulator, client: AsyncLambdaCloud) -> None:
+    report = await client.instances.launch_many(
+        3, instance_type_name=A10, ssh_key_names=["nope"], region_names=["us-west-1"]
+    )
+    check_launch_invariants(emu, report)
+    assert all(isinstance(f.error, NotFoundError) for f in report.failures)
+
+
+async def test_quota_stops_the_run(
+    emu: Emulator, client: AsyncLambdaCloud, requests: RequestLog
+) -> None:
+    emu.account().instance_quota = 3
+    report = await client.instances.launch_many(
+        8, instance_type_name=A10, ssh_key_names=[KEY], max_concurrency=1
+    )
+    check_launch_invariants(emu, report)
+    assert len(report.instances) == 3
+    assert all(isinstance(f.error, QuotaExceededError) for f in report.failures)
+    assert requests[f"POST {LAUNCH}"] == 4  # one refusal, then nobody else tries
+
+
+async def test_hostnames_are_suffixed(emu: Emulator, client: AsyncLambdaCloud) -> None:
+    report = await client.instances.launch_many(
+        3,
+        instance_type_name=A10,
+        ssh_key_names=[KEY],
+        hostname="node",
+        wait=True,
+        timeout=LIMIT,
+        poll_interval=POLL,
+    )
+    created = check_launch_invariants(emu, report)
+    assert sorted(created[i.id]["hostname"] for i in report.instances) == [
+        "node-0",
+        "node-1",
+        "node-2",
+    ]
+
+
+async def test_wait_until_active(emu: Emulator, client: AsyncLambdaCloud) -> None:
+    events = Events()
+    report = await client.instances.launch_many(
+        4,
+        instance_type_name=A10,
+        ssh_key_names=[KEY],
+        wait=True,
+        timeout=LIMIT,
+        poll_interval=POLL,
+        on_progress=events,
+    )
+    report.raise_for_errors()
+    assert report.waited
+    assert all(i.status is InstanceStatus.ACTIVE for i in report.instances)
+    assert events.kinds()["active"] == 4
+
+
+async def test_a_launch_that_cannot_boot_is_not_active() -> None:
+    async with emulated(boot_delay=10_000.0) as (_, client):
+        report = await client.instances.launch_many(
+            2,
+            instance_type_name=A10,
+            ssh_key_names=[KEY],
+            wait=True,
+            poll_interval=POLL,
+            timeout=0.1,
+        )
+    assert len(report.not_active) == 2
+    assert not report.ok
+    with pytest.raises(BulkLaunchError, match="not active"):
+        report.raise_for_errors()
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(kind="reset_after_commit", path=LAUNCH, times=3),
+        Fault(kind="reset_before_commit", path=LAUNCH, times=3),
+        Fault(kind="malformed_body", path=LAUNCH, times=3),
+        Fault(kind="status", status=502, path=LAUNCH, times=3),
+        Fault(kind="status", status=409, code="provider/internal-unavailable", path=LAUNCH),
+        Fault(kind="status", status=429, path=LAUNCH, times=6, retry_after=3),
+        Fault(kind="timeout_after_commit", path=LAUNCH, times=2),
+        Fault(kind="delay", delay=1000.0, path=LAUNCH, times=2),  # held past the client timeout
+    ],
+    ids=lambda f: f"{f.kind}-{f.status or ''}",
+)
+async def test_ambiguous_and_throttled_launches_never_double(
+    emu: Emulator, client: AsyncLambdaCloud, fault: Fault
+) -> None:
+    emu.faults.add(fault)
+    report = await client.instances.launch_many(
+        6,
+        instance_type_name=A10,
+        ssh_key_names=[KEY],
+        request_timeout=0.2,
+        poll_interval=POLL,
+    )
+    check_launch_invariants(emu, report)
+    if fault.times is None:  # provider errors on every launch: each slot gives up, nothing leaks
+        assert not report.instances
+    else:
+        report.raise_for_errors()
+        assert fault.fired == fault.times
+
+
+async def test_timeout_fails_the_slots_it_did_not_reach() -> None:
+    async with emulated(time_scale=0.01) as (emu, client):  # a launch every 120 ms, after 5
+        report = await client.instances.launch_many(
+            10, instance_type_name=A10, ssh_key_names=[KEY], timeout=0.3, poll_interval=POLL
+        )
+        check_launch_invariants(emu, report)
+    assert 5 <= len(report.instances) < 10
+    assert all(isinstance(f.error, DeadlineExceededError) for f in report.failures)
+
+
+async def test_server_side_rate_limits_are_met() -> None:
+    async with emulated(enforce_rate_limits=True) as (emu, client):
+        report = await client.instances.launch_many(
+            12,
+            instance_type_name=A10,
+            ssh_key_names=[KEY],
+            wait=True,
+            poll_interval=POLL,
+            timeout=LIMIT,
+        )
+        report.raise_for_errors()
+        check_launch_invariants(emu, report)
+
+
+async def test_async_and_failing_progress_callbacks(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    seen: list[ProgressEvent] = []
+
+    async def record(event: ProgressEvent) -> None:
+        await asyncio.sleep(0)
+        seen.append(event)
+
+    def broken(event: ProgressEvent) -> None:
+        raise RuntimeError("progress bar bug")
+
+    report = await client.instances.launch_many(
+        2, instance_type_name=A10, ssh_key_names=[KEY], on_progress=record
+    )
+    assert [e.kind for e in seen] == [ProgressKind.LAUNCHED] * 2
+    assert str(seen[0]).startswith("[1/2] launched slot")
+    report = await client.instances.launch_many(
+        2, instance_type_name=A10, ssh_key_names=[KEY], on_progress=broken
+    )
+    report.raise_for_errors()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"count": 0},
+        {"count": 2, "tags": {"lambda-cloud-launch-token": "x"}},
+        {"count": 2, "on_cancel": "explode"},
+        {"count": 2, "region_names": []},
+        {"count": 2, "region_names": "us-east-1"},
+        {"count": 20, "hostname": "h" * 62},  # fits alone, not with a "-19" suffix
+        {"count": 20, "name_prefix": "n" * 62},
+        {"count": 2, "max_concurrency": 0},
+        {"count": 2, "poll_interval": 0},
+    ],
+)
+async def test_bad_arguments_launch_nothing(
+    client: AsyncLambdaCloud, requests: RequestLog, kwargs: dict[str, object]
+) -> None:
+    with pytest.raises(ValidationError):
+        await client.instances.launch_many(
+            instance_type_name=A10,
+            ssh_key_names=[KEY],
+            **kwargs,  # type: ignore[arg-type]
+        )
+    assert sum(requests.counts.values()) == 0
+
+
+async def test_a_late_commit_is_caught_and_terminated(
+    emu: Emulator, client: AsyncLambdaCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lost launch that lands after the slot was relaunched (the server kept working after
+    the client gave up) ends up in ``extras`` and is terminated, never unaccounted for."""
+    from lambda_cloud.bulk import LAUNCH_TOKEN_TAG
+    from lambda_cloud.bulk import launch as launch_module
+
+    class FixedSecrets:
+        @staticmethod
+        def token_hex(n: int) -> str:
+            return "feedface" * (n // 4)
+
+    monkeypatch.setattr(launch_module, "secrets", FixedSecrets)
+    emu.faults.add(Fault(kind="reset_before_commit", path=LAUNCH, times=1))
+    landed = False
+
+    async def land_the_lost_launch(event: ProgressEvent) -> None:
+        nonlocal landed
+        if event.kind is ProgressKind.RETRYING and not landed:
+            landed = True  # the first launch "lands" now, after reconciliation found nothing
+            await client.instances.launch(
+                region_name=event.region or "",
+                instance_type_name=A10,
+                ssh_key_names=[KEY],
+                tags={LAUNCH_TOKEN_TAG: f"{FixedSecrets.token_hex(8)}-0"},
+            )
+
+    report = await client.instances.launch_many(
+        1,
+        instance_type_name=A10,
+        ssh_key_names=[KEY],
+        on_progress=land_the_lost_launch,
+        poll_interval=POLL,
+    )
+    assert landed and len(report.instances) == 1 and len(report.extras) == 1
+    assert report.terminated == [report.extras[0].id]
+    statuses = {i["id"]: i["status"] for i in emu.instances(include_gone=True)}
+    assert statuses[report.extras[0].id] in ("terminating", "terminated")
+    assert statuses[report.instances[0].id] not in ("terminating", "terminated")

@@ -1,0 +1,100 @@
+"""The bulk operations through the generated sync facade, Ctrl-C included."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from lambda_cloud import InstanceStatus
+from lambda_cloud._sync import LambdaCloud
+from lambda_cloud.bulk import LAUNCH_TOKEN_TAG, ProgressEvent, ProgressKind
+from lambda_cloud.emulator import Emulator
+
+from .helpers import A10, FAST_RETRIES, KEY, LIMIT, POLL, Events, check_launch_invariants
+
+
+@pytest.fixture
+def sync_emu() -> Iterator[Emulator]:
+    with Emulator(time_scale=0.001, seed=11) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def sync_client(sync_emu: Emulator) -> Iterator[LambdaCloud]:
+    client = LambdaCloud(
+        api_key=sync_emu.api_key,
+        base_url=sync_emu.base_url,
+        rate_limits=sync_emu.rate_limits,
+        max_retries=FAST_RETRIES,
+    )
+    client.ssh_keys.create(name=KEY)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def test_launch_wait_terminate(sync_emu: Emulator, sync_client: LambdaCloud) -> None:
+    events = Events()
+    report = sync_client.instances.launch_many(
+        8, instance_type_name=A10, ssh_key_names=[KEY], on_progress=events, poll_interval=POLL
+    )
+    report.raise_for_errors()
+    check_launch_invariants(sync_emu, report)
+    instances = sync_client.instances.wait_for(report.ids, poll_interval=POLL, timeout=LIMIT)
+    assert all(i.status is InstanceStatus.ACTIVE for i in instances)
+    terminated = sync_client.instances.terminate_many(
+        report.ids, wait=True, poll_interval=POLL, timeout=LIMIT
+    )
+    assert sorted(terminated.terminated) == sorted(report.ids)
+    assert events.kinds()["launched"] == 8
+
+
+def _all_ended(emu: Emulator) -> bool:
+    tagged = [
+        i
+        for i in emu.instances(include_gone=True)
+        if any(t["key"] == LAUNCH_TOKEN_TAG for t in i.get("tags") or ())
+    ]
+    return bool(tagged) and all(i["status"] in ("terminating", "terminated") for i in tagged)
+
+
+def test_ctrl_c_terminates_what_was_launched(sync_emu: Emulator) -> None:
+    client = LambdaCloud(
+        api_key=sync_emu.api_key,
+        base_url=sync_emu.base_url,
+        rate_limits=sync_emu.rate_limits,
+        max_retries=FAST_RETRIES,
+    )
+    client.ssh_keys.create(name=KEY)
+    launched = 0
+
+    def press_ctrl_c_after_three(event: ProgressEvent) -> None:
+        nonlocal launched
+        if event.kind is ProgressKind.LAUNCHED:
+            launched += 1
+            if launched == 3:
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)  # Ctrl-C
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            client.instances.launch_many(
+                15,
+                instance_type_name=A10,
+                ssh_key_names=[KEY],
+                on_progress=press_ctrl_c_after_three,
+                poll_interval=POLL,
+            )
+        # The facade gives the cancelled call a grace period to clean up before it re-raises.
+        for _ in range(5000):
+            if _all_ended(sync_emu):
+                break
+            time.sleep(0.001)
+        assert _all_ended(sync_emu)
+        assert 3 <= launched < 15
+    finally:
+        client.close()

@@ -1,0 +1,133 @@
+"""``instances.wait_for``: one list call per poll, typed failures, timeouts."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambda_cloud import AsyncLambdaCloud, InstanceStatus, ValidationError, WaitTimeoutError
+from lambda_cloud.bulk import InstanceWaitError, ProgressKind
+from lambda_cloud.bulk.wait import _judge, _Verdict
+from lambda_cloud.emulator import Emulator, Fault
+
+from .helpers import A10, KEY, LIMIT, POLL, Events, RequestLog, emulated
+
+
+async def launch(client: AsyncLambdaCloud, n: int) -> list[str]:
+    report = await client.instances.launch_many(
+        n, instance_type_name=A10, ssh_key_names=[KEY], poll_interval=POLL
+    )
+    report.raise_for_errors()
+    return report.ids
+
+
+async def test_waits_with_one_list_call_per_poll(
+    client: AsyncLambdaCloud, requests: RequestLog
+) -> None:
+    ids = await launch(client, 6)
+    requests.clear()
+    events = Events()
+    instances = await client.instances.wait_for(
+        ids, poll_interval=POLL, on_progress=events, timeout=LIMIT
+    )
+    assert [i.id for i in instances] == ids
+    assert all(i.status is InstanceStatus.ACTIVE and i.ip for i in instances)
+    assert requests["GET /instances/{id}"] == 0
+    assert requests["GET /instances"] >= 1
+    assert set(requests.counts) == {"GET /instances"}
+    active = [e for e in events.events if e.kind is ProgressKind.ACTIVE]
+    assert sorted(e.instance_id or "" for e in active) == sorted(ids)
+    assert max(e.completed for e in active) == len(ids) == active[0].total
+
+
+async def test_duplicate_ids_are_waited_on_once(client: AsyncLambdaCloud) -> None:
+    ids = await launch(client, 2)
+    instances = await client.instances.wait_for([*ids, ids[0]], poll_interval=POLL, timeout=LIMIT)
+    assert [i.id for i in instances] == ids
+
+
+async def test_timeout_carries_the_statuses() -> None:
+    async with emulated(boot_delay=10_000.0) as (_, client):  # boots take 10 s
+        ids = await launch(client, 2)
+        with pytest.raises(WaitTimeoutError) as caught:
+            await client.instances.wait_for(ids, timeout=0.05, poll_interval=POLL)
+    assert caught.value.statuses == {i: "booting" for i in ids}
+
+
+async def test_preempted_and_unknown_are_failures_not_waited_on(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    ids = await launch(client, 3)
+    emu.preempt(ids[1])
+    with pytest.raises(InstanceWaitError) as caught:
+        await client.instances.wait_for([*ids, "0" * 32], poll_interval=POLL, timeout=LIMIT)
+    error = caught.value
+    assert error.failed == {ids[1]: "preempted", "0" * 32: None}
+    assert sorted(i.id for i in error.instances) == sorted([ids[0], ids[2]])
+    assert error.statuses[ids[0]] == "active"
+
+
+async def test_terminating_instance_fails_a_wait_for_active(client: AsyncLambdaCloud) -> None:
+    ids = await launch(client, 2)
+    await client.instances.terminate([ids[0]])
+    with pytest.raises(InstanceWaitError) as caught:
+        await client.instances.wait_for(ids, poll_interval=POLL, timeout=LIMIT)
+    assert set(caught.value.failed) == {ids[0]}
+
+
+async def test_wait_for_terminated(client: AsyncLambdaCloud) -> None:
+    ids = await launch(client, 3)
+    await client.instances.terminate(ids)
+    events = Events()
+    instances = await client.instances.wait_for(
+        ids, "terminated", poll_interval=POLL, on_progress=events, timeout=LIMIT
+    )
+    assert all(i.status is InstanceStatus.TERMINATED for i in instances)
+    assert events.kinds()["terminated"] == 3
+
+
+async def test_wait_for_terminated_counts_vanished_ids_as_terminated() -> None:
+    async with emulated(terminate_delay=0, terminated_retention=0) as (emu, client):
+        ids = await launch(client, 3)
+        await client.instances.terminate(ids)
+        assert emu.instances() == []  # gone from the list at once
+        instances = await client.instances.wait_for(
+            [*ids, "f" * 32], "terminated", poll_interval=POLL, timeout=LIMIT
+        )
+    assert instances == []  # never seen by the wait: nothing to return
+
+
+async def test_transient_and_throttled_polls_are_ridden_out(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    ids = await launch(client, 2)
+    emu.faults.add(Fault(kind="status", status=503, method="GET", path="/instances", times=4))
+    emu.faults.add(
+        Fault(kind="status", status=429, method="GET", path="/instances", times=6, retry_after=1)
+    )
+    emu.faults.add(Fault(kind="malformed_body", method="GET", path="/instances", times=2))
+    instances = await client.instances.wait_for(ids, poll_interval=POLL, timeout=LIMIT)
+    assert [i.id for i in instances] == ids
+
+
+async def test_bad_arguments() -> None:
+    client = AsyncLambdaCloud(api_key="x", base_url="http://127.0.0.1:9")
+    with pytest.raises(ValidationError):
+        await client.instances.wait_for(["a"], "booting")
+    with pytest.raises(ValidationError):
+        await client.instances.wait_for([])
+    with pytest.raises(ValidationError):
+        await client.instances.wait_for(["a"], poll_interval=0)
+    with pytest.raises(ValidationError):
+        await client.instances.wait_for(["a"], timeout=-1)
+
+
+def test_judgement_of_statuses() -> None:
+    active, terminated = InstanceStatus.ACTIVE, InstanceStatus.TERMINATED
+    assert _judge(active, InstanceStatus.BOOTING, False) is _Verdict.WAIT
+    assert _judge(active, InstanceStatus.UNHEALTHY, False) is _Verdict.WAIT
+    assert _judge(active, InstanceStatus.UNHEALTHY, True) is _Verdict.FAILED
+    assert _judge(active, InstanceStatus.PREEMPTED, False) is _Verdict.FAILED
+    assert _judge(active, InstanceStatus("rebooting"), False) is _Verdict.WAIT  # unknown: wait
+    assert _judge(terminated, None, False) is _Verdict.REACHED
+    assert _judge(terminated, InstanceStatus.PREEMPTED, False) is _Verdict.REACHED
+    assert _judge(terminated, InstanceStatus.TERMINATING, False) is _Verdict.WAIT

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from .errors import APIResponseError
 from .types._base import OpenEnum, RawJSON, lazy_attributes
@@ -76,26 +76,6 @@ def _structure_str_list(value: Any, _: Any) -> list[str]:
     return list(value)
 
 
-def _optional_inner(t: Any) -> Any:
-    """``X`` for ``X | None`` (with a single ``X``), else ``None``."""
-    if typing.get_origin(t) not in (typing.Union, types.UnionType):
-        return None
-    args = typing.get_args(t)
-    if len(args) != 2 or type(None) not in args:
-        return None
-    return args[0] if args[1] is type(None) else args[1]
-
-
-def _make_optional_hook(t: Any) -> Callable[[Any, Any], Any]:
-    # cattrs' own Optional handler dispatches on the inner type at every call; resolving it once
-    # here makes optional fields (most of Instance's) several times cheaper to structure.
-    inner = _optional_inner(t)
-    if inner is str:
-        return lambda value, _: value
-    hook = converter.get_structure_hook(inner)
-    return lambda value, _: None if value is None else hook(value, inner)
-
-
 for _conv in (converter, _requests):
     # Registered by class: an OpenEnum is a str, and cattrs' class dispatch would otherwise
     # pick its str hook, which calls the (much slower) Enum constructor.
@@ -106,22 +86,59 @@ for _conv in (converter, _requests):
     _conv.register_structure_hook(datetime.datetime, _structure_datetime)
     _conv.register_unstructure_hook(datetime.datetime, datetime.datetime.isoformat)
 
-converter.register_structure_hook_factory(
-    lambda t: _optional_inner(t) is not None, _make_optional_hook
-)
+_PASSTHROUGH = (str, int, float, bool)  # orjson already made these; coercing again costs time
 
 
-def _has_lazy(t: Any) -> bool:
-    return attrs.has(t) and bool(lazy_attributes(t))
+def _optional_inner(t: Any) -> Any:
+    """``X`` for ``X | None`` (with a single ``X``), else ``None``."""
+    if typing.get_origin(t) not in (typing.Union, types.UnionType):
+        return None
+    args = typing.get_args(t)
+    if len(args) != 2 or type(None) not in args:
+        return None
+    return args[0] if args[1] is type(None) else args[1]
 
 
-def _make_lazy_structure(cls: type) -> Callable[[Any, Any], Any]:
-    # Lazy slots keep their JSON wrapped (see types._base.Lazy); their key is the public name.
-    slots = {
-        slot: override(rename=slot[1:], struct_hook=lambda value, _: RawJSON(value))
-        for slot in lazy_attributes(cls)
-    }
-    return make_dict_structure_fn(cls, converter, **slots)  # type: ignore[arg-type]
+def _is_model(t: Any) -> bool:
+    return attrs.has(t) and t.__module__.startswith("lambda_cloud.types")
+
+
+def _make_model_structure(cls: type) -> Callable[[Any, Any], Any]:
+    """One constructor call per model, generated once.
+
+    Written here rather than left to cattrs' generator because parsing long instance lists is
+    the SDK's hot path: an absent optional field is a plain ``dict.get`` (cattrs tests and
+    collects it separately), strings and numbers are taken as orjson made them, and ``Lazy``
+    fields are wrapped as ``RawJSON`` under their public key.
+    """
+    lazy = lazy_attributes(cls)
+    hints = typing.get_type_hints(cls)
+    globs: dict[str, Any] = {"__cl": cls, "RawJSON": RawJSON}
+    kwargs = []
+    for i, field in enumerate(attrs.fields(cls)):
+        key, tp = field.alias, hints[field.name]
+        optional = field.default is None and _optional_inner(tp) is not None
+        target = _optional_inner(tp) if optional else tp
+        if field.name in lazy:
+            convert = "RawJSON({})"
+        elif target in _PASSTHROUGH:
+            convert = "{}"
+        else:
+            globs[f"h{i}"], globs[f"t{i}"] = converter.get_structure_hook(target), target
+            convert = f"h{i}({{}}, t{i})"
+        if optional and convert == "{}":
+            value = f"o.get({key!r})"
+        elif optional:
+            value = f"(None if (v := o.get({key!r})) is None else {convert.format('v')})"
+        elif field.default is attrs.NOTHING:
+            value = convert.format(f"o[{key!r}]")
+        else:  # a constant default other than None (models use no factories)
+            globs[f"d{i}"] = field.default
+            value = f"({convert.format(f'o[{key!r}]')} if {key!r} in o else d{i})"
+        kwargs.append(f"{key}={value}")
+    source = f"def structure(o, _):\n    return __cl({', '.join(kwargs)})\n"
+    exec(compile(source, f"<model structure {cls.__qualname__}>", "exec"), globs)
+    return globs["structure"]  # type: ignore[no-any-return]
 
 
 def _unstructure_lazy(value: Any) -> Any:
@@ -136,7 +153,11 @@ def _make_lazy_unstructure(cls: type) -> Callable[[Any], Any]:
     return make_dict_unstructure_fn(cls, converter, **slots)  # type: ignore[arg-type]
 
 
-converter.register_structure_hook_factory(_has_lazy, _make_lazy_structure)
+def _has_lazy(t: Any) -> bool:
+    return attrs.has(t) and bool(lazy_attributes(t))
+
+
+converter.register_structure_hook_factory(_is_model, _make_model_structure)
 converter.register_unstructure_hook_factory(_has_lazy, _make_lazy_unstructure)
 
 

@@ -182,7 +182,8 @@ class Transport:
             ) as response:
                 raw = await response.read()
                 status = response.status
-                response_headers = response.headers.copy()
+                # Copied only for an error, which keeps them; a success never needs them.
+                response_headers = response.headers.copy() if status >= 400 else None
         except aiohttp.ConnectionTimeoutError as exc:
             raise APITimeoutError(method=method, url=url, sent=False) from exc
         except aiohttp.ClientConnectorError as exc:
@@ -196,7 +197,7 @@ class Transport:
         log.debug(
             "%s %s -> %d (%.1f ms)", method, url, status, (time.perf_counter() - started) * 1e3
         )
-        if status >= 400:
+        if response_headers is not None:
             error = make_status_error(
                 method=method,
                 url=url,

@@ -8,6 +8,7 @@ from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Timeout
 from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimits
 from ._retry import RetryPolicy
 from ._security import SchemeBasicAuth, Security
+from ._sync import LambdaCloud, SyncCallInLoopThreadError, SyncInAsyncContextWarning
 from ._version import __version__
 from .bulk import (
     LAUNCH_TOKEN_TAG,
@@ -77,6 +78,7 @@ __all__ = [
     "InsufficientCapacityError",
     "InternalServerError",
     "InvalidParametersError",
+    "LambdaCloud",
     "LambdaCloudError",
     "LaunchOutcomeUnknownError",
     "NotFoundError",
@@ -88,6 +90,8 @@ __all__ = [
     "RetryPolicy",
     "SchemeBasicAuth",
     "Security",
+    "SyncCallInLoopThreadError",
+    "SyncInAsyncContextWarning",
     "Timeout",
     "ValidationError",
     "WaitTimeoutError",

@@ -62,6 +62,8 @@ class SessionHolder:
         # asyncio.run, say) gets a fresh pool instead of failing deep inside aiohttp.
         stale = self._owned and (session is None or session.closed or self._loop is not loop)
         if stale:
+            if session is not None and not session.closed:
+                session.detach()  # its loop is gone or elsewhere: drop it without closing it there
             self._loop = loop
             session = aiohttp.ClientSession(
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},

@@ -51,7 +51,6 @@ PUBLIC_KEY = (
 )
 
 
-
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(1000.0)

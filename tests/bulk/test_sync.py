@@ -9,8 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lambda_cloud import InstanceStatus
-from lambda_cloud._sync import LambdaCloud
+from lambda_cloud import InstanceStatus, LambdaCloud
 from lambda_cloud.bulk import LAUNCH_TOKEN_TAG, ProgressEvent, ProgressKind
 from lambda_cloud.emulator import Emulator
 

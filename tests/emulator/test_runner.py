@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import signal
@@ -124,18 +123,13 @@ def test_plugin_emulator_fixture(lambda_emulator: Emulator) -> None:
     assert _get(lambda_emulator, "/instances") == {"data": []}
 
 
-def _has_client(name: str) -> bool:
-    try:
-        return hasattr(importlib.import_module("lambda_cloud"), name)
-    except ImportError:
-        return False
+def test_plugin_sync_client_fixture(lambda_client: Any, lambda_emulator: Emulator) -> None:
+    assert lambda_client.base_url == lambda_emulator.base_url
+    assert lambda_client.instances.list() == []
 
 
-@pytest.mark.skipif(not _has_client("LambdaCloud"), reason="the sync client is not built yet")
-def test_plugin_sync_client_fixture(lambda_client: Any) -> None:
-    assert lambda_client is not None
-
-
-@pytest.mark.skipif(not _has_client("AsyncLambdaCloud"), reason="the async client is not built yet")
-async def test_plugin_async_client_fixture(async_lambda_client: Any) -> None:
-    assert async_lambda_client is not None
+async def test_plugin_async_client_fixture(
+    async_lambda_client: Any, lambda_emulator: Emulator
+) -> None:
+    assert async_lambda_client.base_url == lambda_emulator.base_url
+    assert await async_lambda_client.instances.list() == []

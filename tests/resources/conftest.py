@@ -4,14 +4,13 @@ call through the async client or the generated sync facade (the same test, twice
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 
-from lambda_cloud import AsyncLambdaCloud, RetryPolicy
+from lambda_cloud import AsyncLambdaCloud, LambdaCloud, RetryPolicy
 from lambda_cloud.emulator import Emulator, Fault, ManualClock
 from lambda_cloud.types import FirewallRule, NetworkProtocol
 
@@ -19,16 +18,6 @@ from lambda_cloud.types import FirewallRule, NetworkProtocol
 NO_WAIT_RETRIES = RetryPolicy(max_retries=2, initial_delay=0, max_delay=0, jitter=0)
 
 Call = Callable[[Any], Any]
-
-
-def _sync_class() -> Any:
-    cls = getattr(importlib.import_module("lambda_cloud"), "LambdaCloud", None)
-    if cls is None:  # generated but not exported yet
-        try:
-            cls = importlib.import_module("lambda_cloud._sync._generated").LambdaCloud
-        except ImportError:
-            pytest.skip("the sync facade lambda_cloud.LambdaCloud is not generated yet")
-    return cls
 
 
 class Api:
@@ -41,7 +30,7 @@ class Api:
         self.client = self._client(emu.api_key)
 
     def _client(self, api_key: str) -> Any:
-        cls = AsyncLambdaCloud if self.mode == "async" else _sync_class()
+        cls = AsyncLambdaCloud if self.mode == "async" else LambdaCloud
         return cls(
             api_key=api_key,
             base_url=self.emu.base_url,

@@ -115,11 +115,12 @@ class AsyncLambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets."""
         current = self._transport
+        key = self._api_key if api_key is None else Secret(resolve_api_key(api_key))
         limiter = current.rate_limiter
         if rate_limits != "inherit":
             limiter = None if rate_limits is None else RateLimiter(rate_limits)
         transport = Transport(
-            api_key=self._api_key if api_key is None else Secret(api_key),
+            api_key=key,
             base_url=current.base_url if base_url is None else resolve_base_url(base_url),
             timeout=current.timeout if timeout is None else to_client_timeout(timeout),
             retry_policy=current.retry_policy
@@ -129,9 +130,7 @@ class AsyncLambdaCloud:
             sessions=current.sessions,
             rate_limiter=limiter,
         )
-        return self._derive(
-            transport, api_key=self._api_key if api_key is None else Secret(api_key)
-        )
+        return self._derive(transport, api_key=key)
 
     def _with_authorization(self, authorization: Secret) -> AsyncLambdaCloud:
         """A copy that sends this ``Authorization`` header (per-call ``security=``)."""

@@ -6,7 +6,7 @@ import os
 
 import aiohttp
 
-from .errors import LambdaCloudError
+from .errors import LambdaCloudError, ValidationError
 
 __all__ = [
     "API_KEY_ENV",
@@ -36,6 +36,8 @@ def to_client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
     if isinstance(timeout, aiohttp.ClientTimeout):
         return timeout
     seconds = float(timeout)
+    if not seconds > 0:  # aiohttp reads 0 (and below) as "no timeout at all"
+        raise ValidationError("timeout", f"must be a positive number of seconds, got {timeout!r}")
     connect = min(seconds, DEFAULT_TIMEOUT.connect or seconds)
     return aiohttp.ClientTimeout(total=seconds, connect=connect, sock_connect=connect)
 

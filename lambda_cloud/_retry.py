@@ -86,9 +86,16 @@ def should_retry(exc: BaseException, rule: RetryRule) -> bool:
 
 
 def may_have_taken_effect(exc: BaseException) -> bool:
-    """Whether a failed non-idempotent request might still have been carried out."""
+    """Whether a failed non-idempotent request might still have been carried out.
+
+    A ``provider/*`` code is an upstream failure, whatever its status: the work may be done.
+    """
     if isinstance(exc, APIStatusError):
-        return exc.status_code >= 500 or exc.status_code == 408
+        return (
+            exc.status_code >= 500
+            or exc.status_code == 408
+            or (exc.code or "").startswith("provider/")
+        )
     if isinstance(exc, APIConnectionError):
         return exc.sent
     return isinstance(exc, APIResponseError)

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from . import AsyncLambdaCloud, Instance
+from . import AsyncLambdaCloud, Instance, InsufficientCapacityError
 from .bulk import ProgressEvent, ProgressKind
 from .emulator import Emulator
 
@@ -49,7 +49,7 @@ class _Printer:
     def __call__(self, event: ProgressEvent) -> None:
         if event.kind is ProgressKind.RETRYING:
             region = event.region or "?"
-            if "Capacity" in type(event.error).__name__ and region not in self._full:
+            if isinstance(event.error, InsufficientCapacityError) and region not in self._full:
                 self._full.add(region)
                 self._line(f"{region} is full: falling back to the next region")
             return

@@ -17,8 +17,10 @@ from lambda_cloud import (
     AsyncLambdaCloud,
     InternalServerError,
     LambdaCloudError,
+    LaunchOutcomeUnknownError,
     RateLimits,
     RetryPolicy,
+    ValidationError,
     __version__,
 )
 from lambda_cloud.emulator import Emulator
@@ -297,3 +299,56 @@ async def test_api_key_with_a_trailing_newline(emu: Emulator) -> None:
         return
     async with client:
         assert await client.instances.list() == []
+
+
+def test_with_options_checks_the_api_key_as_the_constructor_does() -> None:
+    client = AsyncLambdaCloud(api_key="secret_a")
+    assert client.with_options(api_key="secret_b\n")._api_key == "secret_b"
+    with pytest.raises(LambdaCloudError):
+        client.with_options(api_key="")
+    with pytest.raises(LambdaCloudError):
+        client.with_options(api_key="secret\r\nX-Injected: 1")
+
+
+@pytest.mark.parametrize("seconds", [0, 0.0, -1.0, float("nan")])
+def test_a_timeout_that_aiohttp_would_read_as_none_is_refused(seconds: float) -> None:
+    # aiohttp takes a total of 0 (or less) as "no timeout at all".
+    with pytest.raises(ValidationError, match="timeout"):
+        AsyncLambdaCloud(api_key="k", timeout=seconds)
+    with pytest.raises(ValidationError, match="timeout"):
+        AsyncLambdaCloud(api_key="k").with_options(timeout=seconds)
+
+
+async def test_a_per_call_timeout_of_zero_is_refused_before_sending(canned: Canned) -> None:
+    canned.reply(200, {"data": []})
+    async with AsyncLambdaCloud(api_key="k", base_url=canned.base_url, rate_limits=None) as client:
+        with pytest.raises(ValidationError, match="timeout"):
+            await client.instances.list(timeout=0)
+    assert canned.requests == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param({}, id="no-ids"),
+        pytest.param({"instance_ids": []}, id="empty-ids"),
+        pytest.param(None, id="null"),
+        pytest.param({"instance_ids": "i-1"}, id="a-string"),
+    ],
+)
+async def test_a_launch_answered_without_ids_is_an_unknown_outcome(
+    canned: Canned, data: object
+) -> None:
+    # The launch went through (200) but the instance cannot be named: never a bare KeyError,
+    # which would tempt a caller (or a bulk launch) to launch again.
+    canned.reply(200, {"data": data})
+    async with AsyncLambdaCloud(
+        api_key="k", base_url=canned.base_url, rate_limits=None, max_retries=2
+    ) as client:
+        with pytest.raises(LaunchOutcomeUnknownError) as info:
+            await client.instances.launch(
+                region_name="us-west-1", instance_type_name="gpu_1x_a10", ssh_key_names=["k"]
+            )
+    assert isinstance(info.value.__cause__, APIResponseError)
+    assert info.value.request_body["region_name"] == "us-west-1"
+    assert len(canned.requests) == 1  # not retried

@@ -134,6 +134,9 @@ EFFECT_TABLE: list[tuple[str, Callable[[], Exception], bool]] = [
     ("500", lambda: status(500), True),
     ("502", lambda: status(502), True),
     ("503", lambda: status(503), True),
+    # An upstream failure may have done the work, whatever status carries it.
+    ("409 provider", lambda: status(409, "provider/internal-unavailable"), True),
+    ("400 provider", lambda: status(400, "provider/upstream-error"), True),
     ("connection refused", lambda: connection(sent=False), False),
     ("connection broken", lambda: connection(sent=True), True),
     ("connect timeout", lambda: timeout(sent=False), False),

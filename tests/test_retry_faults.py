@@ -18,6 +18,7 @@ from lambda_cloud import (
     APIResponseError,
     APITimeoutError,
     AsyncLambdaCloud,
+    ConflictError,
     InternalServerError,
     InvalidParametersError,
     LaunchOutcomeUnknownError,
@@ -142,6 +143,24 @@ async def test_restart_retried_after_a_lost_answer_succeeds(
     assert restarted.id == instance_id
 
 
+async def test_terminate_retried_after_the_instance_is_gone_counts_as_done(
+    clock: ManualClock,
+) -> None:
+    # Terminated instances leave the list at once here, so the retry after the lost answer
+    # meets 404: the terminate had worked, and must not be reported as NotFoundError.
+    emu = Emulator(clock=clock, terminate_delay=0, terminated_retention=0)
+    async with emu, make_client(emu) as client:
+        await client.ssh_keys.create("k", PUBLIC_KEY)
+        [instance_id] = await client.instances.launch(**launch_args("k"))
+        clock.advance(BOOT)
+        emu.faults.add(
+            Fault(kind="reset_after_commit", path="/instance-operations/terminate", times=1)
+        )
+        assert await client.instances.terminate([instance_id]) == []
+        assert emu.instances() == []
+        assert [i["status"] for i in emu.instances(include_gone=True)] == ["terminated"]
+
+
 async def test_delete_retried_after_a_lost_answer_succeeds(
     client: AsyncLambdaCloud, emu: Emulator
 ) -> None:
@@ -188,6 +207,13 @@ async def test_unreadable_body_without_retries(client: AsyncLambdaCloud, emu: Em
             InternalServerError,
             0,
             id="502-provider",
+        ),
+        # An upstream failure, whatever status carries it, may have launched.
+        pytest.param(
+            Fault(kind="status", status=409, code="provider/internal-unavailable"),
+            ConflictError,
+            0,
+            id="409-provider",
         ),
         # A reset before the commit looks exactly like one after it to the client.
         pytest.param(Fault(kind="reset_before_commit"), APIConnectionError, 0, id="reset-before"),

@@ -6,7 +6,6 @@ import pytest
 
 from lambda_cloud import (
     AsyncLambdaCloud,
-    DuplicateError,
     GeneratedSSHKey,
     InvalidParametersError,
     NotFoundError,
@@ -56,9 +55,10 @@ async def test_delete_unknown_key(client: AsyncLambdaCloud) -> None:
 
 async def test_duplicate_name(client: AsyncLambdaCloud) -> None:
     await client.ssh_keys.create("same", PUBLIC_KEY)
-    with pytest.raises(DuplicateError) as info:
+    with pytest.raises(InvalidParametersError) as info:
         await client.ssh_keys.create("same")
-    assert info.value.code == "global/duplicate"
+    assert info.value.code == "global/invalid-parameters"
+    assert "same" in info.value.message
     assert info.value.suggestion
 
 

@@ -239,7 +239,8 @@ class Instances:
         """Launch one instance and return its id (in a list, as the API does).
 
         Retried only when the request provably had no effect (429, connection refused). If the
-        outcome is unknown (a timeout after sending, a broken connection, a 5xx) this raises
+        outcome is unknown (a timeout after sending, a broken connection, a 5xx or ``provider/*``
+        error, a success without the new id) this raises
         ``LaunchOutcomeUnknownError`` rather than risk paying for a duplicate: see
         ``launch_many`` for launches that reconcile by themselves.
         """
@@ -278,7 +279,12 @@ class Instances:
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> builtins.list[Instance]:
-        """Terminate instances; an unknown id fails the whole call with ``NotFoundError``."""
+        """Terminate instances; an unknown id fails the whole call with ``NotFoundError``.
+
+        Instances already terminating or terminated are returned as they are. If a retry of a
+        single-id call finds the instance gone after an attempt whose answer was lost, the
+        terminate counts as done (the result then holds it only if it is still listed).
+        """
         return self._runner.run(self._async.terminate(ids, timeout=timeout, retries=retries))
 
     def launch_many(
@@ -314,7 +320,8 @@ class Instances:
         (``lambda-cloud-launch-token``) and named ``<name_prefix>-<slot>``; a ``hostname`` gets
         the same ``-<slot>`` suffix when ``count > 1``. A launch whose outcome is unknown is
         reconciled against the instance list before the slot is tried again, so a slot never
-        gets two instances. ``wait=True`` also waits until they are ``active``.
+        gets two instances. ``wait=True`` also waits until they are ``active`` (for at most
+        ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
 
         ``timeout`` bounds the whole operation in seconds (no new launch starts after it);
         ``request_timeout`` and ``retries`` apply to each request. Failed slots are in
@@ -364,7 +371,8 @@ class Instances:
 
         Ids already terminated, terminating or unknown to the API count as done and are
         reported as such (an unknown id is isolated, so it fails nothing else); transient
-        failures are retried. ``wait=True`` also waits until they are terminated or gone.
+        failures are retried. ``wait=True`` also waits until they are terminated or gone (for
+        at most ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
         ``timeout`` bounds the whole operation in seconds; ``request_timeout`` and ``retries``
         apply to each request. Call ``report.raise_for_errors()`` to raise on failures.
         """
@@ -416,16 +424,29 @@ class Instances:
         )
 
     def list_instances(
-        self, *, security: Security | None = None, retries: int | RetryPolicy | None = None
+        self,
+        *,
+        security: Security | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
     ) -> builtins.list[Instance]:
         """Seed name of ``instances.list()``."""
-        return self._runner.run(self._async.list_instances(security=security, retries=retries))
+        return self._runner.run(
+            self._async.list_instances(security=security, timeout=timeout, retries=retries)
+        )
 
     def get_instance(
-        self, *, id: str, security: Security | None = None, retries: int | RetryPolicy | None = None
+        self,
+        *,
+        id: str,
+        security: Security | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
     ) -> Instance:
         """Seed name of ``instances.get(id)``."""
-        return self._runner.run(self._async.get_instance(id=id, security=security, retries=retries))
+        return self._runner.run(
+            self._async.get_instance(id=id, security=security, timeout=timeout, retries=retries)
+        )
 
     def post_instance(
         self,
@@ -433,18 +454,27 @@ class Instances:
         id: str,
         name: str | None = None,
         security: Security | None = None,
+        timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> Instance:
         """Seed name of ``instances.update(id, name=...)``; without a name, the instance as is."""
         return self._runner.run(
-            self._async.post_instance(id=id, name=name, security=security, retries=retries)
+            self._async.post_instance(
+                id=id, name=name, security=security, timeout=timeout, retries=retries
+            )
         )
 
     def list_instance_types(
-        self, *, security: Security | None = None, retries: int | RetryPolicy | None = None
+        self,
+        *,
+        security: Security | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
     ) -> dict[str, InstanceTypesItem]:
         """Seed name of ``instance_types.list()``."""
-        return self._runner.run(self._async.list_instance_types(security=security, retries=retries))
+        return self._runner.run(
+            self._async.list_instance_types(security=security, timeout=timeout, retries=retries)
+        )
 
     def launch_instance(
         self,
@@ -461,6 +491,7 @@ class Instances:
         tags: Sequence[RequestedTagEntry] | None = None,
         firewall_rulesets: Sequence[FirewallRulesetEntry] | None = None,
         security: Security | None = None,
+        timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> builtins.list[str]:
         """Seed name of ``instances.launch(...)``."""
@@ -478,6 +509,7 @@ class Instances:
                 tags=tags,
                 firewall_rulesets=firewall_rulesets,
                 security=security,
+                timeout=timeout,
                 retries=retries,
             )
         )
@@ -487,12 +519,13 @@ class Instances:
         *,
         instance_ids: Sequence[str],
         security: Security | None = None,
+        timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> builtins.list[Instance]:
         """Seed name of ``instances.restart(ids)``."""
         return self._runner.run(
             self._async.restart_instance(
-                instance_ids=instance_ids, security=security, retries=retries
+                instance_ids=instance_ids, security=security, timeout=timeout, retries=retries
             )
         )
 
@@ -501,12 +534,13 @@ class Instances:
         *,
         instance_ids: Sequence[str],
         security: Security | None = None,
+        timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> builtins.list[Instance]:
         """Seed name of ``instances.terminate(ids)``."""
         return self._runner.run(
             self._async.terminate_instance(
-                instance_ids=instance_ids, security=security, retries=retries
+                instance_ids=instance_ids, security=security, timeout=timeout, retries=retries
             )
         )
 

@@ -438,9 +438,12 @@ class _LoopThread:
             raise
         try:
             waiter.lock.acquire()
-        except BaseException:  # KeyboardInterrupt: cancel the call, let it clean up, re-raise
+        except BaseException as exc:  # KeyboardInterrupt: cancel the call, let it clean up
             loop.call_soon_threadsafe(self._cancel, state, aw, waiter)
             waiter.lock.acquire()  # until it has cleaned up; a second Ctrl-C stops waiting
+            # As in _run_here: the call's own outcome (a bulk launch's report, say) stays
+            # reachable.
+            exc.__cause__ = waiter.error
             raise
 
     @staticmethod

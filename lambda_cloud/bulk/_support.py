@@ -61,14 +61,19 @@ def retry_policy(client: AsyncLambdaCloud, retries: int | RetryPolicy | None) ->
 
 
 async def call_persistently(
-    call: Callable[[], Awaitable[T]], *, deadline: Deadline, policy: RetryPolicy
+    call: Callable[[], Awaitable[T]],
+    *,
+    deadline: Deadline,
+    policy: RetryPolicy,
+    until_deadline: bool = False,
 ) -> T:
     """Run a safe-to-repeat request until it succeeds.
 
     The transport already retried it under ``policy``; this adds rounds on top, so a bulk
     operation rides out a longer outage. A 429 means nothing happened, so it is retried for as
     long as the deadline allows; other transient failures get ``policy.max_retries`` more
-    rounds. Running out of time raises ``DeadlineExceededError`` (a 429 never surfaces).
+    rounds, or (``until_deadline``, for a finite ``deadline``) as many as the deadline allows.
+    Running out of time raises ``DeadlineExceededError`` (a 429 never surfaces).
     """
     attempt = failures = 0
     while True:
@@ -78,7 +83,7 @@ async def call_persistently(
             if not should_retry(exc, RetryRule.SAFE):
                 raise
             throttled = isinstance(exc, RateLimitError)
-            if not throttled:
+            if not throttled and not until_deadline:
                 failures += 1
                 if failures > policy.max_retries:
                     raise

@@ -203,17 +203,22 @@ class _Inventory:
         for fetch in self._running:
             fetch.cancel()
 
-    async def lookup(self, deadline: Deadline) -> dict[str, list[Instance]]:
-        """A listing begun no earlier than this call."""
-        return await self.lookup_since(time.monotonic(), deadline)
+    async def lookup(
+        self, deadline: Deadline, *, until_deadline: bool = False
+    ) -> dict[str, list[Instance]]:
+        """A listing begun no earlier than this call (``until_deadline``: see
+        ``call_persistently``; for the final accounting, which has no later chance)."""
+        return await self.lookup_since(time.monotonic(), deadline, until_deadline=until_deadline)
 
-    async def lookup_since(self, since: float, deadline: Deadline) -> dict[str, list[Instance]]:
+    async def lookup_since(
+        self, since: float, deadline: Deadline, *, until_deadline: bool = False
+    ) -> dict[str, list[Instance]]:
         """A listing begun at or after ``since`` (a ``time.monotonic()`` value)."""
         fetch = self._fetch
         failed = fetch is not None and fetch.done() and (fetch.cancelled() or fetch.exception())
         if fetch is None or self._started < since or failed:
             self._started = time.monotonic()
-            fetch = self._fetch = asyncio.ensure_future(self._list(deadline))
+            fetch = self._fetch = asyncio.ensure_future(self._list(deadline, until_deadline))
             self._running.add(fetch)
             fetch.add_done_callback(self._finished)
         return await asyncio.shield(fetch)
@@ -224,7 +229,7 @@ class _Inventory:
         if not fetch.cancelled():
             fetch.exception()
 
-    async def _list(self, deadline: Deadline) -> dict[str, list[Instance]]:
+    async def _list(self, deadline: Deadline, until_deadline: bool) -> dict[str, list[Instance]]:
         launch = self._launch
         instances = await call_persistently(
             lambda: launch.client.instances.list(
@@ -232,6 +237,7 @@ class _Inventory:
             ),
             deadline=deadline,
             policy=launch.policy,
+            until_deadline=until_deadline,
         )
         found: dict[str, list[Instance]] = collections.defaultdict(list)
         for instance in instances:
@@ -317,7 +323,7 @@ class _Launch:
             # gather, once cancelled, returns only after every worker has wound down.
             await asyncio.gather(*(self._worker() for _ in range(workers)))
             if self._ambiguous:
-                await self._sweep(Deadline(max(self._deadline.remaining(), _CLEANUP_BUDGET)))
+                await self._sweep(Deadline(_CLEANUP_BUDGET))
             self._build_report()
             if self._wait:
                 await self._wait_active()
@@ -330,7 +336,17 @@ class _Launch:
 
     async def _worker(self) -> None:
         while self._queue:
-            await self._attempt(self._queue.popleft())
+            slot = self._queue.popleft()
+            try:
+                await self._attempt(slot)
+            except Exception as exc:  # an answer nobody expected, or a bug
+                # Raising would leave the other workers launching unreported: fail this slot
+                # instead, and let the final sweep adopt whatever its launch may have created.
+                log.exception("launch_many: slot %d failed unexpectedly", slot.index)
+                slot.in_flight = False
+                slot.unsure = exc
+                self._ambiguous = True
+                await self._fail(slot, exc)
 
     async def _attempt(self, slot: _Slot) -> None:
         if self._fatal is not None:
@@ -516,15 +532,25 @@ class _Launch:
     async def _sweep(self, deadline: Deadline) -> None:
         """Match every instance carrying this run's tokens to its slot; terminate extras."""
         try:
-            listing = await self._inventory.lookup(deadline)
+            listing = await self._inventory.lookup(deadline, until_deadline=True)
         except LambdaCloudError as exc:
-            log.warning("could not check run %s for stray launches: %s", self.run_id, exc)
+            self._log_unlisted(exc)
             return
         for found in listing.values():
             await self._absorb(found)
         extras = [e.id for e in self.report.extras if e.id not in self.report.terminated]
         if extras:
             await self._terminate(extras, deadline)
+
+    def _log_unlisted(self, error: Exception) -> None:
+        log.error(
+            "launch_many %s could not list instances for its final accounting (%s): instances "
+            "tagged %s=%s* may exist that its report does not show",
+            self.run_id,
+            error,
+            LAUNCH_TOKEN_TAG,
+            self.token_prefix,
+        )
 
     async def _terminate(self, ids: list[str], deadline: Deadline) -> None:
         outcome = await terminate_ids(
@@ -586,15 +612,9 @@ class _Launch:
             if unsure:  # a launch cut off mid-request may land a moment later
                 await asyncio.sleep(min(self._confirm_delay, _CANCEL_CONFIRM_DELAY))
             try:
-                listing = await self._inventory.lookup(deadline)
+                listing = await self._inventory.lookup(deadline, until_deadline=True)
             except LambdaCloudError as exc:
-                log.error(
-                    "launch_many cancelled and could not list instances (%s): instances tagged "
-                    "%s=%s* may exist",
-                    exc,
-                    LAUNCH_TOKEN_TAG,
-                    self.token_prefix,
-                )
+                self._log_unlisted(exc)
             else:
                 for found in listing.values():
                     await self._absorb(found)
@@ -602,8 +622,9 @@ class _Launch:
         report = self.report
         created = [*report.ids, *(e.id for e in report.extras)]
         if self._on_cancel == "terminate":
-            if created:
-                await self._terminate(created, Deadline(_CLEANUP_BUDGET))
+            left = [i for i in created if i not in report.terminated]  # extras may be done
+            if left:
+                await self._terminate(left, Deadline(_CLEANUP_BUDGET))
         else:
             extras = [e.id for e in report.extras if e.id not in report.terminated]
             if extras:

@@ -10,7 +10,7 @@ from .._retry import RetryPolicy
 from ..errors import BadRequestError, LambdaCloudError, NotFoundError, ValidationError
 from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
 from ._support import Deadline, call_persistently, check_positive, distinct_ids, retry_policy
-from .options import DEFAULT_UNHEALTHY_TIMEOUT
+from .options import DEFAULT_UNHEALTHY_TIMEOUT, DEFAULT_WAIT_TIMEOUT
 from .progress import Progress, ProgressCallback, ProgressEvent, ProgressKind
 from .reports import BulkTerminateReport, TerminateOutcome
 from .wait import check_wait_options, watch
@@ -53,8 +53,10 @@ class _Terminator:
         """Terminate ``batch``, or find out why not, id by id if it comes to that."""
         try:
             instances = await call_persistently(
-                lambda: self._client.instances.terminate(
-                    batch, timeout=self._request_timeout, retries=self._retries
+                # Every 404 is bisected below, even a lone id's after a lost answer, so that an
+                # unknown id is reported as such.
+                lambda: self._client.instances._terminate(
+                    batch, timeout=self._request_timeout, retries=self._retries, gone_is_done=False
                 ),
                 deadline=self._deadline,
                 policy=self._policy,
@@ -171,7 +173,8 @@ async def terminate_many(
                 client,
                 report.terminating,
                 InstanceStatus.TERMINATED,
-                deadline=deadline,
+                # Without a timeout, an instance stuck terminating must not hang the call.
+                deadline=deadline if timeout is not None else Deadline(DEFAULT_WAIT_TIMEOUT),
                 poll_interval=poll_interval,
                 unhealthy_timeout=DEFAULT_UNHEALTHY_TIMEOUT,
                 progress=progress,

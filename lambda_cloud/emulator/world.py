@@ -92,6 +92,8 @@ class World:
         self._capacity: dict[tuple[str, str], int] = {}
         for (type_name, region), count in capacity.items():
             self._check_slot(type_name, region)
+            if count < 0:
+                raise ValueError("capacity cannot be negative")
             self._capacity[(type_name, region)] = count
         self._accounts: dict[str, Account] = {}
         self._ips: set[str] = set()
@@ -340,7 +342,10 @@ class World:
                     f"SSH key {spec.ssh_key_name!r}",
                     "Add the key with POST /ssh-keys, or check its name with GET /ssh-keys.",
                 )
+            # Every lookup (404) comes before the checks that need what it found (400).
             mounted = self._launch_filesystems(account, spec)
+            image = self._launch_image(spec, itype.architecture)
+            rulesets = [self._ruleset(account, i) for i in spec.firewall_ruleset_ids]
             for fs, _ in mounted:
                 if fs.region != region:
                     raise ApiError(
@@ -349,14 +354,16 @@ class World:
                         "Launch the instance in the file system's region, or use a file system "
                         "in that region.",
                     )
-            image = self._launch_image(spec, itype.architecture)
-            for i, ruleset_id in enumerate(spec.firewall_ruleset_ids):
-                ruleset = account.rulesets.get(ruleset_id)
-                if ruleset is None:
-                    raise _ruleset_not_found()
+            if image.architecture != itype.architecture:
+                raise invalid(
+                    f"image.id: image {image.name!r} is built for {image.architecture}, but "
+                    f"{itype.name} needs {itype.architecture}",
+                    "Use GET /images to see the images in each region.",
+                )
+            for i, ruleset in enumerate(rulesets):
                 if ruleset.region != region:
                     raise invalid(
-                        f"firewall_rulesets[{i}].id: ruleset {ruleset_id!r} is in region "
+                        f"firewall_rulesets[{i}].id: ruleset {ruleset.id!r} is in region "
                         f"{ruleset.region}, not {region}",
                         "Use firewall rulesets from the region you launch in.",
                     )
@@ -425,18 +432,13 @@ class World:
         return [(fs, overrides.get(fs.id, _default_mount(fs))) for fs in chosen.values()]
 
     def _launch_image(self, spec: LaunchSpec, architecture: str) -> catalog.Image:
+        """The image to boot: the one with the given id (of any architecture; the caller
+        checks it), or the family's build for ``architecture``."""
         region = spec.region_name
         suggestion = "Use GET /images to see the images in each region."
         if spec.image_id is not None:
             for image in catalog.images_in(region):
                 if image.id == spec.image_id:
-                    if image.architecture != architecture:
-                        raise invalid(
-                            f"image.id: image {image.name!r} is built for "
-                            f"{image.architecture}, but {spec.instance_type_name} needs "
-                            f"{architecture}",
-                            suggestion,
-                        )
                     return image
             raise _not_found(f"Image {spec.image_id!r} in region {region}", suggestion)
         family = spec.image_family or catalog.DEFAULT_IMAGE_FAMILY
@@ -494,9 +496,11 @@ class World:
     def add_ssh_key(self, account: Account, name: str, public_key: str | None) -> dict[str, Any]:
         with self.lock:
             if any(key.name == name for key in account.ssh_keys.values()):
+                # The spec lists only invalid-parameters for a 400 here (file systems, by
+                # contrast, have global/duplicate).
                 raise ApiError(
-                    "global/duplicate",
-                    f"An SSH key named {name!r} already exists.",
+                    "global/invalid-parameters",
+                    f"name: an SSH key named {name!r} already exists.",
                     "Choose another name, or delete the existing key first.",
                 )
             private_key = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .._config import Timeout
 from .._retry import RetryPolicy
 from .._security import Security
 from ..types.instance_types import InstanceTypesItem
@@ -37,16 +38,25 @@ class SeedInstancesMixin(AsyncAPIResource):
         return self._client._with_authorization(security.authorization())
 
     async def list_instances(
-        self, *, security: Security | None = None, retries: int | RetryPolicy | None = None
+        self,
+        *,
+        security: Security | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
     ) -> list[Instance]:
         """Seed name of ``instances.list()``."""
-        return await self._as(security).instances.list(retries=retries)
+        return await self._as(security).instances.list(timeout=timeout, retries=retries)
 
     async def get_instance(
-        self, *, id: str, security: Security | None = None, retries: int | RetryPolicy | None = None
+        self,
+        *,
+        id: str,
+        security: Security | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
     ) -> Instance:
         """Seed name of ``instances.get(id)``."""
-        return await self._as(security).instances.get(id, retries=retries)
+        return await self._as(security).instances.get(id, timeout=timeout, retries=retries)
 
     async def post_instance(
         self,
@@ -54,19 +64,24 @@ class SeedInstancesMixin(AsyncAPIResource):
         id: str,
         name: str | None = None,
         security: Security | None = None,
+        timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> Instance:
         """Seed name of ``instances.update(id, name=...)``; without a name, the instance as is."""
         client = self._as(security)
         if name is None:
-            return await client.instances.get(id, retries=retries)
-        return await client.instances.update(id, name=name, retries=retries)
+            return await client.instances.get(id, timeout=timeout, retries=retries)
+        return await client.instances.update(id, name=name, timeout=timeout, retries=retries)
 
     async def list_instance_types(
-        self, *, security: Security | None = None, retries: int | RetryPolicy | None = None
+        self,
+        *,
+        security: Security | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
     ) -> dict[str, InstanceTypesItem]:
         """Seed name of ``instance_types.list()``."""
-        return await self._as(security).instance_types.list(retries=retries)
+        return await self._as(security).instance_types.list(timeout=timeout, retries=retries)
 
     async def launch_instance(
         self,
@@ -83,6 +98,7 @@ class SeedInstancesMixin(AsyncAPIResource):
         tags: Sequence[RequestedTagEntry] | None = None,
         firewall_rulesets: Sequence[FirewallRulesetEntry] | None = None,
         security: Security | None = None,
+        timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> list[str]:
         """Seed name of ``instances.launch(...)``."""
@@ -98,6 +114,7 @@ class SeedInstancesMixin(AsyncAPIResource):
             user_data=user_data,
             tags=tags,
             firewall_rulesets=firewall_rulesets,
+            timeout=timeout,
             retries=retries,
         )
 
@@ -106,17 +123,23 @@ class SeedInstancesMixin(AsyncAPIResource):
         *,
         instance_ids: Sequence[str],
         security: Security | None = None,
+        timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> list[Instance]:
         """Seed name of ``instances.restart(ids)``."""
-        return await self._as(security).instances.restart(instance_ids, retries=retries)
+        return await self._as(security).instances.restart(
+            instance_ids, timeout=timeout, retries=retries
+        )
 
     async def terminate_instance(
         self,
         *,
         instance_ids: Sequence[str],
         security: Security | None = None,
+        timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> list[Instance]:
         """Seed name of ``instances.terminate(ids)``."""
-        return await self._as(security).instances.terminate(instance_ids, retries=retries)
+        return await self._as(security).instances.terminate(
+            instance_ids, timeout=timeout, retries=retries
+        )

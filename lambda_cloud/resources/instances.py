@@ -32,7 +32,7 @@ from ..bulk.options import (
 )
 from ..bulk.progress import ProgressEvent
 from ..bulk.reports import BulkLaunchReport, BulkTerminateReport
-from ..errors import APIError, LaunchOutcomeUnknownError, ValidationError
+from ..errors import APIError, APIResponseError, LaunchOutcomeUnknownError, ValidationError
 from ..types.instances import (
     FirewallRulesetEntry,
     ImageSpecification,
@@ -44,7 +44,7 @@ from ..types.instances import (
     RequestedFilesystemMountEntry,
     RequestedTagEntry,
 )
-from ._base import is_conflict
+from ._base import is_conflict, is_not_found
 from ._seed import SeedInstancesMixin
 
 __all__ = ["AsyncInstances", "TagsArg"]
@@ -120,7 +120,8 @@ class AsyncInstances(SeedInstancesMixin):
         """Launch one instance and return its id (in a list, as the API does).
 
         Retried only when the request provably had no effect (429, connection refused). If the
-        outcome is unknown (a timeout after sending, a broken connection, a 5xx) this raises
+        outcome is unknown (a timeout after sending, a broken connection, a 5xx or ``provider/*``
+        error, a success without the new id) this raises
         ``LaunchOutcomeUnknownError`` rather than risk paying for a duplicate: see
         ``launch_many`` for launches that reconcile by themselves.
         """
@@ -160,7 +161,20 @@ class AsyncInstances(SeedInstancesMixin):
             if may_have_taken_effect(exc):
                 raise _outcome_unknown(exc, body) from exc
             raise
-        return list(data["instance_ids"])
+        ids = data.get("instance_ids") if isinstance(data, dict) else None
+        if (
+            not isinstance(ids, builtins.list)
+            or not ids
+            or not all(isinstance(i, str) for i in ids)
+        ):
+            # The launch went through, but which instance it made is unknown: reconcile.
+            bad = APIResponseError(
+                f"Launch answered without instance ids: {str(data)[:200]}",
+                method="POST",
+                url=self._client.base_url + "/instance-operations/launch",
+            )
+            raise _outcome_unknown(bad, body) from bad
+        return ids
 
     async def restart(
         self,
@@ -180,8 +194,7 @@ class AsyncInstances(SeedInstancesMixin):
             done_if=is_conflict,
         )
         if data is None:  # restarted by an attempt whose answer was lost
-            wanted = set(instance_ids)
-            return [i for i in await self.list(timeout=timeout) if i.id in wanted]
+            return await self._listed(instance_ids, timeout=timeout, retries=retries)
         return structure(data["restarted_instances"], builtins.list[Instance])
 
     async def terminate(
@@ -191,12 +204,51 @@ class AsyncInstances(SeedInstancesMixin):
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> builtins.list[Instance]:
-        """Terminate instances; an unknown id fails the whole call with ``NotFoundError``."""
-        body = {"instance_ids": check_ids(ids, "ids")}
-        data = await self._request(
-            "POST", "/instance-operations/terminate", body=body, timeout=timeout, retries=retries
+        """Terminate instances; an unknown id fails the whole call with ``NotFoundError``.
+
+        Instances already terminating or terminated are returned as they are. If a retry of a
+        single-id call finds the instance gone after an attempt whose answer was lost, the
+        terminate counts as done (the result then holds it only if it is still listed).
+        """
+        instance_ids = check_ids(ids, "ids")
+        # With several ids, a 404 may name one that never existed, in which case the API
+        # terminated none of them: only a lone id's 404 can be the lost attempt's work.
+        return await self._terminate(
+            instance_ids, timeout=timeout, retries=retries, gone_is_done=len(instance_ids) == 1
         )
-        return structure(data["terminated_instances"], list[Instance])
+
+    async def _terminate(
+        self,
+        ids: builtins.list[str],
+        *,
+        timeout: Timeout | None,
+        retries: int | RetryPolicy | None,
+        gone_is_done: bool,
+    ) -> builtins.list[Instance]:
+        """``terminate`` without validation; ``gone_is_done=False`` makes every 404 an error
+        (``terminate_many`` tells an unknown id from a terminated one)."""
+        data = await self._request(
+            "POST",
+            "/instance-operations/terminate",
+            body={"instance_ids": ids},
+            timeout=timeout,
+            retries=retries,
+            done_if=is_not_found if gone_is_done else None,
+        )
+        if data is None:  # terminated by an attempt whose answer was lost
+            return await self._listed(ids, timeout=timeout, retries=retries)
+        return structure(data["terminated_instances"], builtins.list[Instance])
+
+    async def _listed(
+        self,
+        ids: builtins.list[str],
+        *,
+        timeout: Timeout | None,
+        retries: int | RetryPolicy | None,
+    ) -> builtins.list[Instance]:
+        """The listed instances among ``ids`` (the result of an operation whose answer was lost)."""
+        wanted = set(ids)
+        return [i for i in await self.list(timeout=timeout, retries=retries) if i.id in wanted]
 
     async def launch_many(
         self,
@@ -231,7 +283,8 @@ class AsyncInstances(SeedInstancesMixin):
         (``lambda-cloud-launch-token``) and named ``<name_prefix>-<slot>``; a ``hostname`` gets
         the same ``-<slot>`` suffix when ``count > 1``. A launch whose outcome is unknown is
         reconciled against the instance list before the slot is tried again, so a slot never
-        gets two instances. ``wait=True`` also waits until they are ``active``.
+        gets two instances. ``wait=True`` also waits until they are ``active`` (for at most
+        ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
 
         ``timeout`` bounds the whole operation in seconds (no new launch starts after it);
         ``request_timeout`` and ``retries`` apply to each request. Failed slots are in
@@ -282,7 +335,8 @@ class AsyncInstances(SeedInstancesMixin):
 
         Ids already terminated, terminating or unknown to the API count as done and are
         reported as such (an unknown id is isolated, so it fails nothing else); transient
-        failures are retried. ``wait=True`` also waits until they are terminated or gone.
+        failures are retried. ``wait=True`` also waits until they are terminated or gone (for
+        at most ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
         ``timeout`` bounds the whole operation in seconds; ``request_timeout`` and ``retries``
         apply to each request. Call ``report.raise_for_errors()`` to raise on failures.
         """

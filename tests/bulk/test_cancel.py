@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
@@ -18,7 +19,17 @@ from lambda_cloud.bulk import (
 )
 from lambda_cloud.emulator import Emulator, Fault
 
-from .helpers import A10, KEY, LIMIT, POLL, check_launch_invariants, emulated, make_client, until
+from .helpers import (
+    A10,
+    KEY,
+    LIMIT,
+    POLL,
+    check_launch_invariants,
+    emulated,
+    make_client,
+    token_instances,
+    until,
+)
 
 LAUNCH = "/instance-operations/launch"
 ENDED = ("terminating", "terminated")
@@ -119,13 +130,24 @@ async def test_cancel_while_a_launch_is_held_before_commit(slow_emu: Emulator) -
     assert not report.instances
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout is new in 3.11")
 async def test_outer_timeout_hands_back_the_report(
     slow_emu: Emulator, slow_client: AsyncLambdaCloud
 ) -> None:
+    loop = asyncio.get_running_loop()
     with pytest.raises(TimeoutError) as caught:
-        async with asyncio.timeout(0.1):
+        async with asyncio.timeout(None) as deadline:
+
+            def expire_after_the_first_launch(event: ProgressEvent) -> None:
+                if event.kind is ProgressKind.LAUNCHED:
+                    deadline.reschedule(loop.time())
+
             await slow_client.instances.launch_many(
-                15, instance_type_name=A10, ssh_key_names=[KEY], poll_interval=POLL
+                15,
+                instance_type_name=A10,
+                ssh_key_names=[KEY],
+                poll_interval=POLL,
+                on_progress=expire_after_the_first_launch,
             )
     found = BulkLaunchCancelledError.find(caught.value)
     assert found is not None
@@ -137,7 +159,7 @@ async def test_outer_timeout_hands_back_the_report(
 async def test_wait_for_timeout_hands_back_the_report(
     slow_emu: Emulator, slow_client: AsyncLambdaCloud
 ) -> None:
-    with pytest.raises(TimeoutError) as caught:
+    with pytest.raises(asyncio.TimeoutError) as caught:  # not the builtin one before 3.11
         await asyncio.wait_for(
             slow_client.instances.launch_many(
                 15, instance_type_name=A10, ssh_key_names=[KEY], on_cancel="keep"
@@ -190,3 +212,53 @@ async def test_a_second_cancel_does_not_cut_the_cleanup_short(slow_emu: Emulator
         report = await cancelled_report(task)
     created = check_launch_invariants(slow_emu, report)
     assert created and all(i["status"] in ENDED for i in created.values())
+
+
+async def test_a_cancel_after_an_extra_was_terminated_terminates_each_id_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lambda_cloud.bulk import LAUNCH_TOKEN_TAG
+    from lambda_cloud.bulk import launch as launch_module
+
+    class FixedSecrets:
+        @staticmethod
+        def token_hex(n: int) -> str:
+            return "feedface" * (n // 4)
+
+    monkeypatch.setattr(launch_module, "secrets", FixedSecrets)
+    async with emulated(boot_delay=10_000.0) as (emu, client):
+        emu.faults.add(Fault(kind="reset_before_commit", path=LAUNCH, times=1))
+        waiting = asyncio.Event()
+        landed = False
+
+        async def progress(event: ProgressEvent) -> None:
+            nonlocal landed
+            if event.kind is ProgressKind.RETRYING and not landed:
+                landed = True  # the lost launch lands late: the sweep will find an extra
+                await client.instances.launch(
+                    region_name=event.region or "",
+                    instance_type_name=A10,
+                    ssh_key_names=[KEY],
+                    tags={LAUNCH_TOKEN_TAG: f"{FixedSecrets.token_hex(8)}-0"},
+                )
+            if event.kind is ProgressKind.STATUS:
+                waiting.set()
+
+        task = asyncio.create_task(
+            client.instances.launch_many(
+                1,
+                instance_type_name=A10,
+                ssh_key_names=[KEY],
+                wait=True,
+                timeout=LIMIT,
+                poll_interval=POLL,
+                on_progress=progress,
+            )
+        )
+        await waiting.wait()
+        task.cancel()
+        report = await cancelled_report(task)
+        created = token_instances(emu, report.run_id)
+    assert landed and len(report.extras) == 1 and len(report.instances) == 1
+    assert sorted(report.terminated) == sorted(created)  # each id once
+    assert all(i["status"] in ENDED for i in created.values())

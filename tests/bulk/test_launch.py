@@ -352,3 +352,48 @@ async def test_a_late_commit_is_caught_and_terminated(
     statuses = {i["id"]: i["status"] for i in emu.instances(include_gone=True)}
     assert statuses[report.extras[0].id] in ("terminating", "terminated")
     assert statuses[report.instances[0].id] not in ("terminating", "terminated")
+
+
+async def test_an_unexpected_error_in_one_slot_stops_nothing_and_leaks_nothing(
+    emu: Emulator, client: AsyncLambdaCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug (or an answer nobody foresaw) after a launch went through fails that slot only:
+    the other workers are not orphaned, and the sweep adopts the instance it made."""
+    from lambda_cloud.resources.instances import AsyncInstances
+
+    real = AsyncInstances._send_launch
+    broken = False
+
+    async def buggy(self: AsyncInstances, request: object, **kwargs: object) -> list[str]:
+        nonlocal broken
+        ids = await real(self, request, **kwargs)  # type: ignore[arg-type]
+        if not broken:
+            broken = True
+            raise RuntimeError("a bug after the launch went through")
+        return ids
+
+    monkeypatch.setattr(AsyncInstances, "_send_launch", buggy)
+    report = await client.instances.launch_many(
+        6, instance_type_name=A10, ssh_key_names=[KEY], max_concurrency=2, poll_interval=POLL
+    )
+    assert broken
+    report.raise_for_errors()
+    assert len(check_launch_invariants(emu, report)) == 6
+    await asyncio.sleep(0.05)  # nothing keeps launching behind the report's back
+    assert len(check_launch_invariants(emu, report)) == 6
+
+
+async def test_a_list_outage_during_reconciliation_loses_nothing(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    """The launch's answer is lost and the list fails for longer than one round of retries:
+    the final sweep keeps trying (within its own budget) until it can account for the slot."""
+    emu.faults.add(Fault(kind="reset_after_commit", path=LAUNCH, times=1))
+    outage = emu.faults.add(Fault(kind="status", status=503, method="GET", path="/instances"))
+    outage.times = 30  # more than the reconciliation's and the sweep's rounds (3 x 3 each)
+    report = await client.instances.launch_many(
+        1, instance_type_name=A10, ssh_key_names=[KEY], poll_interval=POLL
+    )
+    assert outage.fired == 30
+    check_launch_invariants(emu, report)
+    report.raise_for_errors()

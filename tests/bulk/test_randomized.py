@@ -157,7 +157,7 @@ async def test_random_bulk_launch(seed: int) -> None:
                 timeout=LIMIT,
             )
             assert cleanup.ok, cleanup.errors
-            assert cleanup.not_found[-1:] == ["0" * 32]
+            assert cleanup.not_found[-1:] == ["0" * 32], cleanup.outcomes
         statuses = {i["id"]: i["status"] for i in emu.instances(include_gone=True)}
     assert len(report.instances) <= sum(scenario.capacity.values())
     if scenario.region_names is not None:

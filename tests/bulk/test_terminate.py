@@ -123,3 +123,28 @@ async def test_bad_arguments(client: AsyncLambdaCloud) -> None:
         await client.instances.terminate_many("abc")
     with pytest.raises(ValidationError):
         await client.instances.terminate_many(["a"], batch_size=0)
+
+
+async def test_a_wait_without_timeout_still_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``timeout=None``: an instance stuck ``terminating`` does not hang ``wait=True``."""
+    from lambda_cloud.bulk import terminate as terminate_module
+
+    monkeypatch.setattr(terminate_module, "DEFAULT_WAIT_TIMEOUT", 0.05)
+    async with emulated(terminate_delay=1e9) as (_, client):
+        ids = await launch(client, 2)
+        report = await client.instances.terminate_many(ids, wait=True, poll_interval=POLL)
+    assert report.waited and report.terminating == ids and not report.ok
+
+
+async def test_a_lost_answer_then_404_is_bisected_not_taken_as_done(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    """The first answer is lost and the retry meets 404 because of one unknown id: nothing was
+    terminated, so the batch is bisected, and every known id really is terminated."""
+    ids = await launch(client, 3)
+    fault = emu.faults.add(Fault(kind="reset_after_commit", path=TERMINATE, times=1))
+    report = await client.instances.terminate_many([*ids, UNKNOWN[0]])
+    assert fault.fired == 1
+    report.raise_for_errors()
+    assert report.not_found == [UNKNOWN[0]]
+    assert all(statuses(emu)[i] in ("terminating", "terminated") for i in ids)

@@ -184,3 +184,19 @@ async def test_firewall_rulesets_at_launch(keyed: Api, emu: Emulator) -> None:
     assert instance["firewall_rulesets"] == [{"id": west.data["id"]}]
     ruleset = (await keyed.get(f"/firewall-rulesets/{west.data['id']}")).data
     assert ruleset["instance_ids"] == [instance_id]
+
+
+async def test_every_unknown_resource_is_a_404_before_any_400(keyed: Api) -> None:
+    # docs/emulator.md: all 404 lookups come before the wrong-region and architecture 400s.
+    await keyed.post("/filesystems", {"name": "east", "region": "us-east-1"})
+    arm = next(i for i in IMAGES if i.region == "us-west-1" and i.architecture == "arm64")
+    unknown_image = await keyed.launch(file_system_names=["east"], image={"id": "nope"})
+    assert (unknown_image.status, unknown_image.code) == (404, "global/object-does-not-exist")
+    assert "Image 'nope'" in unknown_image.message
+    unknown_ruleset = await keyed.launch(
+        file_system_names=["east"], image={"id": arm.id}, firewall_rulesets=[{"id": "0" * 32}]
+    )
+    assert (unknown_ruleset.status, unknown_ruleset.code) == (404, "global/object-does-not-exist")
+    assert unknown_ruleset.message.startswith("Firewall ruleset does not exist")
+    wrong_region = await keyed.launch(file_system_names=["east"], image={"id": arm.id})
+    assert wrong_region.code == "instance-operations/launch/file-system-in-wrong-region"

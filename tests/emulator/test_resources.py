@@ -81,7 +81,7 @@ async def test_duplicate_ssh_key_name(api: Api) -> None:
     await api.post("/ssh-keys", {"name": "dup", "public_key": PUBLIC_KEY})
     reply = await api.post("/ssh-keys", {"name": "dup"})
     assert reply.status == 400
-    assert reply.code == "global/duplicate"
+    assert reply.code == "global/invalid-parameters"
 
 
 # -- file systems ----------------------------------------------------------------------------

@@ -78,6 +78,8 @@ def test_constructor_checks() -> None:
         Emulator(time_scale=0)
     with pytest.raises(ValueError):
         Emulator(boot_delay=-1)
+    with pytest.raises(ValueError):  # as set_capacity refuses it
+        Emulator(capacity={("gpu_1x_a10", "us-west-1"): -1})
     emu = Emulator()
     with pytest.raises(RuntimeError):
         _ = emu.base_url

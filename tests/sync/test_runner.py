@@ -218,6 +218,9 @@ try:
                 loop.run_until_complete(in_a_running_loop(client))
             finally:
                 loop.close()
+except KeyboardInterrupt as exc:
+    print("cause", type(exc.__cause__).__name__)
+    raise
 finally:
     print("request ended by", seen, "loop thread running:", _loop_thread.running)
 """
@@ -235,6 +238,7 @@ def test_ctrl_c_cancels_the_call_and_raises_keyboard_interrupt(
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == -signal.SIGINT, stderr
     assert "request ended by ['CancelledError'] loop thread running: False" in stdout
+    assert "cause CancelledError" in stdout  # the call's own outcome, in both paths
     assert stderr.rstrip().endswith("KeyboardInterrupt")
     assert not [noise for noise in NOISE[:-1] if noise in stderr], stderr
 

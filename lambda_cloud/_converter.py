@@ -26,13 +26,11 @@ from .types.instances import (
     ImageSpecificationID,
 )
 
-__all__ = ["converter", "parse_datetime", "structure", "unstructure_request"]
+__all__ = ["converter", "parse_datetime", "structure", "unstructure"]
 
 T = TypeVar("T")
 
 converter = cattrs.Converter(detailed_validation=False)
-# Request bodies leave out what the caller did not set, as the API treats absent and null apart.
-_requests = cattrs.Converter(omit_if_default=True)
 
 
 def _structure_image(value: Any, _: Any) -> ImageSpecification:
@@ -76,15 +74,14 @@ def _structure_str_list(value: Any, _: Any) -> list[str]:
     return list(value)
 
 
-for _conv in (converter, _requests):
-    # Registered by class: an OpenEnum is a str, and cattrs' class dispatch would otherwise
-    # pick its str hook, which calls the (much slower) Enum constructor.
-    _conv.register_structure_hook(OpenEnum, _structure_open_enum)
-    _conv.register_unstructure_hook(OpenEnum, lambda v: v.value)
-    _conv.register_structure_hook(ImageSpecification, _structure_image)
-    _conv.register_structure_hook_func(lambda t: t == list[str], _structure_str_list)
-    _conv.register_structure_hook(datetime.datetime, _structure_datetime)
-    _conv.register_unstructure_hook(datetime.datetime, datetime.datetime.isoformat)
+# Registered by class: an OpenEnum is a str, and cattrs' class dispatch would otherwise pick its
+# str hook, which calls the (much slower) Enum constructor.
+converter.register_structure_hook(OpenEnum, _structure_open_enum)
+converter.register_unstructure_hook(OpenEnum, lambda v: v.value)
+converter.register_structure_hook(ImageSpecification, _structure_image)
+converter.register_structure_hook_func(lambda t: t == list[str], _structure_str_list)
+converter.register_structure_hook(datetime.datetime, _structure_datetime)
+converter.register_unstructure_hook(datetime.datetime, datetime.datetime.isoformat)
 
 _PASSTHROUGH = (str, int, float, bool)  # orjson already made these; coercing again costs time
 
@@ -145,20 +142,29 @@ def _unstructure_lazy(value: Any) -> Any:
     return value.value if isinstance(value, RawJSON) else converter.unstructure(value)
 
 
-def _make_lazy_unstructure(cls: type) -> Callable[[Any], Any]:
-    slots = {
-        slot: override(rename=slot[1:], unstruct_hook=_unstructure_lazy)
-        for slot in lazy_attributes(cls)
-    }
-    return make_dict_unstructure_fn(cls, converter, **slots)  # type: ignore[arg-type]
-
-
-def _has_lazy(t: Any) -> bool:
-    return attrs.has(t) and bool(lazy_attributes(t))
+def _make_model_unstructure(cls: type) -> Callable[[Any], Any]:
+    # As the API writes JSON: an optional field left at None is absent, not null (a request body
+    # must not send "hostname": null). Lazy fields go out under their public key.
+    lazy = lazy_attributes(cls)
+    overrides: dict[str, Any] = {}
+    for field in attrs.fields(cls):
+        options: dict[str, Any] = {}
+        if field.name in lazy:
+            options.update(rename=field.alias, unstruct_hook=_unstructure_lazy)
+        if field.default is not None:
+            options["omit_if_default"] = False  # e.g. a rule's description "" is required
+        if options:
+            overrides[field.name] = override(**options)
+    return make_dict_unstructure_fn(
+        cls,
+        converter,
+        _cattrs_omit_if_default=True,
+        **overrides,
+    )
 
 
 converter.register_structure_hook_factory(_is_model, _make_model_structure)
-converter.register_unstructure_hook_factory(_has_lazy, _make_lazy_unstructure)
+converter.register_unstructure_hook_factory(_is_model, _make_model_unstructure)
 
 
 #: The request whose answer is being read, for the error when it does not fit its model. Set by
@@ -186,6 +192,6 @@ def structure(data: Any, cls: type[T]) -> T:
         ) from exc
 
 
-def unstructure_request(obj: object) -> Any:
-    """JSON-ready form of a request model, leaving out fields left at their default."""
-    return _requests.unstructure(obj)
+def unstructure(obj: object) -> Any:
+    """JSON-ready form of a model (or a list of models), as the API writes it."""
+    return converter.unstructure(obj)

@@ -24,7 +24,7 @@ from lambda_cloud import (
     SSHKey,
     TagEntry,
 )
-from lambda_cloud._converter import converter, structure, unstructure_request
+from lambda_cloud._converter import converter, structure, unstructure
 from lambda_cloud.resources.instances import build_launch_request
 
 ACTIONS: dict[str, Any] = {
@@ -244,7 +244,7 @@ def test_launch_body_leaves_out_what_was_not_set() -> None:
     request = build_launch_request(
         region_name="us-west-1", instance_type_name="gpu_1x_a10", ssh_key_names=["k"]
     )
-    assert unstructure_request(request) == {
+    assert unstructure(request) == {
         "region_name": "us-west-1",
         "instance_type_name": "gpu_1x_a10",
         "ssh_key_names": ["k"],
@@ -274,7 +274,7 @@ def test_launch_body_with_every_option(image: Any, expected: dict[str, str]) -> 
         tags={"team": "ml"},
         firewall_rulesets=["rs-1"],
     )
-    assert unstructure_request(request) == {
+    assert unstructure(request) == {
         "region_name": "us-west-1",
         "instance_type_name": "gpu_1x_a10",
         "ssh_key_names": ["k"],

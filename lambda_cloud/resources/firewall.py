@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._config import Timeout
-from .._converter import structure
+from .._converter import structure, unstructure
 from .._retry import RetryPolicy, RetryRule
 from .._validation import check_firewall_rules, check_length, check_path_id
 from ..errors import ValidationError
@@ -182,16 +182,4 @@ def _ruleset_id(id: str) -> str:
 
 
 def _rules_json(rules: Sequence[FirewallRule]) -> builtins.list[dict[str, Any]]:
-    # Built by hand, not by the request converter: that one drops fields left at their default,
-    # and the API requires "description" even when it is empty.
-    result: builtins.list[dict[str, Any]] = []
-    for rule in check_firewall_rules(rules):
-        entry: dict[str, Any] = {
-            "protocol": rule.protocol.value,
-            "source_network": rule.source_network,
-            "description": rule.description,
-        }
-        if rule.port_range is not None:
-            entry["port_range"] = list(rule.port_range)
-        result.append(entry)
-    return result
+    return [unstructure(rule) for rule in check_firewall_rules(rules)]

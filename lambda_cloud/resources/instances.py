@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .._config import Timeout
-from .._converter import structure, unstructure_request
+from .._converter import structure, unstructure
 from .._retry import RetryPolicy, RetryRule, may_have_taken_effect
 from .._validation import (
     check_hostname,
@@ -147,7 +147,7 @@ class AsyncInstances(SeedInstancesMixin):
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> builtins.list[str]:
-        body = unstructure_request(request)
+        body = unstructure(request)
         try:
             data = await self._request(
                 "POST",

@@ -396,9 +396,8 @@ class _Launch:
             await self._reconcile(slot, exc, region)
         except APIStatusError as exc:
             slot.in_flight = False
-            if (exc.code or "").startswith("provider/"):  # upstream trouble: maybe launched
-                await self._reconcile(slot, exc, region)
-            elif exc.code is None and exc.status_code not in (401, 403):
+            # (provider/* codes, like 5xx, arrive as LaunchOutcomeUnknownError, handled above.)
+            if exc.code is None and exc.status_code not in (401, 403):
                 # A refusal without a readable reason (a proxy's page, a cut body): this slot
                 # may try again, but it says nothing about the others.
                 await self._transient(slot, exc, region)

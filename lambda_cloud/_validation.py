@@ -178,8 +178,11 @@ def _check_port_range(value: object, field: str) -> tuple[int, int]:
 
 def _check_source_network(value: object, field: str) -> str:
     text = check_string(value, field)
+    _, slash, prefix = text.partition("/")
     try:
         ipaddress.IPv4Network(text, strict=False)
+        if slash and not prefix.isdigit():  # a netmask form such as /255.255.255.0
+            raise ValueError("give the prefix length as a number, e.g. /24")
     except ValueError as exc:
         raise ValidationError(field, f"not an IPv4 address or CIDR block: {exc}") from None
     return text

@@ -102,8 +102,12 @@ def distinct_ids(ids: Iterable[str], field: str = "ids") -> list[str]:
 def check_positive(value: float, field: str, *, integer: bool = False) -> None:
     """A positive number (an ``int`` when ``integer``), else ``ValidationError``."""
     kinds: tuple[type, ...] = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
-        expected = "a positive integer" if integer else "a positive number"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, kinds)
+        or not 0 < value < math.inf  # an infinite poll interval would sleep forever
+    ):
+        expected = "a positive integer" if integer else "a positive finite number"
         raise ValidationError(field, f"must be {expected}, got {value!r}")
 
 

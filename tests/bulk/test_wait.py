@@ -117,6 +117,8 @@ async def test_bad_arguments() -> None:
         await client.instances.wait_for([])
     with pytest.raises(ValidationError):
         await client.instances.wait_for(["a"], poll_interval=0)
+    with pytest.raises(ValidationError):  # would sleep forever
+        await client.instances.wait_for(["a"], poll_interval=float("inf"))
     with pytest.raises(ValidationError):
         await client.instances.wait_for(["a"], timeout=-1)
 

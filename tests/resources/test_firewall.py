@@ -157,6 +157,7 @@ BAD_RULES = [
     ("source_network", _rule(source_network="1.2.3.4/33")),
     ("source_network", _rule(source_network="::/0")),
     ("source_network", _rule(source_network="anywhere")),
+    ("source_network", _rule(source_network="10.0.0.0/255.0.0.0")),  # CIDR prefixes only
     ("description", _rule(description="d" * 129)),
     ("protocol", _rule(protocol="sctp")),
     ("protocol", _rule(protocol="TCP")),

@@ -68,7 +68,6 @@ class SessionHolder:
             session = aiohttp.ClientSession(
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
                 trace_configs=self._trace_configs,
-                json_serialize=lambda obj: orjson.dumps(obj).decode(),
             )
             # aiohttp silently resends a GET or DELETE once when a pooled connection drops; the
             # retry rules here must see that failure, or a delete whose answer was lost reads

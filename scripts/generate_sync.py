@@ -4,7 +4,8 @@ Starting from the client, it walks every resource reachable through annotated at
 returned by a method (any ``AsyncAPIResource`` subclass), so new resources need no change here.
 Each public method becomes a one-line delegation to the runner with the same parameters,
 defaults, docstring and types, ``Async<Name>`` mapped to ``<Name>`` and async iterators to
-iterators. Names are imported from the modules the async code imports them from.
+iterators; its ``@overload`` variants, if any, become ``@overload`` stubs just as typed. Names
+are imported from the modules the async code imports them from.
 
     python scripts/generate_sync.py            # rewrite the file
     python scripts/generate_sync.py --check    # exit 1, with a diff, if it is stale
@@ -28,7 +29,7 @@ import sys
 import textwrap
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,8 @@ SELF_TYPES = {
     getattr(sys.modules.get("typing_extensions"), "Self", None),
 }
 SELF_TYPES.discard(None)
+OVERLOAD = {typing.overload, getattr(sys.modules.get("typing_extensions"), "overload", None)}
+OVERLOAD.discard(None)
 
 
 class GenerationError(Exception):
@@ -153,6 +156,8 @@ class Member:
     kind: str  # method | property | resource
     source: Any  # the function, property getter, or the resource's annotation node
     module: str  # where names in its annotations resolve
+    # a method's ``@overload`` variants, in source order
+    overloads: list[ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=list)
 
 
 @dataclass
@@ -224,7 +229,10 @@ class Generator:
                 if isinstance(value, property) and value.fget is not None:
                     yield Member(name, "property", value.fget, klass.__module__)
                 elif inspect.isfunction(value):
-                    yield Member(RENAMED.get(name, name), "method", value, klass.__module__)
+                    overloads = _overload_nodes(klass, name)
+                    yield Member(
+                        RENAMED.get(name, name), "method", value, klass.__module__, overloads
+                    )
                 elif not name.startswith("_"):
                     raise GenerationError(f"cannot mirror {klass.__qualname__}.{name}: {value!r}")
 
@@ -355,7 +363,14 @@ class Generator:
         async_name = func.__name__
         params = self._render_params(node.args, member.module, twin)
         call = f"self._async.{async_name}({_call_args(node.args)})"
-        kind, value = self._classify(func, node, member.module)
+        kind, value = self._classify(
+            func.__qualname__,
+            node,
+            member.module,
+            coroutine=inspect.iscoroutinefunction(func),
+            asyncgen=inspect.isasyncgenfunction(func),
+        )
+        stubs = self._render_overloads(twin, member, kind, value)
         if async_name == "__aenter__":
             returns, lines = twin.name, [f"self._runner.run({call})", "return self"]
         elif async_name in ("aclose", "__aexit__"):
@@ -364,36 +379,104 @@ class Generator:
                 raise GenerationError(f"{async_name} must return None to be mirrored")
             lines = [f"self._runner.close({call})"]
         else:
-            returns = self._rewrite(value, member.module, twin) if value is not None else None
+            returns = self._sync_returns(twin, kind, value, member.module)
+            lines = []
+            # Called with the union of its overloads' arguments, the async method returns a union
+            # of awaitables, for which the runner's T would be inferred as their join: type the
+            # call as the implementation's own value (a resource is wrapped, so needs no help).
+            if (
+                stubs
+                and kind in ("run", "iterate")
+                and value is not None
+                and not self._wrap_result(twin, value, member.module, "")
+            ):
+                outer = Awaitable if kind == "run" else AsyncIterable
+                spelled = self._import(
+                    Ref("collections.abc", outer.__name__, outer), outer.__name__
+                )
+                local = _unused_name("aw", node.args)
+                item = self._rewrite(value, member.module, twin)
+                lines, call = [f"{local}: {spelled}[{item}] = {call}"], local
             if kind == "iterate":
-                iterator = self._import(Ref("collections.abc", "Iterator", Iterator), "Iterator")
-                returns = f"{iterator}[{returns}]"
-                lines = [f"return self._runner.iterate({call})"]
+                lines += [f"return self._runner.iterate({call})"]
             elif kind == "run":
                 run = f"self._runner.run({call})"
-                lines = [f"return {self._wrap_result(twin, value, member.module, run)}"]
+                lines += [f"return {self._wrap_result(twin, value, member.module, run)}"]
             else:
                 lines = [f"return {self._wrap_result(twin, value, member.module, call)}"]
         return [
+            *stubs,
             "",
             f"    def {member.name}({params}){_arrow(returns)}:",
             *_docstring(func.__doc__, self._rename_text, indent=8),
             *(f"        {line}" for line in lines),
         ]
 
+    def _render_overloads(
+        self, twin: Twin, member: Member, kind: str, value: ast.expr | None
+    ) -> list[str]:
+        """``@overload`` stubs mirroring the async method's, typed as its sync twin returns."""
+        if not member.overloads:
+            return []
+        qualname = member.source.__qualname__
+        if member.source.__name__ in RENAMED:
+            raise GenerationError(f"overloads of {qualname} cannot be mirrored")
+        overload = self._import(Ref("typing", "overload", typing.overload), "overload")
+        # What the implementation's value is wrapped in at run time (its twin, or nothing).
+        wrapped = self._wrap_result(twin, value, member.module, "")
+        lines: list[str] = []
+        for node in member.overloads:
+            stub_kind, stub_value = self._classify(
+                f"an overload of {qualname}",
+                node,
+                member.module,
+                coroutine=isinstance(node, ast.AsyncFunctionDef),
+                asyncgen=False,  # a stub has no body: an async generator's is a plain def
+            )
+            if stub_kind != kind:
+                raise GenerationError(f"an overload of {qualname} is not called as it is")
+            if self._wrap_result(twin, stub_value, member.module, "") != wrapped:
+                raise GenerationError(
+                    f"an overload of {qualname} returns a resource the implementation does not"
+                )
+            params = self._render_params(node.args, member.module, twin)
+            returns = self._sync_returns(twin, stub_kind, stub_value, member.module)
+            lines += [
+                "",
+                f"    @{overload}",
+                f"    def {member.name}({params}){_arrow(returns)}: ...",
+            ]
+        return lines
+
+    def _sync_returns(
+        self, twin: Twin, kind: str, value: ast.expr | None, module: str
+    ) -> str | None:
+        """The sync twin's return annotation for a method of this kind returning ``value``."""
+        returns = self._rewrite(value, module, twin) if value is not None else None
+        if kind == "iterate":
+            iterator = self._import(Ref("collections.abc", "Iterator", Iterator), "Iterator")
+            returns = f"{iterator}[{returns}]"
+        return returns
+
     def _classify(
-        self, func: Callable[..., Any], node: ast.FunctionDef | ast.AsyncFunctionDef, module: str
+        self,
+        qualname: str,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        module: str,
+        *,
+        coroutine: bool,
+        asyncgen: bool,
     ) -> tuple[str, ast.expr | None]:
         """How to run a method (run, iterate, or call as is) and the type of its value."""
         returns = node.returns
-        if inspect.iscoroutinefunction(func):
+        if coroutine:
             return "run", returns
         if returns is None:
-            raise GenerationError(f"{func.__qualname__} needs a return annotation")
+            raise GenerationError(f"{qualname} needs a return annotation")
         outer, inner = _unwrap_outer(returns, module)
-        if inspect.isasyncgenfunction(func) or outer in ASYNC_ITERATION:
+        if asyncgen or outer in ASYNC_ITERATION:
             if outer not in ASYNC_ITERATION:
-                raise GenerationError(f"{func.__qualname__} must be annotated AsyncIterator[...]")
+                raise GenerationError(f"{qualname} must be annotated AsyncIterator[...]")
             return "iterate", inner
         if outer in AWAITABLE:
             return "run", inner
@@ -507,6 +590,36 @@ def _function_node(func: Callable[..., Any]) -> ast.FunctionDef | ast.AsyncFunct
     node = ast.parse(source).body[0]
     assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     return node
+
+
+@functools.cache
+def _class_node(cls: type) -> ast.ClassDef:
+    node = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0]
+    assert isinstance(node, ast.ClassDef)
+    return node
+
+
+def _overload_nodes(cls: type, name: str) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The ``@overload`` variants of method ``name`` in ``cls``'s own body, in order."""
+    return [
+        node
+        for node in _class_node(cls).body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.name == name
+        and any(resolve(d, cls.__module__) in OVERLOAD for d in node.decorator_list)
+    ]
+
+
+def _unused_name(name: str, args: ast.arguments) -> str:
+    """``name``, with underscores appended until no parameter has it."""
+    taken = {
+        a.arg
+        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
+        if a
+    }
+    while name in taken:
+        name += "_"
+    return name
 
 
 def _call_args(args: ast.arguments) -> str:

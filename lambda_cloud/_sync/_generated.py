@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import builtins
 import datetime
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Literal
+from typing import Literal, overload
 
 import aiohttp
 
@@ -573,6 +573,26 @@ class SSHKeys:
         """Every SSH key in the account."""
         return self._runner.run(self._async.list(timeout=timeout, retries=retries))
 
+    @overload
+    def create(
+        self,
+        name: str,
+        public_key: None = None,
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> GeneratedSSHKey: ...
+
+    @overload
+    def create(
+        self,
+        name: str,
+        public_key: str,
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> SSHKey: ...
+
     def create(
         self,
         name: str,
@@ -584,9 +604,10 @@ class SSHKeys:
         """Add ``public_key`` (1 to 4096 characters) under ``name`` (1 to 64); without a key the
         API generates a pair and this returns a ``GeneratedSSHKey`` whose ``private_key`` is never
         shown again."""
-        return self._runner.run(
-            self._async.create(name, public_key, timeout=timeout, retries=retries)
+        aw: Awaitable[SSHKey | GeneratedSSHKey] = self._async.create(
+            name, public_key, timeout=timeout, retries=retries
         )
+        return self._runner.run(aw)
 
     def delete(
         self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from lambda_cloud import AsyncLambdaCloud
+from lambda_cloud import AsyncLambdaCloud, GeneratedSSHKey, SSHKey
 from lambda_cloud._sync import LambdaCloud, _generated
 from lambda_cloud.resources._base import AsyncAPIResource
 
@@ -125,11 +125,24 @@ def assert_mirrors(module: types.ModuleType) -> None:
                 async_member, sync_member = async_member.fget, sync_member.fget
             assert resolved(sync_member) == resolved(async_member, mapping), f"{sync_cls}.{name}"
             assert sync_member.__doc__ or not async_member.__doc__
+            if sys.version_info >= (3, 11):  # typing.get_overloads
+                assert [resolved(f) for f in typing.get_overloads(sync_member)] == [
+                    resolved(f, mapping) for f in typing.get_overloads(async_member)
+                ], f"overloads of {sync_cls}.{name}"
 
 
 def test_the_facade_mirrors_every_public_method_of_the_async_client() -> None:
     assert twins(_generated)[AsyncLambdaCloud] is LambdaCloud
     assert_mirrors(_generated)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is 3.11+")
+def test_overloads_keep_their_precise_types_in_the_facade() -> None:
+    ssh_keys = typing.get_type_hints(LambdaCloud)["ssh_keys"]
+    overloads = typing.get_overloads(ssh_keys.create)
+    returns = [typing.get_type_hints(f)["return"] for f in overloads]
+    assert returns == [GeneratedSSHKey, SSHKey]
+    assert inspect.signature(overloads[0]).parameters["public_key"].default is None
 
 
 def test_the_committed_facade_is_current() -> None:
@@ -183,6 +196,10 @@ def test_generated_methods_delegate_each_kind_of_call(toy_sync: Any) -> None:
         assert leaves.list(limit=2) == [0, 1]
         assert list(leaves.stream(10, "a", "b", step=2, k="v")) == [10, 12, 14]
         assert list(leaves.pages(2)) == [[0, 1], [2, 3]]
+        assert leaves.pick(1) == 1
+        assert leaves.pick(slice(0, 2)) == [0, 1]
+        assert list(leaves.walk()) == [0, 1]
+        assert list(leaves.walk("w")) == ["w0", "w1"]
         twig = leaves.twig("t")
         assert isinstance(twig, toy_sync.Twig)
         assert twig.describe() == "t"

@@ -1,13 +1,15 @@
 """A small async client in the shapes the generator must handle beyond what the real client has
 today: async generators, a plain def returning an async iterator, a method returning a resource,
-positional-only and variadic parameters, a resource reached only through a return type."""
+positional-only and variadic parameters, a resource reached only through a return type,
+``@overload`` variants of a coroutine and of an async generator."""
 
 from __future__ import annotations
 
 import asyncio
+import builtins
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any
+from typing import Any, overload
 
 from lambda_cloud.resources._base import AsyncAPIResource
 
@@ -35,6 +37,29 @@ class AsyncLeaves(AsyncAPIResource):
     def twig(self, name: str) -> AsyncTwig:
         """A resource of its own."""
         return AsyncTwig(self._client, name)
+
+    @overload
+    async def pick(self, index: int) -> int: ...
+
+    @overload
+    async def pick(self, index: slice) -> builtins.list[int]: ...
+
+    async def pick(self, index: int | slice) -> int | builtins.list[int]:
+        """The leaf at ``index``, or a list of the leaves in a slice."""
+        await asyncio.sleep(0)
+        return list(range(3))[index]
+
+    @overload
+    def walk(self, labels: None = None) -> AsyncIterator[int]: ...
+
+    @overload
+    def walk(self, labels: str) -> AsyncIterator[str]: ...
+
+    async def walk(self, labels: str | None = None) -> AsyncIterator[int | str]:
+        """``async for`` two leaves, as numbers or labelled."""
+        for i in range(2):
+            await asyncio.sleep(0)
+            yield i if labels is None else f"{labels}{i}"
 
     async def fail(self) -> None:
         """Raise ``LookupError``, caused by a ``KeyError``."""

@@ -46,6 +46,13 @@ _FAULT_CODES = {
 }
 
 
+def _fault_code(status: int, rel: str) -> str:
+    """The default code of a status fault; the spec's 409 on firewall rulesets is internal."""
+    if status == 409 and (rel == "/firewall-rulesets" or rel.startswith("/firewall-rulesets/")):
+        return "global/internal-error"
+    return _FAULT_CODES.get(status, "provider/internal-unavailable")
+
+
 @attrs.frozen
 class Call:
     """One authenticated request, as a handler sees it."""
@@ -240,7 +247,7 @@ class EmulatorApp:
     async def _fault_before(self, request: web.Request, fault: Fault) -> web.StreamResponse | None:
         if fault.kind == "status":
             status = fault.status or 503
-            code = fault.code or _FAULT_CODES.get(status, "provider/internal-unavailable")
+            code = fault.code or _fault_code(status, request.path[len(API_PREFIX) :])
             error = ApiError(code, fault.message, status=status)
             headers = {}
             if fault.retry_after is not None:

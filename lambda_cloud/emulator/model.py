@@ -89,6 +89,9 @@ class Instance:
     ended_at: float | None = None
     preempted: bool = False
     capacity_released: bool = False
+    # Test knob: shown as "unhealthy" instead of "active" while set (never while booting or
+    # terminating); it stays until cleared, across restarts.
+    unhealthy: bool = False
 
     def status(self, now: float) -> str:
         if self.ended_at is not None and now >= self.ended_at:
@@ -97,7 +100,7 @@ class Instance:
             return "terminating"
         if now < self.ready_at:
             return "booting"
-        return "active"
+        return "unhealthy" if self.unhealthy else "active"
 
     def holds_capacity(self, now: float) -> bool:
         """True until the instance reaches terminated (or preempted)."""

@@ -158,6 +158,18 @@ class Emulator:
         """Make an instance ``preempted`` now, as if the provider reclaimed it."""
         self._world.preempt(instance_id)
 
+    def set_unhealthy(
+        self, instance_id: str, unhealthy: bool = True, *, api_key: str | None = None
+    ) -> None:
+        """Flag an instance unhealthy (or, with ``unhealthy=False``, healthy again).
+
+        While flagged, an instance that would be ``active`` shows ``unhealthy``; booting,
+        terminating and ended instances are unaffected. The flag stays until cleared, restarts
+        included. ``api_key`` limits the search to that account (default: every account).
+        ``KeyError`` if no live instance has this id.
+        """
+        self._world.set_unhealthy(instance_id, unhealthy, api_key)
+
     def set_cluster(self, instance_id: str, cluster_id: str | None) -> None:
         """Put an instance in a 1-Click Cluster, for ``GET /instances?cluster_id=``."""
         with self._world.lock:

@@ -455,11 +455,11 @@ class World:
             instances = [self._visible(account, i) for i in instance_ids]
             for instance in instances:
                 status = instance.status(now)
-                if status != "active":
+                if status not in ("active", "unhealthy"):
                     raise ApiError(
                         "global/conflict",
-                        f"Instance {instance.id} is {status}; only an active instance can be "
-                        "restarted.",
+                        f"Instance {instance.id} is {status}; only an active or unhealthy "
+                        "instance can be restarted.",
                         "Wait until the instance is active, then try again.",
                     )
             for instance in instances:
@@ -486,6 +486,20 @@ class World:
                 instance.terminate_requested_at = instance.terminate_requested_at or now
                 instance.ended_at = now
                 instance.preempted = True
+
+    def set_unhealthy(self, instance_id: str, unhealthy: bool, api_key: str | None) -> None:
+        with self.lock:
+            if api_key is None:
+                _, instance = self.find_instance(instance_id)
+            else:
+                self.settle()
+                account = self._accounts.get(api_key)
+                if account is None:
+                    raise KeyError("no account has this API key")
+                if instance_id not in account.instances:
+                    raise KeyError(instance_id)
+                instance = account.instances[instance_id]
+            instance.unhealthy = unhealthy
 
     # -- ssh keys ----------------------------------------------------------------------------
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from lambda_cloud import AsyncLambdaCloud, InstanceStatus, ValidationError, WaitTimeoutError
-from lambda_cloud.bulk import InstanceWaitError, ProgressKind
+from lambda_cloud.bulk import InstanceWaitError, ProgressEvent, ProgressKind
 from lambda_cloud.bulk.wait import _judge, _Verdict
-from lambda_cloud.emulator import Emulator, Fault
+from lambda_cloud.emulator import Emulator, Fault, ManualClock
 
 from .helpers import A10, KEY, LIMIT, POLL, Events, RequestLog, emulated
 
@@ -94,6 +96,81 @@ async def test_wait_for_terminated_counts_vanished_ids_as_terminated() -> None:
             [*ids, "f" * 32], "terminated", poll_interval=POLL, timeout=LIMIT
         )
     assert instances == []  # never seen by the wait: nothing to return
+
+
+async def test_an_instance_unhealthy_too_long_is_reported_once_the_others_are_active() -> None:
+    clock = ManualClock()  # the emulator's lifecycles move only when this test says so
+    async with emulated(clock=clock) as (emu, client):
+        ids = await launch(client, 3)
+        clock.advance(1)  # all active
+        sick, others = ids[1], [ids[0], ids[2]]
+        emu.set_unhealthy(sick)
+        await client.instances.restart(others)  # booting until the clock moves again
+        seen: list[tuple[ProgressKind, str | None, str | None]] = []
+
+        def on_progress(event: ProgressEvent) -> None:
+            status = None if event.status is None else event.status.value
+            seen.append((event.kind, event.instance_id, status))
+            if event.kind is ProgressKind.FAILED:
+                clock.advance(1)  # only once the sick one is given up do the others boot
+
+        with pytest.raises(InstanceWaitError) as caught:
+            await client.instances.wait_for(
+                ids,
+                poll_interval=POLL,
+                unhealthy_timeout=0.05,
+                on_progress=on_progress,
+                timeout=LIMIT,
+            )
+    error = caught.value
+    assert error.failed == {sick: "unhealthy"}
+    assert sick in str(error) and "unhealthy" in str(error)
+    assert [i.id for i in error.instances] == others
+    assert all(i.status is InstanceStatus.ACTIVE for i in error.instances)
+    assert error.statuses == {ids[0]: "active", sick: "unhealthy", ids[2]: "active"}
+    # Given up while the others were still booting, and the wait went on until they were done.
+    failed_at = seen.index((ProgressKind.FAILED, sick, "unhealthy"))
+    assert (ProgressKind.STATUS, sick, "unhealthy") in seen[:failed_at]
+    assert {(ProgressKind.STATUS, i, "booting") for i in others} <= set(seen[:failed_at])
+    assert {(ProgressKind.ACTIVE, i, "active") for i in others} <= set(seen[failed_at:])
+    assert [e for e in seen if e[1] == sick][-1] == (ProgressKind.FAILED, sick, "unhealthy")
+
+
+async def test_an_instance_unhealthy_briefly_is_waited_on_and_returned_active() -> None:
+    clock = ManualClock()
+    async with emulated(clock=clock) as (emu, client):
+        ids = await launch(client, 3)
+        clock.advance(1)  # all active
+        sick = ids[0]
+        emu.set_unhealthy(sick)
+        recovered = asyncio.Event()
+        seen: list[tuple[ProgressKind, str | None, str | None]] = []
+
+        def heal() -> None:
+            emu.set_unhealthy(sick, False)
+            recovered.set()
+
+        def on_progress(event: ProgressEvent) -> None:
+            status = None if event.status is None else event.status.value
+            seen.append((event.kind, event.instance_id, status))
+            if event.instance_id == sick and status == "unhealthy":
+                # Unhealthy across several polls, well within unhealthy_timeout.
+                asyncio.get_running_loop().call_later(10 * POLL, heal)
+
+        instances = await client.instances.wait_for(
+            ids,
+            poll_interval=POLL,
+            unhealthy_timeout=LIMIT,
+            on_progress=on_progress,
+            timeout=LIMIT,
+        )
+        assert recovered.is_set()
+    assert [i.id for i in instances] == ids
+    assert all(i.status is InstanceStatus.ACTIVE and i.ip for i in instances)
+    assert [e for e in seen if e[1] == sick] == [
+        (ProgressKind.STATUS, sick, "unhealthy"),
+        (ProgressKind.ACTIVE, sick, "active"),
+    ]
 
 
 async def test_transient_and_throttled_polls_are_ridden_out(

@@ -62,6 +62,17 @@ async def test_status_fault_with_code_message_and_retry_after(api: Api, emu: Emu
     assert (conflict.status, conflict.code) == (409, "provider/x")
 
 
+async def test_status_fault_409_default_code_depends_on_the_path(api: Api, emu: Emulator) -> None:
+    emu.faults.add(Fault(kind="status", status=409))
+    for path in ("/firewall-rulesets", "/firewall-rulesets/global", "/firewall-rulesets/abc"):
+        reply = await api.get(path)
+        assert (reply.status, reply.code) == (409, "global/internal-error"), path
+        assert reply.message == "An internal server error occurred."
+    for path in ("/instances", "/firewall-rules", "/firewall-rulesetsx"):
+        reply = await api.get(path)
+        assert (reply.status, reply.code) == (409, "global/conflict"), path
+
+
 async def test_reset_before_commit_does_nothing(keyed: Api, emu: Emulator) -> None:
     emu.faults.add(Fault(kind="reset_before_commit", path=LAUNCH, times=1))
     with pytest.raises(aiohttp.ClientError):

@@ -279,6 +279,63 @@ async def test_preempt_and_cluster_helpers(keyed: Api, emu: Emulator, clock: Man
     assert emu.capacity("gpu_1x_a10", "us-west-1") == 7
 
 
+async def test_unhealthy_knob(keyed: Api, emu: Emulator, clock: ManualClock) -> None:
+    instance_id = await keyed.launch_id()
+    emu.set_unhealthy(instance_id)  # flagged while booting: still booting
+    booting = (await keyed.get(f"/instances/{instance_id}")).data
+    assert booting["status"] == "booting"
+    assert blocked(booting)["restart"] == "vm-has-not-launched"
+    clock.advance(1)
+    sick = (await keyed.get(f"/instances/{instance_id}")).data
+    assert sick["status"] == "unhealthy"
+    assert sick.keys() >= NETWORK_KEYS
+    assert all(a == {"available": True} for a in sick["actions"].values())
+    assert emu.instances() == [sick] == (await keyed.get("/instances")).data
+    assert emu.capacity("gpu_1x_a10", "us-west-1") == 7  # still holds its slot
+
+    # A restart is allowed, and the flag survives it.
+    body = {"instance_ids": [instance_id]}
+    [restarted] = (await keyed.post("/instance-operations/restart", body)).data[
+        "restarted_instances"
+    ]
+    assert restarted["status"] == "booting"
+    clock.advance(0.5)
+    assert (await keyed.get(f"/instances/{instance_id}")).data["status"] == "unhealthy"
+
+    emu.set_unhealthy(instance_id, False)
+    assert (await keyed.get(f"/instances/{instance_id}")).data["status"] == "active"
+    emu.set_unhealthy(instance_id, True, api_key=emu.api_key)
+    assert (await keyed.get(f"/instances/{instance_id}")).data["status"] == "unhealthy"
+
+    # Terminating wins over the flag.
+    [ending] = (await keyed.post("/instance-operations/terminate", body)).data[
+        "terminated_instances"
+    ]
+    assert ending["status"] == "terminating"
+    clock.advance(0.5)
+    assert (await keyed.get(f"/instances/{instance_id}")).data["status"] == "terminated"
+
+
+async def test_unhealthy_knob_lookup(keyed: Api, emu: Emulator, clock: ManualClock) -> None:
+    instance_id = await keyed.launch_id()
+    other = emu.add_account()
+    with pytest.raises(KeyError):
+        emu.set_unhealthy(instance_id, api_key=other)  # another account's instance
+    with pytest.raises(KeyError):
+        emu.set_unhealthy(instance_id, api_key="secret_nobody")
+    with pytest.raises(KeyError):
+        emu.set_unhealthy("0" * 32)
+    clock.advance(1)
+    assert (await keyed.get(f"/instances/{instance_id}")).data["status"] == "active"
+    # Found in any account when no key is given.
+    await keyed.add_key(key=other)
+    theirs = await keyed.launch_id(key=other)
+    clock.advance(1)
+    emu.set_unhealthy(theirs)
+    assert [i["status"] for i in emu.instances(other)] == ["unhealthy"]
+    assert [i["status"] for i in emu.instances()] == ["active"]
+
+
 async def test_time_scale_scales_the_lifecycle(clock: ManualClock) -> None:
     async with Emulator(clock=clock, time_scale=0.01) as emu:
         account = emu.account()

@@ -307,6 +307,7 @@ class _Launch:
         self._fatal: Exception | None = None
         self._attempted = False
         self._ambiguous = False
+        self._presumed_absent = False  # an unknown launch was never seen, so could land late
         self.report = BulkLaunchReport(
             run_id=self.run_id, instance_type_name=self.instance_type_name, requested=count
         )
@@ -460,12 +461,14 @@ class _Launch:
                 found = (await self._inventory.lookup(self._deadline)).get(slot.token)
         except LambdaCloudError as exc:
             log.warning("could not reconcile slot %d (%s): %s", slot.index, slot.token, exc)
+            self._presumed_absent = True
             await self._fail(slot, error)  # still unsure: the final sweep looks again
             return
         if found:
             await self._absorb(found)
             return
         slot.unsure = None
+        self._presumed_absent = True
         await self._transient(slot, error, region)
 
     async def _retry(self, slot: _Slot, error: Exception, region: str) -> None:
@@ -540,6 +543,16 @@ class _Launch:
         extras = [e.id for e in self.report.extras if e.id not in self.report.terminated]
         if extras:
             await self._terminate(extras, deadline)
+        if self._presumed_absent:
+            # A launch whose outcome was unknown was never seen; if the server carries it out
+            # only after this listing, it leaves an instance no client can see yet.
+            log.warning(
+                "launch_many %s: every instance found is in the report, but a launch whose "
+                "outcome was unknown could still land later, tagged %s=%s*",
+                self.run_id,
+                LAUNCH_TOKEN_TAG,
+                self.token_prefix,
+            )
 
     def _log_unlisted(self, error: Exception) -> None:
         log.error(

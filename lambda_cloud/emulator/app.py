@@ -104,6 +104,8 @@ class EmulatorApp:
         self.time_scale = time_scale
         self.rate_limited_count = 0
         self._stopping: asyncio.Event | None = None
+        # Late commits in progress: they outlive their request, so the app owns them.
+        self._late: set[asyncio.Task[tuple[int, dict[str, Any]] | None]] = set()
         table: list[tuple[str, str, Handler]] = [
             ("GET", "/instances", self._list_instances),
             ("GET", "/instances/{id}", self._get_instance),
@@ -154,6 +156,11 @@ class EmulatorApp:
         """Release every held or delayed request: the emulator is shutting down."""
         if self._stopping is not None:
             self._stopping.set()
+
+    async def drain(self) -> None:
+        """Wait for the late commits still held (``stopping()`` releases them uncommitted)."""
+        while self._late:
+            await asyncio.gather(*self._late, return_exceptions=True)
 
     # -- request pipeline --------------------------------------------------------------------
 
@@ -212,7 +219,10 @@ class EmulatorApp:
             raw_body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return _error(invalid(f"body: larger than {MAX_BODY_BYTES} bytes"))
-        status, payload = self._run(route, Call(account, params, request.query, raw_body))
+        call = Call(account, params, request.query, raw_body)
+        if fault is not None and fault.kind == "late_commit":
+            return await self._late_commit(request, fault, route, call)
+        status, payload = self._run(route, call)
         if fault is not None:
             return await self._fault_after(request, fault, status, payload)
         return _json(status, payload)
@@ -260,6 +270,32 @@ class EmulatorApp:
         if fault.kind == "delay" and not await self._pause(fault.delay * self.time_scale):
             return _drop(request)
         return None
+
+    async def _late_commit(
+        self, request: web.Request, fault: Fault, route: Route | None, call: Call
+    ) -> web.StreamResponse:
+        """Hold, then apply the request in a task of its own: aiohttp cancels the handler when
+        the client hangs up, and the operation must happen all the same."""
+        task = asyncio.ensure_future(self._commit_later(fault.delay * self.time_scale, route, call))
+        self._late.add(task)
+        task.add_done_callback(self._late_done)
+        # Cancelling this handler (the client hung up) leaves the shielded task running.
+        outcome = await asyncio.shield(task)
+        if outcome is None:  # the emulator began stopping first: nothing was applied
+            return _drop(request)
+        return _json(*outcome)
+
+    def _late_done(self, task: asyncio.Task[tuple[int, dict[str, Any]] | None]) -> None:
+        self._late.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # nobody else may look
+            log.error("late commit failed", exc_info=task.exception())
+
+    async def _commit_later(
+        self, hold: float, route: Route | None, call: Call
+    ) -> tuple[int, dict[str, Any]] | None:
+        if not await self._pause(hold):
+            return None
+        return self._run(route, call)
 
     async def _fault_after(
         self, request: web.Request, fault: Fault, status: int, payload: dict[str, Any]

@@ -17,6 +17,7 @@ FaultKind = Literal[
     "reset_after_commit",
     "timeout_after_commit",
     "delay",
+    "late_commit",
     "malformed_body",
 ]
 FAULT_KINDS: tuple[str, ...] = (
@@ -25,6 +26,7 @@ FAULT_KINDS: tuple[str, ...] = (
     "reset_after_commit",
     "timeout_after_commit",
     "delay",
+    "late_commit",
     "malformed_body",
 )
 
@@ -41,6 +43,9 @@ class Fault:
     - ``timeout_after_commit``: do the operation, then hold the answer for ``delay`` seconds,
       or, when ``delay`` is 0, until the client hangs up or the emulator stops.
     - ``delay``: wait ``delay`` seconds, then handle the request normally.
+    - ``late_commit``: hold the request ``delay`` seconds, then do the operation even if the
+      client has hung up meanwhile (and answer, if it is still there). A server still working
+      on a request its client gave up on.
     - ``malformed_body``: do the operation, then answer with a truncated JSON body.
 
     ``method`` (``None`` = any) and ``path`` (an ``fnmatch`` pattern relative to ``/api/v1``,

@@ -210,6 +210,7 @@ class Emulator:
         if runner is None:
             return
         self._app.stopping()
+        await self._app.drain()
         await runner.cleanup()
         self._base_url = None
 

@@ -94,12 +94,23 @@ def token_instances(emu: Emulator, run_id: str) -> dict[str, dict[str, Any]]:
     return found
 
 
-def check_launch_invariants(emu: Emulator, report: BulkLaunchReport) -> dict[str, dict[str, Any]]:
-    """What must hold after any ``launch_many``; returns the run's instances by id."""
+def check_launch_invariants(
+    emu: Emulator, report: BulkLaunchReport, *, extras: int = 0
+) -> dict[str, dict[str, Any]]:
+    """What must hold after any ``launch_many``; returns the run's instances by id.
+
+    ``extras``: how many second instances (late commits) the run is expected to have caught.
+    """
     created = token_instances(emu, report.run_id)
     reported = {i.id for i in report.instances} | {e.id for e in report.extras}
     assert set(created) == reported, "instances carrying the run's tokens != the report"
-    assert not report.extras, "a slot got a second instance"
+    assert len(report.extras) == extras, "a slot got a second instance"
+    filled = {i.slot: i.id for i in report.instances}
+    for extra in report.extras:
+        assert extra.id != filled.get(extra.slot), "an extra is also the slot's instance"
+        assert extra.token == f"{report.run_id}-{extra.slot}"
+        tags = {t["key"]: t["value"] for t in created[extra.id]["tags"]}
+        assert tags[LAUNCH_TOKEN_TAG] == extra.token
     slots = [i.slot for i in report.instances] + [f.slot for f in report.failures]
     assert sorted(slots) == list(range(report.requested)), "each slot exactly once"
     for launched in report.instances:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -15,6 +16,7 @@ from lambda_cloud import (
     ValidationError,
 )
 from lambda_cloud.bulk import (
+    LAUNCH_TOKEN_TAG,
     BulkLaunchError,
     CapacityExhaustedError,
     DeadlineExceededError,
@@ -23,7 +25,17 @@ from lambda_cloud.bulk import (
 )
 from lambda_cloud.emulator import Emulator, Fault
 
-from .helpers import A10, KEY, LIMIT, POLL, Events, RequestLog, check_launch_invariants, emulated
+from .helpers import (
+    A10,
+    KEY,
+    LIMIT,
+    POLL,
+    Events,
+    RequestLog,
+    check_launch_invariants,
+    emulated,
+    until,
+)
 
 LAUNCH = "/instance-operations/launch"
 
@@ -397,3 +409,95 @@ async def test_a_list_outage_during_reconciliation_loses_nothing(
     assert outage.fired == 30
     check_launch_invariants(emu, report)
     report.raise_for_errors()
+
+
+# -- late commits: the server carries out a launch after the client gave up on it -------------
+# The fixture's emulator runs 1000 times faster than real time: a late_commit delay of 500
+# holds the launch for 0.5 real seconds, ten times the client's request timeout.
+
+
+async def test_a_commit_landing_before_the_confirming_list_is_adopted_not_doubled(
+    emu: Emulator, client: AsyncLambdaCloud, requests: RequestLog
+) -> None:
+    """The launch times out at the client, the server applies it 0.2 s later, within the 1 s
+    between the two lists that must both come back empty before a relaunch: adopted, once."""
+    fault = emu.faults.add(Fault(kind="late_commit", delay=200.0, path=LAUNCH, times=1))
+    report = await client.instances.launch_many(
+        3,
+        instance_type_name=A10,
+        ssh_key_names=[KEY],
+        request_timeout=0.05,
+        poll_interval=1.0,  # the confirmation window: min(poll_interval, 5 s)
+    )
+    assert fault.fired == 1
+    report.raise_for_errors()
+    created = check_launch_invariants(emu, report)
+    assert len(created) == 3
+    assert requests[f"POST {LAUNCH}"] == 3  # the slot whose answer was lost was not relaunched
+    assert not report.terminated
+
+
+async def test_a_commit_landing_after_the_relaunch_is_an_extra_and_terminated(
+    emu: Emulator, client: AsyncLambdaCloud, requests: RequestLog
+) -> None:
+    """The lost launch lands after both lists came back empty and the slot was launched again,
+    but before the final sweep: the sweep finds it, reports it in ``extras``, terminates it."""
+    fault = emu.faults.add(Fault(kind="late_commit", delay=500.0, path=LAUNCH, times=1))
+    run: list[str] = []
+
+    async def hold_the_run_until_the_late_commit_lands(event: ProgressEvent) -> None:
+        if event.kind is ProgressKind.LAUNCHED:  # the relaunch went through; no sweep yet
+            run.append(event.instance_id or "")
+            await until(lambda: len(_slot_zero(emu)) == 2)
+
+    report = await client.instances.launch_many(
+        1,
+        instance_type_name=A10,
+        ssh_key_names=[KEY],
+        request_timeout=0.05,
+        poll_interval=POLL,
+        on_progress=hold_the_run_until_the_late_commit_lands,
+    )
+    assert fault.fired == 1
+    assert requests[f"POST {LAUNCH}"] == 2
+    created = check_launch_invariants(emu, report, extras=1)
+    assert len(created) == 2
+    assert report.ids == run  # the relaunch's instance fills the slot
+    (extra,) = report.extras
+    assert extra.slot == 0 and extra.id != run[0]
+    assert report.terminated == [extra.id]
+    assert created[extra.id]["status"] in ("terminating", "terminated")
+    assert created[run[0]]["status"] not in ("terminating", "terminated")
+    report.raise_for_errors()  # the slot is filled: an extra caught and terminated is no error
+
+
+async def test_a_commit_landing_after_the_final_sweep_is_findable_by_its_tag(
+    emu: Emulator, client: AsyncLambdaCloud, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The lost launch lands 1 s after it was sent; the run (relaunch and sweep included) is
+    over in a few ms, so nothing in the run can see it (docs/bulk.md, "Limits"). The run says
+    so, naming the tag, and the late instance carries the slot's token."""
+    emu.faults.add(Fault(kind="late_commit", delay=1000.0, path=LAUNCH, times=1))
+    with caplog.at_level(logging.WARNING, logger="lambda_cloud"):
+        report = await client.instances.launch_many(
+            1, instance_type_name=A10, ssh_key_names=[KEY], request_timeout=0.05, poll_interval=POLL
+        )
+    report.raise_for_errors()
+    check_launch_invariants(emu, report)  # what the run could see is all in its report
+    assert any(
+        report.run_id in r.getMessage() and LAUNCH_TOKEN_TAG in r.getMessage()
+        for r in caplog.records
+    )
+    await until(lambda: len(_slot_zero(emu)) == 2)  # the late commit has landed
+    [late] = [i for i in _slot_zero(emu) if i not in report.ids]
+    assert late not in {e.id for e in report.extras}
+
+
+def _slot_zero(emu: Emulator) -> list[str]:
+    """Ids of every instance carrying a slot-0 launch token."""
+    return [
+        i["id"]
+        for i in emu.instances(include_gone=True)
+        for t in i["tags"]
+        if t["key"] == LAUNCH_TOKEN_TAG and t["value"].endswith("-0")
+    ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -97,3 +99,12 @@ class Api:
 
 def basic(key: str, *, encode: bool = True) -> str:
     return "Basic " + (base64.b64encode(f"{key}:".encode()).decode() if encode else key)
+
+
+async def until(condition: Callable[[], bool], *, limit: float = 5.0) -> None:
+    """Wait until ``condition()`` holds (checked every millisecond), at most ``limit`` s."""
+    for _ in range(int(limit * 1000)):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("condition never held")

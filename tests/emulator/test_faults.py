@@ -11,7 +11,7 @@ import pytest
 
 from lambda_cloud.emulator import Emulator, Fault, ManualClock
 
-from .helpers import LAUNCH, Api
+from .helpers import LAUNCH, Api, until
 
 LAUNCH_BODY = {
     "region_name": "us-west-1",
@@ -147,6 +147,102 @@ async def test_delay_is_scaled(clock: ManualClock) -> None:
         started = time.monotonic()
         assert (await Api(s, emu).get("/regions")).status == 200
         assert 0.3 <= time.monotonic() - started < 5
+
+
+async def _hang_up_on_launch(api: Api, emu: Emulator, after: float) -> None:
+    """Send a launch and give up on it after ``after`` seconds."""
+    headers = {"Authorization": f"Bearer {emu.api_key}"}
+    with pytest.raises(asyncio.TimeoutError):
+        async with api.session.post(
+            emu.base_url + LAUNCH,
+            json=LAUNCH_BODY,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=after),
+        ) as r:
+            await r.read()
+
+
+async def test_late_commit_applies_after_the_client_hung_up(keyed: Api, emu: Emulator) -> None:
+    hold = 0.5
+    fault = emu.faults.add(Fault(kind="late_commit", delay=hold, path=LAUNCH, times=1))
+    started = time.monotonic()
+    await _hang_up_on_launch(keyed, emu, after=0.05)
+    assert fault.fired == 1
+    # The hold began after ``started``: while less than ``hold`` has passed, nothing is done.
+    seen = emu.instances()
+    if time.monotonic() - started < hold:
+        assert seen == []
+    await until(lambda: len(emu.instances()) == 1)  # the server carried on without the client
+    assert time.monotonic() - started >= hold
+    instance = emu.instances()[0]
+    assert instance["region"]["name"] == "us-west-1"
+    assert len((await keyed.get("/instances")).data) == 1
+    assert emu.capacity("gpu_1x_a10", "us-west-1") == 7  # the slot was taken, once
+
+
+async def test_late_commit_answers_a_client_that_waits(keyed: Api, emu: Emulator) -> None:
+    emu.faults.add(Fault(kind="late_commit", delay=0.1, path=LAUNCH, times=1))
+    started = time.monotonic()
+    reply = await keyed.launch()
+    assert time.monotonic() - started >= 0.1
+    assert [i["id"] for i in emu.instances()] == reply.data["instance_ids"]
+    # Errors are answered late too, and have no effect.
+    emu.faults.add(Fault(kind="late_commit", path=LAUNCH, times=1))  # delay 0: at once
+    refused = await keyed.launch(region_name="us-nowhere-1")
+    assert refused.code == "global/object-does-not-exist"
+    assert len(emu.instances()) == 1
+
+
+async def test_late_commit_delay_is_scaled(clock: ManualClock) -> None:
+    async with Emulator(clock=clock, time_scale=0.01) as emu, aiohttp.ClientSession() as s:
+        api = Api(s, emu)
+        await api.add_key()
+        emu.faults.add(Fault(kind="late_commit", delay=20, path=LAUNCH))  # 0.2 s once scaled
+        started = time.monotonic()
+        assert (await api.launch()).status == 200
+        assert 0.2 <= time.monotonic() - started < 5
+
+
+async def test_stopping_releases_a_late_commit_uncommitted(clock: ManualClock) -> None:
+    emu = Emulator(clock=clock)
+    await emu.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            api = Api(session, emu)
+            await api.add_key()
+            fault = emu.faults.add(Fault(kind="late_commit", delay=600, path=LAUNCH))
+            await _hang_up_on_launch(api, emu, after=0.05)  # one held with nobody listening
+            pending = asyncio.ensure_future(api.launch())  # one held with its client waiting
+            await until(lambda: fault.fired == 2)
+            started = time.monotonic()
+            await emu.stop()
+            assert time.monotonic() - started < 1
+            with pytest.raises(aiohttp.ClientError):
+                await pending
+    finally:
+        await emu.stop()
+    assert emu.instances() == []  # stopped during the hold: nothing was done
+
+
+def test_late_commit_survives_a_hang_up_on_a_threaded_emulator() -> None:
+    import socket
+    import urllib.request
+
+    with Emulator(time_scale=0.01) as emu:
+        emu.faults.add(Fault(kind="late_commit", delay=10, method="POST", path="/ssh-keys"))
+        request = urllib.request.Request(
+            emu.base_url + "/ssh-keys",
+            data=b'{"name": "late"}',
+            headers={"Authorization": f"Bearer {emu.api_key}"},
+            method="POST",
+        )
+        with pytest.raises((socket.timeout, TimeoutError, OSError)):
+            urllib.request.urlopen(request, timeout=0.02)
+        for _ in range(5000):
+            if emu.account().ssh_keys:
+                break
+            time.sleep(0.001)
+        assert [k.name for k in emu.account().ssh_keys.values()] == ["late"]
 
 
 async def test_malformed_body_after_commit(keyed: Api, emu: Emulator) -> None:

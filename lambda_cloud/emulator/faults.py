@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import threading
 from collections.abc import Callable, Iterator
-from typing import Literal
+from typing import Literal, get_args
 
 import attrs
 
@@ -20,15 +20,7 @@ FaultKind = Literal[
     "late_commit",
     "malformed_body",
 ]
-FAULT_KINDS: tuple[str, ...] = (
-    "status",
-    "reset_before_commit",
-    "reset_after_commit",
-    "timeout_after_commit",
-    "delay",
-    "late_commit",
-    "malformed_body",
-)
+FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
 
 @attrs.define(kw_only=True, eq=False)

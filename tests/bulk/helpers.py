@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -73,15 +72,6 @@ async def emulated(
     async with Emulator(**options) as emu, make_client(emu, paced=paced) as client:
         await client.ssh_keys.create(name=KEY)
         yield emu, client
-
-
-async def until(condition: Callable[[], bool], *, limit: float = 5.0) -> None:
-    """Wait until ``condition()`` holds (checked every millisecond), at most ``limit`` s."""
-    for _ in range(int(limit * 1000)):
-        if condition():
-            return
-        await asyncio.sleep(0.001)
-    raise AssertionError("condition never held")
 
 
 def token_instances(emu: Emulator, run_id: str) -> dict[str, dict[str, Any]]:

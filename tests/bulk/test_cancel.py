@@ -19,6 +19,7 @@ from lambda_cloud.bulk import (
 )
 from lambda_cloud.emulator import Emulator, Fault
 
+from ..emulator.helpers import until
 from .helpers import (
     A10,
     KEY,
@@ -28,7 +29,6 @@ from .helpers import (
     emulated,
     make_client,
     token_instances,
-    until,
 )
 
 LAUNCH = "/instance-operations/launch"

@@ -25,6 +25,7 @@ from lambda_cloud.bulk import (
 )
 from lambda_cloud.emulator import Emulator, Fault
 
+from ..emulator.helpers import until
 from .helpers import (
     A10,
     KEY,
@@ -34,7 +35,6 @@ from .helpers import (
     RequestLog,
     check_launch_invariants,
     emulated,
-    until,
 )
 
 LAUNCH = "/instance-operations/launch"

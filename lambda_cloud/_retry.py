@@ -21,7 +21,8 @@ from collections.abc import Awaitable, Callable, Mapping
 import attrs
 import tenacity
 
-from .errors import APIConnectionError, APIResponseError, APIStatusError
+from ._deadline import Deadline
+from .errors import APIConnectionError, APIResponseError, APIStatusError, DeadlineExceededError
 
 __all__ = [
     "RetryPolicy",
@@ -132,7 +133,7 @@ def backoff_delay(
     rand: Callable[[], float] = random.random,
 ) -> float:
     """Seconds to wait before retry number ``attempt`` (0-based)."""
-    base: float = min(policy.max_delay, policy.initial_delay * 2.0**attempt)
+    base: float = min(policy.max_delay, policy.initial_delay * 2.0 ** min(attempt, 64))
     delay = base * (1.0 - policy.jitter * rand())
     if retry_after is not None:
         delay = max(delay, min(retry_after, policy.max_retry_after))
@@ -151,8 +152,15 @@ def make_retrying(
     rule: RetryRule,
     *,
     sleep: Callable[[float], Awaitable[None]],
+    deadline: Deadline | None = None,
 ) -> tenacity.AsyncRetrying:
-    """A tenacity controller applying ``policy`` under ``rule``."""
+    """A tenacity controller applying ``policy`` under ``rule``.
+
+    With a finite ``deadline`` the attempts are not counted: a retryable failure is retried
+    (spaced as ``policy`` says) for as long as the next attempt starts before the deadline, and
+    running out of time raises ``DeadlineExceededError`` with the last failure as its cause.
+    This is how the bulk operations ride out an outage their own ``timeout`` has room for.
+    """
 
     def wait(state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -163,11 +171,26 @@ def make_retrying(
         wait_s = state.next_action.sleep if state.next_action else 0.0
         log.debug("retrying in %.2fs after attempt %d: %r", wait_s, state.attempt_number, exc)
 
+    def out_of_time(state: tenacity.RetryCallState) -> bool:
+        # tenacity computes the wait before asking whether to stop.
+        return deadline is not None and not deadline.allows(state.upcoming_sleep)
+
+    def give_up(state: tenacity.RetryCallState) -> object:
+        exc = state.outcome.exception() if state.outcome else None
+        assert exc is not None  # only failures are retried
+        if out_of_time(state):
+            raise DeadlineExceededError(
+                f"gave up at the deadline after {state.attempt_number} attempts: {exc}"
+            ) from exc
+        raise exc
+
+    persistent = deadline is not None and deadline.finite
+    stop = out_of_time if persistent else tenacity.stop_after_attempt(policy.max_retries + 1)
     return tenacity.AsyncRetrying(
-        stop=tenacity.stop_after_attempt(policy.max_retries + 1),
+        stop=stop,
         wait=wait,
         retry=tenacity.retry_if_exception(lambda exc: should_retry(exc, rule)),
         before_sleep=before_sleep,
         sleep=sleep,
-        reraise=True,
+        retry_error_callback=give_up,
     )

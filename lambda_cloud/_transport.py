@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from ._deadline import current_deadline
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, RetryRule, make_retrying, may_have_taken_effect, retry_after_of
 from ._security import Secret, bearer_header
@@ -111,6 +112,10 @@ class Transport:
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"
 
+    def pacing_delay(self, *, launch: bool = False) -> float:
+        """Seconds a request sent now would wait for its rate-limit slot (reserves nothing)."""
+        return 0.0 if self.rate_limiter is None else self.rate_limiter.delay(launch=launch)
+
     async def request(
         self,
         method: str,
@@ -123,15 +128,22 @@ class Transport:
         retries: RetryPolicy | None = None,
         authorization: Secret | None = None,
         done_if: Callable[[APIStatusError], bool] | None = None,
+        build_body: Callable[[], Awaitable[object]] | None = None,
     ) -> dict[str, Any]:
         """Send a request, retrying as ``rule`` allows; return the decoded success envelope.
 
         ``done_if`` recognises the error a retry meets when an earlier attempt whose answer was
         lost had already done the work (a delete then finds nothing to delete): the request
-        then counts as done and the envelope's ``data`` is ``None``.
+        then counts as done and the envelope's ``data`` is ``None``. Under ``retrying_until``
+        a request is retried until that deadline rather than a number of times.
+        ``build_body``, if given, makes each attempt's body once its rate-limit slot is
+        reserved, so the body reflects everything learnt while the request waited its turn;
+        whatever it raises propagates with nothing sent.
         """
         url = self.base_url + path
-        retrying = make_retrying(retries or self.retry_policy, rule, sleep=self._sleep)
+        retrying = make_retrying(
+            retries or self.retry_policy, rule, sleep=self._sleep, deadline=current_deadline()
+        )
         maybe_applied = False
         async for attempt in retrying:
             with attempt:
@@ -141,6 +153,7 @@ class Transport:
                         url,
                         params=params,
                         body=body,
+                        build_body=build_body,
                         launch=rule is RetryRule.LAUNCH,
                         timeout=timeout or self.timeout,
                         authorization=authorization or self._authorization,
@@ -165,12 +178,15 @@ class Transport:
         *,
         params: Mapping[str, str] | None,
         body: object,
+        build_body: Callable[[], Awaitable[object]] | None,
         launch: bool,
         timeout: aiohttp.ClientTimeout,
         authorization: str,
     ) -> dict[str, Any]:
         if self.rate_limiter is not None:
             await self.rate_limiter.acquire(launch=launch)
+        if build_body is not None:
+            body = await build_body()
         headers = {**self.default_headers, "Authorization": authorization}
         data: bytes | None = None
         if body is not None:

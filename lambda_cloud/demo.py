@@ -59,7 +59,7 @@ class _Printer:
         where = f" in {event.region}" if event.region else ""
         what = event.instance_id[:8] if event.instance_id else f"slot {event.slot}"
         error = f" ({event.error})" if event.error else ""
-        self._line(f"[{event.completed:>2}/{event.total}] {label:<10} {what}{where}{error}")
+        self._line(f"[{event.done:>2}/{event.total}] {label:<10} {what}{where}{error}")
 
     def _line(self, text: str) -> None:
         print(f"  {time.monotonic() - self._started:6.2f}s  {text}", flush=True)

@@ -19,6 +19,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "DeadlineExceededError",
     "DuplicateError",
     "FileSystemInUseError",
     "FileSystemInWrongRegionError",
@@ -183,6 +184,11 @@ class FirewallRulesetInUseError(BadRequestError):
 
 class AccountInactiveError(PermissionDeniedError):
     """``global/account-inactive``."""
+
+
+class DeadlineExceededError(LambdaCloudError, TimeoutError):
+    """An operation's overall ``timeout`` ran out before this was done (a request kept failing,
+    say: the last failure is ``__cause__``)."""
 
 
 class WaitTimeoutError(LambdaCloudError, TimeoutError):

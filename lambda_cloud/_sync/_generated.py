@@ -24,6 +24,7 @@ from lambda_cloud.bulk.options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_POLL_INTERVAL,
+    DEFAULT_SETTLE_TIMEOUT,
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     OnCancel,
@@ -302,11 +303,13 @@ class Instances:
         user_data: str | None = None,
         tags: TagsArg | None = None,
         firewall_rulesets: Sequence[str | FirewallRulesetEntry] | None = None,
+        run_id: str | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         wait: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
         on_cancel: OnCancel = "terminate",
         poll_interval: float = DEFAULT_POLL_INTERVAL,
+        settle_timeout: float = DEFAULT_SETTLE_TIMEOUT,
         timeout: float | None = None,
         request_timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
@@ -316,19 +319,28 @@ class Instances:
         Without ``region_names`` the regions reporting capacity for the type are used; with
         them, they are tried in order. A full region falls back to the next, and capacity is
         re-checked when all are full. Launches are paced by the client's rate limits (429s are
-        retried, never raised). Each slot's instance is tagged with a unique token
-        (``lambda-cloud-launch-token``) and named ``<name_prefix>-<slot>``; a ``hostname`` gets
-        the same ``-<slot>`` suffix when ``count > 1``. A launch whose outcome is unknown is
-        reconciled against the instance list before the slot is tried again, so a slot never
-        gets two instances. ``wait=True`` also waits until they are ``active`` (for at most
-        ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
+        retried, never raised). Each slot's instance is tagged ``lambda-cloud-launch-token:
+        <run_id>/<slot>`` and named ``<name_prefix>-<slot>``; a ``hostname`` gets the same
+        ``-<slot>`` suffix when ``count > 1``. ``wait=True`` also waits until they are
+        ``active`` (for at most ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
 
-        ``timeout`` bounds the whole operation in seconds (no new launch starts after it);
-        ``request_timeout`` and ``retries`` apply to each request. Failed slots are in
-        ``report.failures``; call ``report.raise_for_errors()`` to raise on any. When cancelled,
-        it first accounts for in-flight launches, then terminates (``on_cancel="terminate"``)
-        or keeps what it created, and re-raises the ``CancelledError`` with a
-        ``BulkLaunchCancelledError`` holding the report as its cause.
+        A launch whose outcome is unknown is reconciled against the instance list (one list call
+        per ``poll_interval``): its instance is adopted when it shows up, and the slot is
+        launched again only once ``settle_timeout`` seconds have passed since the launch was
+        sent with no sign of it, so a slot never gets two instances. ``run_id`` (1 to 32
+        letters, digits or ``-``; random by default, always in ``report.run_id``) names the
+        run: called again with the same ``run_id`` after a crash, each slot adopts the live
+        instance the earlier run gave it and only empty slots are launched, so a rerun converges
+        on ``count`` instances. ``find_run`` and ``reclaim`` find and terminate a run's
+        instances.
+
+        ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
+        for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``
+        and ``retries`` apply to each request. Failed slots are in ``report.failures``; call
+        ``report.raise_for_errors()`` to raise on any. When cancelled, it first accounts for
+        in-flight launches (within the same settle horizon; a second cancel cuts it short),
+        then terminates (``on_cancel="terminate"``) or keeps what it created, and re-raises the
+        ``CancelledError`` with a ``BulkLaunchCancelledError`` holding the report as its cause.
         """
         return self._runner.run(
             self._async.launch_many(
@@ -344,11 +356,49 @@ class Instances:
                 user_data=user_data,
                 tags=tags,
                 firewall_rulesets=firewall_rulesets,
+                run_id=run_id,
                 max_concurrency=max_concurrency,
                 wait=wait,
                 on_progress=on_progress,
                 on_cancel=on_cancel,
                 poll_interval=poll_interval,
+                settle_timeout=settle_timeout,
+                timeout=timeout,
+                request_timeout=request_timeout,
+                retries=retries,
+            )
+        )
+
+    def find_run(
+        self,
+        run_id: str,
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[Instance]:
+        """The live instances (not terminating, terminated or preempted) that ``launch_many``
+        with this ``run_id`` created, by slot: one list call."""
+        return self._runner.run(self._async.find_run(run_id, timeout=timeout, retries=retries))
+
+    def reclaim(
+        self,
+        run_id: str,
+        *,
+        keep: Sequence[str] = (),
+        wait: bool = False,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        timeout: float | None = None,
+        request_timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> BulkTerminateReport:
+        """Terminate every live instance of run ``run_id`` except the ids in ``keep``: what a
+        crashed or interrupted ``launch_many`` left running. Arguments as ``terminate_many``."""
+        return self._runner.run(
+            self._async.reclaim(
+                run_id,
+                keep=keep,
+                wait=wait,
+                on_progress=on_progress,
                 timeout=timeout,
                 request_timeout=request_timeout,
                 retries=retries,
@@ -370,9 +420,10 @@ class Instances:
         """Terminate many instances, ``batch_size`` ids per request; never raises for an id.
 
         Ids already terminated, terminating or unknown to the API count as done and are
-        reported as such (an unknown id is isolated, so it fails nothing else); transient
-        failures are retried. ``wait=True`` also waits until they are terminated or gone (for
-        at most ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
+        reported as such (an unknown id is isolated, so it fails nothing else, and checked
+        against the instance list before it counts as gone); transient failures are retried
+        until ``timeout``. ``wait=True`` also waits until they are terminated or gone from the
+        list (for at most ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
         ``timeout`` bounds the whole operation in seconds; ``request_timeout`` and ``retries``
         apply to each request. Call ``report.raise_for_errors()`` to raise on failures.
         """
@@ -403,12 +454,13 @@ class Instances:
     ) -> builtins.list[Instance]:
         """Wait until every instance is ``active`` (or ``terminated``); return them, in order.
 
-        Polls with one list call per ``poll_interval``, however many ids. Waiting for
-        ``active``, an instance that ends terminated, preempted or gone, or stays unhealthy for
-        ``unhealthy_timeout`` seconds, is not waited on: ``InstanceWaitError`` names them once
-        the rest are settled. Waiting for ``terminated``, an id the list no longer shows counts
-        as terminated (and is left out of the result). After ``timeout`` seconds
-        (``None``: no limit) raises ``WaitTimeoutError`` with every id's last status.
+        Polls with one list call per ``poll_interval``, however many ids; a failing list call
+        is retried until ``timeout``. Waiting for ``active``, an instance that ends terminated,
+        preempted or gone, or stays unhealthy for ``unhealthy_timeout`` seconds, is not waited
+        on: ``InstanceWaitError`` names them once the rest are settled. Waiting for
+        ``terminated``, an id the list no longer shows counts as terminated (and is left out of
+        the result). After ``timeout`` seconds (``None``: no limit) raises ``WaitTimeoutError``
+        with every id's last status (and the list's last failure as its cause, if it failed).
         """
         return self._runner.run(
             self._async.wait_for(

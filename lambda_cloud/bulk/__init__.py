@@ -13,17 +13,20 @@ from .errors import (
     DeadlineExceededError,
     InstanceWaitError,
     SlotCancelledError,
+    UnresolvedLaunchError,
 )
 from .options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_POLL_INTERVAL,
+    DEFAULT_RETRY_WINDOW,
+    DEFAULT_SETTLE_TIMEOUT,
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     LAUNCH_TOKEN_TAG,
     OnCancel,
 )
-from .progress import ProgressCallback, ProgressEvent, ProgressKind
+from .progress import Phase, ProgressCallback, ProgressEvent, ProgressKind
 from .reports import (
     BulkLaunchReport,
     BulkTerminateReport,
@@ -36,6 +39,8 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_RETRY_WINDOW",
+    "DEFAULT_SETTLE_TIMEOUT",
     "DEFAULT_UNHEALTHY_TIMEOUT",
     "DEFAULT_WAIT_TIMEOUT",
     "LAUNCH_TOKEN_TAG",
@@ -50,10 +55,12 @@ __all__ = [
     "InstanceWaitError",
     "LaunchedInstance",
     "OnCancel",
+    "Phase",
     "ProgressCallback",
     "ProgressEvent",
     "ProgressKind",
     "SlotCancelledError",
+    "UnresolvedLaunchError",
     "SlotFailure",
     "TerminateOutcome",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ..errors import LambdaCloudError
+from ..errors import DeadlineExceededError, LambdaCloudError
 
 if TYPE_CHECKING:
     from ..types.instances import Instance
@@ -20,6 +20,7 @@ __all__ = [
     "DeadlineExceededError",
     "InstanceWaitError",
     "SlotCancelledError",
+    "UnresolvedLaunchError",
 ]
 
 
@@ -38,13 +39,23 @@ class CapacityExhaustedError(BulkError):
         self.regions = list(regions)
 
 
-class DeadlineExceededError(BulkError, TimeoutError):
-    """The bulk operation's ``timeout`` ran out before this item was done. What was in the way
-    (a throttled request, say) is ``__cause__``."""
-
-
 class SlotCancelledError(BulkError):
     """The launch was cancelled before this slot got an instance."""
+
+
+class UnresolvedLaunchError(BulkError):
+    """A launch for this slot may have created an instance that the run never saw: its outcome
+    was unknown, and the instance list showed no sign of it within ``settle_timeout`` (or could
+    not be read, or a second cancel cut the wait short). ``token`` is the slot's launch-token tag
+    value; ``instances.find_run`` and ``instances.reclaim`` find such a late instance. What made
+    the outcome unknown is ``__cause__``."""
+
+    def __init__(self, token: str, settle_timeout: float) -> None:
+        super().__init__(
+            f"the launch of slot {token} was never seen within {settle_timeout:g} s; "
+            "it could still create an instance"
+        )
+        self.token = token
 
 
 class InstanceWaitError(BulkError):

@@ -8,13 +8,16 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_RETRY_WINDOW",
+    "DEFAULT_SETTLE_TIMEOUT",
     "DEFAULT_UNHEALTHY_TIMEOUT",
     "DEFAULT_WAIT_TIMEOUT",
     "LAUNCH_TOKEN_TAG",
     "OnCancel",
 ]
 
-#: The tag key that marks each instance ``launch_many`` creates with its slot's token.
+#: The tag key that marks each instance ``launch_many`` creates with its slot's token,
+#: ``<run_id>/<slot>``.
 LAUNCH_TOKEN_TAG = "lambda-cloud-launch-token"
 #: Launches in flight at once by default: the launch rate limit's burst.
 DEFAULT_MAX_CONCURRENCY = 5
@@ -24,6 +27,12 @@ DEFAULT_BATCH_SIZE = 50
 DEFAULT_WAIT_TIMEOUT = 1800.0
 #: Seconds between two polls by default: one list call, well within the 1 request/s limit.
 DEFAULT_POLL_INTERVAL = 5.0
+#: Seconds a bulk operation without a ``timeout`` keeps retrying one failing request: a longer
+#: outage is reported rather than waited out forever.
+DEFAULT_RETRY_WINDOW = 120.0
+#: Seconds a bulk launch keeps looking for the instance of a launch whose outcome was unknown
+#: before it takes the launch to have created nothing (and may launch that slot again).
+DEFAULT_SETTLE_TIMEOUT = 60.0
 #: Seconds an instance may stay ``unhealthy`` before a wait for ``active`` gives it up.
 DEFAULT_UNHEALTHY_TIMEOUT = 300.0
 

@@ -11,7 +11,7 @@ import attrs
 
 from ..types.instances import InstanceStatus
 
-__all__ = ["ProgressCallback", "ProgressEvent", "ProgressKind"]
+__all__ = ["Phase", "ProgressCallback", "ProgressEvent", "ProgressKind"]
 
 log = logging.getLogger("lambda_cloud")
 
@@ -40,12 +40,30 @@ class ProgressKind(str, enum.Enum):
     KEPT = "kept"
 
 
+class Phase(str, enum.Enum):
+    """Which part of a bulk operation an event belongs to; each counts its own ``total``."""
+
+    #: Filling slots: ``total`` is the number of slots.
+    LAUNCHING = "launching"
+    #: Accounting for launches whose outcome was unknown: ``total`` is how many.
+    RECONCILING = "reconciling"
+    #: Waiting for instances to reach a status: ``total`` is how many are awaited.
+    WAITING = "waiting"
+    #: Terminating instances: ``total`` is how many ids.
+    TERMINATING = "terminating"
+
+
 @attrs.frozen(kw_only=True)
 class ProgressEvent:
-    """One step of a bulk operation. ``completed`` of ``total`` items are settled so far."""
+    """One step of a bulk operation: ``done`` of ``total`` items of ``phase`` are settled.
+
+    Within a phase ``total`` is fixed and ``done`` never decreases, so it can drive a progress
+    bar directly; a new phase starts a new count.
+    """
 
     kind: ProgressKind
-    completed: int
+    phase: Phase
+    done: int
     total: int
     instance_id: str | None = None
     slot: int | None = None
@@ -54,7 +72,7 @@ class ProgressEvent:
     error: BaseException | None = None
 
     def __str__(self) -> str:
-        parts = [f"[{self.completed}/{self.total}]", self.kind.value]
+        parts = [f"{self.phase.value} [{self.done}/{self.total}]", self.kind.value]
         if self.slot is not None:
             parts.append(f"slot {self.slot}")
         if self.instance_id is not None:

@@ -23,8 +23,10 @@ __all__ = [
 class LaunchedInstance:
     """An instance a ``launch_many`` created for slot ``slot``.
 
-    ``token`` is the value of its ``lambda-cloud-launch-token`` tag; ``status`` the last status
-    seen (``None`` when the launch did not wait).
+    ``token`` is the value of its ``lambda-cloud-launch-token`` tag (``<run_id>/<slot>``);
+    ``status`` the last status seen (``None`` when the launch did not wait). ``adopted`` is true
+    for an instance found in the instance list rather than named by the launch's answer (a
+    launch whose answer was lost, or a rerun's earlier instance).
     """
 
     id: str
@@ -33,6 +35,7 @@ class LaunchedInstance:
     region: str
     name: str | None = None
     status: InstanceStatus | None = None
+    adopted: bool = False
 
 
 @attrs.define(kw_only=True)

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from .._config import Timeout
-from .._retry import RetryPolicy
+from .._deadline import Deadline
 from ..errors import BadRequestError, LambdaCloudError, NotFoundError, ValidationError
 from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
-from ._support import Deadline, call_persistently, check_positive, distinct_ids, retry_policy
+from .api import InstancesAPI
+from .checks import check_positive, distinct_ids
+from .inventory import is_live
 from .options import DEFAULT_UNHEALTHY_TIMEOUT, DEFAULT_WAIT_TIMEOUT
-from .progress import Progress, ProgressCallback, ProgressEvent, ProgressKind
+from .progress import Phase, Progress, ProgressCallback, ProgressEvent, ProgressKind
 from .reports import BulkTerminateReport, TerminateOutcome
 from .wait import check_wait_options, watch
-
-if TYPE_CHECKING:
-    from .._client import AsyncLambdaCloud
 
 __all__ = ["terminate_ids", "terminate_many"]
 
@@ -28,39 +25,34 @@ _EVENT_KINDS = {
 }
 
 
+def _outcome_of(accepted: Instance | None) -> TerminateOutcome:
+    """Where an instance whose terminate was accepted stands."""
+    ended = accepted is not None and accepted.status in TERMINAL_STATUSES
+    return TerminateOutcome.TERMINATED if ended else TerminateOutcome.TERMINATING
+
+
 class _Terminator:
     def __init__(
         self,
-        client: AsyncLambdaCloud,
+        api: InstancesAPI,
         report: BulkTerminateReport,
         *,
         total: int,
         progress: Progress,
         deadline: Deadline,
-        request_timeout: Timeout | None,
-        retries: int | RetryPolicy | None,
     ) -> None:
-        self._client = client
+        self._api = api
         self._report = report
         self._total = total
         self._progress = progress
         self._deadline = deadline
-        self._policy = retry_policy(client, retries)
-        self._request_timeout = request_timeout
-        self._retries = retries
 
     async def settle(self, batch: list[str]) -> None:
         """Terminate ``batch``, or find out why not, id by id if it comes to that."""
         try:
-            instances = await call_persistently(
-                # Every 404 is bisected below, even a lone id's after a lost answer, so that an
-                # unknown id is reported as such.
-                lambda: self._client.instances._terminate(
-                    batch, timeout=self._request_timeout, retries=self._retries, gone_is_done=False
-                ),
-                deadline=self._deadline,
-                policy=self._policy,
-            )
+            # Every 404 is bisected below, even a lone id's after a lost answer, so that an
+            # unknown id is reported as such.
+            instances = await self._api.terminate(batch, self._deadline)
         except (NotFoundError, BadRequestError) as exc:
             # The API fails the whole call for one unknown (or malformed) id: bisect to find it.
             if len(batch) > 1:
@@ -78,11 +70,39 @@ class _Terminator:
             return
         by_id = {instance.id: instance for instance in instances}
         for instance_id in batch:
-            instance = by_id.get(instance_id)
             # The call succeeded for the whole batch: an id the answer leaves out was accepted too.
-            ended = instance is not None and instance.status in TERMINAL_STATUSES
-            outcome = TerminateOutcome.TERMINATED if ended else TerminateOutcome.TERMINATING
-            await self._record(instance_id, outcome, instance=instance)
+            instance = by_id.get(instance_id)
+            await self._record(instance_id, _outcome_of(instance), instance=instance)
+
+    async def confirm_not_found(self) -> None:
+        """Check the ids answered 404 against one instance list: a 404 alone is not proof that
+        an instance is gone. A listed live one is terminated once more, by itself."""
+        unknown = self._report.not_found
+        if not unknown:
+            return
+        try:
+            listed = {i.id: i for i in await self._api.list_instances(self._deadline)}
+        except LambdaCloudError as exc:
+            for instance_id in unknown:
+                await self._record(instance_id, TerminateOutcome.FAILED, error=exc)
+            return
+        for instance_id in unknown:
+            instance = listed.get(instance_id)
+            if instance is None:
+                continue  # unknown to the terminate call and to the list: gone
+            if is_live(instance):
+                await self._retry_listed(instance_id)
+            else:
+                await self._record(instance_id, _outcome_of(instance), instance=instance)
+
+    async def _retry_listed(self, instance_id: str) -> None:
+        try:
+            instances = await self._api.terminate([instance_id], self._deadline)
+        except LambdaCloudError as exc:  # a second 404 for a listed instance is no answer either
+            await self._record(instance_id, TerminateOutcome.FAILED, error=exc)
+            return
+        listed = next((i for i in instances if i.id == instance_id), None)
+        await self._record(instance_id, _outcome_of(listed), instance=listed)
 
     async def _record(
         self,
@@ -101,7 +121,8 @@ class _Terminator:
         await self._progress.emit(
             ProgressEvent(
                 kind=_EVENT_KINDS[outcome],
-                completed=len(report.outcomes),
+                phase=Phase.TERMINATING,
+                done=len(report.outcomes),
                 total=self._total,
                 instance_id=instance_id,
                 region=None if instance is None else instance.region.name,
@@ -112,33 +133,24 @@ class _Terminator:
 
 
 async def terminate_ids(
-    client: AsyncLambdaCloud,
+    api: InstancesAPI,
     ids: Sequence[str],
     *,
     batch_size: int,
     progress: Progress,
     deadline: Deadline,
-    request_timeout: Timeout | None,
-    retries: int | RetryPolicy | None,
 ) -> BulkTerminateReport:
     """Terminate distinct, validated ``ids`` batch by batch; never raises for an id."""
     report = BulkTerminateReport()
-    terminator = _Terminator(
-        client,
-        report,
-        total=len(ids),
-        progress=progress,
-        deadline=deadline,
-        request_timeout=request_timeout,
-        retries=retries,
-    )
+    terminator = _Terminator(api, report, total=len(ids), progress=progress, deadline=deadline)
     for start in range(0, len(ids), batch_size):
         await terminator.settle(list(ids[start : start + batch_size]))
+    await terminator.confirm_not_found()
     return report
 
 
 async def terminate_many(
-    client: AsyncLambdaCloud,
+    api: InstancesAPI,
     ids: Sequence[str],
     *,
     batch_size: int,
@@ -146,8 +158,6 @@ async def terminate_many(
     on_progress: ProgressCallback | None,
     poll_interval: float,
     timeout: float | None,
-    request_timeout: Timeout | None,
-    retries: int | RetryPolicy | None,
 ) -> BulkTerminateReport:
     """See ``AsyncInstances.terminate_many``."""
     wanted = distinct_ids(ids)
@@ -158,19 +168,13 @@ async def terminate_many(
     progress = Progress(on_progress)
     deadline = Deadline(timeout)
     report = await terminate_ids(
-        client,
-        wanted,
-        batch_size=batch_size,
-        progress=progress,
-        deadline=deadline,
-        request_timeout=request_timeout,
-        retries=retries,
+        api, wanted, batch_size=batch_size, progress=progress, deadline=deadline
     )
     if wait and report.terminating:
         report.waited = True
         try:
             outcome = await watch(
-                client,
+                api,
                 report.terminating,
                 InstanceStatus.TERMINATED,
                 # Without a timeout, an instance stuck terminating must not hang the call.
@@ -178,8 +182,6 @@ async def terminate_many(
                 poll_interval=poll_interval,
                 unhealthy_timeout=DEFAULT_UNHEALTHY_TIMEOUT,
                 progress=progress,
-                request_timeout=request_timeout,
-                retries=retries,
             )
         except LambdaCloudError as exc:  # the terminates went through: keep their report
             report.wait_error = exc

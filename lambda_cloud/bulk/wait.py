@@ -5,26 +5,16 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import attrs
 
-from .._config import Timeout
-from .._retry import RetryPolicy
-from ..errors import ValidationError, WaitTimeoutError
+from .._deadline import Deadline
+from ..errors import DeadlineExceededError, ValidationError, WaitTimeoutError
 from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
-from ._support import (
-    Deadline,
-    call_persistently,
-    check_positive,
-    distinct_ids,
-    retry_policy,
-)
-from .errors import DeadlineExceededError, InstanceWaitError
-from .progress import Progress, ProgressCallback, ProgressEvent, ProgressKind
-
-if TYPE_CHECKING:
-    from .._client import AsyncLambdaCloud
+from .api import InstancesAPI
+from .checks import check_positive, distinct_ids
+from .errors import InstanceWaitError
+from .progress import Phase, Progress, ProgressCallback, ProgressEvent, ProgressKind
 
 __all__ = ["WaitOutcome", "check_wait_options", "wait_for", "wait_target", "watch"]
 
@@ -48,6 +38,8 @@ class WaitOutcome:
     reached: list[str] = attrs.Factory(list)
     failed: list[str] = attrs.Factory(list)
     timed_out: bool = False
+    #: When the wait timed out while the instance list kept failing: the last failure.
+    error: Exception | None = None
 
     def status_map(self) -> dict[str, str | None]:
         """Every awaited id's last status as a string (``None``: not seen)."""
@@ -70,7 +62,7 @@ def _judge(
 
 
 async def watch(
-    client: AsyncLambdaCloud,
+    api: InstancesAPI,
     ids: Sequence[str],
     target: InstanceStatus,
     *,
@@ -78,15 +70,13 @@ async def watch(
     poll_interval: float,
     unhealthy_timeout: float,
     progress: Progress,
-    request_timeout: Timeout | None,
-    retries: int | RetryPolicy | None,
 ) -> WaitOutcome:
     """Poll the instance list until every id reached ``target`` or failed, or time runs out.
 
-    Errors that are not transient (401, say) propagate: without the list there is nothing to
-    wait on.
+    A failing list call is retried until ``deadline``; errors that are not transient (401,
+    say) propagate: without the list there is nothing to wait on. An instance that drops out of
+    the list is left out of ``instances``: its last copy would be stale.
     """
-    policy = retry_policy(client, retries)
     outcome = WaitOutcome(target=target, ids=list(ids))
     pending = list(ids)
     unhealthy_since: dict[str, float] = {}
@@ -95,13 +85,10 @@ async def watch(
     )
     while True:
         try:
-            listing = await call_persistently(
-                lambda: client.instances.list(timeout=request_timeout, retries=retries),
-                deadline=deadline,
-                policy=policy,
-            )
-        except DeadlineExceededError:
+            listing = await api.list_instances(deadline)
+        except DeadlineExceededError as exc:
             outcome.timed_out = True
+            outcome.error = exc
             return outcome
         seen = {instance.id: instance for instance in listing}
         now = time.monotonic()
@@ -109,7 +96,9 @@ async def watch(
         for instance_id in pending:
             instance = seen.get(instance_id)
             status = None if instance is None else instance.status
-            if instance is not None:
+            if instance is None:
+                outcome.instances.pop(instance_id, None)
+            else:
                 outcome.instances[instance_id] = instance
             changed = instance_id not in outcome.statuses or outcome.statuses[instance_id] != status
             outcome.statuses[instance_id] = status
@@ -132,7 +121,8 @@ async def watch(
                 await progress.emit(
                     ProgressEvent(
                         kind=kind,
-                        completed=len(outcome.reached) + len(outcome.failed),
+                        phase=Phase.WAITING,
+                        done=len(outcome.reached) + len(outcome.failed),
                         total=len(outcome.ids),
                         instance_id=instance_id,
                         region=None if instance is None else instance.region.name,
@@ -168,7 +158,7 @@ def check_wait_options(timeout: float | None, poll_interval: float) -> None:
 
 
 async def wait_for(
-    client: AsyncLambdaCloud,
+    api: InstancesAPI,
     ids: Sequence[str],
     status: InstanceStatus | str,
     *,
@@ -176,8 +166,6 @@ async def wait_for(
     poll_interval: float,
     unhealthy_timeout: float,
     on_progress: ProgressCallback | None,
-    request_timeout: Timeout | None,
-    retries: int | RetryPolicy | None,
 ) -> list[Instance]:
     """See ``AsyncInstances.wait_for``."""
     target = wait_target(status)
@@ -185,15 +173,13 @@ async def wait_for(
     check_wait_options(timeout, poll_interval)
     check_positive(unhealthy_timeout, "unhealthy_timeout")
     outcome = await watch(
-        client,
+        api,
         wanted,
         target,
         deadline=Deadline(timeout),
         poll_interval=poll_interval,
         unhealthy_timeout=unhealthy_timeout,
         progress=Progress(on_progress),
-        request_timeout=request_timeout,
-        retries=retries,
     )
     statuses = outcome.status_map()
     if outcome.timed_out:
@@ -201,7 +187,7 @@ async def wait_for(
         raise WaitTimeoutError(
             f"{late} of {len(wanted)} instances not {target.value} after {timeout} s",
             statuses=statuses,
-        )
+        ) from outcome.error
     reached = [outcome.instances[i] for i in outcome.reached if i in outcome.instances]
     if outcome.failed:
         failed = {i: statuses[i] for i in outcome.failed}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._config import Timeout, to_client_timeout
@@ -35,6 +35,10 @@ class AsyncAPIResource:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
 
+    def _pacing_delay(self, *, launch: bool = False) -> float:
+        """Seconds a request sent now would wait for its rate-limit slot (reserves nothing)."""
+        return self._client._transport.pacing_delay(launch=launch)
+
     async def _request(
         self,
         method: str,
@@ -46,9 +50,10 @@ class AsyncAPIResource:
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
         done_if: Callable[[APIStatusError], bool] | None = None,
+        build_body: Callable[[], Awaitable[object]] | None = None,
     ) -> Any:
         """Send a request and return the envelope's ``data`` (see ``Transport.request`` for
-        ``done_if``)."""
+        ``done_if`` and ``build_body``)."""
         envelope = await self._request_envelope(
             method,
             path,
@@ -58,6 +63,7 @@ class AsyncAPIResource:
             timeout=timeout,
             retries=retries,
             done_if=done_if,
+            build_body=build_body,
         )
         return envelope["data"]
 
@@ -72,6 +78,7 @@ class AsyncAPIResource:
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
         done_if: Callable[[APIStatusError], bool] | None = None,
+        build_body: Callable[[], Awaitable[object]] | None = None,
     ) -> dict[str, Any]:
         """Send a request and return the whole success envelope (for paginated lists)."""
         transport = self._client._transport
@@ -85,4 +92,5 @@ class AsyncAPIResource:
             timeout=None if timeout is None else to_client_timeout(timeout),
             retries=None if retries is None else RetryPolicy.coerce(retries),
             done_if=done_if,
+            build_body=build_body,
         )

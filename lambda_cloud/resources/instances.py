@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._config import Timeout
 from .._converter import structure, unstructure
+from .._deadline import Deadline, retrying_until
 from .._retry import RetryPolicy, RetryRule, may_have_taken_effect
 from .._validation import (
     check_hostname,
@@ -20,19 +21,26 @@ from .._validation import (
     check_tag,
     check_user_data,
 )
+from ..bulk import launch as bulk_launch
 from ..bulk import terminate as bulk_terminate
 from ..bulk import wait as bulk_wait
+from ..bulk.api import RequestBuilder
+from ..bulk.inventory import is_live, run_instances
 from ..bulk.options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_POLL_INTERVAL,
+    DEFAULT_RETRY_WINDOW,
+    DEFAULT_SETTLE_TIMEOUT,
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     OnCancel,
 )
 from ..bulk.progress import ProgressEvent
 from ..bulk.reports import BulkLaunchReport, BulkTerminateReport
+from ..bulk.slots import check_run_id
 from ..errors import APIError, APIResponseError, LaunchOutcomeUnknownError, ValidationError
+from ..types.instance_types import InstanceTypesItem
 from ..types.instances import (
     FirewallRulesetEntry,
     ImageSpecification,
@@ -44,8 +52,11 @@ from ..types.instances import (
     RequestedFilesystemMountEntry,
     RequestedTagEntry,
 )
-from ._base import is_conflict, is_not_found
+from ._base import AsyncAPIResource, is_conflict, is_not_found
 from ._seed import SeedInstancesMixin
+
+if TYPE_CHECKING:
+    from .._client import AsyncLambdaCloud
 
 __all__ = ["AsyncInstances", "TagsArg"]
 
@@ -138,28 +149,39 @@ class AsyncInstances(SeedInstancesMixin):
             tags=tags,
             firewall_rulesets=firewall_rulesets,
         )
-        return await self._send_launch(request, timeout=timeout, retries=retries)
+
+        async def build() -> LaunchInstanceRequest:
+            return request
+
+        return await self._send_launch(build, timeout=timeout, retries=retries)
 
     async def _send_launch(
         self,
-        request: LaunchInstanceRequest,
+        build: RequestBuilder,
         *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        timeout: Timeout | None,
+        retries: int | RetryPolicy | None,
     ) -> builtins.list[str]:
-        body = unstructure(request)
+        """Launch the request ``build`` makes once the launch's rate-limit slot is reserved."""
+        sent: dict[str, Any] = {}
+
+        async def body() -> object:
+            sent.clear()
+            sent.update(unstructure(await build()))
+            return sent
+
         try:
             data = await self._request(
                 "POST",
                 "/instance-operations/launch",
-                body=body,
+                build_body=body,
                 rule=RetryRule.LAUNCH,
                 timeout=timeout,
                 retries=retries,
             )
         except APIError as exc:
             if may_have_taken_effect(exc):
-                raise _outcome_unknown(exc, body) from exc
+                raise _outcome_unknown(exc, sent) from exc
             raise
         ids = data.get("instance_ids") if isinstance(data, dict) else None
         if (
@@ -173,7 +195,7 @@ class AsyncInstances(SeedInstancesMixin):
                 method="POST",
                 url=self._client.base_url + "/instance-operations/launch",
             )
-            raise _outcome_unknown(bad, body) from bad
+            raise _outcome_unknown(bad, sent) from bad
         return ids
 
     async def restart(
@@ -265,11 +287,13 @@ class AsyncInstances(SeedInstancesMixin):
         user_data: str | None = None,
         tags: TagsArg | None = None,
         firewall_rulesets: Sequence[str | FirewallRulesetEntry] | None = None,
+        run_id: str | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         wait: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
         on_cancel: OnCancel = "terminate",
         poll_interval: float = DEFAULT_POLL_INTERVAL,
+        settle_timeout: float = DEFAULT_SETTLE_TIMEOUT,
         timeout: float | None = None,
         request_timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
@@ -279,41 +303,93 @@ class AsyncInstances(SeedInstancesMixin):
         Without ``region_names`` the regions reporting capacity for the type are used; with
         them, they are tried in order. A full region falls back to the next, and capacity is
         re-checked when all are full. Launches are paced by the client's rate limits (429s are
-        retried, never raised). Each slot's instance is tagged with a unique token
-        (``lambda-cloud-launch-token``) and named ``<name_prefix>-<slot>``; a ``hostname`` gets
-        the same ``-<slot>`` suffix when ``count > 1``. A launch whose outcome is unknown is
-        reconciled against the instance list before the slot is tried again, so a slot never
-        gets two instances. ``wait=True`` also waits until they are ``active`` (for at most
-        ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
+        retried, never raised). Each slot's instance is tagged ``lambda-cloud-launch-token:
+        <run_id>/<slot>`` and named ``<name_prefix>-<slot>``; a ``hostname`` gets the same
+        ``-<slot>`` suffix when ``count > 1``. ``wait=True`` also waits until they are
+        ``active`` (for at most ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
 
-        ``timeout`` bounds the whole operation in seconds (no new launch starts after it);
-        ``request_timeout`` and ``retries`` apply to each request. Failed slots are in
-        ``report.failures``; call ``report.raise_for_errors()`` to raise on any. When cancelled,
-        it first accounts for in-flight launches, then terminates (``on_cancel="terminate"``)
-        or keeps what it created, and re-raises the ``CancelledError`` with a
-        ``BulkLaunchCancelledError`` holding the report as its cause.
+        A launch whose outcome is unknown is reconciled against the instance list (one list call
+        per ``poll_interval``): its instance is adopted when it shows up, and the slot is
+        launched again only once ``settle_timeout`` seconds have passed since the launch was
+        sent with no sign of it, so a slot never gets two instances. ``run_id`` (1 to 32
+        letters, digits or ``-``; random by default, always in ``report.run_id``) names the
+        run: called again with the same ``run_id`` after a crash, each slot adopts the live
+        instance the earlier run gave it and only empty slots are launched, so a rerun converges
+        on ``count`` instances. ``find_run`` and ``reclaim`` find and terminate a run's
+        instances.
+
+        ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
+        for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``
+        and ``retries`` apply to each request. Failed slots are in ``report.failures``; call
+        ``report.raise_for_errors()`` to raise on any. When cancelled, it first accounts for
+        in-flight launches (within the same settle horizon; a second cancel cuts it short),
+        then terminates (``on_cancel="terminate"``) or keeps what it created, and re-raises the
+        ``CancelledError`` with a ``BulkLaunchCancelledError`` holding the report as its cause.
         """
-        from ..bulk import launch  # it imports this module, for build_launch_request
-
-        return await launch.launch_many(
-            self._client,
-            count,
+        last = count - 1 if isinstance(count, int) and count > 0 else 0
+        # The last slot has the longest name and hostname: if it passes, they all do.
+        template = build_launch_request(
+            region_name=region_names[0] if region_names else _ANY_REGION,
             instance_type_name=instance_type_name,
             ssh_key_names=ssh_key_names,
-            region_names=region_names,
-            name_prefix=name_prefix,
             file_system_names=file_system_names,
             file_system_mounts=file_system_mounts,
-            hostname=hostname,
+            hostname=bulk_launch.slot_hostname(hostname, last, count),
+            name=bulk_launch.slot_name(name_prefix, last),
             image=image,
             user_data=user_data,
             tags=tags,
             firewall_rulesets=firewall_rulesets,
+        )
+        plan = bulk_launch.plan_launch(
+            template,
+            count,
+            run_id=run_id,
+            region_names=region_names,
+            name_prefix=name_prefix,
+            hostname=hostname,
             max_concurrency=max_concurrency,
             wait=wait,
-            on_progress=on_progress,
             on_cancel=on_cancel,
             poll_interval=poll_interval,
+            settle_timeout=settle_timeout,
+            timeout=timeout,
+        )
+        api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
+        return await bulk_launch.launch_many(api, plan, on_progress)
+
+    async def find_run(
+        self,
+        run_id: str,
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[Instance]:
+        """The live instances (not terminating, terminated or preempted) that ``launch_many``
+        with this ``run_id`` created, by slot: one list call."""
+        wanted = check_run_id(run_id)
+        found = run_instances(await self.list(timeout=timeout, retries=retries), wanted)
+        return [i for slot in sorted(found) for i in found[slot] if is_live(i)]
+
+    async def reclaim(
+        self,
+        run_id: str,
+        *,
+        keep: Sequence[str] = (),
+        wait: bool = False,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        timeout: float | None = None,
+        request_timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> BulkTerminateReport:
+        """Terminate every live instance of run ``run_id`` except the ids in ``keep``: what a
+        crashed or interrupted ``launch_many`` left running. Arguments as ``terminate_many``."""
+        kept = set(check_ids(keep, "keep")) if keep else set()
+        live = await self.find_run(run_id, timeout=request_timeout, retries=retries)
+        return await self.terminate_many(
+            [i.id for i in live if i.id not in kept],
+            wait=wait,
+            on_progress=on_progress,
             timeout=timeout,
             request_timeout=request_timeout,
             retries=retries,
@@ -334,22 +410,21 @@ class AsyncInstances(SeedInstancesMixin):
         """Terminate many instances, ``batch_size`` ids per request; never raises for an id.
 
         Ids already terminated, terminating or unknown to the API count as done and are
-        reported as such (an unknown id is isolated, so it fails nothing else); transient
-        failures are retried. ``wait=True`` also waits until they are terminated or gone (for
-        at most ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
+        reported as such (an unknown id is isolated, so it fails nothing else, and checked
+        against the instance list before it counts as gone); transient failures are retried
+        until ``timeout``. ``wait=True`` also waits until they are terminated or gone from the
+        list (for at most ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
         ``timeout`` bounds the whole operation in seconds; ``request_timeout`` and ``retries``
         apply to each request. Call ``report.raise_for_errors()`` to raise on failures.
         """
         return await bulk_terminate.terminate_many(
-            self._client,
+            _BulkRequests(self._client, timeout=request_timeout, retries=retries),
             ids,
             batch_size=batch_size,
             wait=wait,
             on_progress=on_progress,
             poll_interval=poll_interval,
             timeout=timeout,
-            request_timeout=request_timeout,
-            retries=retries,
         )
 
     async def wait_for(
@@ -366,24 +441,69 @@ class AsyncInstances(SeedInstancesMixin):
     ) -> builtins.list[Instance]:
         """Wait until every instance is ``active`` (or ``terminated``); return them, in order.
 
-        Polls with one list call per ``poll_interval``, however many ids. Waiting for
-        ``active``, an instance that ends terminated, preempted or gone, or stays unhealthy for
-        ``unhealthy_timeout`` seconds, is not waited on: ``InstanceWaitError`` names them once
-        the rest are settled. Waiting for ``terminated``, an id the list no longer shows counts
-        as terminated (and is left out of the result). After ``timeout`` seconds
-        (``None``: no limit) raises ``WaitTimeoutError`` with every id's last status.
+        Polls with one list call per ``poll_interval``, however many ids; a failing list call
+        is retried until ``timeout``. Waiting for ``active``, an instance that ends terminated,
+        preempted or gone, or stays unhealthy for ``unhealthy_timeout`` seconds, is not waited
+        on: ``InstanceWaitError`` names them once the rest are settled. Waiting for
+        ``terminated``, an id the list no longer shows counts as terminated (and is left out of
+        the result). After ``timeout`` seconds (``None``: no limit) raises ``WaitTimeoutError``
+        with every id's last status (and the list's last failure as its cause, if it failed).
         """
         return await bulk_wait.wait_for(
-            self._client,
+            _BulkRequests(self._client, timeout=request_timeout, retries=retries),
             ids,
             status,
             timeout=timeout,
             poll_interval=poll_interval,
             unhealthy_timeout=unhealthy_timeout,
             on_progress=on_progress,
-            request_timeout=request_timeout,
-            retries=retries,
         )
+
+
+class _BulkRequests(AsyncAPIResource):
+    """The ``InstancesAPI`` the bulk operations run on: one call's requests, sent with its
+    ``request_timeout`` and ``retries``."""
+
+    def __init__(
+        self,
+        client: AsyncLambdaCloud,
+        *,
+        timeout: Timeout | None,
+        retries: int | RetryPolicy | None,
+    ) -> None:
+        super().__init__(client)
+        self._timeout = timeout
+        self._retries = retries
+
+    async def list_instances(self, deadline: Deadline) -> builtins.list[Instance]:
+        with retrying_until(deadline.bounded(DEFAULT_RETRY_WINDOW)):
+            return await self._client.instances.list(timeout=self._timeout, retries=self._retries)
+
+    async def list_instance_types(self, deadline: Deadline) -> dict[str, InstanceTypesItem]:
+        with retrying_until(deadline.bounded(DEFAULT_RETRY_WINDOW)):
+            return await self._client.instance_types.list(
+                timeout=self._timeout, retries=self._retries
+            )
+
+    async def launch(self, build: RequestBuilder) -> builtins.list[str]:
+        return await self._client.instances._send_launch(
+            build, timeout=self._timeout, retries=self._retries
+        )
+
+    async def terminate(
+        self, ids: builtins.list[str], deadline: Deadline
+    ) -> builtins.list[Instance]:
+        with retrying_until(deadline.bounded(DEFAULT_RETRY_WINDOW)):
+            return await self._client.instances._terminate(
+                ids, timeout=self._timeout, retries=self._retries, gone_is_done=False
+            )
+
+    def launch_delay(self) -> float:
+        return self._pacing_delay(launch=True)
+
+
+# Only ever used to validate the template request; each launch names its own region.
+_ANY_REGION = "region"
 
 
 def build_launch_request(

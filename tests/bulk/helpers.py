@@ -19,6 +19,9 @@ A10 = "gpu_1x_a10"
 FAST_RETRIES = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.01)
 #: Polls as often as a compressed second allows.
 POLL = 0.002
+#: How long a launch of unknown outcome is looked for before its slot is relaunched: the
+#: emulator's compressed minute.
+SETTLE = 0.06
 #: Real seconds any wait in these tests may take: a broken emulator fails fast, never hangs.
 LIMIT = 10.0
 
@@ -79,7 +82,7 @@ def token_instances(emu: Emulator, run_id: str) -> dict[str, dict[str, Any]]:
     found = {}
     for instance in emu.instances(include_gone=True):
         for tag in instance.get("tags") or ():
-            if tag["key"] == LAUNCH_TOKEN_TAG and tag["value"].startswith(f"{run_id}-"):
+            if tag["key"] == LAUNCH_TOKEN_TAG and tag["value"].startswith(f"{run_id}/"):
                 found[instance["id"]] = instance
     return found
 
@@ -98,7 +101,7 @@ def check_launch_invariants(
     filled = {i.slot: i.id for i in report.instances}
     for extra in report.extras:
         assert extra.id != filled.get(extra.slot), "an extra is also the slot's instance"
-        assert extra.token == f"{report.run_id}-{extra.slot}"
+        assert extra.token == f"{report.run_id}/{extra.slot}"
         tags = {t["key"]: t["value"] for t in created[extra.id]["tags"]}
         assert tags[LAUNCH_TOKEN_TAG] == extra.token
     slots = [i.slot for i in report.instances] + [f.slot for f in report.failures]
@@ -106,7 +109,7 @@ def check_launch_invariants(
     for launched in report.instances:
         instance = created[launched.id]
         tags = {t["key"]: t["value"] for t in instance["tags"]}
-        assert tags[LAUNCH_TOKEN_TAG] == launched.token == f"{report.run_id}-{launched.slot}"
+        assert tags[LAUNCH_TOKEN_TAG] == launched.token == f"{report.run_id}/{launched.slot}"
         assert instance["region"]["name"] == launched.region
     for failure in report.failures:
         assert isinstance(failure.error, Exception)

@@ -25,12 +25,14 @@ from .helpers import (
     KEY,
     LIMIT,
     POLL,
+    SETTLE,
     check_launch_invariants,
     emulated,
     make_client,
     token_instances,
 )
 
+RUN = "feedface"
 LAUNCH = "/instance-operations/launch"
 ENDED = ("terminating", "terminated")
 
@@ -69,6 +71,7 @@ def start(
             on_cancel=on_cancel,
             on_progress=progress,
             poll_interval=POLL,
+            settle_timeout=SETTLE,
         )
     )
 
@@ -148,6 +151,7 @@ async def test_outer_timeout_hands_back_the_report(
                 ssh_key_names=[KEY],
                 poll_interval=POLL,
                 on_progress=expire_after_the_first_launch,
+                settle_timeout=SETTLE,
             )
     found = BulkLaunchCancelledError.find(caught.value)
     assert found is not None
@@ -162,7 +166,11 @@ async def test_wait_for_timeout_hands_back_the_report(
     with pytest.raises(asyncio.TimeoutError) as caught:  # not the builtin one before 3.11
         await asyncio.wait_for(
             slow_client.instances.launch_many(
-                15, instance_type_name=A10, ssh_key_names=[KEY], on_cancel="keep"
+                15,
+                instance_type_name=A10,
+                ssh_key_names=[KEY],
+                on_cancel="keep",
+                settle_timeout=SETTLE,
             ),
             0.1,
         )
@@ -188,6 +196,8 @@ async def test_cancel_during_the_wait_for_active() -> None:
                 timeout=LIMIT,
                 poll_interval=POLL,
                 on_progress=progress,
+                settle_timeout=SETTLE,
+                run_id=RUN,
             )
         )
         await waiting.wait()
@@ -214,18 +224,9 @@ async def test_a_second_cancel_does_not_cut_the_cleanup_short(slow_emu: Emulator
     assert created and all(i["status"] in ENDED for i in created.values())
 
 
-async def test_a_cancel_after_an_extra_was_terminated_terminates_each_id_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_a_cancel_after_an_extra_was_terminated_terminates_each_id_once() -> None:
     from lambda_cloud.bulk import LAUNCH_TOKEN_TAG
-    from lambda_cloud.bulk import launch as launch_module
 
-    class FixedSecrets:
-        @staticmethod
-        def token_hex(n: int) -> str:
-            return "feedface" * (n // 4)
-
-    monkeypatch.setattr(launch_module, "secrets", FixedSecrets)
     async with emulated(boot_delay=10_000.0) as (emu, client):
         emu.faults.add(Fault(kind="reset_before_commit", path=LAUNCH, times=1))
         waiting = asyncio.Event()
@@ -239,7 +240,7 @@ async def test_a_cancel_after_an_extra_was_terminated_terminates_each_id_once(
                     region_name=event.region or "",
                     instance_type_name=A10,
                     ssh_key_names=[KEY],
-                    tags={LAUNCH_TOKEN_TAG: f"{FixedSecrets.token_hex(8)}-0"},
+                    tags={LAUNCH_TOKEN_TAG: f"{RUN}/0"},
                 )
             if event.kind is ProgressKind.STATUS:
                 waiting.set()
@@ -253,6 +254,8 @@ async def test_a_cancel_after_an_extra_was_terminated_terminates_each_id_once(
                 timeout=LIMIT,
                 poll_interval=POLL,
                 on_progress=progress,
+                settle_timeout=SETTLE,
+                run_id=RUN,
             )
         )
         await waiting.wait()

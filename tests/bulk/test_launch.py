@@ -31,12 +31,14 @@ from .helpers import (
     KEY,
     LIMIT,
     POLL,
+    SETTLE,
     Events,
     RequestLog,
     check_launch_invariants,
     emulated,
 )
 
+RUN = "feedface"
 LAUNCH = "/instance-operations/launch"
 
 
@@ -52,6 +54,7 @@ async def test_twenty_across_regions_with_fallback(
         tags={"team": "ml"},
         on_progress=events,
         poll_interval=POLL,
+        settle_timeout=SETTLE,
     )
     report.raise_for_errors()
     created = check_launch_invariants(emu, report)
@@ -64,14 +67,14 @@ async def test_twenty_across_regions_with_fallback(
         assert {"key": "team", "value": "ml"} in instance["tags"]
     assert requests["GET /instance-types"] == 1  # capacity was checked once, up front
     assert events.kinds()["launched"] == 20
-    assert events.events[-1].completed == 20
+    assert events.events[-1].done == 20
 
 
 async def test_more_than_the_capacity_fails_the_rest(
     emu: Emulator, client: AsyncLambdaCloud
 ) -> None:
     report = await client.instances.launch_many(
-        25, instance_type_name=A10, ssh_key_names=[KEY], poll_interval=POLL
+        25, instance_type_name=A10, ssh_key_names=[KEY], poll_interval=POLL, settle_timeout=SETTLE
     )
     check_launch_invariants(emu, report)
     assert len(report.instances) == 22  # the emulator's default a10 capacity
@@ -95,6 +98,7 @@ async def test_explicit_regions_in_order(emu: Emulator, client: AsyncLambdaCloud
         ssh_key_names=[KEY],
         region_names=["us-south-1", "us-east-1"],
         poll_interval=POLL,
+        settle_timeout=SETTLE,
     )
     check_launch_invariants(emu, report)
     assert report.region_counts == {"us-south-1": 2, "us-east-1": 2}
@@ -120,6 +124,7 @@ async def test_capacity_is_rechecked_when_every_region_is_full(
         ssh_key_names=[KEY],
         on_progress=free_up_elsewhere,
         poll_interval=POLL,
+        settle_timeout=SETTLE,
     )
     report.raise_for_errors()
     check_launch_invariants(emu, report)
@@ -131,7 +136,7 @@ async def test_no_capacity_anywhere_launches_nothing(
     client: AsyncLambdaCloud, requests: RequestLog
 ) -> None:
     report = await client.instances.launch_many(
-        3, instance_type_name="gpu_8x_b200_sxm6", ssh_key_names=[KEY]
+        3, instance_type_name="gpu_8x_b200_sxm6", ssh_key_names=[KEY], settle_timeout=SETTLE
     )
     assert not report.instances
     assert all(isinstance(f.error, CapacityExhaustedError) for f in report.failures)
@@ -142,13 +147,19 @@ async def test_unknown_type_is_refused_before_launching(
     client: AsyncLambdaCloud, requests: RequestLog
 ) -> None:
     with pytest.raises(ValidationError):
-        await client.instances.launch_many(2, instance_type_name="gpu_99x", ssh_key_names=[KEY])
+        await client.instances.launch_many(
+            2, instance_type_name="gpu_99x", ssh_key_names=[KEY], settle_timeout=SETTLE
+        )
     assert requests[f"POST {LAUNCH}"] == 0
 
 
 async def test_missing_ssh_key_fails_every_slot(emu: Emulator, client: AsyncLambdaCloud) -> None:
     report = await client.instances.launch_many(
-        3, instance_type_name=A10, ssh_key_names=["nope"], region_names=["us-west-1"]
+        3,
+        instance_type_name=A10,
+        ssh_key_names=["nope"],
+        region_names=["us-west-1"],
+        settle_timeout=SETTLE,
     )
     check_launch_invariants(emu, report)
     assert all(isinstance(f.error, NotFoundError) for f in report.failures)
@@ -159,7 +170,7 @@ async def test_quota_stops_the_run(
 ) -> None:
     emu.account().instance_quota = 3
     report = await client.instances.launch_many(
-        8, instance_type_name=A10, ssh_key_names=[KEY], max_concurrency=1
+        8, instance_type_name=A10, ssh_key_names=[KEY], max_concurrency=1, settle_timeout=SETTLE
     )
     check_launch_invariants(emu, report)
     assert len(report.instances) == 3
@@ -176,6 +187,7 @@ async def test_hostnames_are_suffixed(emu: Emulator, client: AsyncLambdaCloud) -
         wait=True,
         timeout=LIMIT,
         poll_interval=POLL,
+        settle_timeout=SETTLE,
     )
     created = check_launch_invariants(emu, report)
     assert sorted(created[i.id]["hostname"] for i in report.instances) == [
@@ -195,6 +207,7 @@ async def test_wait_until_active(emu: Emulator, client: AsyncLambdaCloud) -> Non
         timeout=LIMIT,
         poll_interval=POLL,
         on_progress=events,
+        settle_timeout=SETTLE,
     )
     report.raise_for_errors()
     assert report.waited
@@ -211,6 +224,7 @@ async def test_a_launch_that_cannot_boot_is_not_active() -> None:
             wait=True,
             poll_interval=POLL,
             timeout=0.1,
+            settle_timeout=SETTLE,
         )
     assert len(report.not_active) == 2
     assert not report.ok
@@ -242,6 +256,7 @@ async def test_ambiguous_and_throttled_launches_never_double(
         ssh_key_names=[KEY],
         request_timeout=0.2,
         poll_interval=POLL,
+        settle_timeout=SETTLE,
     )
     check_launch_invariants(emu, report)
     if fault.times is None:  # provider errors on every launch: each slot gives up, nothing leaks
@@ -254,7 +269,12 @@ async def test_ambiguous_and_throttled_launches_never_double(
 async def test_timeout_fails_the_slots_it_did_not_reach() -> None:
     async with emulated(time_scale=0.01) as (emu, client):  # a launch every 120 ms, after 5
         report = await client.instances.launch_many(
-            10, instance_type_name=A10, ssh_key_names=[KEY], timeout=0.3, poll_interval=POLL
+            10,
+            instance_type_name=A10,
+            ssh_key_names=[KEY],
+            timeout=0.3,
+            poll_interval=POLL,
+            settle_timeout=SETTLE,
         )
         check_launch_invariants(emu, report)
     assert 5 <= len(report.instances) < 10
@@ -270,6 +290,7 @@ async def test_server_side_rate_limits_are_met() -> None:
             wait=True,
             poll_interval=POLL,
             timeout=LIMIT,
+            settle_timeout=SETTLE,
         )
         report.raise_for_errors()
         check_launch_invariants(emu, report)
@@ -288,12 +309,12 @@ async def test_async_and_failing_progress_callbacks(
         raise RuntimeError("progress bar bug")
 
     report = await client.instances.launch_many(
-        2, instance_type_name=A10, ssh_key_names=[KEY], on_progress=record
+        2, instance_type_name=A10, ssh_key_names=[KEY], on_progress=record, settle_timeout=SETTLE
     )
     assert [e.kind for e in seen] == [ProgressKind.LAUNCHED] * 2
-    assert str(seen[0]).startswith("[1/2] launched slot")
+    assert str(seen[0]).startswith("launching [1/2] launched slot")
     report = await client.instances.launch_many(
-        2, instance_type_name=A10, ssh_key_names=[KEY], on_progress=broken
+        2, instance_type_name=A10, ssh_key_names=[KEY], on_progress=broken, settle_timeout=SETTLE
     )
     report.raise_for_errors()
 
@@ -325,19 +346,12 @@ async def test_bad_arguments_launch_nothing(
 
 
 async def test_a_late_commit_is_caught_and_terminated(
-    emu: Emulator, client: AsyncLambdaCloud, monkeypatch: pytest.MonkeyPatch
+    emu: Emulator, client: AsyncLambdaCloud
 ) -> None:
     """A lost launch that lands after the slot was relaunched (the server kept working after
     the client gave up) ends up in ``extras`` and is terminated, never unaccounted for."""
     from lambda_cloud.bulk import LAUNCH_TOKEN_TAG
-    from lambda_cloud.bulk import launch as launch_module
 
-    class FixedSecrets:
-        @staticmethod
-        def token_hex(n: int) -> str:
-            return "feedface" * (n // 4)
-
-    monkeypatch.setattr(launch_module, "secrets", FixedSecrets)
     emu.faults.add(Fault(kind="reset_before_commit", path=LAUNCH, times=1))
     landed = False
 
@@ -349,7 +363,7 @@ async def test_a_late_commit_is_caught_and_terminated(
                 region_name=event.region or "",
                 instance_type_name=A10,
                 ssh_key_names=[KEY],
-                tags={LAUNCH_TOKEN_TAG: f"{FixedSecrets.token_hex(8)}-0"},
+                tags={LAUNCH_TOKEN_TAG: f"{RUN}/0"},
             )
 
     report = await client.instances.launch_many(
@@ -358,6 +372,8 @@ async def test_a_late_commit_is_caught_and_terminated(
         ssh_key_names=[KEY],
         on_progress=land_the_lost_launch,
         poll_interval=POLL,
+        settle_timeout=SETTLE,
+        run_id=RUN,
     )
     assert landed and len(report.instances) == 1 and len(report.extras) == 1
     assert report.terminated == [report.extras[0].id]
@@ -386,7 +402,12 @@ async def test_an_unexpected_error_in_one_slot_stops_nothing_and_leaks_nothing(
 
     monkeypatch.setattr(AsyncInstances, "_send_launch", buggy)
     report = await client.instances.launch_many(
-        6, instance_type_name=A10, ssh_key_names=[KEY], max_concurrency=2, poll_interval=POLL
+        6,
+        instance_type_name=A10,
+        ssh_key_names=[KEY],
+        max_concurrency=2,
+        poll_interval=POLL,
+        settle_timeout=SETTLE,
     )
     assert broken
     report.raise_for_errors()
@@ -404,7 +425,7 @@ async def test_a_list_outage_during_reconciliation_loses_nothing(
     outage = emu.faults.add(Fault(kind="status", status=503, method="GET", path="/instances"))
     outage.times = 30  # more than the reconciliation's and the sweep's rounds (3 x 3 each)
     report = await client.instances.launch_many(
-        1, instance_type_name=A10, ssh_key_names=[KEY], poll_interval=POLL
+        1, instance_type_name=A10, ssh_key_names=[KEY], poll_interval=POLL, settle_timeout=SETTLE
     )
     assert outage.fired == 30
     check_launch_invariants(emu, report)
@@ -427,7 +448,8 @@ async def test_a_commit_landing_before_the_confirming_list_is_adopted_not_double
         instance_type_name=A10,
         ssh_key_names=[KEY],
         request_timeout=0.05,
-        poll_interval=1.0,  # the confirmation window: min(poll_interval, 5 s)
+        poll_interval=POLL,
+        settle_timeout=1.0,  # the late commit lands 0.2 s after the launch was sent
     )
     assert fault.fired == 1
     report.raise_for_errors()
@@ -457,6 +479,7 @@ async def test_a_commit_landing_after_the_relaunch_is_an_extra_and_terminated(
         request_timeout=0.05,
         poll_interval=POLL,
         on_progress=hold_the_run_until_the_late_commit_lands,
+        settle_timeout=SETTLE,
     )
     assert fault.fired == 1
     assert requests[f"POST {LAUNCH}"] == 2
@@ -480,7 +503,12 @@ async def test_a_commit_landing_after_the_final_sweep_is_findable_by_its_tag(
     emu.faults.add(Fault(kind="late_commit", delay=1000.0, path=LAUNCH, times=1))
     with caplog.at_level(logging.WARNING, logger="lambda_cloud"):
         report = await client.instances.launch_many(
-            1, instance_type_name=A10, ssh_key_names=[KEY], request_timeout=0.05, poll_interval=POLL
+            1,
+            instance_type_name=A10,
+            ssh_key_names=[KEY],
+            request_timeout=0.05,
+            poll_interval=POLL,
+            settle_timeout=SETTLE,
         )
     report.raise_for_errors()
     check_launch_invariants(emu, report)  # what the run could see is all in its report
@@ -499,5 +527,5 @@ def _slot_zero(emu: Emulator) -> list[str]:
         i["id"]
         for i in emu.instances(include_gone=True)
         for t in i["tags"]
-        if t["key"] == LAUNCH_TOKEN_TAG and t["value"].endswith("-0")
+        if t["key"] == LAUNCH_TOKEN_TAG and t["value"].endswith("/0")
     ]

@@ -21,7 +21,7 @@ from lambda_cloud.bulk import (
 )
 from lambda_cloud.emulator import Fault
 
-from .helpers import A10, KEY, LIMIT, POLL, check_launch_invariants, emulated
+from .helpers import A10, KEY, LIMIT, POLL, SETTLE, check_launch_invariants, emulated
 
 SCENARIOS = 300
 REGIONS = ("us-west-1", "us-east-1", "us-south-1", "europe-central-1", "us-west-3")
@@ -120,6 +120,7 @@ async def _run(scenario: Scenario, client: AsyncLambdaCloud) -> BulkLaunchReport
             poll_interval=POLL,
             timeout=scenario.timeout or LIMIT,
             request_timeout=0.05,
+            settle_timeout=SETTLE,
         )
     )
     if scenario.cancel_after is not None:

@@ -13,7 +13,7 @@ from lambda_cloud import InstanceStatus, LambdaCloud
 from lambda_cloud.bulk import LAUNCH_TOKEN_TAG, ProgressEvent, ProgressKind
 from lambda_cloud.emulator import Emulator
 
-from .helpers import A10, FAST_RETRIES, KEY, LIMIT, POLL, Events, check_launch_invariants
+from .helpers import A10, FAST_RETRIES, KEY, LIMIT, POLL, SETTLE, Events, check_launch_invariants
 
 
 @pytest.fixture
@@ -40,7 +40,12 @@ def sync_client(sync_emu: Emulator) -> Iterator[LambdaCloud]:
 def test_launch_wait_terminate(sync_emu: Emulator, sync_client: LambdaCloud) -> None:
     events = Events()
     report = sync_client.instances.launch_many(
-        8, instance_type_name=A10, ssh_key_names=[KEY], on_progress=events, poll_interval=POLL
+        8,
+        instance_type_name=A10,
+        ssh_key_names=[KEY],
+        on_progress=events,
+        poll_interval=POLL,
+        settle_timeout=SETTLE,
     )
     report.raise_for_errors()
     check_launch_invariants(sync_emu, report)
@@ -87,6 +92,7 @@ def test_ctrl_c_terminates_what_was_launched(sync_emu: Emulator) -> None:
                 ssh_key_names=[KEY],
                 on_progress=press_ctrl_c_after_three,
                 poll_interval=POLL,
+                settle_timeout=SETTLE,
             )
         # The facade gives the cancelled call a grace period to clean up before it re-raises.
         for _ in range(5000):

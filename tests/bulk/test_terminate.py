@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from lambda_cloud import AsyncLambdaCloud, ValidationError
+from lambda_cloud import AsyncLambdaCloud, InternalServerError, ValidationError
 from lambda_cloud.bulk import BulkTerminateError, DeadlineExceededError, TerminateOutcome
 from lambda_cloud.emulator import Emulator, Fault
 
-from .helpers import A10, KEY, LIMIT, POLL, Events, RequestLog, emulated
+from .helpers import A10, KEY, LIMIT, POLL, SETTLE, Events, RequestLog, emulated
 
 TERMINATE = "/instance-operations/terminate"
 UNKNOWN = ["0" * 32, "1" * 32, "2" * 32]
@@ -16,7 +16,7 @@ UNKNOWN = ["0" * 32, "1" * 32, "2" * 32]
 
 async def launch(client: AsyncLambdaCloud, n: int) -> list[str]:
     report = await client.instances.launch_many(
-        n, instance_type_name=A10, ssh_key_names=[KEY], poll_interval=POLL
+        n, instance_type_name=A10, ssh_key_names=[KEY], poll_interval=POLL, settle_timeout=SETTLE
     )
     report.raise_for_errors()
     return report.ids
@@ -89,9 +89,12 @@ async def test_persistent_failure_is_reported_per_id(
 ) -> None:
     ids = await launch(client, 3)
     emu.faults.add(Fault(kind="status", status=500, path=TERMINATE))
-    report = await client.instances.terminate_many([*ids, UNKNOWN[0]])
+    report = await client.instances.terminate_many([*ids, UNKNOWN[0]], timeout=0.05)
     assert report.failed == [*ids, UNKNOWN[0]]
     assert set(report.errors) == set(report.failed)
+    # Retried until the deadline, which then names the last failure.
+    assert all(isinstance(e, DeadlineExceededError) for e in report.errors.values())
+    assert all(isinstance(e.__cause__, InternalServerError) for e in report.errors.values())
     with pytest.raises(BulkTerminateError) as caught:
         report.raise_for_errors()
     assert caught.value.report is report

@@ -11,12 +11,12 @@ from lambda_cloud.bulk import InstanceWaitError, ProgressEvent, ProgressKind
 from lambda_cloud.bulk.wait import _judge, _Verdict
 from lambda_cloud.emulator import Emulator, Fault, ManualClock
 
-from .helpers import A10, KEY, LIMIT, POLL, Events, RequestLog, emulated
+from .helpers import A10, KEY, LIMIT, POLL, SETTLE, Events, RequestLog, emulated
 
 
 async def launch(client: AsyncLambdaCloud, n: int) -> list[str]:
     report = await client.instances.launch_many(
-        n, instance_type_name=A10, ssh_key_names=[KEY], poll_interval=POLL
+        n, instance_type_name=A10, ssh_key_names=[KEY], poll_interval=POLL, settle_timeout=SETTLE
     )
     report.raise_for_errors()
     return report.ids
@@ -38,7 +38,7 @@ async def test_waits_with_one_list_call_per_poll(
     assert set(requests.counts) == {"GET /instances"}
     active = [e for e in events.events if e.kind is ProgressKind.ACTIVE]
     assert sorted(e.instance_id or "" for e in active) == sorted(ids)
-    assert max(e.completed for e in active) == len(ids) == active[0].total
+    assert max(e.done for e in active) == len(ids) == active[0].total
 
 
 async def test_duplicate_ids_are_waited_on_once(client: AsyncLambdaCloud) -> None:

@@ -1,0 +1,51 @@
+"""The requests the bulk engine makes, as an interface the instances resource implements.
+
+Bulk code reaches the API through this and nothing else: it imports no resource and no client,
+so calls flow one way (resource -> bulk -> this interface -> transport), and the engine can be
+driven by anything that answers these five calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from .._deadline import Deadline
+from ..types.instance_types import InstanceTypesItem
+from ..types.instances import Instance, LaunchInstanceRequest
+
+__all__ = ["InstancesAPI", "RequestBuilder"]
+
+#: Makes a launch request once its rate-limit slot is reserved (and again on each retry).
+RequestBuilder = Callable[[], Awaitable[LaunchInstanceRequest]]
+
+
+class InstancesAPI(Protocol):
+    """One bulk call's view of the API, bound to its ``request_timeout`` and ``retries``.
+
+    The list and terminate calls are safe to repeat: they retry transient failures until
+    ``deadline`` (``DEFAULT_RETRY_WINDOW`` seconds, for one that never ends), then raise
+    ``DeadlineExceededError``.
+    """
+
+    async def list_instances(self, deadline: Deadline) -> list[Instance]:
+        """Every instance of the account (recently terminated ones included, for a while)."""
+        ...
+
+    async def list_instance_types(self, deadline: Deadline) -> dict[str, InstanceTypesItem]:
+        """Every instance type by name, with the regions that have capacity."""
+        ...
+
+    async def launch(self, build: RequestBuilder) -> list[str]:
+        """One launch, paced by the client's rate limits and retried only where it provably had
+        no effect; an unknown outcome raises ``LaunchOutcomeUnknownError``."""
+        ...
+
+    async def terminate(self, ids: list[str], deadline: Deadline) -> list[Instance]:
+        """Terminate ``ids``. Every 404 raises ``NotFoundError``, even on a retry after a lost
+        answer: the caller tells an unknown id from a terminated one."""
+        ...
+
+    def launch_delay(self) -> float:
+        """Seconds a launch sent now would wait for its rate-limit slot (reserves nothing)."""
+        ...

@@ -1,0 +1,85 @@
+"""A run's instances as the instance list shows them, found by their launch-token tags."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import math
+import time
+
+from .._deadline import Deadline
+from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
+from .api import InstancesAPI
+from .options import LAUNCH_TOKEN_TAG
+from .slots import parse_token
+
+__all__ = ["ENDED_STATUSES", "Inventory", "Listing", "is_live", "run_instances"]
+
+#: Statuses of an instance that is gone or going: it no longer needs terminating.
+ENDED_STATUSES = TERMINAL_STATUSES | {InstanceStatus.TERMINATING}
+
+
+def is_live(instance: Instance) -> bool:
+    """Whether the instance is (or is about to be) running, and so billed."""
+    return instance.status not in ENDED_STATUSES
+
+
+def run_instances(instances: list[Instance], run_id: str) -> dict[int, list[Instance]]:
+    """The instances carrying run ``run_id``'s launch tokens, by slot."""
+    found: dict[int, list[Instance]] = collections.defaultdict(list)
+    for instance in instances:
+        parsed = parse_token(instance.tag(LAUNCH_TOKEN_TAG))
+        if parsed is not None and parsed[0] == run_id:
+            found[parsed[1]].append(instance)
+    return found
+
+
+class Listing:
+    """One instance list: when it was asked for, and the run's instances in it, by slot."""
+
+    def __init__(self, started: float, by_slot: dict[int, list[Instance]]) -> None:
+        self.started = started
+        self.by_slot = by_slot
+
+
+class Inventory:
+    """Lists a run's instances, sharing list calls between the callers that can share them: a
+    listing serves every caller that asked for one begun no earlier than some moment."""
+
+    def __init__(self, api: InstancesAPI, run_id: str) -> None:
+        self._api = api
+        self._run_id = run_id
+        #: Instances that were there before this run started (a rerun's dead ones): not ours.
+        self.ignored: set[str] = set()
+        self._fetch: asyncio.Future[Listing] | None = None
+        self._started = -math.inf
+        self._running: set[asyncio.Future[Listing]] = set()
+
+    def close(self) -> None:
+        """Stop listings nobody waits for any more, so none outlives the run."""
+        for fetch in self._running:
+            fetch.cancel()
+
+    async def lookup(self, deadline: Deadline, *, since: float | None = None) -> Listing:
+        """A listing begun at or after ``since`` (a ``time.monotonic()`` value; default now),
+        retried until ``deadline``."""
+        since = time.monotonic() if since is None else since
+        fetch = self._fetch
+        failed = fetch is not None and fetch.done() and (fetch.cancelled() or fetch.exception())
+        if fetch is None or self._started < since or failed:
+            self._started = time.monotonic()
+            fetch = self._fetch = asyncio.ensure_future(self._list(self._started, deadline))
+            self._running.add(fetch)
+            fetch.add_done_callback(self._finished)
+        return await asyncio.shield(fetch)
+
+    def _finished(self, fetch: asyncio.Future[Listing]) -> None:
+        self._running.discard(fetch)
+        # Every waiter may have been cancelled; the failure is then nobody's to report.
+        if not fetch.cancelled():
+            fetch.exception()
+
+    async def _list(self, started: float, deadline: Deadline) -> Listing:
+        instances = await self._api.list_instances(deadline)
+        mine = [i for i in instances if i.id not in self.ignored]
+        return Listing(started, run_instances(mine, self._run_id))

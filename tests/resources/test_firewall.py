@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from lambda_cloud import (
+    ConflictError,
     FirewallRule,
     FirewallRuleset,
     FirewallRulesetInUseError,
     GlobalFirewallRuleset,
-    InternalServerError,
     InvalidParametersError,
     NetworkProtocol,
     NotFoundError,
@@ -119,7 +119,7 @@ async def test_ruleset_in_use_at_launch(api: Api, clock: ManualClock) -> None:
 async def test_internal_error_409_retried_only_when_safe(api: Api, emu: Emulator) -> None:
     conflict = {"kind": "status", "status": 409, "code": "global/internal-error", "times": 1}
     emu.faults.add(Fault(method="POST", **conflict))
-    with pytest.raises(InternalServerError) as caught:
+    with pytest.raises(ConflictError) as caught:
         await api(lambda c: c.firewall.rulesets.create("x", "us-west-1", []))
     assert (caught.value.status_code, caught.value.code) == (409, "global/internal-error")
     ruleset = await api(lambda c: c.firewall.rulesets.create("x", "us-west-1", []))

@@ -21,6 +21,7 @@ from ._retry import RetryPolicy
 from ._security import Secret
 from ._transport import SessionHolder, Transport
 from .resources.audit_events import AsyncAuditEvents
+from .resources.fabric import AsyncFabricPartitions
 from .resources.file_systems import AsyncFileSystems
 from .resources.firewall import AsyncFirewall
 from .resources.images import AsyncImages
@@ -28,6 +29,7 @@ from .resources.instance_types import AsyncInstanceTypes
 from .resources.instances import AsyncInstances
 from .resources.regions import AsyncRegions
 from .resources.ssh_keys import AsyncSSHKeys
+from .resources.tickets import AsyncTickets
 
 __all__ = ["AsyncLambdaCloud"]
 
@@ -51,6 +53,8 @@ class AsyncLambdaCloud:
     regions: AsyncRegions
     firewall: AsyncFirewall
     audit_events: AsyncAuditEvents
+    fabric_partitions: AsyncFabricPartitions
+    tickets: AsyncTickets
 
     def __init__(
         self,
@@ -87,6 +91,8 @@ class AsyncLambdaCloud:
         self.regions = AsyncRegions(self)
         self.firewall = AsyncFirewall(self)
         self.audit_events = AsyncAuditEvents(self)
+        self.fabric_partitions = AsyncFabricPartitions(self)
+        self.tickets = AsyncTickets(self)
 
     @property
     def base_url(self) -> str:

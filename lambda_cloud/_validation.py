@@ -13,12 +13,14 @@ from collections.abc import Iterable, Sequence
 
 from ._converter import parse_datetime
 from .errors import ValidationError
+from .types._base import OpenEnum
 from .types.firewall import FirewallRule, NetworkProtocol
 
 __all__ = [
     "FILESYSTEM_NAME_PATTERN",
     "HOSTNAME_PATTERN",
     "MAX_USER_DATA_BYTES",
+    "check_choice",
     "check_filesystem_name",
     "check_firewall_rules",
     "check_hostname",
@@ -56,6 +58,15 @@ def check_length(value: object, field: str, *, min_len: int = 0, max_len: int) -
             field, f"must be {min_len} to {max_len} characters long, got {len(text)}"
         )
     return text
+
+
+def check_choice(value: object, field: str, choices: type[OpenEnum]) -> str:
+    """One of the enum's known values, given as a member or its string; returns the string."""
+    text = value.value if isinstance(value, OpenEnum) else check_string(value, field)
+    if text not in choices._value2member_map_:
+        allowed = ", ".join(member.value for member in choices)
+        raise ValidationError(field, f"must be one of {allowed}, got {text!r}")
+    return str(text)
 
 
 def check_pattern(value: object, field: str, pattern: re.Pattern[str], *, max_len: int) -> str:

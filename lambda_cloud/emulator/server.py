@@ -126,6 +126,17 @@ class Emulator:
             raise ValueError("page size must be at least 1")
         self._world.audit_page_size = size
 
+    @property
+    def tickets_page_size(self) -> int:
+        """Tickets per ``GET /tickets`` page (25 by default)."""
+        return self._app.tickets.page_size
+
+    @tickets_page_size.setter
+    def tickets_page_size(self, size: int) -> None:
+        if size < 1:
+            raise ValueError("page size must be at least 1")
+        self._app.tickets.page_size = size
+
     def add_account(self) -> str:
         """Create an empty account; return its API key."""
         return self._world.add_account().api_key
@@ -175,6 +186,20 @@ class Emulator:
         with self._world.lock:
             _, instance = self._world.find_instance(instance_id)
             instance.cluster_id = cluster_id
+
+    def assign_partition(self, instance_id: str, partition_id: str | None) -> None:
+        """Put a live instance in a fabric partition (the API has no call for it); while any
+        instance is assigned, deleting the partition is refused. ``KeyError`` if unknown."""
+        with self._world.lock:
+            account, instance = self._world.find_instance(instance_id)
+            if partition_id is not None and partition_id not in account.partitions:
+                raise KeyError(partition_id)
+            instance.fabric_partition_id = partition_id
+
+    def set_ticket_status(self, ticket_id: str, status: str, *, api_key: str | None = None) -> None:
+        """Move a ticket to ``status``, as Support would (e.g. ``pending``, ``on_hold``)."""
+        with self._world.lock:
+            self.account(api_key).tickets[ticket_id].status = status
 
     # -- running on the caller's loop --------------------------------------------------------
 

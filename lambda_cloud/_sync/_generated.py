@@ -17,7 +17,7 @@ import aiohttp
 
 from lambda_cloud._client import AsyncLambdaCloud
 from lambda_cloud._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Timeout
-from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits
+from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits, RateLimitsLike
 from lambda_cloud._retry import RetryPolicy
 from lambda_cloud._security import Security
 from lambda_cloud._sync._runner import Runner
@@ -96,7 +96,8 @@ class LambdaCloud:
     ``api_key`` defaults to ``$LAMBDA_API_KEY`` and ``base_url`` to ``$LAMBDA_BASE_URL``, then
     ``https://cloud.lambda.ai/api/v1``. ``timeout`` is seconds for a whole request or an
     ``aiohttp.ClientTimeout``; ``max_retries`` applies to requests that are safe to retry.
-    ``rate_limits`` paces requests to the API's documented limits (``None`` turns pacing off).
+    ``rate_limits`` paces requests to the API's documented limits (``None`` turns pacing off;
+    a plain mapping such as ``Emulator.rate_limits`` is accepted, see ``RateLimits.coerce``).
     Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
     and closed by ``close()`` or ``with``.
     """
@@ -122,7 +123,7 @@ class LambdaCloud:
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
-        rate_limits: RateLimits | None = DEFAULT_RATE_LIMITS,
+        rate_limits: RateLimitsLike | None = DEFAULT_RATE_LIMITS,
     ) -> None:
         async_client = AsyncLambdaCloud(
             api_key=api_key,
@@ -174,7 +175,7 @@ class LambdaCloud:
         timeout: Timeout | None = None,
         max_retries: int | RetryPolicy | None = None,
         default_headers: Mapping[str, str] | None = None,
-        rate_limits: RateLimits | Literal["inherit"] | None = "inherit",
+        rate_limits: RateLimitsLike | Literal["inherit"] | None = "inherit",
     ) -> LambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets."""

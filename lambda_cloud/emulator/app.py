@@ -179,7 +179,8 @@ class EmulatorApp:
 
     def build(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
-        app.router.add_route("*", "/{tail:.*}", self.handle)
+        # (?s): a path holding a newline (%0A) must reach the handler, and its JSON 404, too.
+        app.router.add_route("*", "/{tail:(?s:.*)}", self.handle)
         return app
 
     def begin(self) -> None:
@@ -223,7 +224,7 @@ class EmulatorApp:
     def _match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
         for route in self.routes:
             if route.method == method:
-                found = route.pattern.match(path)
+                found = route.pattern.fullmatch(path)
                 if found:
                     return route, found.groupdict()
         return None, {}
@@ -251,10 +252,13 @@ class EmulatorApp:
             early = await self._fault_before(request, fault)
             if early is not None:
                 return early
+        too_large = invalid(f"body: larger than {MAX_BODY_BYTES} bytes")
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return _error(too_large)  # refused unread, from the announced length
         try:
-            raw_body = await request.read()
+            raw_body = await request.read()  # stops at MAX_BODY_BYTES when no length was given
         except web.HTTPRequestEntityTooLarge:
-            return _error(invalid(f"body: larger than {MAX_BODY_BYTES} bytes"))
+            return _error(too_large)
         call = Call(account, params, request.query, raw_body, _origin(request))
         if fault is not None and fault.kind == "late_commit":
             return await self._late_commit(request, fault, route, call)
@@ -271,8 +275,10 @@ class EmulatorApp:
         except ApiError as exc:
             return exc.status, exc.body()
         except Exception:
-            # An emulator bug: answer in the API's shape, and say so loudly in the log.
-            log.exception("emulator failed to handle %s", call)
+            # An emulator bug: answer in the API's shape, and say so loudly in the log (naming
+            # the route only: the call holds the account, API key included).
+            where = f"{route.method} {route.pattern.pattern}" if route else "?"
+            log.exception("emulator failed to handle %s", where)
             error = ApiError("global/internal-error", status=500)
             return error.status, error.body()
 
@@ -508,6 +514,8 @@ class EmulatorApp:
     async def _storage(self, request: web.Request, token: str) -> web.StreamResponse:
         """The object storage behind presigned URLs: PUT stores an upload, GET serves it."""
         if request.method == "PUT":
+            if (request.content_length or 0) > MAX_BODY_BYTES:
+                return _storage_error(413, "EntityTooLarge")
             try:
                 data = await request.read()
             except web.HTTPRequestEntityTooLarge:

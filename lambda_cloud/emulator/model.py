@@ -268,7 +268,7 @@ class Account:
     live instances / file systems / rulesets allowed before 400 ``global/quota-exceeded``.
     """
 
-    api_key: str
+    api_key: str = attrs.field(repr=False)  # never in a log line or a traceback's repr
     id: str
     user_id: str
     api_key_id: str

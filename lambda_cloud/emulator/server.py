@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -17,11 +17,8 @@ from .app import API_PREFIX, EmulatorApp
 from .catalog import DEFAULT_CAPACITY
 from .faults import FaultSet
 from .model import Account
-from .ratelimit import ServerRateLimiter
+from .ratelimit import GENERAL, LAUNCH, ServerRateLimiter
 from .world import World
-
-if TYPE_CHECKING:
-    from lambda_cloud._ratelimit import RateLimits
 
 __all__ = ["Emulator"]
 
@@ -104,11 +101,13 @@ class Emulator:
         return self._base_url
 
     @property
-    def rate_limits(self) -> RateLimits:
-        """The client-side limits that match this server: ``RateLimits().scaled(time_scale)``."""
-        from lambda_cloud._ratelimit import RateLimits
-
-        return RateLimits().scaled(self.time_scale)
+    def rate_limits(self) -> dict[str, dict[str, float]]:
+        """This server's limits (scaled), as plain numbers a client's ``rate_limits=`` takes:
+        ``{"general": {"rate": ..., "burst": ...}, "launch": {...}}``, requests per second."""
+        return {
+            name: {"rate": limit.scaled(self.time_scale).rate, "burst": limit.burst}
+            for name, limit in (("general", GENERAL), ("launch", LAUNCH))
+        }
 
     @property
     def rate_limited_count(self) -> int:

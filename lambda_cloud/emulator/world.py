@@ -60,11 +60,12 @@ def parse_time(value: str, name: str) -> dt.datetime:
         text = text[:-1] + "+00:00"
     try:
         parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.timezone.utc)
+        # A date at the edge of the calendar can overflow on the way to UTC.
+        return parsed.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):
         raise invalid(f"{name}: must be an ISO 8601 date-time, got {value!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
 
 
 class World:
@@ -257,9 +258,10 @@ class World:
         page_token: str | None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of events, oldest first, and the token for the next page (or None)."""
-        lower = parse_time(start, "start") if start else None
-        upper = parse_time(end, "end") if end else None
-        after = _decode_token(page_token) if page_token else 0
+        # An empty value is a value (and not a date-time), not an absent parameter.
+        lower = parse_time(start, "start") if start is not None else None
+        upper = parse_time(end, "end") if end is not None else None
+        after = _decode_token(page_token) if page_token is not None else 0
         with self.lock:
             matching = [
                 event

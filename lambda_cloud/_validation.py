@@ -5,6 +5,7 @@ Each check raises ``ValidationError`` naming the argument, so a bad call costs n
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import re
@@ -39,7 +40,8 @@ __all__ = [
 HOSTNAME_PATTERN = re.compile(r"^[a-z0-9][0-9a-z-]{0,62}$")
 TAG_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9-:]+$")
 MOUNT_POINT_PATTERN = re.compile(r"^(/home|/lambda/nfs|/data)[//a-zA-Z0-9-]*$")
-MAX_USER_DATA_BYTES = 1_000_000  # "1 MB", as the API counts it: UTF-8 bytes
+# "1 MB" in the spec, read as 10**6 UTF-8 bytes (the emulator uses the same number).
+MAX_USER_DATA_BYTES = 1_000_000
 FILESYSTEM_NAME_PATTERN = re.compile(r"^[a-zA-Z]+[0-9a-zA-Z-]*$")
 
 
@@ -191,11 +193,15 @@ def _check_source_network(value: object, field: str) -> str:
     text = check_string(value, field)
     _, slash, prefix = text.partition("/")
     try:
-        ipaddress.IPv4Network(text, strict=False)
+        # Strict, as the API's pydantic IPv4Network is: 10.0.0.1/24 (host bits set) is refused.
+        ipaddress.IPv4Network(text, strict=True)
         if slash and not prefix.isdigit():  # a netmask form such as /255.255.255.0
             raise ValueError("give the prefix length as a number, e.g. /24")
     except ValueError as exc:
-        raise ValidationError(field, f"not an IPv4 address or CIDR block: {exc}") from None
+        hint = ""
+        with contextlib.suppress(ValueError):
+            hint = f" (the network is {ipaddress.IPv4Network(text, strict=False)})"
+        raise ValidationError(field, f"not an IPv4 address or CIDR block: {exc}{hint}") from None
     return text
 
 

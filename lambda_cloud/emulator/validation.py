@@ -26,7 +26,8 @@ __all__ = [
     "string",
 ]
 
-USER_DATA_MAX_BYTES = 1024 * 1024
+# The spec's "1 MB", read as 10**6 UTF-8 bytes (the SDK checks the same number).
+USER_DATA_MAX_BYTES = 1_000_000
 
 HOSTNAME = re.compile(r"^[a-z0-9][0-9a-z-]{0,62}$")
 TAG_KEY = re.compile(r"^[a-z][a-z0-9-:]+$")

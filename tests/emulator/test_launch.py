@@ -37,7 +37,7 @@ def _without(key: str) -> dict[str, Any]:
         ({**BASE, "hostname": "-lead"}, "hostname: must match"),
         ({**BASE, "hostname": "a" * 64}, "hostname: must be at most 63"),
         ({**BASE, "hostname": ""}, "hostname: must be at least 1"),
-        ({**BASE, "user_data": "x" * (1024 * 1024 + 1)}, "user_data: must be at most"),
+        ({**BASE, "user_data": "x" * (1_000_000 + 1)}, "user_data: must be at most"),
         ({**BASE, "user_data": "é" * (512 * 1024 + 1)}, "user_data: must be at most"),
         ({**BASE, "tags": {"a": "b"}}, "tags: must be an array"),
         ({**BASE, "tags": [{"key": "a", "value": "b"}]}, "tags[0].key: must match"),
@@ -84,7 +84,7 @@ async def test_valid_edge_values_launch(keyed: Api) -> None:
         "quantity": 1,
         "name": "x" * 64,
         "hostname": "a" * 63,
-        "user_data": "x" * (1024 * 1024),
+        "user_data": "x" * 1_000_000,
         "tags": [{"key": "a" * 55, "value": "v" * 128}, {"key": "k8s:role", "value": ""}],
         "image": {"family": "ubuntu-22-04"},
     }

@@ -16,11 +16,12 @@ from ._config import (
     resolve_base_url,
     to_client_timeout,
 )
-from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, RateLimits
+from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, RateLimits, RateLimitsLike
 from ._retry import RetryPolicy
 from ._security import Secret
 from ._transport import SessionHolder, Transport
 from .resources.audit_events import AsyncAuditEvents
+from .resources.fabric import AsyncFabricPartitions
 from .resources.file_systems import AsyncFileSystems
 from .resources.firewall import AsyncFirewall
 from .resources.images import AsyncImages
@@ -28,6 +29,7 @@ from .resources.instance_types import AsyncInstanceTypes
 from .resources.instances import AsyncInstances
 from .resources.regions import AsyncRegions
 from .resources.ssh_keys import AsyncSSHKeys
+from .resources.tickets import AsyncTickets
 
 __all__ = ["AsyncLambdaCloud"]
 
@@ -38,7 +40,8 @@ class AsyncLambdaCloud:
     ``api_key`` defaults to ``$LAMBDA_API_KEY`` and ``base_url`` to ``$LAMBDA_BASE_URL``, then
     ``https://cloud.lambda.ai/api/v1``. ``timeout`` is seconds for a whole request or an
     ``aiohttp.ClientTimeout``; ``max_retries`` applies to requests that are safe to retry.
-    ``rate_limits`` paces requests to the API's documented limits (``None`` turns pacing off).
+    ``rate_limits`` paces requests to the API's documented limits (``None`` turns pacing off;
+    a plain mapping such as ``Emulator.rate_limits`` is accepted, see ``RateLimits.coerce``).
     Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
     and closed by ``aclose()`` or ``async with``.
     """
@@ -51,6 +54,8 @@ class AsyncLambdaCloud:
     regions: AsyncRegions
     firewall: AsyncFirewall
     audit_events: AsyncAuditEvents
+    fabric_partitions: AsyncFabricPartitions
+    tickets: AsyncTickets
 
     def __init__(
         self,
@@ -62,7 +67,7 @@ class AsyncLambdaCloud:
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
-        rate_limits: RateLimits | None = DEFAULT_RATE_LIMITS,
+        rate_limits: RateLimitsLike | None = DEFAULT_RATE_LIMITS,
     ) -> None:
         key = Secret(resolve_api_key(api_key))
         self._transport = Transport(
@@ -72,7 +77,9 @@ class AsyncLambdaCloud:
             retry_policy=RetryPolicy.coerce(max_retries),
             default_headers=default_headers or {},
             sessions=SessionHolder(session, trace_configs=trace_configs),
-            rate_limiter=None if rate_limits is None else RateLimiter(rate_limits),
+            rate_limiter=None
+            if rate_limits is None
+            else RateLimiter(RateLimits.coerce(rate_limits)),
         )
         self._api_key = key
         self._owns_transport = True
@@ -87,6 +94,8 @@ class AsyncLambdaCloud:
         self.regions = AsyncRegions(self)
         self.firewall = AsyncFirewall(self)
         self.audit_events = AsyncAuditEvents(self)
+        self.fabric_partitions = AsyncFabricPartitions(self)
+        self.tickets = AsyncTickets(self)
 
     @property
     def base_url(self) -> str:
@@ -110,7 +119,7 @@ class AsyncLambdaCloud:
         timeout: Timeout | None = None,
         max_retries: int | RetryPolicy | None = None,
         default_headers: Mapping[str, str] | None = None,
-        rate_limits: RateLimits | Literal["inherit"] | None = "inherit",
+        rate_limits: RateLimitsLike | Literal["inherit"] | None = "inherit",
     ) -> AsyncLambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets."""
@@ -118,7 +127,7 @@ class AsyncLambdaCloud:
         key = self._api_key if api_key is None else Secret(resolve_api_key(api_key))
         limiter = current.rate_limiter
         if rate_limits != "inherit":
-            limiter = None if rate_limits is None else RateLimiter(rate_limits)
+            limiter = None if rate_limits is None else RateLimiter(RateLimits.coerce(rate_limits))
         transport = Transport(
             api_key=key,
             base_url=current.base_url if base_url is None else resolve_base_url(base_url),

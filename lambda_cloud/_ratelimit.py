@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import attrs
 
-__all__ = ["DEFAULT_RATE_LIMITS", "RateLimit", "RateLimiter", "RateLimits"]
+__all__ = ["DEFAULT_RATE_LIMITS", "RateLimit", "RateLimiter", "RateLimits", "RateLimitsLike"]
 
 
 @attrs.frozen(kw_only=True)
@@ -41,12 +41,34 @@ class RateLimits:
     general: RateLimit = RateLimit(rate=1.0, burst=5)
     launch: RateLimit = RateLimit(rate=1.0 / 12.0, burst=5)
 
+    @classmethod
+    def coerce(cls, value: RateLimitsLike) -> RateLimits:
+        """``value`` as ``RateLimits``; a mapping such as ``Emulator.rate_limits`` gives, e.g.
+        ``{"general": {"rate": 1.0, "burst": 5}, "launch": {"rate": 0.0833, "burst": 5}}``,
+        sets the buckets it names (the others keep their defaults)."""
+        if isinstance(value, RateLimits):
+            return value
+        if not isinstance(value, Mapping):
+            raise TypeError(f"rate_limits must be RateLimits or a mapping, not {type(value)}")
+        unknown = set(value) - {"general", "launch"}
+        if unknown:
+            raise ValueError(f"unknown rate-limit buckets: {sorted(unknown)}")
+        buckets = {
+            name: RateLimit(rate=float(spec["rate"]), burst=int(spec.get("burst", 1)))
+            for name, spec in value.items()
+        }
+        return cls(**buckets)
+
     def scaled(self, time_scale: float) -> RateLimits:
         """The same limits with every interval multiplied by ``time_scale``."""
         return RateLimits(
             general=RateLimit(rate=self.general.rate / time_scale, burst=self.general.burst),
             launch=RateLimit(rate=self.launch.rate / time_scale, burst=self.launch.burst),
         )
+
+
+#: ``RateLimits``, or the same numbers as plain mappings (see ``RateLimits.coerce``).
+RateLimitsLike = RateLimits | Mapping[str, Mapping[str, float]]
 
 
 class _Bucket:

@@ -5,6 +5,7 @@ Each check raises ``ValidationError`` naming the argument, so a bad call costs n
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import re
@@ -13,12 +14,14 @@ from collections.abc import Iterable, Sequence
 
 from ._converter import parse_datetime
 from .errors import ValidationError
+from .types._base import OpenEnum
 from .types.firewall import FirewallRule, NetworkProtocol
 
 __all__ = [
     "FILESYSTEM_NAME_PATTERN",
     "HOSTNAME_PATTERN",
     "MAX_USER_DATA_BYTES",
+    "check_choice",
     "check_filesystem_name",
     "check_firewall_rules",
     "check_hostname",
@@ -37,7 +40,8 @@ __all__ = [
 HOSTNAME_PATTERN = re.compile(r"^[a-z0-9][0-9a-z-]{0,62}$")
 TAG_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9-:]+$")
 MOUNT_POINT_PATTERN = re.compile(r"^(/home|/lambda/nfs|/data)[//a-zA-Z0-9-]*$")
-MAX_USER_DATA_BYTES = 1_000_000  # "1 MB", as the API counts it: UTF-8 bytes
+# "1 MB" in the spec, read as 10**6 UTF-8 bytes (the emulator uses the same number).
+MAX_USER_DATA_BYTES = 1_000_000
 FILESYSTEM_NAME_PATTERN = re.compile(r"^[a-zA-Z]+[0-9a-zA-Z-]*$")
 
 
@@ -56,6 +60,15 @@ def check_length(value: object, field: str, *, min_len: int = 0, max_len: int) -
             field, f"must be {min_len} to {max_len} characters long, got {len(text)}"
         )
     return text
+
+
+def check_choice(value: object, field: str, choices: type[OpenEnum]) -> str:
+    """One of the enum's known values, given as a member or its string; returns the string."""
+    text = value.value if isinstance(value, OpenEnum) else check_string(value, field)
+    if text not in choices._value2member_map_:
+        allowed = ", ".join(member.value for member in choices)
+        raise ValidationError(field, f"must be one of {allowed}, got {text!r}")
+    return str(text)
 
 
 def check_pattern(value: object, field: str, pattern: re.Pattern[str], *, max_len: int) -> str:
@@ -180,11 +193,15 @@ def _check_source_network(value: object, field: str) -> str:
     text = check_string(value, field)
     _, slash, prefix = text.partition("/")
     try:
-        ipaddress.IPv4Network(text, strict=False)
+        # Strict, as the API's pydantic IPv4Network is: 10.0.0.1/24 (host bits set) is refused.
+        ipaddress.IPv4Network(text, strict=True)
         if slash and not prefix.isdigit():  # a netmask form such as /255.255.255.0
             raise ValueError("give the prefix length as a number, e.g. /24")
     except ValueError as exc:
-        raise ValidationError(field, f"not an IPv4 address or CIDR block: {exc}") from None
+        hint = ""
+        with contextlib.suppress(ValueError):
+            hint = f" (the network is {ipaddress.IPv4Network(text, strict=False)})"
+        raise ValidationError(field, f"not an IPv4 address or CIDR block: {exc}{hint}") from None
     return text
 
 

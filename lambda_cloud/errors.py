@@ -1,7 +1,9 @@
 """The exception hierarchy, and the one table that maps an API error to its class.
 
-Callers branch on classes; the API's stable ``code`` picks the most specific one, the HTTP status
-the general one. Nothing here ever holds the API key: only the method, URL and response are kept.
+Callers branch on classes. The HTTP status chooses the family (``ConflictError`` for every 409),
+and the API's stable ``code`` refines it within that family only, so ``except ConflictError``
+never misses a 409 whatever its code. Nothing here ever holds the API key: only the method, URL
+and response are kept.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "InvalidParametersError",
     "LambdaCloudError",
     "LaunchOutcomeUnknownError",
+    "LaunchResourceNotFoundError",
     "NotFoundError",
     "PermissionDeniedError",
     "QuotaExceededError",
@@ -151,7 +154,7 @@ class RateLimitError(APIStatusError):
 
 
 class InternalServerError(APIStatusError):
-    """5xx, or the API's ``global/internal-error``."""
+    """5xx."""
 
 
 class InvalidParametersError(BadRequestError):
@@ -182,6 +185,11 @@ class FirewallRulesetInUseError(BadRequestError):
     """``firewall-rulesets/firewall-ruleset-in-use``."""
 
 
+class LaunchResourceNotFoundError(BadRequestError, NotFoundError):
+    """400 ``global/object-does-not-exist`` from a launch: the image, SSH key, file system,
+    instance type or region named does not exist (a 400 by status, a not-found by meaning)."""
+
+
 class AccountInactiveError(PermissionDeniedError):
     """``global/account-inactive``."""
 
@@ -199,22 +207,24 @@ class WaitTimeoutError(LambdaCloudError, TimeoutError):
         self.statuses = dict(statuses)
 
 
-_BY_CODE: dict[str, type[APIStatusError]] = {
-    "global/invalid-parameters": InvalidParametersError,
-    "global/invalid-api-key": AuthenticationError,
-    "global/account-inactive": AccountInactiveError,
-    "global/forbidden": PermissionDeniedError,
-    "global/invalid-address": PermissionDeniedError,
-    "global/object-does-not-exist": NotFoundError,
-    "global/not-found": NotFoundError,
-    "global/quota-exceeded": QuotaExceededError,
-    "global/duplicate": DuplicateError,
-    "global/conflict": ConflictError,
-    "global/internal-error": InternalServerError,
-    "instance-operations/launch/insufficient-capacity": InsufficientCapacityError,
-    "instance-operations/launch/file-system-in-wrong-region": FileSystemInWrongRegionError,
-    "filesystems/filesystem-in-use": FileSystemInUseError,
-    "firewall-rulesets/firewall-ruleset-in-use": FirewallRulesetInUseError,
+# For each code, the classes it may take, most specific first; the first inside the status's
+# family wins (a 409 ``global/internal-error`` stays a ``ConflictError``).
+_BY_CODE: dict[str, tuple[type[APIStatusError], ...]] = {
+    "global/invalid-parameters": (InvalidParametersError,),
+    "global/invalid-api-key": (AuthenticationError,),
+    "global/account-inactive": (AccountInactiveError,),
+    "global/forbidden": (PermissionDeniedError,),
+    "global/invalid-address": (PermissionDeniedError,),
+    "global/object-does-not-exist": (NotFoundError, LaunchResourceNotFoundError),
+    "global/not-found": (NotFoundError,),
+    "global/quota-exceeded": (QuotaExceededError,),
+    "global/duplicate": (DuplicateError,),
+    "global/conflict": (ConflictError,),
+    "global/internal-error": (InternalServerError,),
+    "instance-operations/launch/insufficient-capacity": (InsufficientCapacityError,),
+    "instance-operations/launch/file-system-in-wrong-region": (FileSystemInWrongRegionError,),
+    "filesystems/filesystem-in-use": (FileSystemInUseError,),
+    "firewall-rulesets/firewall-ruleset-in-use": (FirewallRulesetInUseError,),
 }
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
@@ -227,14 +237,20 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 }
 
 
-def _class_for(status: int, code: str | None) -> type[APIStatusError]:
-    if status == 429:
-        return RateLimitError  # whatever code a throttle carries, callers branch on the status
-    if code is not None and code in _BY_CODE:
-        return _BY_CODE[code]
+def _family_for(status: int) -> type[APIStatusError]:
     if status >= 500:
         return InternalServerError
     return _BY_STATUS.get(status, APIStatusError)
+
+
+def _class_for(status: int, code: str | None) -> type[APIStatusError]:
+    family = _family_for(status)
+    if family is APIStatusError or code is None:
+        return family  # an unexpected status has no family for a code to refine
+    for cls in _BY_CODE.get(code, ()):
+        if issubclass(cls, family):
+            return cls
+    return family
 
 
 def make_status_error(

@@ -304,7 +304,7 @@ async def test_restart_conflict_is_409(
         pytest.param(
             "POST",
             "/instance-operations/launch",
-            {**LAUNCH, "user_data": "x" * (1024 * 1024 + 1)},
+            {**LAUNCH, "user_data": "x" * (1_000_000 + 1)},
             "user_data",
             id="launch-user-data",
         ),

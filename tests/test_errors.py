@@ -25,6 +25,7 @@ from lambda_cloud import (
     InvalidParametersError,
     LambdaCloudError,
     LaunchOutcomeUnknownError,
+    LaunchResourceNotFoundError,
     NotFoundError,
     PermissionDeniedError,
     QuotaExceededError,
@@ -58,12 +59,12 @@ SPEC_CODES: list[tuple[str, int, type[APIStatusError]]] = [
     ("global/invalid-address", 403, PermissionDeniedError),
     ("global/invalid-parameters", 400, InvalidParametersError),
     ("global/object-does-not-exist", 404, NotFoundError),
-    ("global/object-does-not-exist", 400, NotFoundError),  # launch's LaunchResourceNotFound
+    ("global/object-does-not-exist", 400, LaunchResourceNotFoundError),
     ("global/not-found", 404, NotFoundError),
     ("global/quota-exceeded", 400, QuotaExceededError),
     ("global/duplicate", 400, DuplicateError),
     ("global/conflict", 409, ConflictError),
-    ("global/internal-error", 409, InternalServerError),  # declared 409 by the spec (sic)
+    ("global/internal-error", 409, ConflictError),  # declared 409 by the spec: a conflict
     ("global/internal-error", 500, InternalServerError),
     ("instance-operations/launch/insufficient-capacity", 400, InsufficientCapacityError),
     ("instance-operations/launch/file-system-in-wrong-region", 400, FileSystemInWrongRegionError),
@@ -80,6 +81,14 @@ SPEC_CODES: list[tuple[str, int, type[APIStatusError]]] = [
     ("global/something-new", 409, ConflictError),
     ("global/something-new", 418, APIStatusError),
     ("global/something-new", 502, InternalServerError),
+    # A code never lifts an error out of its status's family.
+    ("global/conflict", 400, BadRequestError),
+    ("global/invalid-parameters", 409, ConflictError),
+    ("global/account-inactive", 401, AuthenticationError),
+    ("global/invalid-api-key", 403, PermissionDeniedError),
+    ("global/quota-exceeded", 500, InternalServerError),
+    ("global/internal-error", 400, BadRequestError),
+    ("global/invalid-parameters", 418, APIStatusError),
     # Whatever a throttle says, it is a RateLimitError.
     ("global/rate-limited", 429, RateLimitError),
     ("global/invalid-parameters", 429, RateLimitError),
@@ -129,6 +138,28 @@ def test_status_alone_picks_the_general_class(status: int, cls: type[APIStatusEr
     assert exc.suggestion is None
     assert exc.message == f"HTTP {status} from POST {URL}"
     assert str(exc) == f"{status} error: HTTP {status} from POST {URL}"
+
+
+@pytest.mark.parametrize("code", [None, *sorted({code for code, _, _ in SPEC_CODES})])
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 429, 500, 503])
+def test_the_status_chooses_the_family_whatever_the_code(status: int, code: str | None) -> None:
+    family = error(status, None)
+    exc = error(status, envelope(code) if code else None)
+    assert isinstance(exc, type(family))
+
+
+def test_a_409_internal_error_is_caught_as_a_conflict() -> None:
+    # The spec's answer for a firewall ruleset in use: ``except ConflictError`` must see it.
+    with pytest.raises(ConflictError) as caught:
+        raise error(409, envelope("global/internal-error", "An internal server error occurred."))
+    assert not isinstance(caught.value, InternalServerError)
+    assert caught.value.code == "global/internal-error"
+
+
+def test_a_launch_resource_not_found_is_both_a_bad_request_and_a_not_found() -> None:
+    exc = error(400, envelope("global/object-does-not-exist", "Image 'x' does not exist."))
+    assert isinstance(exc, BadRequestError)
+    assert isinstance(exc, NotFoundError)
 
 
 def test_html_502_from_a_proxy_is_an_internal_server_error_with_its_status() -> None:
@@ -194,6 +225,7 @@ def test_unknown_top_level_keys_are_ignored() -> None:
         (FileSystemInWrongRegionError, (BadRequestError,)),
         (FirewallRulesetInUseError, (BadRequestError,)),
         (AccountInactiveError, (PermissionDeniedError,)),
+        (LaunchResourceNotFoundError, (BadRequestError, NotFoundError)),
         (BadRequestError, (APIStatusError,)),
         (AuthenticationError, (APIStatusError,)),
         (NotFoundError, (APIStatusError,)),

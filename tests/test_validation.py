@@ -29,6 +29,7 @@ from lambda_cloud._validation import (
     check_tag,
     check_user_data,
 )
+from lambda_cloud.emulator.validation import USER_DATA_MAX_BYTES
 from lambda_cloud.resources.instances import build_launch_request
 
 # -- the check functions -----------------------------------------------------------------------
@@ -382,3 +383,7 @@ async def test_bad_arguments_are_refused_before_sending(
     with pytest.raises(ValidationError) as info:
         await call(offline)
     assert info.value.field == field
+
+
+def test_sdk_and_emulator_share_one_user_data_limit() -> None:
+    assert MAX_USER_DATA_BYTES == USER_DATA_MAX_BYTES == 1_000_000

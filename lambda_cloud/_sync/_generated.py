@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import builtins
 import datetime
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+import os
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Literal, overload
 
@@ -16,7 +17,7 @@ import aiohttp
 
 from lambda_cloud._client import AsyncLambdaCloud
 from lambda_cloud._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Timeout
-from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits
+from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits, RateLimitsLike
 from lambda_cloud._retry import RetryPolicy
 from lambda_cloud._security import Security
 from lambda_cloud._sync._runner import Runner
@@ -32,6 +33,7 @@ from lambda_cloud.bulk.options import (
 from lambda_cloud.bulk.progress import ProgressEvent
 from lambda_cloud.bulk.reports import BulkLaunchReport, BulkTerminateReport
 from lambda_cloud.resources.audit_events import AsyncAuditEvents
+from lambda_cloud.resources.fabric import AsyncFabricPartitions
 from lambda_cloud.resources.file_systems import AsyncFileSystems
 from lambda_cloud.resources.firewall import AsyncFirewall, AsyncFirewallRules, AsyncFirewallRulesets
 from lambda_cloud.resources.images import AsyncImages
@@ -39,7 +41,9 @@ from lambda_cloud.resources.instance_types import AsyncInstanceTypes
 from lambda_cloud.resources.instances import AsyncInstances, TagsArg
 from lambda_cloud.resources.regions import AsyncRegions
 from lambda_cloud.resources.ssh_keys import AsyncSSHKeys
+from lambda_cloud.resources.tickets import AsyncTicketAttachments, AsyncTickets
 from lambda_cloud.types.audit_events import AuditEvent, AuditEventsPage
+from lambda_cloud.types.fabric import FabricPartition
 from lambda_cloud.types.file_systems import Filesystem
 from lambda_cloud.types.firewall import FirewallRule, FirewallRuleset, GlobalFirewallRuleset
 from lambda_cloud.types.images import Image
@@ -54,6 +58,20 @@ from lambda_cloud.types.instances import (
 )
 from lambda_cloud.types.regions import Region
 from lambda_cloud.types.ssh_keys import GeneratedSSHKey, SSHKey
+from lambda_cloud.types.tickets import (
+    Attachment,
+    AttachmentDownload,
+    AttachmentUploadStatus,
+    SortDirection,
+    Ticket,
+    TicketCreated,
+    TicketOrderBy,
+    TicketRequestType,
+    TicketSeverity,
+    TicketsPage,
+    TicketStatus,
+    TicketType,
+)
 
 __all__ = [
     "LambdaCloud",
@@ -67,6 +85,9 @@ __all__ = [
     "FirewallRules",
     "FirewallRulesets",
     "AuditEvents",
+    "FabricPartitions",
+    "Tickets",
+    "TicketAttachments",
 ]
 
 
@@ -76,7 +97,8 @@ class LambdaCloud:
     ``api_key`` defaults to ``$LAMBDA_API_KEY`` and ``base_url`` to ``$LAMBDA_BASE_URL``, then
     ``https://cloud.lambda.ai/api/v1``. ``timeout`` is seconds for a whole request or an
     ``aiohttp.ClientTimeout``; ``max_retries`` applies to requests that are safe to retry.
-    ``rate_limits`` paces requests to the API's documented limits (``None`` turns pacing off).
+    ``rate_limits`` paces requests to the API's documented limits (``None`` turns pacing off;
+    a plain mapping such as ``Emulator.rate_limits`` is accepted, see ``RateLimits.coerce``).
     Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
     and closed by ``close()`` or ``with``.
     """
@@ -89,6 +111,8 @@ class LambdaCloud:
     regions: Regions
     firewall: Firewall
     audit_events: AuditEvents
+    fabric_partitions: FabricPartitions
+    tickets: Tickets
 
     def __init__(
         self,
@@ -100,7 +124,7 @@ class LambdaCloud:
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
-        rate_limits: RateLimits | None = DEFAULT_RATE_LIMITS,
+        rate_limits: RateLimitsLike | None = DEFAULT_RATE_LIMITS,
     ) -> None:
         async_client = AsyncLambdaCloud(
             api_key=api_key,
@@ -131,6 +155,8 @@ class LambdaCloud:
         self.regions = Regions(async_client.regions, runner)
         self.firewall = Firewall(async_client.firewall, runner)
         self.audit_events = AuditEvents(async_client.audit_events, runner)
+        self.fabric_partitions = FabricPartitions(async_client.fabric_partitions, runner)
+        self.tickets = Tickets(async_client.tickets, runner)
 
     @property
     def base_url(self) -> str:
@@ -150,7 +176,7 @@ class LambdaCloud:
         timeout: Timeout | None = None,
         max_retries: int | RetryPolicy | None = None,
         default_headers: Mapping[str, str] | None = None,
-        rate_limits: RateLimits | Literal["inherit"] | None = "inherit",
+        rate_limits: RateLimitsLike | Literal["inherit"] | None = "inherit",
     ) -> LambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets."""
@@ -889,4 +915,246 @@ class AuditEvents:
                 timeout=timeout,
                 retries=retries,
             )
+        )
+
+
+class FabricPartitions:
+    """Fabric partitions: create, rename, delete."""
+
+    def __init__(self, async_resource: AsyncFabricPartitions, runner: Runner) -> None:
+        self._async = async_resource
+        self._runner = runner
+
+    def create(
+        self,
+        name: str,
+        region: str,
+        *,
+        workspace_id: str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> FabricPartition:
+        """Create a partition named ``name`` (1 to 32 of ``a-z``, ``0-9``, ``-``; not starting
+        with ``-``) in ``region``, in ``workspace_id`` (default: your default workspace)."""
+        return self._runner.run(
+            self._async.create(
+                name, region, workspace_id=workspace_id, timeout=timeout, retries=retries
+            )
+        )
+
+    def update(
+        self,
+        id: str,
+        *,
+        name: str,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> FabricPartition:
+        """Rename the partition with this id; returns it as it now is."""
+        return self._runner.run(self._async.update(id, name=name, timeout=timeout, retries=retries))
+
+    def delete(
+        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> None:
+        """Delete the partition with this id; ``BadRequestError`` while instances use it."""
+        return self._runner.run(self._async.delete(id, timeout=timeout, retries=retries))
+
+
+class Tickets:
+    """Support tickets: list, open, read, update and comment; ``attachments`` for files."""
+
+    attachments: TicketAttachments
+
+    def __init__(self, async_resource: AsyncTickets, runner: Runner) -> None:
+        self._async = async_resource
+        self._runner = runner
+        self.attachments = TicketAttachments(async_resource.attachments, runner)
+
+    def list(
+        self,
+        *,
+        status: Iterable[TicketStatus | str] | None = None,
+        type: Iterable[TicketType | str] | None = None,
+        severity: Iterable[TicketSeverity | str] | None = None,
+        order_by: TicketOrderBy | str | None = None,
+        direction: SortDirection | str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> Iterator[Ticket]:
+        """Iterate over the account's tickets, fetching pages as needed; each filter keeps the
+        tickets having any of the values given. ``timeout`` and ``retries`` apply per page."""
+        return self._runner.iterate(
+            self._async.list(
+                status=status,
+                type=type,
+                severity=severity,
+                order_by=order_by,
+                direction=direction,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
+
+    def list_page(
+        self,
+        *,
+        status: Iterable[TicketStatus | str] | None = None,
+        type: Iterable[TicketType | str] | None = None,
+        severity: Iterable[TicketSeverity | str] | None = None,
+        order_by: TicketOrderBy | str | None = None,
+        direction: SortDirection | str | None = None,
+        page_token: str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> TicketsPage:
+        """One page of tickets; pass its ``page_token`` back (with the same filters) for the
+        next. ``page_token`` is ``None`` on the last page."""
+        return self._runner.run(
+            self._async.list_page(
+                status=status,
+                type=type,
+                severity=severity,
+                order_by=order_by,
+                direction=direction,
+                page_token=page_token,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
+
+    def create(
+        self,
+        subject: str,
+        description: str,
+        type: TicketRequestType | str,
+        *,
+        severity: TicketSeverity | str | None = None,
+        ip: str | None = None,
+        instance_id: str | None = None,
+        cluster_id: str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> TicketCreated:
+        """Open a ticket. An ``incident`` needs a ``severity``; a ``service_request`` must not
+        have one. ``ip``, ``instance_id`` and ``cluster_id`` name what is affected."""
+        return self._runner.run(
+            self._async.create(
+                subject,
+                description,
+                type,
+                severity=severity,
+                ip=ip,
+                instance_id=instance_id,
+                cluster_id=cluster_id,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
+
+    def get(
+        self,
+        ticket_id: str,
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> Ticket:
+        """The ticket with this id, comments included; ``NotFoundError`` if there is none."""
+        return self._runner.run(self._async.get(ticket_id, timeout=timeout, retries=retries))
+
+    def update(
+        self,
+        ticket_id: str,
+        *,
+        status: TicketStatus | str | None = None,
+        severity: TicketSeverity | str | None = None,
+        comment: str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> None:
+        """Mark the ticket ``solved``, change its severity, and/or add a comment. The API
+        applies it asynchronously (202): ``get`` the ticket later to see the result."""
+        return self._runner.run(
+            self._async.update(
+                ticket_id,
+                status=status,
+                severity=severity,
+                comment=comment,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
+
+
+class TicketAttachments:
+    """Files attached to a ticket."""
+
+    def __init__(self, async_resource: AsyncTicketAttachments, runner: Runner) -> None:
+        self._async = async_resource
+        self._runner = runner
+
+    def list(
+        self,
+        ticket_id: str,
+        *,
+        status: AttachmentUploadStatus | str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[Attachment]:
+        """The ticket's attachments: only uploaded ones unless ``status`` says otherwise."""
+        return self._runner.run(
+            self._async.list(ticket_id, status=status, timeout=timeout, retries=retries)
+        )
+
+    def upload(
+        self,
+        ticket_id: str,
+        data_or_path: bytes | str | os.PathLike[str],
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> Attachment:
+        """Attach a file to the ticket: ``bytes``, or the path of a file to read. Starts the
+        upload, sends the bytes to the presigned URL the API returns, and completes it.
+
+        ``filename`` (at most 255 characters) defaults to the path's name; ``content_type`` to
+        a guess from it (``application/octet-stream`` if none). Should the upload to storage
+        fail, the attachment stays ``pending`` (not listed by default) and the error is raised.
+        """
+        return self._runner.run(
+            self._async.upload(
+                ticket_id,
+                data_or_path,
+                filename=filename,
+                content_type=content_type,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
+
+    def delete(
+        self,
+        ticket_id: str,
+        attachment_id: str,
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> None:
+        """Delete an attachment."""
+        return self._runner.run(
+            self._async.delete(ticket_id, attachment_id, timeout=timeout, retries=retries)
+        )
+
+    def download_url(
+        self,
+        ticket_id: str,
+        attachment_id: str,
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> AttachmentDownload:
+        """A temporary presigned URL to download the attachment (no API key needed)."""
+        return self._runner.run(
+            self._async.download_url(ticket_id, attachment_id, timeout=timeout, retries=retries)
         )

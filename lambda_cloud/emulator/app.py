@@ -16,12 +16,15 @@ from typing import Any
 import attrs
 import orjson
 from aiohttp import web
+from multidict import MultiMapping
 
 from . import catalog, validation
 from .errors import RATE_LIMITED, ApiError, error_body, invalid
+from .fabric import Fabric
 from .faults import Fault, FaultSet
 from .model import Account
 from .ratelimit import ServerRateLimiter, retry_after_headers
+from .tickets import STORAGE_PREFIX, Tickets
 from .validation import obj, optional_string, string
 from .world import World
 
@@ -59,8 +62,9 @@ class Call:
 
     account: Account
     params: Mapping[str, str]
-    query: Mapping[str, str]
+    query: MultiMapping[str]
     raw_body: bytes
+    origin: str  # scheme://host:port, for URLs the emulator serves itself
 
     def body(self) -> Any:
         """The request body parsed as JSON (400 if it is missing or not JSON)."""
@@ -78,6 +82,7 @@ class Route:
     pattern: re.Pattern[str]
     handler: Handler
     launch: bool = False
+    status: int = 200
 
 
 def _compile(template: str) -> re.Pattern[str]:
@@ -99,6 +104,8 @@ class EmulatorApp:
         time_scale: float,
     ) -> None:
         self.world = world
+        self.fabric = Fabric(world)
+        self.tickets = Tickets(world)
         self.faults = faults
         self.limiter = limiter
         self.time_scale = time_scale
@@ -136,16 +143,44 @@ class EmulatorApp:
             ("PATCH", "/firewall-rulesets/{id}", self._patch_ruleset),
             ("DELETE", "/firewall-rulesets/{id}", self._delete_ruleset),
             ("GET", "/audit-events", self._audit_events),
+            ("POST", "/fabric", self._create_partition),
+            ("POST", "/fabric/{id}", self._update_partition),
+            ("DELETE", "/fabric/{id}", self._delete_partition),
+            ("GET", "/tickets", self._list_tickets),
+            ("POST", "/tickets", self._create_ticket),
+            ("GET", "/tickets/{ticket_id}", self._get_ticket),
+            ("PATCH", "/tickets/{ticket_id}", self._update_ticket),
+            ("GET", "/tickets/{ticket_id}/attachments", self._list_attachments),
+            ("POST", "/tickets/{ticket_id}/attachments", self._initiate_attachment),
+            ("DELETE", "/tickets/{ticket_id}/attachments/{attachment_id}", self._delete_attachment),
+            (
+                "POST",
+                "/tickets/{ticket_id}/attachments/{attachment_id}/complete",
+                self._complete_attachment,
+            ),
+            (
+                "GET",
+                "/tickets/{ticket_id}/attachments/{attachment_id}/download",
+                self._download_attachment,
+            ),
         ]
         self.routes = [
-            Route(m, _compile(t), h, launch=t == "/instance-operations/launch") for m, t, h in table
+            Route(
+                m,
+                _compile(t),
+                h,
+                launch=t == "/instance-operations/launch",
+                status=202 if (m, t) == ("PATCH", "/tickets/{ticket_id}") else 200,
+            )
+            for m, t, h in table
         ]
 
     # -- aiohttp wiring ----------------------------------------------------------------------
 
     def build(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
-        app.router.add_route("*", "/{tail:.*}", self.handle)
+        # (?s): a path holding a newline (%0A) must reach the handler, and its JSON 404, too.
+        app.router.add_route("*", "/{tail:(?s:.*)}", self.handle)
         return app
 
     def begin(self) -> None:
@@ -189,13 +224,15 @@ class EmulatorApp:
     def _match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
         for route in self.routes:
             if route.method == method:
-                found = route.pattern.match(path)
+                found = route.pattern.fullmatch(path)
                 if found:
                     return route, found.groupdict()
         return None, {}
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path
+        if path.startswith(STORAGE_PREFIX):
+            return await self._storage(request, path[len(STORAGE_PREFIX) :])
         if path != API_PREFIX and not path.startswith(API_PREFIX + "/"):
             return _error(ApiError("global/not-found"))
         rel = path[len(API_PREFIX) :] or "/"
@@ -215,11 +252,14 @@ class EmulatorApp:
             early = await self._fault_before(request, fault)
             if early is not None:
                 return early
+        too_large = invalid(f"body: larger than {MAX_BODY_BYTES} bytes")
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return _error(too_large)  # refused unread, from the announced length
         try:
-            raw_body = await request.read()
+            raw_body = await request.read()  # stops at MAX_BODY_BYTES when no length was given
         except web.HTTPRequestEntityTooLarge:
-            return _error(invalid(f"body: larger than {MAX_BODY_BYTES} bytes"))
-        call = Call(account, params, request.query, raw_body)
+            return _error(too_large)
+        call = Call(account, params, request.query, raw_body, _origin(request))
         if fault is not None and fault.kind == "late_commit":
             return await self._late_commit(request, fault, route, call)
         status, payload = self._run(route, call)
@@ -231,12 +271,14 @@ class EmulatorApp:
         try:
             if route is None:
                 raise ApiError("global/not-found")
-            return 200, route.handler(call)
+            return route.status, route.handler(call)
         except ApiError as exc:
             return exc.status, exc.body()
         except Exception:
-            # An emulator bug: answer in the API's shape, and say so loudly in the log.
-            log.exception("emulator failed to handle %s", call)
+            # An emulator bug: answer in the API's shape, and say so loudly in the log (naming
+            # the route only: the call holds the account, API key included).
+            where = f"{route.method} {route.pattern.pattern}" if route else "?"
+            log.exception("emulator failed to handle %s", where)
             error = ApiError("global/internal-error", status=500)
             return error.status, error.body()
 
@@ -428,6 +470,72 @@ class EmulatorApp:
         )
         return {"data": events, "page_token": token}
 
+    def _create_partition(self, call: Call) -> dict[str, Any]:
+        return _ok(self.fabric.create(call.account, call.body()))
+
+    def _update_partition(self, call: Call) -> dict[str, Any]:
+        return _ok(self.fabric.update(call.account, call.params["id"], call.body()))
+
+    def _delete_partition(self, call: Call) -> dict[str, Any]:
+        return _ok(self.fabric.delete(call.account, call.params["id"]))
+
+    def _list_tickets(self, call: Call) -> dict[str, Any]:
+        return _ok(self.tickets.list(call.account, call.query))
+
+    def _create_ticket(self, call: Call) -> dict[str, Any]:
+        return _ok(self.tickets.create(call.account, call.body()))
+
+    def _get_ticket(self, call: Call) -> dict[str, Any]:
+        return _ok(self.tickets.get(call.account, call.params["ticket_id"]))
+
+    def _update_ticket(self, call: Call) -> dict[str, Any]:
+        return _ok(self.tickets.update(call.account, call.params["ticket_id"], call.body()))
+
+    def _list_attachments(self, call: Call) -> dict[str, Any]:
+        ticket = call.params["ticket_id"]
+        return _ok(self.tickets.list_attachments(call.account, ticket, call.query))
+
+    def _initiate_attachment(self, call: Call) -> dict[str, Any]:
+        ticket = call.params["ticket_id"]
+        return _ok(self.tickets.initiate(call.account, ticket, call.body(), call.origin))
+
+    def _complete_attachment(self, call: Call) -> dict[str, Any]:
+        ticket, attachment = call.params["ticket_id"], call.params["attachment_id"]
+        return _ok(self.tickets.complete(call.account, ticket, attachment))
+
+    def _delete_attachment(self, call: Call) -> dict[str, Any]:
+        ticket, attachment = call.params["ticket_id"], call.params["attachment_id"]
+        return _ok(self.tickets.delete_attachment(call.account, ticket, attachment))
+
+    def _download_attachment(self, call: Call) -> dict[str, Any]:
+        ticket, attachment = call.params["ticket_id"], call.params["attachment_id"]
+        return _ok(self.tickets.download(call.account, ticket, attachment, call.origin))
+
+    async def _storage(self, request: web.Request, token: str) -> web.StreamResponse:
+        """The object storage behind presigned URLs: PUT stores an upload, GET serves it."""
+        if request.method == "PUT":
+            if (request.content_length or 0) > MAX_BODY_BYTES:
+                return _storage_error(413, "EntityTooLarge")
+            try:
+                data = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                return _storage_error(413, "EntityTooLarge")
+            refused = self.tickets.put(token, data)
+            return _storage_error(400, refused) if refused else web.Response(status=200)
+        if request.method == "GET":
+            stored = self.tickets.stored(token)
+            if stored is None or stored.data is None or stored.status != "uploaded":
+                return _storage_error(404, "NoSuchKey")
+            kind = stored.content_type
+            if not kind.isprintable() or not kind:
+                kind = "application/octet-stream"
+            return web.Response(body=stored.data, headers={"Content-Type": kind})
+        return _storage_error(405, "MethodNotAllowed")
+
+
+def _origin(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
 
 def _json(
     status: int, payload: dict[str, Any], headers: Mapping[str, str] | None = None
@@ -439,6 +547,12 @@ def _json(
 
 def _error(error: ApiError, headers: Mapping[str, str] | None = None) -> web.Response:
     return _json(error.status, error_body(error.code, error.message, error.suggestion), headers)
+
+
+def _storage_error(status: int, code: str) -> web.Response:
+    """An error in the XML shape object stores use."""
+    body = f"<?xml version='1.0'?><Error><Code>{code}</Code></Error>"
+    return web.Response(text=body, status=status, content_type="application/xml")
 
 
 def _drop(request: web.Request) -> web.Response:

@@ -11,11 +11,14 @@ from .catalog import INSTANCE_TYPES, region_json
 
 __all__ = [
     "Account",
+    "Attachment",
     "AuditEvent",
     "Filesystem",
     "Instance",
+    "Partition",
     "Ruleset",
     "SshKey",
+    "Ticket",
 ]
 
 _ACTIONS = ("migrate", "rebuild", "restart", "cold_reboot", "terminate")
@@ -51,6 +54,95 @@ class Ruleset:
 
 
 @attrs.define(kw_only=True, eq=False)
+class Partition:
+    id: str
+    name: str
+    region: str
+    workspace_id: str
+    created: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "created": self.created,
+            "name": self.name,
+            "workspace_id": self.workspace_id,
+            "region": region_json(self.region),
+        }
+
+
+@attrs.define(kw_only=True, eq=False)
+class Attachment:
+    """A ticket attachment; ``data`` holds the bytes once uploaded to the emulator's storage."""
+
+    id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    created_at: str
+    token: str  # the unguessable part of its upload / download URL
+    status: str = "pending"
+    uploaded_at: str | None = None
+    data: bytes | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size_bytes": self.size_bytes,
+            "upload_status": self.status,
+            "created_at": self.created_at,
+        }
+        if self.uploaded_at is not None:
+            out["uploaded_at"] = self.uploaded_at
+        return out
+
+
+@attrs.define(kw_only=True, eq=False)
+class Ticket:
+    id: str
+    seq: int
+    subject: str
+    description: str
+    type: str
+    severity: str | None
+    status: str
+    created_at: str
+    updated_at: str
+    resolved_at: str | None = None
+    external_ticket_id: str
+    comments: list[dict[str, str]] = attrs.Factory(list)
+    attachments: dict[str, Attachment] = attrs.Factory(dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The TicketCreateResponse fields."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "external_ticket_provider": "zendesk",
+            "external_ticket_id": self.external_ticket_id,
+            "status": self.status,
+            "type": self.type,
+            "created_at": self.created_at,
+        }
+        if self.severity is not None:
+            out["severity"] = self.severity
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.summary()
+        out.update(
+            subject=self.subject,
+            description=self.description,
+            updated_at=self.updated_at,
+            comments=[dict(c) for c in self.comments],
+        )
+        if self.resolved_at is not None:
+            out["resolved_at"] = self.resolved_at
+        return out
+
+
+@attrs.define(kw_only=True, eq=False)
 class AuditEvent:
     seq: int
     time: dt.datetime
@@ -82,6 +174,7 @@ class Instance:
     hostname: str
     jupyter_token: str
     cluster_id: str | None = None
+    fabric_partition_id: str | None = None
     # Timeline, in clock seconds. ready_at moves on restart; first_ready_at never does.
     first_ready_at: float
     ready_at: float
@@ -175,7 +268,7 @@ class Account:
     live instances / file systems / rulesets allowed before 400 ``global/quota-exceeded``.
     """
 
-    api_key: str
+    api_key: str = attrs.field(repr=False)  # never in a log line or a traceback's repr
     id: str
     user_id: str
     api_key_id: str
@@ -192,6 +285,8 @@ class Account:
     rulesets: dict[str, Ruleset] = attrs.Factory(dict)
     global_rules: list[dict[str, Any]] = attrs.Factory(list)
     events: list[AuditEvent] = attrs.Factory(list)
+    partitions: dict[str, Partition] = attrs.Factory(dict)
+    tickets: dict[str, Ticket] = attrs.Factory(dict)
 
     @property
     def lrn(self) -> str:

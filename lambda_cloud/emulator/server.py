@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -17,11 +17,8 @@ from .app import API_PREFIX, EmulatorApp
 from .catalog import DEFAULT_CAPACITY
 from .faults import FaultSet
 from .model import Account
-from .ratelimit import ServerRateLimiter
+from .ratelimit import GENERAL, LAUNCH, ServerRateLimiter
 from .world import World
-
-if TYPE_CHECKING:
-    from lambda_cloud._ratelimit import RateLimits
 
 __all__ = ["Emulator"]
 
@@ -104,11 +101,13 @@ class Emulator:
         return self._base_url
 
     @property
-    def rate_limits(self) -> RateLimits:
-        """The client-side limits that match this server: ``RateLimits().scaled(time_scale)``."""
-        from lambda_cloud._ratelimit import RateLimits
-
-        return RateLimits().scaled(self.time_scale)
+    def rate_limits(self) -> dict[str, dict[str, float]]:
+        """This server's limits (scaled), as plain numbers a client's ``rate_limits=`` takes:
+        ``{"general": {"rate": ..., "burst": ...}, "launch": {...}}``, requests per second."""
+        return {
+            name: {"rate": limit.scaled(self.time_scale).rate, "burst": limit.burst}
+            for name, limit in (("general", GENERAL), ("launch", LAUNCH))
+        }
 
     @property
     def rate_limited_count(self) -> int:
@@ -125,6 +124,17 @@ class Emulator:
         if size < 1:
             raise ValueError("page size must be at least 1")
         self._world.audit_page_size = size
+
+    @property
+    def tickets_page_size(self) -> int:
+        """Tickets per ``GET /tickets`` page (25 by default)."""
+        return self._app.tickets.page_size
+
+    @tickets_page_size.setter
+    def tickets_page_size(self, size: int) -> None:
+        if size < 1:
+            raise ValueError("page size must be at least 1")
+        self._app.tickets.page_size = size
 
     def add_account(self) -> str:
         """Create an empty account; return its API key."""
@@ -175,6 +185,20 @@ class Emulator:
         with self._world.lock:
             _, instance = self._world.find_instance(instance_id)
             instance.cluster_id = cluster_id
+
+    def assign_partition(self, instance_id: str, partition_id: str | None) -> None:
+        """Put a live instance in a fabric partition (the API has no call for it); while any
+        instance is assigned, deleting the partition is refused. ``KeyError`` if unknown."""
+        with self._world.lock:
+            account, instance = self._world.find_instance(instance_id)
+            if partition_id is not None and partition_id not in account.partitions:
+                raise KeyError(partition_id)
+            instance.fabric_partition_id = partition_id
+
+    def set_ticket_status(self, ticket_id: str, status: str, *, api_key: str | None = None) -> None:
+        """Move a ticket to ``status``, as Support would (e.g. ``pending``, ``on_hold``)."""
+        with self._world.lock:
+            self.account(api_key).tickets[ticket_id].status = status
 
     # -- running on the caller's loop --------------------------------------------------------
 

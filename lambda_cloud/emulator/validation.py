@@ -26,7 +26,8 @@ __all__ = [
     "string",
 ]
 
-USER_DATA_MAX_BYTES = 1024 * 1024
+# The spec's "1 MB", read as 10**6 UTF-8 bytes (the SDK checks the same number).
+USER_DATA_MAX_BYTES = 1_000_000
 
 HOSTNAME = re.compile(r"^[a-z0-9][0-9a-z-]{0,62}$")
 TAG_KEY = re.compile(r"^[a-z][a-z0-9-:]+$")
@@ -60,16 +61,16 @@ def _join(path: str, key: str | int) -> str:
 def obj(
     value: Any, path: str, *, required: Collection[str] = (), optional: Collection[str] = ()
 ) -> dict[str, Any]:
-    """``value`` as an object with exactly the allowed keys (all of ``required`` present)."""
+    """``value`` as an object holding all of ``required``, as the API's pydantic models read it:
+    unknown fields are dropped and an optional field sent as ``null`` counts as absent."""
     if not isinstance(value, dict):
         raise invalid(f"{path or 'body'}: must be a JSON object")
-    for key in value:
-        if key not in required and key not in optional:
-            raise invalid(f"{_join(path, key)}: unexpected field")
     for key in required:
         if key not in value:
             raise invalid(f"{_join(path, key)}: field required")
-    return value
+    kept = {key: value[key] for key in required}
+    kept.update((key, value[key]) for key in optional if value.get(key) is not None)
+    return kept
 
 
 def string(

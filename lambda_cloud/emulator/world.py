@@ -60,11 +60,12 @@ def parse_time(value: str, name: str) -> dt.datetime:
         text = text[:-1] + "+00:00"
     try:
         parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.timezone.utc)
+        # A date at the edge of the calendar can overflow on the way to UTC.
+        return parsed.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):
         raise invalid(f"{name}: must be an ISO 8601 date-time, got {value!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
 
 
 class World:
@@ -221,7 +222,7 @@ class World:
 
     # -- audit -------------------------------------------------------------------------------
 
-    def _record(
+    def record(
         self,
         account: Account,
         resource_name: str,
@@ -257,9 +258,10 @@ class World:
         page_token: str | None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of events, oldest first, and the token for the next page (or None)."""
-        lower = parse_time(start, "start") if start else None
-        upper = parse_time(end, "end") if end else None
-        after = _decode_token(page_token) if page_token else 0
+        # An empty value is a value (and not a date-time), not an absent parameter.
+        lower = parse_time(start, "start") if start is not None else None
+        upper = parse_time(end, "end") if end is not None else None
+        after = _decode_token(page_token) if page_token is not None else 0
         with self.lock:
             matching = [
                 event
@@ -311,7 +313,7 @@ class World:
             instance = self._visible(account, instance_id)
             if name is not None:
                 instance.name = name or None
-                self._record(account, "instance", "updated", [instance.id], name=name)
+                self.record(account, "instance", "updated", [instance.id], name=name)
             return instance.to_json(now)
 
     def find_instance(self, instance_id: str) -> tuple[Account, Instance]:
@@ -399,7 +401,7 @@ class World:
                 ready_at=now + self.boot_delay,
             )
             account.instances[instance.id] = instance
-            self._record(
+            self.record(
                 account,
                 "instance",
                 "launched",
@@ -464,7 +466,7 @@ class World:
                     )
             for instance in instances:
                 instance.ready_at = now + self.restart_delay
-                self._record(account, "instance", "restarted", [instance.id])
+                self.record(account, "instance", "restarted", [instance.id])
             return [instance.to_json(now) for instance in instances]
 
     def terminate(self, account: Account, instance_ids: list[str]) -> list[dict[str, Any]]:
@@ -475,7 +477,7 @@ class World:
                 if instance.terminate_requested_at is None:
                     instance.terminate_requested_at = now
                     instance.ended_at = now + self.terminate_delay
-                    self._record(account, "instance", "terminated", [instance.id])
+                    self.record(account, "instance", "terminated", [instance.id])
             return [instance.to_json(now) for instance in instances]
 
     def preempt(self, instance_id: str) -> None:
@@ -527,7 +529,7 @@ class World:
                 )
             key = SshKey(id=self.new_id(), name=name, public_key=public_key.strip())
             account.ssh_keys[key.id] = key
-            self._record(account, "ssh_key", "created", [key.id], name=name)
+            self.record(account, "ssh_key", "created", [key.id], name=name)
             out = key.to_json()
             if private_key is not None:
                 out["private_key"] = private_key
@@ -537,7 +539,7 @@ class World:
         with self.lock:
             if account.ssh_keys.pop(key_id, None) is None:
                 raise ApiError("global/not-found", suggestion="Check the SSH key's ID.")
-            self._record(account, "ssh_key", "deleted", [key_id])
+            self.record(account, "ssh_key", "deleted", [key_id])
             return {}
 
     # -- file systems ------------------------------------------------------------------------
@@ -585,7 +587,7 @@ class World:
                 raise ApiError("global/quota-exceeded")
             fs = Filesystem(id=self.new_id(), name=name, region=region, created=self.iso(now))
             account.filesystems[fs.id] = fs
-            self._record(account, "filesystem", "created", [fs.id], name=name, region=region)
+            self.record(account, "filesystem", "created", [fs.id], name=name, region=region)
             return self._filesystem_json(account, fs, now)
 
     def delete_filesystem(self, account: Account, fs_id: str) -> dict[str, Any]:
@@ -600,7 +602,7 @@ class World:
             if self._filesystem_in_use(account, fs_id, now):
                 raise ApiError("filesystems/filesystem-in-use")
             del account.filesystems[fs_id]
-            self._record(account, "filesystem", "deleted", [fs_id])
+            self.record(account, "filesystem", "deleted", [fs_id])
             return {"deleted_ids": [fs_id]}
 
     # -- firewall ----------------------------------------------------------------------------
@@ -615,7 +617,7 @@ class World:
         with self.lock:
             account.global_rules = _copy_rules(rules)
             # The legacy rule list and the global ruleset are one and the same.
-            self._record(account, "firewall_ruleset", "updated", ["global"])
+            self.record(account, "firewall_ruleset", "updated", ["global"])
             return _copy_rules(rules)
 
     def _global_json(self, account: Account) -> dict[str, Any]:
@@ -635,7 +637,7 @@ class World:
         with self.lock:
             if rules is not None:
                 account.global_rules = _copy_rules(rules)
-                self._record(account, "firewall_ruleset", "updated", ["global"])
+                self.record(account, "firewall_ruleset", "updated", ["global"])
             return self._global_json(account)
 
     def _ruleset_json(self, account: Account, ruleset: Ruleset, now: float) -> dict[str, Any]:
@@ -683,7 +685,7 @@ class World:
                 created=self.iso(now),
             )
             account.rulesets[ruleset.id] = ruleset
-            self._record(
+            self.record(
                 account, "firewall_ruleset", "created", [ruleset.id], name=name, region=region
             )
             return self._ruleset_json(account, ruleset, now)
@@ -708,7 +710,7 @@ class World:
             if rules is not None:
                 ruleset.rules = _copy_rules(rules)
             if name is not None or rules is not None:
-                self._record(account, "firewall_ruleset", "updated", [ruleset.id])
+                self.record(account, "firewall_ruleset", "updated", [ruleset.id])
             return self._ruleset_json(account, ruleset, now)
 
     def delete_ruleset(self, account: Account, ruleset_id: str) -> dict[str, Any]:
@@ -718,7 +720,7 @@ class World:
             if self._ruleset_json(account, ruleset, now)["instance_ids"]:
                 raise ApiError("firewall-rulesets/firewall-ruleset-in-use")
             del account.rulesets[ruleset_id]
-            self._record(account, "firewall_ruleset", "deleted", [ruleset_id])
+            self.record(account, "firewall_ruleset", "deleted", [ruleset_id])
             return {}
 
 

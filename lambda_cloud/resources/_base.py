@@ -9,6 +9,7 @@ from .._config import Timeout, to_client_timeout
 from .._converter import current_request
 from .._retry import RetryPolicy, RetryRule
 from ..errors import APIStatusError, ConflictError, NotFoundError
+from ._presigned import send_presigned
 
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
@@ -93,4 +94,24 @@ class AsyncAPIResource:
             retries=None if retries is None else RetryPolicy.coerce(retries),
             done_if=done_if,
             build_body=build_body,
+        )
+
+    async def _send_presigned(
+        self,
+        method: str,
+        url: str,
+        data: bytes,
+        *,
+        content_type: str,
+        timeout: Timeout | None = None,
+    ) -> None:
+        """Send ``data`` to a presigned storage URL over this client's connection pool."""
+        transport = self._client._transport
+        await send_presigned(
+            transport.sessions.get(),
+            method,
+            url,
+            data,
+            content_type=content_type,
+            timeout=transport.timeout if timeout is None else to_client_timeout(timeout),
         )

@@ -2,6 +2,7 @@
 
 from ._base import OpenEnum
 from .audit_events import AuditEvent, AuditEventsPage
+from .fabric import FabricPartition
 from .file_systems import Filesystem, User, UserStatus
 from .firewall import FirewallRule, FirewallRuleset, GlobalFirewallRuleset, NetworkProtocol
 from .images import Image, ImageArchitecture
@@ -25,11 +26,32 @@ from .instances import (
 )
 from .regions import Region
 from .ssh_keys import GeneratedSSHKey, SSHKey
+from .tickets import (
+    Attachment,
+    AttachmentDownload,
+    AttachmentUpload,
+    AttachmentUploadStatus,
+    SortDirection,
+    Ticket,
+    TicketComment,
+    TicketCreated,
+    TicketOrderBy,
+    TicketRequestType,
+    TicketSeverity,
+    TicketsPage,
+    TicketStatus,
+    TicketType,
+)
 
 __all__ = [
     "TERMINAL_STATUSES",
+    "Attachment",
+    "AttachmentDownload",
+    "AttachmentUpload",
+    "AttachmentUploadStatus",
     "AuditEvent",
     "AuditEventsPage",
+    "FabricPartition",
     "Filesystem",
     "FilesystemMountEntry",
     "FirewallRule",
@@ -57,7 +79,17 @@ __all__ = [
     "RequestedFilesystemMountEntry",
     "RequestedTagEntry",
     "SSHKey",
+    "SortDirection",
     "TagEntry",
+    "Ticket",
+    "TicketComment",
+    "TicketCreated",
+    "TicketOrderBy",
+    "TicketRequestType",
+    "TicketSeverity",
+    "TicketStatus",
+    "TicketType",
+    "TicketsPage",
     "User",
     "UserStatus",
 ]

@@ -33,12 +33,11 @@ def _without(key: str) -> dict[str, Any]:
         ({**BASE, "ssh_key_names": ["a", "b"]}, "ssh_key_names: exactly one"),
         ({**BASE, "ssh_key_names": [None]}, "ssh_key_names[0]: must be a string"),
         ({**BASE, "name": "x" * 65}, "name: must be at most 64"),
-        ({**BASE, "name": None}, "name: must be a string"),
         ({**BASE, "hostname": "Upper"}, "hostname: must match"),
         ({**BASE, "hostname": "-lead"}, "hostname: must match"),
         ({**BASE, "hostname": "a" * 64}, "hostname: must be at most 63"),
         ({**BASE, "hostname": ""}, "hostname: must be at least 1"),
-        ({**BASE, "user_data": "x" * (1024 * 1024 + 1)}, "user_data: must be at most"),
+        ({**BASE, "user_data": "x" * (1_000_000 + 1)}, "user_data: must be at most"),
         ({**BASE, "user_data": "é" * (512 * 1024 + 1)}, "user_data: must be at most"),
         ({**BASE, "tags": {"a": "b"}}, "tags: must be an array"),
         ({**BASE, "tags": [{"key": "a", "value": "b"}]}, "tags[0].key: must match"),
@@ -46,7 +45,6 @@ def _without(key: str) -> dict[str, Any]:
         ({**BASE, "tags": [{"key": "a" * 56, "value": "b"}]}, "tags[0].key: must be at most 55"),
         ({**BASE, "tags": [{"key": "ab", "value": "v" * 129}]}, "tags[0].value: must be at most"),
         ({**BASE, "tags": [{"key": "ab"}]}, "tags[0].value: field required"),
-        ({**BASE, "tags": [{"key": "ab", "value": "1", "x": 1}]}, "tags[0].x: unexpected field"),
         ({**BASE, "image": {"id": "a", "family": "b"}}, "image: must be either"),
         ({**BASE, "image": {}}, "image: must be either"),
         ({**BASE, "image": "lambda-stack"}, "image: must be either"),
@@ -68,7 +66,6 @@ def _without(key: str) -> dict[str, Any]:
         ({**BASE, "quantity": 2}, "quantity: Input should be less than or equal to 1"),
         ({**BASE, "quantity": 0}, "quantity: Input should be greater than or equal to 1"),
         ({**BASE, "quantity": True}, "quantity: must be an integer"),
-        ({**BASE, "region": "us-west-1"}, "region: unexpected field"),
     ],
 )  # fmt: skip
 async def test_invalid_launch_bodies_name_the_field(
@@ -87,7 +84,7 @@ async def test_valid_edge_values_launch(keyed: Api) -> None:
         "quantity": 1,
         "name": "x" * 64,
         "hostname": "a" * 63,
-        "user_data": "x" * (1024 * 1024),
+        "user_data": "x" * 1_000_000,
         "tags": [{"key": "a" * 55, "value": "v" * 128}, {"key": "k8s:role", "value": ""}],
         "image": {"family": "ubuntu-22-04"},
     }

@@ -80,7 +80,7 @@ async def test_scaled_headers_and_matching_client_limits() -> None:
         Emulator(clock=clock, time_scale=0.01, enforce_rate_limits=True) as emu,
         aiohttp.ClientSession() as session,
     ):
-        assert emu.rate_limits == RateLimits().scaled(0.01)
+        assert RateLimits.coerce(emu.rate_limits) == RateLimits().scaled(0.01)
         api = Api(session, emu)
         for _ in range(5):
             await api.get("/regions")
@@ -102,7 +102,7 @@ async def test_a_client_pacing_with_emu_rate_limits_is_never_throttled() -> None
         aiohttp.ClientSession() as session,
     ):
         api = Api(session, emu)
-        limiter = RateLimiter(emu.rate_limits, clock=clock, sleep=sleep)
+        limiter = RateLimiter(RateLimits.coerce(emu.rate_limits), clock=clock, sleep=sleep)
 
         async def paced_get() -> int:
             await limiter.acquire()

@@ -5,20 +5,22 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+import aiohttp
 import pytest
 
 from lambda_cloud import (
+    ConflictError,
     FirewallRule,
     FirewallRuleset,
     FirewallRulesetInUseError,
     GlobalFirewallRuleset,
-    InternalServerError,
     InvalidParametersError,
     NetworkProtocol,
     NotFoundError,
     QuotaExceededError,
     ValidationError,
 )
+from lambda_cloud._converter import unstructure
 from lambda_cloud.emulator import Emulator, Fault, ManualClock
 
 from .conftest import Api, launch, tcp, terminate
@@ -119,7 +121,7 @@ async def test_ruleset_in_use_at_launch(api: Api, clock: ManualClock) -> None:
 async def test_internal_error_409_retried_only_when_safe(api: Api, emu: Emulator) -> None:
     conflict = {"kind": "status", "status": 409, "code": "global/internal-error", "times": 1}
     emu.faults.add(Fault(method="POST", **conflict))
-    with pytest.raises(InternalServerError) as caught:
+    with pytest.raises(ConflictError) as caught:
         await api(lambda c: c.firewall.rulesets.create("x", "us-west-1", []))
     assert (caught.value.status_code, caught.value.code) == (409, "global/internal-error")
     ruleset = await api(lambda c: c.firewall.rulesets.create("x", "us-west-1", []))
@@ -158,6 +160,7 @@ BAD_RULES = [
     ("source_network", _rule(source_network="::/0")),
     ("source_network", _rule(source_network="anywhere")),
     ("source_network", _rule(source_network="10.0.0.0/255.0.0.0")),  # CIDR prefixes only
+    ("source_network", _rule(source_network="10.0.0.1/24")),  # host bits set: the API refuses
     ("description", _rule(description="d" * 129)),
     ("protocol", _rule(protocol="sctp")),
     ("protocol", _rule(protocol="TCP")),
@@ -212,3 +215,22 @@ async def test_valid_edge_rules_are_accepted(api: Api) -> None:
         _rule(description="d" * 128),
     ]
     assert await api(lambda c: c.firewall.rules.replace(rules)) == rules
+
+
+async def test_sdk_and_emulator_agree_on_source_networks(api: Api, emu: Emulator) -> None:
+    # One decision, both sides: host bits set are refused (the API's pydantic IPv4Network is
+    # strict); a bare address means /32.
+    for network, accepted in [("10.0.0.0/24", True), ("1.2.3.4", True), ("10.0.0.1/24", False)]:
+        rule = _rule(source_network=network)
+        if accepted:
+            saved = await api(lambda c, r=rule: c.firewall.rules.replace([r]))
+            assert saved[0].source_network == network
+            continue
+        with pytest.raises(ValidationError, match=r"the network is 10\.0\.0\.0/24"):
+            await api(lambda c, r=rule: c.firewall.rules.replace([r]))
+        async with aiohttp.ClientSession(
+            headers={"Authorization": f"Bearer {emu.api_key}"}
+        ) as session:
+            body = {"data": [{**unstructure(rule), "port_range": [22, 22]}]}
+            async with session.put(f"{emu.base_url}/firewall-rules", json=body) as reply:
+                assert reply.status == 400

@@ -1,0 +1,355 @@
+"""``/tickets``: support tickets, their comments and attachments."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import mimetypes
+import os
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from multidict import MultiDict
+
+from .._config import Timeout
+from .._converter import structure
+from .._retry import RetryPolicy, RetryRule
+from .._validation import check_choice, check_length, check_path_id, check_string
+from ..errors import APIResponseError, ValidationError
+from ..types._base import OpenEnum
+from ..types.tickets import (
+    Attachment,
+    AttachmentDownload,
+    AttachmentUpload,
+    AttachmentUploadStatus,
+    SortDirection,
+    Ticket,
+    TicketCreated,
+    TicketOrderBy,
+    TicketRequestType,
+    TicketSeverity,
+    TicketsPage,
+    TicketStatus,
+    TicketType,
+)
+from ._base import AsyncAPIResource, is_not_found
+
+if TYPE_CHECKING:
+    from .._client import AsyncLambdaCloud
+
+__all__ = ["MAX_FILENAME_LENGTH", "AsyncTicketAttachments", "AsyncTickets"]
+
+MAX_FILENAME_LENGTH = 255
+_PATH = "/tickets"
+
+
+def _ticket_path(ticket_id: str, *rest: str) -> str:
+    return "/".join((_PATH, check_path_id(ticket_id, "ticket_id"), *rest))
+
+
+def _filters(
+    params: MultiDict[str], field: str, values: Iterable[object] | None, choices: type[OpenEnum]
+) -> None:
+    if values is None:
+        return
+    if isinstance(values, str | bytes):
+        raise ValidationError(field, "expected a list of values, got a single string")
+    for i, value in enumerate(values):
+        params.add(field, check_choice(value, f"{field}[{i}]", choices))
+
+
+class AsyncTicketAttachments(AsyncAPIResource):
+    """Files attached to a ticket."""
+
+    async def list(
+        self,
+        ticket_id: str,
+        *,
+        status: AttachmentUploadStatus | str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[Attachment]:
+        """The ticket's attachments: only uploaded ones unless ``status`` says otherwise."""
+        params = None
+        if status is not None:
+            params = {"status": check_choice(status, "status", AttachmentUploadStatus)}
+        data = await self._request(
+            "GET",
+            _ticket_path(ticket_id, "attachments"),
+            params=params,
+            timeout=timeout,
+            retries=retries,
+        )
+        return structure(data["attachments"], builtins.list[Attachment])
+
+    async def upload(
+        self,
+        ticket_id: str,
+        data_or_path: bytes | str | os.PathLike[str],
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> Attachment:
+        """Attach a file to the ticket: ``bytes``, or the path of a file to read. Starts the
+        upload, sends the bytes to the presigned URL the API returns, and completes it.
+
+        ``filename`` (at most 255 characters) defaults to the path's name; ``content_type`` to
+        a guess from it (``application/octet-stream`` if none). Should the upload to storage
+        fail, the attachment stays ``pending`` (not listed by default) and the error is raised.
+        """
+        if isinstance(data_or_path, bytes):
+            if filename is None:
+                raise ValidationError("filename", "required when uploading bytes")
+            data = data_or_path
+        else:
+            path = Path(data_or_path)
+            filename = path.name if filename is None else filename
+            data = await asyncio.to_thread(path.read_bytes)
+        filename = check_length(filename, "filename", max_len=MAX_FILENAME_LENGTH)
+        if content_type is None:
+            content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        content_type = check_string(content_type, "content_type")
+        if not data:
+            raise ValidationError("data_or_path", "an attachment must hold at least one byte")
+        target = await self._initiate(
+            ticket_id, filename, content_type, len(data), timeout=timeout, retries=retries
+        )
+        await self._send_presigned(
+            target.upload_method,
+            target.upload_url,
+            data,
+            content_type=content_type,
+            timeout=timeout,
+        )
+        completed = await self._request(
+            "POST",
+            _ticket_path(ticket_id, "attachments", check_path_id(target.attachment_id), "complete"),
+            timeout=timeout,
+            retries=retries,
+        )
+        return structure(completed, Attachment)
+
+    async def _initiate(
+        self,
+        ticket_id: str,
+        filename: str,
+        content_type: str,
+        size: int,
+        *,
+        timeout: Timeout | None,
+        retries: int | RetryPolicy | None,
+    ) -> AttachmentUpload:
+        body = {"filename": filename, "content_type": content_type, "size_bytes": size}
+        # A retry after a lost answer would leave a second, pending, attachment behind.
+        data = await self._request(
+            "POST",
+            _ticket_path(ticket_id, "attachments"),
+            body=body,
+            rule=RetryRule.UNSAFE,
+            timeout=timeout,
+            retries=retries,
+        )
+        return structure(data, AttachmentUpload)
+
+    async def delete(
+        self,
+        ticket_id: str,
+        attachment_id: str,
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> None:
+        """Delete an attachment."""
+        await self._request(
+            "DELETE",
+            _ticket_path(ticket_id, "attachments", check_path_id(attachment_id, "attachment_id")),
+            timeout=timeout,
+            retries=retries,
+            done_if=is_not_found,
+        )
+
+    async def download_url(
+        self,
+        ticket_id: str,
+        attachment_id: str,
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> AttachmentDownload:
+        """A temporary presigned URL to download the attachment (no API key needed)."""
+        attachment = check_path_id(attachment_id, "attachment_id")
+        data = await self._request(
+            "GET",
+            _ticket_path(ticket_id, "attachments", attachment, "download"),
+            timeout=timeout,
+            retries=retries,
+        )
+        return structure(data, AttachmentDownload)
+
+
+class AsyncTickets(AsyncAPIResource):
+    """Support tickets: list, open, read, update and comment; ``attachments`` for files."""
+
+    attachments: AsyncTicketAttachments
+
+    def __init__(self, client: AsyncLambdaCloud) -> None:
+        super().__init__(client)
+        self.attachments = AsyncTicketAttachments(client)
+
+    async def list(
+        self,
+        *,
+        status: Iterable[TicketStatus | str] | None = None,
+        type: Iterable[TicketType | str] | None = None,
+        severity: Iterable[TicketSeverity | str] | None = None,
+        order_by: TicketOrderBy | str | None = None,
+        direction: SortDirection | str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> AsyncIterator[Ticket]:
+        """Iterate over the account's tickets, fetching pages as needed; each filter keeps the
+        tickets having any of the values given. ``timeout`` and ``retries`` apply per page."""
+        page_token: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = await self.list_page(
+                status=status,
+                type=type,
+                severity=severity,
+                order_by=order_by,
+                direction=direction,
+                page_token=page_token,
+                timeout=timeout,
+                retries=retries,
+            )
+            for ticket in page.tickets:
+                yield ticket
+            if not page.page_token:
+                return
+            if page.page_token in seen:  # following it again would loop forever
+                raise APIResponseError(
+                    f"the API returned page token {page.page_token!r} twice",
+                    method="GET",
+                    url=self._client.base_url + _PATH,
+                )
+            seen.add(page.page_token)
+            page_token = page.page_token
+
+    async def list_page(
+        self,
+        *,
+        status: Iterable[TicketStatus | str] | None = None,
+        type: Iterable[TicketType | str] | None = None,
+        severity: Iterable[TicketSeverity | str] | None = None,
+        order_by: TicketOrderBy | str | None = None,
+        direction: SortDirection | str | None = None,
+        page_token: str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> TicketsPage:
+        """One page of tickets; pass its ``page_token`` back (with the same filters) for the
+        next. ``page_token`` is ``None`` on the last page."""
+        params: MultiDict[str] = MultiDict()
+        _filters(params, "status", status, TicketStatus)
+        _filters(params, "type", type, TicketType)
+        _filters(params, "severity", severity, TicketSeverity)
+        if order_by is not None:
+            params["order_by"] = check_choice(order_by, "order_by", TicketOrderBy)
+        if direction is not None:
+            params["direction"] = check_choice(direction, "direction", SortDirection)
+        if page_token is not None:
+            params["page_token"] = check_string(page_token, "page_token")
+        data = await self._request(
+            "GET", _PATH, params=params or None, timeout=timeout, retries=retries
+        )
+        return structure(data, TicketsPage)
+
+    async def create(
+        self,
+        subject: str,
+        description: str,
+        type: TicketRequestType | str,
+        *,
+        severity: TicketSeverity | str | None = None,
+        ip: str | None = None,
+        instance_id: str | None = None,
+        cluster_id: str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> TicketCreated:
+        """Open a ticket. An ``incident`` needs a ``severity``; a ``service_request`` must not
+        have one. ``ip``, ``instance_id`` and ``cluster_id`` name what is affected."""
+        body = _create_body(subject, description, type, severity)
+        for field, value in (("ip", ip), ("instance_id", instance_id), ("cluster_id", cluster_id)):
+            if value is not None:
+                body[field] = check_string(value, field)
+        # A lost answer may still have opened it, and a retry would open a second one.
+        data = await self._request(
+            "POST", _PATH, body=body, rule=RetryRule.UNSAFE, timeout=timeout, retries=retries
+        )
+        return structure(data, TicketCreated)
+
+    async def get(
+        self,
+        ticket_id: str,
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> Ticket:
+        """The ticket with this id, comments included; ``NotFoundError`` if there is none."""
+        data = await self._request("GET", _ticket_path(ticket_id), timeout=timeout, retries=retries)
+        return structure(data, Ticket)
+
+    async def update(
+        self,
+        ticket_id: str,
+        *,
+        status: TicketStatus | str | None = None,
+        severity: TicketSeverity | str | None = None,
+        comment: str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> None:
+        """Mark the ticket ``solved``, change its severity, and/or add a comment. The API
+        applies it asynchronously (202): ``get`` the ticket later to see the result."""
+        body: dict[str, Any] = {}
+        if status is not None:
+            if check_choice(status, "status", TicketStatus) != TicketStatus.SOLVED.value:
+                raise ValidationError("status", "the only status you can set is 'solved'")
+            body["status"] = TicketStatus.SOLVED.value
+        if severity is not None:
+            body["severity"] = check_choice(severity, "severity", TicketSeverity)
+        if comment is not None:
+            body["comment"] = {"body": check_string(comment, "comment")}
+        if not body:
+            raise ValidationError("update", "nothing to update: give status, severity or comment")
+        # Not idempotent (a comment would be added twice), so retried only when not applied.
+        await self._request(
+            "PATCH",
+            _ticket_path(ticket_id),
+            body=body,
+            rule=RetryRule.UNSAFE,
+            timeout=timeout,
+            retries=retries,
+        )
+
+
+def _create_body(
+    subject: object, description: object, type: object, severity: object
+) -> dict[str, Any]:
+    kind = check_choice(type, "type", TicketRequestType)
+    body: dict[str, Any] = {
+        "subject": check_string(subject, "subject"),
+        "description": check_string(description, "description"),
+        "type": kind,
+    }
+    if kind == TicketRequestType.INCIDENT.value:
+        if severity is None:
+            raise ValidationError("severity", "required for an incident")
+        body["severity"] = check_choice(severity, "severity", TicketSeverity)
+    elif severity is not None:
+        raise ValidationError("severity", "not allowed for a service request")
+    return body

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import attrs
 import tenacity
 
-from .errors import APIConnectionError, APIResponseError, APIStatusError
+from .errors import APIConnectionError, APIResponseError, APIStatusError, ValidationError
 
 __all__ = [
     "RetryPolicy",
@@ -35,6 +35,8 @@ __all__ = [
 log = logging.getLogger("lambda_cloud")
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
+#: The most retries a policy may ask for: more would hold a call for hours.
+MAX_RETRIES_LIMIT = 100
 
 
 @attrs.frozen(kw_only=True)
@@ -46,7 +48,9 @@ class RetryPolicy:
     (honoured up to ``max_retry_after`` seconds).
     """
 
-    max_retries: int = attrs.field(default=2, validator=attrs.validators.ge(0))
+    max_retries: int = attrs.field(
+        default=2, validator=[attrs.validators.ge(0), attrs.validators.le(MAX_RETRIES_LIMIT)]
+    )
     initial_delay: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
     max_delay: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
     jitter: float = attrs.field(
@@ -55,9 +59,21 @@ class RetryPolicy:
     max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
 
     @classmethod
-    def coerce(cls, retries: int | RetryPolicy) -> RetryPolicy:
-        """Accept a bare retry count where a policy is expected."""
-        return retries if isinstance(retries, RetryPolicy) else cls(max_retries=retries)
+    def coerce(cls, retries: int | RetryPolicy, *, field: str = "retries") -> RetryPolicy:
+        """Accept a bare retry count (0 to 100) where a policy is expected; ``field`` names the
+        option in the ``ValidationError`` for anything else."""
+        if isinstance(retries, RetryPolicy):
+            return retries
+        if (
+            isinstance(retries, bool)
+            or not isinstance(retries, int)
+            or not 0 <= retries <= MAX_RETRIES_LIMIT
+        ):
+            raise ValidationError(
+                field,
+                f"must be an int from 0 to {MAX_RETRIES_LIMIT} or a RetryPolicy, got {retries!r}",
+            )
+        return cls(max_retries=retries)
 
 
 class RetryRule(enum.Enum):

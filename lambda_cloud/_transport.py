@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+import warnings
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -25,6 +26,7 @@ from .errors import (
     APIResponseError,
     APIStatusError,
     APITimeoutError,
+    ClientClosedError,
     make_status_error,
 )
 
@@ -40,7 +42,9 @@ class SessionHolder:
     """The aiohttp session a client and all its ``with_options`` copies share.
 
     Created lazily on the running loop, since an aiohttp session belongs to the loop it was
-    created on; borrowed (never closed) when the caller passed one in.
+    created on; borrowed (never closed) when the caller passed one in. An owned session is closed
+    by ``close()``, or else when its loop shuts down (the end of ``asyncio.run``), so a client
+    used across several ``asyncio.run`` calls leaks nothing.
     """
 
     def __init__(
@@ -53,35 +57,88 @@ class SessionHolder:
         self._owned = session is None
         self._trace_configs = trace_configs
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._guard: AsyncGenerator[None, None] | None = None
+        #: True once ``close()`` ran: the client is done for.
+        self.closed = False
 
     def get(self) -> aiohttp.ClientSession:
         """The live session, created on the running loop if needed."""
+        if self.closed:
+            raise ClientClosedError("This client was closed; create a new one to send requests.")
         session = self._session
+        if not self._owned:
+            assert session is not None
+            return session
         loop = asyncio.get_running_loop()
         # A session is tied to its loop; a client reused under a new loop (a second
         # asyncio.run, say) gets a fresh pool instead of failing deep inside aiohttp.
-        stale = self._owned and (session is None or session.closed or self._loop is not loop)
-        if stale:
-            if session is not None and not session.closed:
-                session.detach()  # its loop is gone or elsewhere: drop it without closing it there
-            self._loop = loop
-            session = aiohttp.ClientSession(
-                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-                trace_configs=self._trace_configs,
-            )
-            # aiohttp silently resends a GET or DELETE once when a pooled connection drops; the
-            # retry rules here must see that failure, or a delete whose answer was lost reads
-            # as "not found" and max_retries=0 is not honoured.
-            session._retry_connection = False
-            self._session = session
-        assert session is not None
+        if session is None or session.closed or self._loop is not loop:
+            session = self._open(loop)
+        return session
+
+    def _open(self, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession:
+        old = self._session
+        if old is not None and not old.closed:
+            _LIVE.discard(old)
+            old.detach()  # its loop is elsewhere: drop it without closing it there
+        session = aiohttp.ClientSession(
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            trace_configs=self._trace_configs,
+        )
+        # aiohttp silently resends a GET or DELETE once when a pooled connection drops; the
+        # retry rules here must see that failure, or a delete whose answer was lost reads
+        # as "not found" and max_retries=0 is not honoured.
+        session._retry_connection = False
+        self._session, self._loop = session, loop
+        self._guard = _closed_with_loop(session)
+        _start(self._guard)
         return session
 
     async def close(self) -> None:
-        """Close the session if this holder created it."""
-        session, self._session = self._session, None
-        if session is not None and self._owned and not session.closed:
-            await session.close()
+        """Close the session if this holder created it; later requests raise
+        ``ClientClosedError``."""
+        self.closed = True
+        guard, self._guard, self._session = self._guard, None, None
+        if guard is not None:
+            await guard.aclose()
+
+    def __del__(self) -> None:
+        session = self._session
+        if self._owned and not self.closed and session is not None and not session.closed:
+            # Its loop closes the session (see _closed_with_loop); say who forgot to.
+            warnings.warn(
+                "An AsyncLambdaCloud was never closed: use `async with` or `await aclose()`",
+                ResourceWarning,
+                source=self,
+                stacklevel=1,
+            )
+
+
+#: Owned sessions not yet closed. Held strongly so that a client dropped without closing never
+#: leaves its session to the garbage collector (aiohttp prints "Unclosed client session" then):
+#: its guard closes it on the loop instead.
+_LIVE: set[aiohttp.ClientSession] = set()
+
+
+async def _closed_with_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    """Closes ``session`` when closed itself: by ``SessionHolder.close``, by the loop's shutdown
+    of async generators (``asyncio.run`` does it), or by the loop once the holder is dropped."""
+    _LIVE.add(session)
+    try:
+        yield
+    finally:
+        _LIVE.discard(session)
+        await session.close()
+
+
+def _start(guard: AsyncGenerator[None, None]) -> None:
+    """Run ``guard`` to its ``yield`` without awaiting, which registers it with the running loop
+    (as any async generator's first step does)."""
+    try:
+        guard.__anext__().send(None)
+    except StopIteration:
+        return
+    raise AssertionError("the guard awaited before its first yield")  # pragma: no cover
 
 
 class Transport:

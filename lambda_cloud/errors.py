@@ -18,6 +18,7 @@ __all__ = [
     "AccountInactiveError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "DuplicateError",
     "FileSystemInUseError",
@@ -49,6 +50,10 @@ class ValidationError(LambdaCloudError, ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class ClientClosedError(LambdaCloudError, RuntimeError):
+    """The client was closed (``aclose()`` or the end of ``async with``); make a new one."""
 
 
 class APIError(LambdaCloudError):

@@ -77,7 +77,9 @@ class LambdaCloud:
     ``aiohttp.ClientTimeout``; ``max_retries`` applies to requests that are safe to retry.
     ``rate_limits`` paces requests to the API's documented limits (``None`` turns pacing off).
     Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
-    and closed by ``close()`` or ``with``.
+    and closed by ``close()`` or ``with`` (a closed client raises ``ClientClosedError``).
+    Plain ``http://`` is refused except to this machine, unless ``allow_insecure_http=True``.
+    Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 
     instances: Instances
@@ -100,6 +102,7 @@ class LambdaCloud:
         session: aiohttp.ClientSession | None = None,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
         rate_limits: RateLimits | None = DEFAULT_RATE_LIMITS,
+        allow_insecure_http: bool = False,
     ) -> None:
         async_client = AsyncLambdaCloud(
             api_key=api_key,
@@ -110,6 +113,7 @@ class LambdaCloud:
             session=session,
             trace_configs=trace_configs,
             rate_limits=rate_limits,
+            allow_insecure_http=allow_insecure_http,
         )
         self._bind(async_client, Runner(async_client.aclose))
 
@@ -131,6 +135,11 @@ class LambdaCloud:
         self.firewall = Firewall(async_client.firewall, runner)
         self.audit_events = AuditEvents(async_client.audit_events, runner)
 
+    def __repr__(self) -> str:
+        # The async client's repr (it never shows the key) under this class's name.
+        described = repr(self._async).removeprefix(type(self._async).__name__)
+        return type(self).__name__ + described
+
     @property
     def base_url(self) -> str:
         """The API root every path is appended to (it includes ``/api/v1``)."""
@@ -150,6 +159,7 @@ class LambdaCloud:
         max_retries: int | RetryPolicy | None = None,
         default_headers: Mapping[str, str] | None = None,
         rate_limits: RateLimits | Literal["inherit"] | None = "inherit",
+        allow_insecure_http: bool | None = None,
     ) -> LambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets."""
@@ -161,6 +171,7 @@ class LambdaCloud:
                 max_retries=max_retries,
                 default_headers=default_headers,
                 rate_limits=rate_limits,
+                allow_insecure_http=allow_insecure_http,
             ),
             self._runner.derive(),
         )

@@ -52,6 +52,8 @@ from .errors import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
+    RedirectError,
+    ResponseTooLargeError,
     ValidationError,
     WaitTimeoutError,
 )
@@ -89,6 +91,8 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimits",
+    "RedirectError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "SchemeBasicAuth",
     "Security",

@@ -9,9 +9,11 @@ from typing import Any, Literal
 import aiohttp
 
 from ._config import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     Timeout,
+    check_max_response_bytes,
     resolve_api_key,
     resolve_base_url,
     to_client_timeout,
@@ -42,6 +44,8 @@ class AsyncLambdaCloud:
     Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
     and closed by ``aclose()`` or ``async with`` (a closed client raises ``ClientClosedError``).
     Plain ``http://`` is refused except to this machine, unless ``allow_insecure_http=True``.
+    Redirects are never followed, and a response body larger than ``max_response_bytes``
+    (decompressed) raises ``ResponseTooLargeError``.
     Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 
@@ -66,6 +70,7 @@ class AsyncLambdaCloud:
         trace_configs: list[aiohttp.TraceConfig] | None = None,
         rate_limits: RateLimits | None = DEFAULT_RATE_LIMITS,
         allow_insecure_http: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         key = Secret(resolve_api_key(api_key))
         self._allow_insecure_http = allow_insecure_http
@@ -77,6 +82,7 @@ class AsyncLambdaCloud:
             default_headers=default_headers or {},
             sessions=SessionHolder(session, trace_configs=trace_configs),
             rate_limiter=None if rate_limits is None else RateLimiter(rate_limits),
+            max_response_bytes=check_max_response_bytes(max_response_bytes),
         )
         self._api_key = key
         self._owns_transport = True
@@ -116,6 +122,7 @@ class AsyncLambdaCloud:
         default_headers: Mapping[str, str] | None = None,
         rate_limits: RateLimits | Literal["inherit"] | None = "inherit",
         allow_insecure_http: bool | None = None,
+        max_response_bytes: int | None = None,
     ) -> AsyncLambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets."""
@@ -137,6 +144,9 @@ class AsyncLambdaCloud:
             default_headers={**current.default_headers, **(default_headers or {})},
             sessions=current.sessions,
             rate_limiter=limiter,
+            max_response_bytes=current.max_response_bytes
+            if max_response_bytes is None
+            else check_max_response_bytes(max_response_bytes),
         )
         return self._derive(transport, api_key=key, allow_insecure_http=insecure)
 

@@ -21,7 +21,13 @@ from collections.abc import Awaitable, Callable, Mapping
 import attrs
 import tenacity
 
-from .errors import APIConnectionError, APIResponseError, APIStatusError, ValidationError
+from .errors import (
+    APIConnectionError,
+    APIResponseError,
+    APIStatusError,
+    ResponseTooLargeError,
+    ValidationError,
+)
 
 __all__ = [
     "RetryPolicy",
@@ -98,7 +104,9 @@ def should_retry(exc: BaseException, rule: RetryRule) -> bool:
         )
     if isinstance(exc, APIConnectionError):
         return rule is RetryRule.SAFE or not exc.sent
-    return isinstance(exc, APIResponseError) and rule is RetryRule.SAFE
+    # A body past the size limit would be as large again.
+    too_large = isinstance(exc, ResponseTooLargeError)
+    return isinstance(exc, APIResponseError) and not too_large and rule is RetryRule.SAFE
 
 
 def may_have_taken_effect(exc: BaseException) -> bool:

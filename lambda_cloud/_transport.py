@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from ._config import DEFAULT_MAX_RESPONSE_BYTES
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, RetryRule, make_retrying, may_have_taken_effect, retry_after_of
 from ._security import Secret, bearer_header
@@ -27,6 +28,8 @@ from .errors import (
     APIStatusError,
     APITimeoutError,
     ClientClosedError,
+    RedirectError,
+    ResponseTooLargeError,
     make_status_error,
 )
 
@@ -154,6 +157,7 @@ class Transport:
         default_headers: Mapping[str, str],
         sessions: SessionHolder,
         rate_limiter: RateLimiter | None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._authorization = bearer_header(api_key)
@@ -163,6 +167,7 @@ class Transport:
         self.default_headers = dict(default_headers)
         self.sessions = sessions
         self.rate_limiter = rate_limiter
+        self.max_response_bytes = max_response_bytes
         self._sleep = sleep
 
     def __repr__(self) -> str:
@@ -234,24 +239,9 @@ class Transport:
             data = orjson.dumps(body)
             headers.update(_JSON_HEADERS)
         started = time.perf_counter()
-        try:
-            async with self.sessions.get().request(
-                method, url, params=params, data=data, headers=headers, timeout=timeout
-            ) as response:
-                raw = await response.read()
-                status = response.status
-                # Copied only for an error, which keeps them; a success never needs them.
-                response_headers = response.headers.copy() if status >= 400 else None
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise APITimeoutError(method=method, url=url, sent=False) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise APIConnectionError(str(exc), method=method, url=url, sent=False) from exc
-        except asyncio.TimeoutError as exc:  # not the builtin TimeoutError on Python 3.10
-            raise APITimeoutError(method=method, url=url) from exc
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(
-                f"Connection error: {type(exc).__name__}: {exc}", method=method, url=url
-            ) from exc
+        status, raw, response_headers = await self._exchange(
+            method, url, params=params, data=data, headers=headers, timeout=timeout
+        )
         log.debug(
             "%s %s -> %d (%.1f ms)", method, url, status, (time.perf_counter() - started) * 1e3
         )
@@ -280,6 +270,63 @@ class Transport:
                 f"Response without a 'data' envelope ({status})", method=method, url=url
             )
         return envelope
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        data: bytes | None,
+        headers: dict[str, str],
+        timeout: aiohttp.ClientTimeout,
+    ) -> tuple[int, bytes, Mapping[str, str] | None]:
+        """One HTTP exchange: the status, the body (bounded) and, for an error, the headers."""
+        try:
+            async with self.sessions.get().request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,  # a redirect would resend the body (and its user_data)
+            ) as response:
+                status = response.status
+                if 300 <= status < 400:
+                    raise RedirectError(
+                        method=method,
+                        url=url,
+                        status_code=status,
+                        location=response.headers.get("Location"),
+                        headers=response.headers.copy(),
+                    )
+                raw = await _read_bounded(response, self.max_response_bytes, method, url)
+                # Copied only for an error, which keeps them; a success never needs them.
+                return status, raw, response.headers.copy() if status >= 400 else None
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise APITimeoutError(method=method, url=url, sent=False) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise APIConnectionError(str(exc), method=method, url=url, sent=False) from exc
+        except asyncio.TimeoutError as exc:  # not the builtin TimeoutError on Python 3.10
+            raise APITimeoutError(method=method, url=url) from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(
+                f"Connection error: {type(exc).__name__}: {exc}", method=method, url=url
+            ) from exc
+
+
+async def _read_bounded(
+    response: aiohttp.ClientResponse, limit: int, method: str, url: str
+) -> bytes:
+    """The body, decompressed, read chunk by chunk and abandoned past ``limit`` bytes (aiohttp
+    inflates a compressed body a chunk at a time as it is read, so a gzip bomb stops here)."""
+    body = bytearray()
+    async for chunk in response.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            raise ResponseTooLargeError(limit=limit, method=method, url=url)
+    return bytes(body)
 
 
 def _decode_error(raw: bytes) -> object:

@@ -33,6 +33,8 @@ __all__ = [
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
+    "RedirectError",
+    "ResponseTooLargeError",
     "ValidationError",
     "WaitTimeoutError",
     "make_status_error",
@@ -88,6 +90,17 @@ class APITimeoutError(APIConnectionError):
         super().__init__("Request timed out.", method=method, url=url, sent=sent)
 
 
+class ResponseTooLargeError(APIResponseError):
+    """The response body passed the client's ``max_response_bytes`` (counted decompressed), so
+    reading it stopped. Not retried; a launch answered so has an unknown outcome."""
+
+    def __init__(self, *, limit: int, method: str, url: str) -> None:
+        super().__init__(
+            f"Response body larger than max_response_bytes={limit}", method=method, url=url
+        )
+        self.limit = limit
+
+
 class LaunchOutcomeUnknownError(APIError):
     """A launch may or may not have created an instance, so it was NOT retried.
 
@@ -128,6 +141,33 @@ class APIStatusError(APIError):
     def __str__(self) -> str:
         text = f"{self.status_code} {self.code or 'error'}: {self.message}"
         return f"{text} ({self.suggestion})" if self.suggestion else text
+
+
+class RedirectError(APIStatusError):
+    """The server answered with a redirect (3xx), which is never followed: a redirect to another
+    host would receive the request body. ``location`` is where it pointed; point ``base_url``
+    at the API itself."""
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        url: str,
+        status_code: int,
+        location: str | None,
+        headers: Mapping[str, str],
+    ) -> None:
+        super().__init__(
+            f"Redirected to {location!r}; redirects are not followed",
+            method=method,
+            url=url,
+            status_code=status_code,
+            code=None,
+            suggestion="point base_url at the API itself",
+            body=None,
+            headers=headers,
+        )
+        self.location = location
 
 
 class BadRequestError(APIStatusError):

@@ -15,7 +15,12 @@ from typing import Literal, overload
 import aiohttp
 
 from lambda_cloud._client import AsyncLambdaCloud
-from lambda_cloud._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Timeout
+from lambda_cloud._config import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    Timeout,
+)
 from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits
 from lambda_cloud._retry import RetryPolicy
 from lambda_cloud._security import Security
@@ -79,6 +84,8 @@ class LambdaCloud:
     Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
     and closed by ``close()`` or ``with`` (a closed client raises ``ClientClosedError``).
     Plain ``http://`` is refused except to this machine, unless ``allow_insecure_http=True``.
+    Redirects are never followed, and a response body larger than ``max_response_bytes``
+    (decompressed) raises ``ResponseTooLargeError``.
     Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 
@@ -103,6 +110,7 @@ class LambdaCloud:
         trace_configs: list[aiohttp.TraceConfig] | None = None,
         rate_limits: RateLimits | None = DEFAULT_RATE_LIMITS,
         allow_insecure_http: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         async_client = AsyncLambdaCloud(
             api_key=api_key,
@@ -114,6 +122,7 @@ class LambdaCloud:
             trace_configs=trace_configs,
             rate_limits=rate_limits,
             allow_insecure_http=allow_insecure_http,
+            max_response_bytes=max_response_bytes,
         )
         self._bind(async_client, Runner(async_client.aclose))
 
@@ -160,6 +169,7 @@ class LambdaCloud:
         default_headers: Mapping[str, str] | None = None,
         rate_limits: RateLimits | Literal["inherit"] | None = "inherit",
         allow_insecure_http: bool | None = None,
+        max_response_bytes: int | None = None,
     ) -> LambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets."""
@@ -172,6 +182,7 @@ class LambdaCloud:
                 default_headers=default_headers,
                 rate_limits=rate_limits,
                 allow_insecure_http=allow_insecure_http,
+                max_response_bytes=max_response_bytes,
             ),
             self._runner.derive(),
         )

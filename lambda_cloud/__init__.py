@@ -5,6 +5,7 @@
 
 from ._client import AsyncLambdaCloud
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Timeout
+from ._logs import setup_logging
 from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimits
 from ._retry import RetryPolicy
 from ._security import SchemeBasicAuth, Security
@@ -59,6 +60,8 @@ from .errors import (
 )
 from .types import *  # noqa: F403
 from .types import __all__ as _types_all
+
+setup_logging()
 
 __all__ = [
     "DEFAULT_BASE_URL",

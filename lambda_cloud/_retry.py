@@ -185,7 +185,13 @@ def make_retrying(
     def before_sleep(state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         wait_s = state.next_action.sleep if state.next_action else 0.0
-        log.debug("retrying in %.2fs after attempt %d: %r", wait_s, state.attempt_number, exc)
+        log.info(
+            "retrying in %.2fs after attempt %d failed: %s: %s",
+            wait_s,
+            state.attempt_number,
+            type(exc).__name__,
+            exc,
+        )
 
     return tenacity.AsyncRetrying(
         stop=tenacity.stop_after_attempt(policy.max_retries + 1),

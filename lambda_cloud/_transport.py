@@ -206,6 +206,7 @@ class Transport:
                         launch=rule is RetryRule.LAUNCH,
                         timeout=timeout or self.timeout,
                         authorization=authorization or self._authorization,
+                        attempt=attempt.retry_state.attempt_number,
                     )
                 except APIError as exc:
                     if (
@@ -230,6 +231,7 @@ class Transport:
         launch: bool,
         timeout: aiohttp.ClientTimeout,
         authorization: str,
+        attempt: int = 1,
     ) -> dict[str, Any]:
         if self.rate_limiter is not None:
             await self.rate_limiter.acquire(launch=launch)
@@ -239,12 +241,15 @@ class Transport:
             data = orjson.dumps(body)
             headers.update(_JSON_HEADERS)
         started = time.perf_counter()
-        status, raw, response_headers = await self._exchange(
-            method, url, params=params, data=data, headers=headers, timeout=timeout
-        )
-        log.debug(
-            "%s %s -> %d (%.1f ms)", method, url, status, (time.perf_counter() - started) * 1e3
-        )
+        path = url.removeprefix(self.base_url)
+        try:
+            status, raw, response_headers = await self._exchange(
+                method, url, params=params, data=data, headers=headers, timeout=timeout
+            )
+        except APIError as exc:
+            _log_attempt(method, path, type(exc).__name__, started, attempt)
+            raise
+        _log_attempt(method, path, status, started, attempt)
         if response_headers is not None:
             error = make_status_error(
                 method=method,
@@ -327,6 +332,12 @@ async def _read_bounded(
         if len(body) > limit:
             raise ResponseTooLargeError(limit=limit, method=method, url=url)
     return bytes(body)
+
+
+def _log_attempt(method: str, path: str, outcome: object, started: float, attempt: int) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        elapsed_ms = (time.perf_counter() - started) * 1e3
+        log.debug("%s %s -> %s (%.1f ms, attempt %d)", method, path, outcome, elapsed_ms, attempt)
 
 
 def _decode_error(raw: bytes) -> object:

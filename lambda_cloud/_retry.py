@@ -25,6 +25,7 @@ from .errors import (
     APIConnectionError,
     APIResponseError,
     APIStatusError,
+    PacingTimeoutError,
     ResponseTooLargeError,
     ValidationError,
 )
@@ -102,6 +103,8 @@ def should_retry(exc: BaseException, rule: RetryRule) -> bool:
             or exc.status_code >= 500
             or (exc.code or "").startswith("provider/")
         )
+    if isinstance(exc, PacingTimeoutError):
+        return False  # the queue is longer than the timeout allows: waiting more defeats it
     if isinstance(exc, APIConnectionError):
         return rule is RetryRule.SAFE or not exc.sent
     # A body past the size limit would be as large again.

@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
+import attrs
 import orjson
 
 from ._config import DEFAULT_MAX_RESPONSE_BYTES
@@ -28,6 +29,7 @@ from .errors import (
     APIStatusError,
     APITimeoutError,
     ClientClosedError,
+    PacingTimeoutError,
     RedirectError,
     ResponseTooLargeError,
     make_status_error,
@@ -233,8 +235,7 @@ class Transport:
         authorization: str,
         attempt: int = 1,
     ) -> dict[str, Any]:
-        if self.rate_limiter is not None:
-            await self.rate_limiter.acquire(launch=launch)
+        timeout = await self._pace(method, url, launch=launch, timeout=timeout)
         headers = {**self.default_headers, "Authorization": authorization}
         data: bytes | None = None
         if body is not None:
@@ -275,6 +276,29 @@ class Transport:
                 f"Response without a 'data' envelope ({status})", method=method, url=url
             )
         return envelope
+
+    async def _pace(
+        self, method: str, url: str, *, launch: bool, timeout: aiohttp.ClientTimeout
+    ) -> aiohttp.ClientTimeout:
+        """Wait for a rate-limit slot; return what is left of ``timeout`` for the exchange.
+
+        A wait that alone would use up the timeout raises ``PacingTimeoutError`` before any
+        slot is taken, so a caller gives up at once rather than after queueing in vain.
+        """
+        limiter, total = self.rate_limiter, timeout.total
+        if limiter is None:
+            return timeout
+        if total is not None:
+            ahead = limiter.delay(launch=launch)
+            if ahead >= total:
+                raise PacingTimeoutError(method=method, url=url, wait=ahead, timeout=total)
+        waited = await limiter.acquire(launch=launch)
+        if total is None or waited == 0:
+            return timeout
+        left = total - waited
+        if left <= 0:  # a launch's second bucket held it back past the end
+            raise PacingTimeoutError(method=method, url=url, wait=waited, timeout=total)
+        return attrs.evolve(timeout, total=left)
 
     async def _exchange(
         self,

@@ -30,6 +30,7 @@ __all__ = [
     "LambdaCloudError",
     "LaunchOutcomeUnknownError",
     "NotFoundError",
+    "PacingTimeoutError",
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
@@ -86,8 +87,27 @@ class APIResponseError(APIError):
 class APITimeoutError(APIConnectionError):
     """The request timed out."""
 
-    def __init__(self, *, method: str, url: str, sent: bool = True) -> None:
-        super().__init__("Request timed out.", method=method, url=url, sent=sent)
+    def __init__(
+        self, message: str = "Request timed out.", *, method: str, url: str, sent: bool = True
+    ) -> None:
+        super().__init__(message, method=method, url=url, sent=sent)
+
+
+class PacingTimeoutError(APITimeoutError):
+    """Waiting for a rate-limit slot would pass the call's timeout, so nothing was sent
+    (``sent`` is False). ``wait`` is the seconds the slot was away. Not retried: a service
+    sees the queue is too long at once instead of after it."""
+
+    def __init__(self, *, method: str, url: str, wait: float, timeout: float) -> None:
+        super().__init__(
+            f"A rate-limit slot is {wait:.2f}s away, past the {timeout:g}s timeout; "
+            "nothing was sent",
+            method=method,
+            url=url,
+            sent=False,
+        )
+        self.wait = wait
+        self.timeout = timeout
 
 
 class ResponseTooLargeError(APIResponseError):

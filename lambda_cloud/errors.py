@@ -39,6 +39,7 @@ __all__ = [
     "ValidationError",
     "WaitTimeoutError",
     "make_status_error",
+    "request_id_of",
 ]
 
 
@@ -157,6 +158,12 @@ class APIStatusError(APIError):
         self.suggestion = suggestion
         self.body = body
         self.headers = headers
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's id for this request (its ``X-Request-Id`` or ``Request-Id`` header),
+        to quote to support; ``None`` when it sent none."""
+        return request_id_of(self.headers)
 
     def __str__(self) -> str:
         text = f"{self.status_code} {self.code or 'error'}: {self.message}"
@@ -284,6 +291,17 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     409: ConflictError,
     429: RateLimitError,
 }
+
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id")
+
+
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The request id a response's headers carry, if any (header names in any case)."""
+    for name, value in headers.items():
+        if name.lower() in _REQUEST_ID_HEADERS:
+            return value
+    return None
 
 
 def _class_for(status: int, code: str | None) -> type[APIStatusError]:

@@ -5,6 +5,7 @@
 
 from ._client import AsyncLambdaCloud
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Timeout
+from ._logs import setup_logging
 from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimits
 from ._retry import RetryPolicy
 from ._security import SchemeBasicAuth, Security
@@ -37,6 +38,7 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     ConflictError,
     DuplicateError,
     FileSystemInUseError,
@@ -49,14 +51,19 @@ from .errors import (
     LaunchOutcomeUnknownError,
     LaunchResourceNotFoundError,
     NotFoundError,
+    PacingTimeoutError,
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
+    RedirectError,
+    ResponseTooLargeError,
     ValidationError,
     WaitTimeoutError,
 )
 from .types import *  # noqa: F403
 from .types import __all__ as _types_all
+
+setup_logging()
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -71,6 +78,7 @@ __all__ = [
     "AsyncLambdaCloud",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "DuplicateError",
     "FileSystemInUseError",
@@ -84,11 +92,14 @@ __all__ = [
     "LaunchOutcomeUnknownError",
     "LaunchResourceNotFoundError",
     "NotFoundError",
+    "PacingTimeoutError",
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimit",
     "RateLimitError",
     "RateLimits",
+    "RedirectError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "SchemeBasicAuth",
     "Security",

@@ -9,9 +9,11 @@ from typing import Any, Literal
 import aiohttp
 
 from ._config import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     Timeout,
+    check_max_response_bytes,
     resolve_api_key,
     resolve_base_url,
     to_client_timeout,
@@ -43,7 +45,11 @@ class AsyncLambdaCloud:
     ``rate_limits`` paces requests to the API's documented limits (``None`` turns pacing off;
     a plain mapping such as ``Emulator.rate_limits`` is accepted, see ``RateLimits.coerce``).
     Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
-    and closed by ``aclose()`` or ``async with``.
+    and closed by ``aclose()`` or ``async with`` (a closed client raises ``ClientClosedError``).
+    Plain ``http://`` is refused except to this machine, unless ``allow_insecure_http=True``.
+    Redirects are never followed, and a response body larger than ``max_response_bytes``
+    (decompressed) raises ``ResponseTooLargeError``.
+    Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 
     instances: AsyncInstances
@@ -68,18 +74,22 @@ class AsyncLambdaCloud:
         session: aiohttp.ClientSession | None = None,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
         rate_limits: RateLimitsLike | None = DEFAULT_RATE_LIMITS,
+        allow_insecure_http: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         key = Secret(resolve_api_key(api_key))
+        self._allow_insecure_http = allow_insecure_http
         self._transport = Transport(
             api_key=key,
-            base_url=resolve_base_url(base_url),
+            base_url=resolve_base_url(base_url, allow_insecure_http=allow_insecure_http),
             timeout=to_client_timeout(timeout),
-            retry_policy=RetryPolicy.coerce(max_retries),
+            retry_policy=RetryPolicy.coerce(max_retries, field="max_retries"),
             default_headers=default_headers or {},
             sessions=SessionHolder(session, trace_configs=trace_configs),
             rate_limiter=None
             if rate_limits is None
             else RateLimiter(RateLimits.coerce(rate_limits)),
+            max_response_bytes=check_max_response_bytes(max_response_bytes),
         )
         self._api_key = key
         self._owns_transport = True
@@ -120,26 +130,34 @@ class AsyncLambdaCloud:
         max_retries: int | RetryPolicy | None = None,
         default_headers: Mapping[str, str] | None = None,
         rate_limits: RateLimitsLike | Literal["inherit"] | None = "inherit",
+        allow_insecure_http: bool | None = None,
+        max_response_bytes: int | None = None,
     ) -> AsyncLambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets."""
         current = self._transport
+        insecure = self._allow_insecure_http if allow_insecure_http is None else allow_insecure_http
         key = self._api_key if api_key is None else Secret(resolve_api_key(api_key))
         limiter = current.rate_limiter
         if rate_limits != "inherit":
             limiter = None if rate_limits is None else RateLimiter(RateLimits.coerce(rate_limits))
         transport = Transport(
             api_key=key,
-            base_url=current.base_url if base_url is None else resolve_base_url(base_url),
+            base_url=current.base_url
+            if base_url is None
+            else resolve_base_url(base_url, allow_insecure_http=insecure),
             timeout=current.timeout if timeout is None else to_client_timeout(timeout),
             retry_policy=current.retry_policy
             if max_retries is None
-            else RetryPolicy.coerce(max_retries),
+            else RetryPolicy.coerce(max_retries, field="max_retries"),
             default_headers={**current.default_headers, **(default_headers or {})},
             sessions=current.sessions,
             rate_limiter=limiter,
+            max_response_bytes=current.max_response_bytes
+            if max_response_bytes is None
+            else check_max_response_bytes(max_response_bytes),
         )
-        return self._derive(transport, api_key=key)
+        return self._derive(transport, api_key=key, allow_insecure_http=insecure)
 
     def _with_authorization(self, authorization: Secret) -> AsyncLambdaCloud:
         """A copy that sends this ``Authorization`` header (per-call ``security=``)."""
@@ -147,10 +165,13 @@ class AsyncLambdaCloud:
         copy._transport._authorization = authorization
         return copy
 
-    def _derive(self, transport: Transport, *, api_key: Secret) -> AsyncLambdaCloud:
+    def _derive(
+        self, transport: Transport, *, api_key: Secret, allow_insecure_http: bool
+    ) -> AsyncLambdaCloud:
         copy = object.__new__(type(self))
         copy._transport = transport
         copy._api_key = api_key
+        copy._allow_insecure_http = allow_insecure_http
         copy._owns_transport = False  # the pool belongs to the client it came from
         copy._init_resources()
         return copy

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
+import urllib.parse
+import warnings
 
 import aiohttp
 
-from .errors import LambdaCloudError, ValidationError
+from .errors import ValidationError
 
 __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "Timeout",
+    "check_max_response_bytes",
     "resolve_api_key",
     "resolve_base_url",
     "to_client_timeout",
@@ -24,6 +30,8 @@ API_KEY_ENV = "LAMBDA_API_KEY"
 BASE_URL_ENV = "LAMBDA_BASE_URL"
 DEFAULT_BASE_URL = "https://cloud.lambda.ai/api/v1"
 DEFAULT_MAX_RETRIES = 2
+#: The largest response body read, counted after decompression (the biggest real list is ~MBs).
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 # Connect fast or fail; the whole request (launch included) normally answers within seconds.
 DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=60.0, connect=10.0, sock_connect=10.0)
 
@@ -35,8 +43,15 @@ def to_client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
     """Normalise a user-facing timeout."""
     if isinstance(timeout, aiohttp.ClientTimeout):
         return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise ValidationError(
+            "timeout",
+            f"must be seconds (int or float) or an aiohttp.ClientTimeout, "
+            f"got {type(timeout).__name__}",
+        )
     seconds = float(timeout)
-    if not seconds > 0:  # aiohttp reads 0 (and below) as "no timeout at all"
+    # aiohttp reads 0 (and below) as "no timeout at all"; NaN and infinity bound nothing.
+    if not (seconds > 0 and math.isfinite(seconds)):
         raise ValidationError("timeout", f"must be a positive number of seconds, got {timeout!r}")
     connect = min(seconds, DEFAULT_TIMEOUT.connect or seconds)
     return aiohttp.ClientTimeout(total=seconds, connect=connect, sock_connect=connect)
@@ -44,19 +59,71 @@ def to_client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
 
 def resolve_api_key(api_key: str | None) -> str:
     """The explicit key, else ``$LAMBDA_API_KEY``, else a clear error."""
+    if api_key is not None and not isinstance(api_key, str):
+        raise ValidationError("api_key", f"must be a str, got {type(api_key).__name__}")
     key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
     key = (key or "").strip()  # a key read from a file usually ends in a newline
     if not key:
-        raise LambdaCloudError(
-            f"No API key: pass api_key=... to the client or set the {API_KEY_ENV} "
-            "environment variable (create a key at https://cloud.lambda.ai/api-keys)."
+        raise ValidationError(
+            "api_key",
+            f"no API key: pass api_key=... to the client or set the {API_KEY_ENV} "
+            "environment variable (create a key at https://cloud.lambda.ai/api-keys).",
         )
     if any(ch.isspace() or not ch.isprintable() for ch in key):
-        raise LambdaCloudError("The API key contains whitespace or control characters.")
+        raise ValidationError("api_key", "the API key contains whitespace or control characters.")
     return key
 
 
-def resolve_base_url(base_url: str | None) -> str:
-    """The explicit URL, else ``$LAMBDA_BASE_URL``, else production; always without a '/'."""
-    url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-    return url.rstrip("/")
+def resolve_base_url(base_url: str | None, *, allow_insecure_http: bool = False) -> str:
+    """The explicit URL, else ``$LAMBDA_BASE_URL``, else production; always without a '/'.
+
+    Refuses anything but an http(s) URL with a host, and plain http to a host other than this
+    machine unless ``allow_insecure_http`` (the key would cross the network in clear text).
+    """
+    if base_url is not None and not isinstance(base_url, str):
+        raise ValidationError("base_url", f"must be a str, got {type(base_url).__name__}")
+    url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ValidationError("base_url", f"not a URL: {url!r} ({exc})") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValidationError(
+            "base_url",
+            f"must be an http(s) URL with a host, like {DEFAULT_BASE_URL!r}; got {url!r}",
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValidationError(
+            "base_url", f"must not carry a query, fragment or credentials: {url!r}"
+        )
+    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(host):
+        raise ValidationError(
+            "base_url",
+            f"plain http:// to {host!r} would send the API key unencrypted; use https:// "
+            "(or pass allow_insecure_http=True)",
+        )
+    if not parts.path.endswith("/api/v1"):
+        warnings.warn(
+            f"base_url {url!r} does not end in '/api/v1': every API path is appended to it",
+            UserWarning,
+            stacklevel=3,
+        )
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_max_response_bytes(value: int) -> int:
+    """A positive byte count (``bool`` is not one)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError("max_response_bytes", f"must be a positive int, got {value!r}")
+    return value

@@ -19,7 +19,7 @@ import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from .errors import APIResponseError
-from .types._base import OpenEnum, RawJSON, lazy_attributes
+from .types._base import Codec, OpenEnum, RawJSON, lazy_attributes
 from .types.instances import (
     ImageSpecification,
     ImageSpecificationFamily,
@@ -195,3 +195,6 @@ def structure(data: Any, cls: type[T]) -> T:
 def unstructure(obj: object) -> Any:
     """JSON-ready form of a model (or a list of models), as the API writes it."""
     return converter.unstructure(obj)
+
+
+Codec.install(structure, unstructure)

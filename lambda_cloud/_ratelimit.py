@@ -9,12 +9,15 @@ no lock, and pacing stays within a rounding error of the bound.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
 import attrs
 
 __all__ = ["DEFAULT_RATE_LIMITS", "RateLimit", "RateLimiter", "RateLimits", "RateLimitsLike"]
+
+log = logging.getLogger("lambda_cloud")
 
 
 @attrs.frozen(kw_only=True)
@@ -115,20 +118,25 @@ class RateLimiter:
         self._general = _Bucket(limits.general)
         self._launch = _Bucket(limits.launch)
 
-    async def acquire(self, *, launch: bool = False) -> None:
-        """Wait for a slot in the launch bucket (for a launch), then in the general bucket."""
+    async def acquire(self, *, launch: bool = False) -> float:
+        """Wait for a slot in the launch bucket (for a launch), then in the general bucket;
+        return the seconds waited."""
+        waited = 0.0
         if launch:
-            await self._wait(self._launch.reserve(self._clock()))
+            waited += await self._wait(self._launch.reserve(self._clock()), "launch")
         # Reserved only once the launch may go, so a launch waiting for its own slot holds up
         # no other request.
-        await self._wait(self._general.reserve(self._clock()))
+        waited += await self._wait(self._general.reserve(self._clock()), "general")
         if launch:
             # The general bucket may have held the launch back; the server counts it as sent now.
             self._launch.sent_at(self._clock())
+        return waited
 
-    async def _wait(self, delay: float) -> None:
+    async def _wait(self, delay: float, bucket: str) -> float:
         if delay > 0:
+            log.debug("rate limit: waiting %.3fs for a slot in the %s bucket", delay, bucket)
             await self._sleep(delay)
+        return delay
 
     def delay(self, *, launch: bool = False) -> float:
         """Seconds a request sent now would wait for its slot; reserves nothing."""

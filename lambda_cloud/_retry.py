@@ -22,7 +22,15 @@ import attrs
 import tenacity
 
 from ._deadline import Deadline
-from .errors import APIConnectionError, APIResponseError, APIStatusError, DeadlineExceededError
+from .errors import (
+    APIConnectionError,
+    APIResponseError,
+    APIStatusError,
+    DeadlineExceededError,
+    PacingTimeoutError,
+    ResponseTooLargeError,
+    ValidationError,
+)
 
 __all__ = [
     "RetryPolicy",
@@ -36,6 +44,8 @@ __all__ = [
 log = logging.getLogger("lambda_cloud")
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
+#: The most retries a policy may ask for: more would hold a call for hours.
+MAX_RETRIES_LIMIT = 100
 
 
 @attrs.frozen(kw_only=True)
@@ -47,7 +57,9 @@ class RetryPolicy:
     (honoured up to ``max_retry_after`` seconds).
     """
 
-    max_retries: int = attrs.field(default=2, validator=attrs.validators.ge(0))
+    max_retries: int = attrs.field(
+        default=2, validator=[attrs.validators.ge(0), attrs.validators.le(MAX_RETRIES_LIMIT)]
+    )
     initial_delay: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
     max_delay: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
     jitter: float = attrs.field(
@@ -56,9 +68,21 @@ class RetryPolicy:
     max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
 
     @classmethod
-    def coerce(cls, retries: int | RetryPolicy) -> RetryPolicy:
-        """Accept a bare retry count where a policy is expected."""
-        return retries if isinstance(retries, RetryPolicy) else cls(max_retries=retries)
+    def coerce(cls, retries: int | RetryPolicy, *, field: str = "retries") -> RetryPolicy:
+        """Accept a bare retry count (0 to 100) where a policy is expected; ``field`` names the
+        option in the ``ValidationError`` for anything else."""
+        if isinstance(retries, RetryPolicy):
+            return retries
+        if (
+            isinstance(retries, bool)
+            or not isinstance(retries, int)
+            or not 0 <= retries <= MAX_RETRIES_LIMIT
+        ):
+            raise ValidationError(
+                field,
+                f"must be an int from 0 to {MAX_RETRIES_LIMIT} or a RetryPolicy, got {retries!r}",
+            )
+        return cls(max_retries=retries)
 
 
 class RetryRule(enum.Enum):
@@ -81,9 +105,13 @@ def should_retry(exc: BaseException, rule: RetryRule) -> bool:
             or exc.status_code >= 500
             or (exc.code or "").startswith("provider/")
         )
+    if isinstance(exc, PacingTimeoutError):
+        return False  # the queue is longer than the timeout allows: waiting more defeats it
     if isinstance(exc, APIConnectionError):
         return rule is RetryRule.SAFE or not exc.sent
-    return isinstance(exc, APIResponseError) and rule is RetryRule.SAFE
+    # A body past the size limit would be as large again.
+    too_large = isinstance(exc, ResponseTooLargeError)
+    return isinstance(exc, APIResponseError) and not too_large and rule is RetryRule.SAFE
 
 
 def may_have_taken_effect(exc: BaseException) -> bool:
@@ -169,7 +197,13 @@ def make_retrying(
     def before_sleep(state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         wait_s = state.next_action.sleep if state.next_action else 0.0
-        log.debug("retrying in %.2fs after attempt %d: %r", wait_s, state.attempt_number, exc)
+        log.info(
+            "retrying in %.2fs after attempt %d failed: %s: %s",
+            wait_s,
+            state.attempt_number,
+            type(exc).__name__,
+            exc,
+        )
 
     def out_of_time(state: tenacity.RetryCallState) -> bool:
         # tenacity computes the wait before asking whether to stop.

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+import warnings
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
+import attrs
 import orjson
 
+from ._config import DEFAULT_MAX_RESPONSE_BYTES
 from ._deadline import current_deadline
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, RetryRule, make_retrying, may_have_taken_effect, retry_after_of
@@ -26,6 +29,10 @@ from .errors import (
     APIResponseError,
     APIStatusError,
     APITimeoutError,
+    ClientClosedError,
+    PacingTimeoutError,
+    RedirectError,
+    ResponseTooLargeError,
     make_status_error,
 )
 
@@ -41,7 +48,9 @@ class SessionHolder:
     """The aiohttp session a client and all its ``with_options`` copies share.
 
     Created lazily on the running loop, since an aiohttp session belongs to the loop it was
-    created on; borrowed (never closed) when the caller passed one in.
+    created on; borrowed (never closed) when the caller passed one in. An owned session is closed
+    by ``close()``, or else when its loop shuts down (the end of ``asyncio.run``), so a client
+    used across several ``asyncio.run`` calls leaks nothing.
     """
 
     def __init__(
@@ -54,35 +63,88 @@ class SessionHolder:
         self._owned = session is None
         self._trace_configs = trace_configs
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._guard: AsyncGenerator[None, None] | None = None
+        #: True once ``close()`` ran: the client is done for.
+        self.closed = False
 
     def get(self) -> aiohttp.ClientSession:
         """The live session, created on the running loop if needed."""
+        if self.closed:
+            raise ClientClosedError("This client was closed; create a new one to send requests.")
         session = self._session
+        if not self._owned:
+            assert session is not None
+            return session
         loop = asyncio.get_running_loop()
         # A session is tied to its loop; a client reused under a new loop (a second
         # asyncio.run, say) gets a fresh pool instead of failing deep inside aiohttp.
-        stale = self._owned and (session is None or session.closed or self._loop is not loop)
-        if stale:
-            if session is not None and not session.closed:
-                session.detach()  # its loop is gone or elsewhere: drop it without closing it there
-            self._loop = loop
-            session = aiohttp.ClientSession(
-                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-                trace_configs=self._trace_configs,
-            )
-            # aiohttp silently resends a GET or DELETE once when a pooled connection drops; the
-            # retry rules here must see that failure, or a delete whose answer was lost reads
-            # as "not found" and max_retries=0 is not honoured.
-            session._retry_connection = False
-            self._session = session
-        assert session is not None
+        if session is None or session.closed or self._loop is not loop:
+            session = self._open(loop)
+        return session
+
+    def _open(self, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession:
+        old = self._session
+        if old is not None and not old.closed:
+            _LIVE.discard(old)
+            old.detach()  # its loop is elsewhere: drop it without closing it there
+        session = aiohttp.ClientSession(
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            trace_configs=self._trace_configs,
+        )
+        # aiohttp silently resends a GET or DELETE once when a pooled connection drops; the
+        # retry rules here must see that failure, or a delete whose answer was lost reads
+        # as "not found" and max_retries=0 is not honoured.
+        session._retry_connection = False
+        self._session, self._loop = session, loop
+        self._guard = _closed_with_loop(session)
+        _start(self._guard)
         return session
 
     async def close(self) -> None:
-        """Close the session if this holder created it."""
-        session, self._session = self._session, None
-        if session is not None and self._owned and not session.closed:
-            await session.close()
+        """Close the session if this holder created it; later requests raise
+        ``ClientClosedError``."""
+        self.closed = True
+        guard, self._guard, self._session = self._guard, None, None
+        if guard is not None:
+            await guard.aclose()
+
+    def __del__(self) -> None:
+        session = self._session
+        if self._owned and not self.closed and session is not None and not session.closed:
+            # Its loop closes the session (see _closed_with_loop); say who forgot to.
+            warnings.warn(
+                "An AsyncLambdaCloud was never closed: use `async with` or `await aclose()`",
+                ResourceWarning,
+                source=self,
+                stacklevel=1,
+            )
+
+
+#: Owned sessions not yet closed. Held strongly so that a client dropped without closing never
+#: leaves its session to the garbage collector (aiohttp prints "Unclosed client session" then):
+#: its guard closes it on the loop instead.
+_LIVE: set[aiohttp.ClientSession] = set()
+
+
+async def _closed_with_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    """Closes ``session`` when closed itself: by ``SessionHolder.close``, by the loop's shutdown
+    of async generators (``asyncio.run`` does it), or by the loop once the holder is dropped."""
+    _LIVE.add(session)
+    try:
+        yield
+    finally:
+        _LIVE.discard(session)
+        await session.close()
+
+
+def _start(guard: AsyncGenerator[None, None]) -> None:
+    """Run ``guard`` to its ``yield`` without awaiting, which registers it with the running loop
+    (as any async generator's first step does)."""
+    try:
+        guard.__anext__().send(None)
+    except StopIteration:
+        return
+    raise AssertionError("the guard awaited before its first yield")  # pragma: no cover
 
 
 class Transport:
@@ -98,6 +160,7 @@ class Transport:
         default_headers: Mapping[str, str],
         sessions: SessionHolder,
         rate_limiter: RateLimiter | None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._authorization = bearer_header(api_key)
@@ -107,14 +170,11 @@ class Transport:
         self.default_headers = dict(default_headers)
         self.sessions = sessions
         self.rate_limiter = rate_limiter
+        self.max_response_bytes = max_response_bytes
         self._sleep = sleep
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"
-
-    def pacing_delay(self, *, launch: bool = False) -> float:
-        """Seconds a request sent now would wait for its rate-limit slot (reserves nothing)."""
-        return 0.0 if self.rate_limiter is None else self.rate_limiter.delay(launch=launch)
 
     async def request(
         self,
@@ -157,6 +217,7 @@ class Transport:
                         launch=rule is RetryRule.LAUNCH,
                         timeout=timeout or self.timeout,
                         authorization=authorization or self._authorization,
+                        attempt=attempt.retry_state.attempt_number,
                     )
                 except APIError as exc:
                     if (
@@ -182,9 +243,9 @@ class Transport:
         launch: bool,
         timeout: aiohttp.ClientTimeout,
         authorization: str,
+        attempt: int = 1,
     ) -> dict[str, Any]:
-        if self.rate_limiter is not None:
-            await self.rate_limiter.acquire(launch=launch)
+        timeout = await self._pace(method, url, launch=launch, timeout=timeout)
         if build_body is not None:
             body = await build_body()
         headers = {**self.default_headers, "Authorization": authorization}
@@ -193,27 +254,15 @@ class Transport:
             data = orjson.dumps(body)
             headers.update(_JSON_HEADERS)
         started = time.perf_counter()
+        path = url.removeprefix(self.base_url)
         try:
-            async with self.sessions.get().request(
+            status, raw, response_headers = await self._exchange(
                 method, url, params=params, data=data, headers=headers, timeout=timeout
-            ) as response:
-                raw = await response.read()
-                status = response.status
-                # Copied only for an error, which keeps them; a success never needs them.
-                response_headers = response.headers.copy() if status >= 400 else None
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise APITimeoutError(method=method, url=url, sent=False) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise APIConnectionError(str(exc), method=method, url=url, sent=False) from exc
-        except asyncio.TimeoutError as exc:  # not the builtin TimeoutError on Python 3.10
-            raise APITimeoutError(method=method, url=url) from exc
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(
-                f"Connection error: {type(exc).__name__}: {exc}", method=method, url=url
-            ) from exc
-        log.debug(
-            "%s %s -> %d (%.1f ms)", method, url, status, (time.perf_counter() - started) * 1e3
-        )
+            )
+        except APIError as exc:
+            _log_attempt(method, path, type(exc).__name__, started, attempt)
+            raise
+        _log_attempt(method, path, status, started, attempt)
         if response_headers is not None:
             error = make_status_error(
                 method=method,
@@ -239,6 +288,104 @@ class Transport:
                 f"Response without a 'data' envelope ({status})", method=method, url=url
             )
         return envelope
+
+    async def _pace(
+        self, method: str, url: str, *, launch: bool, timeout: aiohttp.ClientTimeout
+    ) -> aiohttp.ClientTimeout:
+        """Wait for a rate-limit slot; return what is left of ``timeout`` for the exchange.
+
+        A wait that alone would use up the timeout raises ``PacingTimeoutError`` before any
+        slot is taken, so a caller gives up at once rather than after queueing in vain. Under
+        ``retrying_until`` the operation's deadline bounds the queueing instead, and the
+        exchange keeps its whole timeout: a bulk launch queues for its slot as long as its run
+        has time.
+        """
+        limiter, total = self.rate_limiter, timeout.total
+        if limiter is None:
+            return timeout
+        deadline = current_deadline()
+        if deadline is not None:
+            ahead = limiter.delay(launch=launch)
+            if ahead > 0 and not deadline.allows(ahead):
+                raise PacingTimeoutError(
+                    method=method, url=url, wait=ahead, timeout=deadline.remaining()
+                )
+            await limiter.acquire(launch=launch)
+            return timeout
+        if total is not None:
+            ahead = limiter.delay(launch=launch)
+            if ahead >= total:
+                raise PacingTimeoutError(method=method, url=url, wait=ahead, timeout=total)
+        waited = await limiter.acquire(launch=launch)
+        if total is None or waited == 0:
+            return timeout
+        left = total - waited
+        if left <= 0:  # a launch's second bucket held it back past the end
+            raise PacingTimeoutError(method=method, url=url, wait=waited, timeout=total)
+        return attrs.evolve(timeout, total=left)
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        data: bytes | None,
+        headers: dict[str, str],
+        timeout: aiohttp.ClientTimeout,
+    ) -> tuple[int, bytes, Mapping[str, str] | None]:
+        """One HTTP exchange: the status, the body (bounded) and, for an error, the headers."""
+        try:
+            async with self.sessions.get().request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,  # a redirect would resend the body (and its user_data)
+            ) as response:
+                status = response.status
+                if 300 <= status < 400:
+                    raise RedirectError(
+                        method=method,
+                        url=url,
+                        status_code=status,
+                        location=response.headers.get("Location"),
+                        headers=response.headers.copy(),
+                    )
+                raw = await _read_bounded(response, self.max_response_bytes, method, url)
+                # Copied only for an error, which keeps them; a success never needs them.
+                return status, raw, response.headers.copy() if status >= 400 else None
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise APITimeoutError(method=method, url=url, sent=False) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise APIConnectionError(str(exc), method=method, url=url, sent=False) from exc
+        except asyncio.TimeoutError as exc:  # not the builtin TimeoutError on Python 3.10
+            raise APITimeoutError(method=method, url=url) from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(
+                f"Connection error: {type(exc).__name__}: {exc}", method=method, url=url
+            ) from exc
+
+
+async def _read_bounded(
+    response: aiohttp.ClientResponse, limit: int, method: str, url: str
+) -> bytes:
+    """The body, decompressed, read chunk by chunk and abandoned past ``limit`` bytes (aiohttp
+    inflates a compressed body a chunk at a time as it is read, so a gzip bomb stops here)."""
+    body = bytearray()
+    async for chunk in response.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            raise ResponseTooLargeError(limit=limit, method=method, url=url)
+    return bytes(body)
+
+
+def _log_attempt(method: str, path: str, outcome: object, started: float, attempt: int) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        elapsed_ms = (time.perf_counter() - started) * 1e3
+        log.debug("%s %s -> %s (%.1f ms, attempt %d)", method, path, outcome, elapsed_ms, attempt)
 
 
 def _decode_error(raw: bytes) -> object:

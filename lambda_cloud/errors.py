@@ -20,6 +20,7 @@ __all__ = [
     "AccountInactiveError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "DeadlineExceededError",
     "DuplicateError",
@@ -33,12 +34,16 @@ __all__ = [
     "LaunchOutcomeUnknownError",
     "LaunchResourceNotFoundError",
     "NotFoundError",
+    "PacingTimeoutError",
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
+    "RedirectError",
+    "ResponseTooLargeError",
     "ValidationError",
     "WaitTimeoutError",
     "make_status_error",
+    "request_id_of",
 ]
 
 
@@ -53,6 +58,10 @@ class ValidationError(LambdaCloudError, ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class ClientClosedError(LambdaCloudError, RuntimeError):
+    """The client was closed (``aclose()`` or the end of ``async with``); make a new one."""
 
 
 class APIError(LambdaCloudError):
@@ -83,8 +92,38 @@ class APIResponseError(APIError):
 class APITimeoutError(APIConnectionError):
     """The request timed out."""
 
-    def __init__(self, *, method: str, url: str, sent: bool = True) -> None:
-        super().__init__("Request timed out.", method=method, url=url, sent=sent)
+    def __init__(
+        self, message: str = "Request timed out.", *, method: str, url: str, sent: bool = True
+    ) -> None:
+        super().__init__(message, method=method, url=url, sent=sent)
+
+
+class PacingTimeoutError(APITimeoutError):
+    """Waiting for a rate-limit slot would pass the call's timeout, so nothing was sent
+    (``sent`` is False). ``wait`` is the seconds the slot was away. Not retried: a service
+    sees the queue is too long at once instead of after it."""
+
+    def __init__(self, *, method: str, url: str, wait: float, timeout: float) -> None:
+        super().__init__(
+            f"A rate-limit slot is {wait:.2f}s away, past the {timeout:g}s timeout; "
+            "nothing was sent",
+            method=method,
+            url=url,
+            sent=False,
+        )
+        self.wait = wait
+        self.timeout = timeout
+
+
+class ResponseTooLargeError(APIResponseError):
+    """The response body passed the client's ``max_response_bytes`` (counted decompressed), so
+    reading it stopped. Not retried; a launch answered so has an unknown outcome."""
+
+    def __init__(self, *, limit: int, method: str, url: str) -> None:
+        super().__init__(
+            f"Response body larger than max_response_bytes={limit}", method=method, url=url
+        )
+        self.limit = limit
 
 
 class LaunchOutcomeUnknownError(APIError):
@@ -124,9 +163,42 @@ class APIStatusError(APIError):
         self.body = body
         self.headers = headers
 
+    @property
+    def request_id(self) -> str | None:
+        """The server's id for this request (its ``X-Request-Id`` or ``Request-Id`` header),
+        to quote to support; ``None`` when it sent none."""
+        return request_id_of(self.headers)
+
     def __str__(self) -> str:
         text = f"{self.status_code} {self.code or 'error'}: {self.message}"
         return f"{text} ({self.suggestion})" if self.suggestion else text
+
+
+class RedirectError(APIStatusError):
+    """The server answered with a redirect (3xx), which is never followed: a redirect to another
+    host would receive the request body. ``location`` is where it pointed; point ``base_url``
+    at the API itself."""
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        url: str,
+        status_code: int,
+        location: str | None,
+        headers: Mapping[str, str],
+    ) -> None:
+        super().__init__(
+            f"Redirected to {location!r}; redirects are not followed",
+            method=method,
+            url=url,
+            status_code=status_code,
+            code=None,
+            suggestion="point base_url at the API itself",
+            body=None,
+            headers=headers,
+        )
+        self.location = location
 
 
 class BadRequestError(APIStatusError):
@@ -235,6 +307,17 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     409: ConflictError,
     429: RateLimitError,
 }
+
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id")
+
+
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The request id a response's headers carry, if any (header names in any case)."""
+    for name, value in headers.items():
+        if name.lower() in _REQUEST_ID_HEADERS:
+            return value
+    return None
 
 
 def _family_for(status: int) -> type[APIStatusError]:

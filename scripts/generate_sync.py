@@ -338,6 +338,11 @@ class Generator:
             "        self._async = async_client",
             "        self._runner = runner",
             *self._render_resource_attrs(resources, "async_client"),
+            "",
+            "    def __repr__(self) -> str:",
+            "        # The async client's repr (it never shows the key) under this class's name.",
+            "        described = repr(self._async).removeprefix(type(self._async).__name__)",
+            "        return type(self).__name__ + described",
         ]
 
     def _render_resource_attrs(self, resources: list[Member], owner: str) -> Iterator[str]:

@@ -25,7 +25,7 @@ from lambda_cloud import (
 )
 from lambda_cloud._security import Secret
 from lambda_cloud.emulator import Emulator, ManualClock
-from tests.conftest import BOOT, PUBLIC_KEY, make_client
+from tests.conftest import BOOT, PUBLIC_KEY, Canned, make_client
 
 REGION, TYPE = "us-west-1", "gpu_1x_a10"
 LAUNCH: dict[str, Any] = {
@@ -386,3 +386,20 @@ async def test_a_fresh_client_on_another_key(emu: Emulator) -> None:
     async with make_client(emu, api_key="secret_nobody") as stranger:
         with pytest.raises(AuthenticationError):
             await stranger.instances.list()
+
+
+@pytest.mark.parametrize("header", ["X-Request-Id", "x-request-id", "Request-Id"])
+async def test_a_status_error_carries_the_request_id(canned: Canned, header: str) -> None:
+    canned.reply(404, {"error": {"code": "global/not-found", "message": "no"}}, {header: "req-7"})
+    async with AsyncLambdaCloud(api_key="k", base_url=canned.base_url, rate_limits=None) as c:
+        with pytest.raises(NotFoundError) as info:
+            await c.instances.get("i-1")
+    assert info.value.request_id == "req-7"
+
+
+async def test_no_request_id_header_means_none(canned: Canned) -> None:
+    canned.reply(404, {"error": {"code": "global/not-found", "message": "no"}})
+    async with AsyncLambdaCloud(api_key="k", base_url=canned.base_url, rate_limits=None) as c:
+        with pytest.raises(NotFoundError) as info:
+            await c.instances.get("i-1")
+    assert info.value.request_id is None

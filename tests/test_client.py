@@ -48,9 +48,9 @@ def test_api_key_and_base_url_from_the_environment(monkeypatch: pytest.MonkeyPat
 
 def test_explicit_arguments_beat_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAMBDA_API_KEY", "secret_from_env")
-    monkeypatch.setenv("LAMBDA_BASE_URL", "http://env.invalid/api/v1")
-    client = AsyncLambdaCloud(api_key="secret_explicit", base_url="http://explicit.invalid/api/v1")
-    assert client.base_url == "http://explicit.invalid/api/v1"
+    monkeypatch.setenv("LAMBDA_BASE_URL", "https://env.invalid/api/v1")
+    client = AsyncLambdaCloud(api_key="secret_explicit", base_url="https://explicit.invalid/api/v1")
+    assert client.base_url == "https://explicit.invalid/api/v1"
     assert client._api_key == "secret_explicit"
 
 
@@ -60,10 +60,10 @@ def test_default_base_url() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://h.invalid/api/v1", "http://h.invalid/api/v1/", "http://h.invalid/api/v1//"]
+    "url", ["https://h.invalid/api/v1", "https://h.invalid/api/v1/", "https://h.invalid/api/v1//"]
 )
 def test_base_url_trailing_slashes_are_dropped(url: str) -> None:
-    assert AsyncLambdaCloud(api_key="k", base_url=url).base_url == "http://h.invalid/api/v1"
+    assert AsyncLambdaCloud(api_key="k", base_url=url).base_url == "https://h.invalid/api/v1"
 
 
 @pytest.mark.parametrize("key", [None, ""])
@@ -81,8 +81,8 @@ def test_empty_environment_variable_counts_as_missing(monkeypatch: pytest.Monkey
 
 
 def test_reprs() -> None:
-    client = AsyncLambdaCloud(api_key="secret_k", base_url="http://h.invalid/api/v1")
-    assert repr(client) == "AsyncLambdaCloud(base_url='http://h.invalid/api/v1')"
+    client = AsyncLambdaCloud(api_key="secret_k", base_url="https://h.invalid/api/v1")
+    assert repr(client) == "AsyncLambdaCloud(base_url='https://h.invalid/api/v1')"
     assert repr(client.instances) == f"<AsyncInstances of {client!r}>"
 
 
@@ -95,7 +95,7 @@ def test_with_options_changes_only_what_is_given() -> None:
     limits = RateLimits()
     client = AsyncLambdaCloud(
         api_key="secret_a",
-        base_url="http://a.invalid/api/v1",
+        base_url="https://a.invalid/api/v1",
         max_retries=5,
         default_headers={"X-One": "1"},
         rate_limits=limits,
@@ -110,10 +110,10 @@ def test_with_options_changes_only_what_is_given() -> None:
     assert copy._transport.rate_limiter is client._transport.rate_limiter  # shared buckets
     assert copy.rate_limits == limits
     other = client.with_options(
-        api_key="secret_b", base_url="http://b.invalid/api/v1/", max_retries=0, rate_limits=None
+        api_key="secret_b", base_url="https://b.invalid/api/v1/", max_retries=0, rate_limits=None
     )
     assert other._api_key == "secret_b"
-    assert other.base_url == "http://b.invalid/api/v1"
+    assert other.base_url == "https://b.invalid/api/v1"
     assert other._transport.retry_policy.max_retries == 0
     assert other.rate_limits is None
     assert client.rate_limits == limits  # the original is untouched

@@ -69,7 +69,7 @@ def assert_error_hidden(exc: BaseException, *keys: str) -> None:
 
 def test_reprs_hide_the_key() -> None:
     key = "secret_repr_0123456789abcdef"
-    client = AsyncLambdaCloud(api_key=key, base_url="http://h.invalid/api/v1")
+    client = AsyncLambdaCloud(api_key=key, base_url="https://h.invalid/api/v1")
     copy = client.with_options(timeout=1.0)
     texts = [
         repr(client),

@@ -16,7 +16,12 @@ from typing import Literal, overload
 import aiohttp
 
 from lambda_cloud._client import AsyncLambdaCloud
-from lambda_cloud._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Timeout
+from lambda_cloud._config import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    Timeout,
+)
 from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits, RateLimitsLike
 from lambda_cloud._retry import RetryPolicy
 from lambda_cloud._security import Security
@@ -100,7 +105,11 @@ class LambdaCloud:
     ``rate_limits`` paces requests to the API's documented limits (``None`` turns pacing off;
     a plain mapping such as ``Emulator.rate_limits`` is accepted, see ``RateLimits.coerce``).
     Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
-    and closed by ``close()`` or ``with``.
+    and closed by ``close()`` or ``with`` (a closed client raises ``ClientClosedError``).
+    Plain ``http://`` is refused except to this machine, unless ``allow_insecure_http=True``.
+    Redirects are never followed, and a response body larger than ``max_response_bytes``
+    (decompressed) raises ``ResponseTooLargeError``.
+    Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 
     instances: Instances
@@ -125,6 +134,8 @@ class LambdaCloud:
         session: aiohttp.ClientSession | None = None,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
         rate_limits: RateLimitsLike | None = DEFAULT_RATE_LIMITS,
+        allow_insecure_http: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         async_client = AsyncLambdaCloud(
             api_key=api_key,
@@ -135,6 +146,8 @@ class LambdaCloud:
             session=session,
             trace_configs=trace_configs,
             rate_limits=rate_limits,
+            allow_insecure_http=allow_insecure_http,
+            max_response_bytes=max_response_bytes,
         )
         self._bind(async_client, Runner(async_client.aclose))
 
@@ -158,6 +171,11 @@ class LambdaCloud:
         self.fabric_partitions = FabricPartitions(async_client.fabric_partitions, runner)
         self.tickets = Tickets(async_client.tickets, runner)
 
+    def __repr__(self) -> str:
+        # The async client's repr (it never shows the key) under this class's name.
+        described = repr(self._async).removeprefix(type(self._async).__name__)
+        return type(self).__name__ + described
+
     @property
     def base_url(self) -> str:
         """The API root every path is appended to (it includes ``/api/v1``)."""
@@ -177,6 +195,8 @@ class LambdaCloud:
         max_retries: int | RetryPolicy | None = None,
         default_headers: Mapping[str, str] | None = None,
         rate_limits: RateLimitsLike | Literal["inherit"] | None = "inherit",
+        allow_insecure_http: bool | None = None,
+        max_response_bytes: int | None = None,
     ) -> LambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets."""
@@ -188,6 +208,8 @@ class LambdaCloud:
                 max_retries=max_retries,
                 default_headers=default_headers,
                 rate_limits=rate_limits,
+                allow_insecure_http=allow_insecure_http,
+                max_response_bytes=max_response_bytes,
             ),
             self._runner.derive(),
         )

@@ -2,7 +2,7 @@
 
 Bulk code reaches the API through this and nothing else: it imports no resource and no client,
 so calls flow one way (resource -> bulk -> this interface -> transport), and the engine can be
-driven by anything that answers these five calls.
+driven by anything that answers these four calls.
 """
 
 from __future__ import annotations
@@ -36,16 +36,14 @@ class InstancesAPI(Protocol):
         """Every instance type by name, with the regions that have capacity."""
         ...
 
-    async def launch(self, build: RequestBuilder) -> list[str]:
+    async def launch(self, build: RequestBuilder, deadline: Deadline) -> list[str]:
         """One launch, paced by the client's rate limits and retried only where it provably had
-        no effect; an unknown outcome raises ``LaunchOutcomeUnknownError``."""
+        no effect; an unknown outcome raises ``LaunchOutcomeUnknownError``. It queues for its
+        rate-limit slot as long as ``deadline`` allows (else ``PacingTimeoutError``, with
+        nothing sent), then gets the whole request timeout."""
         ...
 
     async def terminate(self, ids: list[str], deadline: Deadline) -> list[Instance]:
         """Terminate ``ids``. Every 404 raises ``NotFoundError``, even on a retry after a lost
         answer: the caller tells an unknown id from a terminated one."""
-        ...
-
-    def launch_delay(self) -> float:
-        """Seconds a launch sent now would wait for its rate-limit slot (reserves nothing)."""
         ...

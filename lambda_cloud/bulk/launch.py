@@ -32,6 +32,7 @@ from ..errors import (
     LambdaCloudError,
     LaunchOutcomeUnknownError,
     NotFoundError,
+    PacingTimeoutError,
     RateLimitError,
     ValidationError,
 )
@@ -208,8 +209,6 @@ class _Run:
     async def _attempt(self, slot: Slot) -> None:
         if self.fatal is not None:
             return await self._fail(slot, self.fatal)
-        if not self.deadline.allows(self.api.launch_delay()):
-            return await self._fail(slot, self._out_of_time(slot))
         sent_to: list[tuple[str, int]] = []  # (region, capacity check) of each attempt
 
         async def build() -> LaunchInstanceRequest:
@@ -228,7 +227,11 @@ class _Run:
             return self._request(slot, region)
 
         try:
-            ids = await self.api.launch(build)
+            ids = await self.api.launch(build, self.deadline)
+        except PacingTimeoutError as exc:  # its slot comes after the run's deadline
+            error = self._out_of_time(slot)
+            error.__cause__ = exc
+            await self._fail(slot, error)
         except LambdaCloudError as exc:
             if not sent_to or isinstance(exc, CapacityExhaustedError | DeadlineExceededError):
                 return await self._fail(slot, exc)  # raised by build: nothing was sent

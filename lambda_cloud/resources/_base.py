@@ -36,10 +36,6 @@ class AsyncAPIResource:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
 
-    def _pacing_delay(self, *, launch: bool = False) -> float:
-        """Seconds a request sent now would wait for its rate-limit slot (reserves nothing)."""
-        return self._client._transport.pacing_delay(launch=launch)
-
     async def _request(
         self,
         method: str,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .._config import Timeout
 from .._retry import RetryPolicy
-from .._security import Security
+from .._security import Security, authorization_of
 from ..types.instance_types import InstanceTypesItem
 from ..types.instances import (
     FirewallRulesetEntry,
@@ -35,7 +35,7 @@ class SeedInstancesMixin(AsyncAPIResource):
     def _as(self, security: Security | None) -> AsyncLambdaCloud:
         if security is None:
             return self._client
-        return self._client._with_authorization(security.authorization())
+        return self._client._with_authorization(authorization_of(security))
 
     async def list_instances(
         self,

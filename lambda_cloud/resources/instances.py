@@ -485,10 +485,11 @@ class _BulkRequests(AsyncAPIResource):
                 timeout=self._timeout, retries=self._retries
             )
 
-    async def launch(self, build: RequestBuilder) -> builtins.list[str]:
-        return await self._client.instances._send_launch(
-            build, timeout=self._timeout, retries=self._retries
-        )
+    async def launch(self, build: RequestBuilder, deadline: Deadline) -> builtins.list[str]:
+        with retrying_until(deadline):
+            return await self._client.instances._send_launch(
+                build, timeout=self._timeout, retries=self._retries
+            )
 
     async def terminate(
         self, ids: builtins.list[str], deadline: Deadline
@@ -497,9 +498,6 @@ class _BulkRequests(AsyncAPIResource):
             return await self._client.instances._terminate(
                 ids, timeout=self._timeout, retries=self._retries, gone_is_done=False
             )
-
-    def launch_delay(self) -> float:
-        return self._pacing_delay(launch=True)
 
 
 # Only ever used to validate the template request; each launch names its own region.

@@ -3,13 +3,74 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, Generic, TypeVar, overload
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar, cast, overload
 
 import attrs
+import orjson
 
-__all__ = ["Lazy", "OpenEnum", "RawJSON", "lazy_attributes", "lazy_field"]
+from ..errors import APIResponseError, ValidationError
+
+__all__ = ["Codec", "Lazy", "Model", "OpenEnum", "RawJSON", "lazy_attributes", "lazy_field"]
 
 T = TypeVar("T")
+M = TypeVar("M", bound="Model")
+
+
+class Codec:
+    """The converter's two directions, installed by ``lambda_cloud._converter`` when it is
+    imported (it imports the models, so the models cannot import it)."""
+
+    structure: Callable[[Any, Any], Any]
+    unstructure: Callable[[Any], Any]
+
+    @classmethod
+    def install(
+        cls, structure: Callable[[Any, Any], Any], unstructure: Callable[[Any], Any]
+    ) -> None:
+        """Set the functions every model's ``to_dict`` / ``from_dict`` use."""
+        cls.structure = staticmethod(structure)
+        cls.unstructure = staticmethod(unstructure)
+
+
+class Model:
+    """Base of every model: conversion to and from the API's JSON, and a repr of public
+    fields.
+
+    Use ``to_dict()`` rather than ``attrs.asdict``: ``asdict`` sees the private slots behind
+    lazily built fields (``_instance_type`` holding raw JSON, say), not the API's shape.
+    """
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model as the API writes it in JSON (optional fields left unset are absent)."""
+        return Codec.unstructure(self)  # type: ignore[no-any-return]
+
+    def to_json(self, *, indent: bool = False) -> str:
+        """``to_dict()`` as a JSON string (indented by two spaces with ``indent=True``)."""
+        return orjson.dumps(self.to_dict(), option=orjson.OPT_INDENT_2 if indent else 0).decode()
+
+    @classmethod
+    def from_dict(cls: type[M], data: Mapping[str, Any]) -> M:
+        """Build the model from the API's JSON shape (as ``to_dict`` gives); unknown keys are
+        ignored. Raises ``ValidationError`` when ``data`` does not fit."""
+        if not isinstance(data, Mapping):
+            raise ValidationError(cls.__name__, f"expected a mapping, got {type(data).__name__}")
+        try:
+            return Codec.structure(data, cls)  # type: ignore[no-any-return]
+        except APIResponseError as exc:
+            cause = exc.__cause__
+            raise ValidationError(cls.__name__, f"{type(cause).__name__}: {cause}") from exc
+
+    def __repr__(self) -> str:
+        # Lazily built fields appear under their public names, built.
+        parts = []
+        for field in attrs.fields(cast("type[attrs.AttrsInstance]", type(self))):
+            if field.repr is not False:
+                name = field.alias if field.name.startswith("_") else field.name
+                parts.append(f"{name}={getattr(self, name)!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
 
 
 class OpenEnum(str, enum.Enum):
@@ -48,9 +109,7 @@ class RawJSON:
 
 def _materialize(value: Any, tp: Any) -> Any:
     if isinstance(value, RawJSON):
-        from .._converter import structure  # the converter imports the models
-
-        return structure(value.value, tp)
+        return Codec.structure(value.value, tp)
     return value
 
 

@@ -7,11 +7,13 @@ from typing import Any
 
 import attrs
 
+from ._base import Model
+
 __all__ = ["AuditEvent", "AuditEventsPage"]
 
 
 @attrs.define(kw_only=True)
-class AuditEvent:
+class AuditEvent(Model):
     """Something that happened in the account, e.g. ``cloud`` / ``api_key`` / ``created``.
 
     LRNs (Lambda Resource Names) look like ``lrn:cloud:api_key:<id>``.
@@ -37,7 +39,7 @@ class AuditEvent:
 
 
 @attrs.define(kw_only=True)
-class AuditEventsPage:
+class AuditEventsPage(Model):
     """One page of audit events; pass ``page_token`` back for the next (``None``: last page)."""
 
     data: list[AuditEvent]

@@ -6,13 +6,14 @@ import datetime
 
 import attrs
 
+from ._base import Model
 from .regions import Region
 
 __all__ = ["FabricPartition"]
 
 
 @attrs.define(kw_only=True)
-class FabricPartition:
+class FabricPartition(Model):
     """A partition of the compute fabric in one region, owned by a workspace."""
 
     id: str

@@ -6,7 +6,7 @@ import datetime
 
 import attrs
 
-from ._base import OpenEnum
+from ._base import Model, OpenEnum
 from .regions import Region
 
 __all__ = ["Filesystem", "User", "UserStatus"]
@@ -20,7 +20,7 @@ class UserStatus(OpenEnum):
 
 
 @attrs.define(kw_only=True)
-class User:
+class User(Model):
     """A member of your team."""
 
     id: str
@@ -29,7 +29,7 @@ class User:
 
 
 @attrs.define(kw_only=True)
-class Filesystem:
+class Filesystem(Model):
     """A shared file system. It cannot be deleted while ``is_in_use`` (mounted on an instance)."""
 
     id: str

@@ -6,7 +6,7 @@ import datetime
 
 import attrs
 
-from ._base import OpenEnum
+from ._base import Model, OpenEnum
 from .regions import Region
 
 __all__ = ["FirewallRule", "FirewallRuleset", "GlobalFirewallRuleset", "NetworkProtocol"]
@@ -22,7 +22,7 @@ class NetworkProtocol(OpenEnum):
 
 
 @attrs.define(kw_only=True)
-class FirewallRule:
+class FirewallRule(Model):
     """Allow inbound ``protocol`` traffic from ``source_network`` to ports ``port_range``.
 
     ``port_range`` is an inclusive ``(min, max)`` (one port: ``(22, 22)``), required for every
@@ -37,7 +37,7 @@ class FirewallRule:
 
 
 @attrs.define(kw_only=True)
-class FirewallRuleset:
+class FirewallRuleset(Model):
     """A named set of rules in one region, applied to the instances launched with it."""
 
     id: str
@@ -49,7 +49,7 @@ class FirewallRuleset:
 
 
 @attrs.define(kw_only=True)
-class GlobalFirewallRuleset:
+class GlobalFirewallRuleset(Model):
     """The account-wide ruleset (``id`` is ``"global"``), applied in every region."""
 
     id: str

@@ -6,7 +6,7 @@ import datetime
 
 import attrs
 
-from ._base import OpenEnum
+from ._base import Model, OpenEnum
 from .regions import Region
 
 __all__ = ["Image", "ImageArchitecture"]
@@ -20,7 +20,7 @@ class ImageArchitecture(OpenEnum):
 
 
 @attrs.define(kw_only=True)
-class Image:
+class Image(Model):
     """An image available in one region (the API lists each image once per region).
 
     Launch from it with ``ImageSpecificationID(id=image.id)`` or, for the latest of its family,

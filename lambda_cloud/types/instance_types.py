@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import attrs
 
+from ._base import Model
 from .regions import Region
 
 __all__ = ["InstanceType", "InstanceTypeSpecs", "InstanceTypesItem"]
 
 
 @attrs.define(kw_only=True)
-class InstanceTypeSpecs:
+class InstanceTypeSpecs(Model):
     """Hardware of an instance type."""
 
     vcpus: int
@@ -20,7 +21,7 @@ class InstanceTypeSpecs:
 
 
 @attrs.define(kw_only=True)
-class InstanceType:
+class InstanceType(Model):
     """An instance type, e.g. ``gpu_1x_a10``, with its price in US cents per hour."""
 
     name: str
@@ -33,7 +34,7 @@ class InstanceType:
 
 
 @attrs.define(kw_only=True)
-class InstanceTypesItem:
+class InstanceTypesItem(Model):
     """An instance type and the regions that can launch it right now."""
 
     instance_type: InstanceType

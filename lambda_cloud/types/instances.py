@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from ._base import Lazy, OpenEnum, lazy_field
+from ._base import Lazy, Model, OpenEnum, lazy_field
 from .instance_types import InstanceType
 from .regions import Region
 
@@ -52,7 +52,7 @@ class InstanceActionUnavailableCode(OpenEnum):
 
 
 @attrs.define(kw_only=True)
-class InstanceActionAvailabilityDetails:
+class InstanceActionAvailabilityDetails(Model):
     """Whether one action is possible now, and if not, why."""
 
     available: bool
@@ -61,7 +61,7 @@ class InstanceActionAvailabilityDetails:
 
 
 @attrs.define(kw_only=True)
-class InstanceActionAvailability:
+class InstanceActionAvailability(Model):
     """Which common operations the instance allows in its current state."""
 
     migrate: InstanceActionAvailabilityDetails
@@ -72,7 +72,7 @@ class InstanceActionAvailability:
 
 
 @attrs.define(kw_only=True)
-class FilesystemMountEntry:
+class FilesystemMountEntry(Model):
     """Where a file system is mounted on an instance."""
 
     mount_point: str
@@ -80,7 +80,7 @@ class FilesystemMountEntry:
 
 
 @attrs.define(kw_only=True)
-class TagEntry:
+class TagEntry(Model):
     """A key/value tag on an instance."""
 
     key: str
@@ -88,14 +88,14 @@ class TagEntry:
 
 
 @attrs.define(kw_only=True)
-class FirewallRulesetEntry:
+class FirewallRulesetEntry(Model):
     """A reference to a firewall ruleset by id."""
 
     id: str
 
 
-@attrs.define(kw_only=True)
-class Instance:
+@attrs.define(kw_only=True, repr=False)  # Model's repr shows the lazy fields by public name
+class Instance(Model):
     """An instance. ``ip``, ``hostname`` and the Jupyter fields are ``None`` while booting."""
 
     id: str
@@ -141,7 +141,7 @@ class Instance:
 
 
 @attrs.define(kw_only=True)
-class RequestedFilesystemMountEntry:
+class RequestedFilesystemMountEntry(Model):
     """Mount file system ``file_system_id`` at ``mount_point`` (under /home, /lambda/nfs, /data)."""
 
     mount_point: str
@@ -149,7 +149,7 @@ class RequestedFilesystemMountEntry:
 
 
 @attrs.define(kw_only=True)
-class RequestedTagEntry:
+class RequestedTagEntry(Model):
     """A tag to set at launch: key ``^[a-z][a-z0-9-:]+$`` up to 55 chars, value up to 128."""
 
     key: str
@@ -157,14 +157,14 @@ class RequestedTagEntry:
 
 
 @attrs.define(kw_only=True)
-class ImageSpecificationID:
+class ImageSpecificationID(Model):
     """Launch from the image with this id."""
 
     id: str
 
 
 @attrs.define(kw_only=True)
-class ImageSpecificationFamily:
+class ImageSpecificationFamily(Model):
     """Launch from the latest image of this family."""
 
     family: str
@@ -174,7 +174,7 @@ ImageSpecification = ImageSpecificationID | ImageSpecificationFamily
 
 
 @attrs.define(kw_only=True)
-class LaunchInstanceRequest:
+class LaunchInstanceRequest(Model):
     """The body of ``POST /instance-operations/launch`` (one instance per call)."""
 
     region_name: str

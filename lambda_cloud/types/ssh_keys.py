@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import attrs
 
+from ._base import Model
+
 __all__ = ["GeneratedSSHKey", "SSHKey"]
 
 
 @attrs.define(kw_only=True)
-class SSHKey:
+class SSHKey(Model):
     """An SSH key stored in your account."""
 
     id: str

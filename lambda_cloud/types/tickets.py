@@ -6,7 +6,7 @@ import datetime
 
 import attrs
 
-from ._base import OpenEnum
+from ._base import Model, OpenEnum
 
 __all__ = [
     "Attachment",
@@ -83,7 +83,7 @@ class AttachmentUploadStatus(OpenEnum):
 
 
 @attrs.define(kw_only=True)
-class TicketComment:
+class TicketComment(Model):
     """One comment in a ticket's history (the first is the ticket's description)."""
 
     body: str
@@ -92,7 +92,7 @@ class TicketComment:
 
 
 @attrs.define(kw_only=True)
-class Ticket:
+class Ticket(Model):
     """A support ticket. ``severity`` is set only for incidents."""
 
     id: str
@@ -110,7 +110,7 @@ class Ticket:
 
 
 @attrs.define(kw_only=True)
-class TicketCreated:
+class TicketCreated(Model):
     """What creating a ticket returns; ``tickets.get(id)`` has the whole ticket."""
 
     id: str
@@ -123,7 +123,7 @@ class TicketCreated:
 
 
 @attrs.define(kw_only=True)
-class TicketsPage:
+class TicketsPage(Model):
     """One page of tickets; pass ``page_token`` back for the next (``None``: last page)."""
 
     tickets: list[Ticket]
@@ -131,7 +131,7 @@ class TicketsPage:
 
 
 @attrs.define(kw_only=True)
-class Attachment:
+class Attachment(Model):
     """A file attached to a ticket. ``uploaded_at`` is ``None`` until the upload finished."""
 
     id: str
@@ -144,7 +144,7 @@ class Attachment:
 
 
 @attrs.define(kw_only=True)
-class AttachmentUpload:
+class AttachmentUpload(Model):
     """Where to send an attachment's bytes: ``upload_method`` to the presigned ``upload_url``
     within ``expires_in`` seconds."""
 
@@ -156,7 +156,7 @@ class AttachmentUpload:
 
 
 @attrs.define(kw_only=True)
-class AttachmentDownload:
+class AttachmentDownload(Model):
     """A presigned URL to fetch an attachment, valid for ``expires_in`` seconds."""
 
     download_url: str

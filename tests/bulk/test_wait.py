@@ -187,7 +187,7 @@ async def test_transient_and_throttled_polls_are_ridden_out(
 
 
 async def test_bad_arguments() -> None:
-    client = AsyncLambdaCloud(api_key="x", base_url="http://127.0.0.1:9")
+    client = AsyncLambdaCloud(api_key="x", base_url="http://127.0.0.1:9/api/v1")
     with pytest.raises(ValidationError):
         await client.instances.wait_for(["a"], "booting")
     with pytest.raises(ValidationError):

@@ -74,7 +74,9 @@ async def test_emulator_rate_limits_are_plain_numbers_the_client_takes() -> None
         "general": {"rate": 2.0, "burst": 5},
         "launch": {"rate": pytest.approx(1 / 6), "burst": 5},
     }
-    client = AsyncLambdaCloud(api_key="k", base_url="http://x", rate_limits=emu.rate_limits)
+    client = AsyncLambdaCloud(
+        api_key="k", base_url="https://x.invalid/api/v1", rate_limits=emu.rate_limits
+    )
     assert client.rate_limits == RateLimits().scaled(0.5)
     copy = client.with_options(rate_limits={"general": {"rate": 3.0}})
     assert copy.rate_limits == RateLimits(general=RateLimit(rate=3.0, burst=1))

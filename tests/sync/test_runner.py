@@ -17,6 +17,7 @@ import pytest
 
 from lambda_cloud import (
     APIConnectionError,
+    ClientClosedError,
     LambdaCloud,
     NotFoundError,
     SyncCallInLoopThreadError,
@@ -164,14 +165,14 @@ def test_with_options_copies_share_the_loop_and_leave_it_running(new_client: New
     assert loop_threads() == []
 
 
-def test_a_closed_client_opens_again_on_its_next_call(new_client: NewClient) -> None:
+def test_a_closed_client_refuses_further_calls(new_client: NewClient) -> None:
     client = new_client()
     with client:
         client.regions.list()
     assert loop_threads() == []
-    client.regions.list()
-    assert len(loop_threads()) == 1
-    client.close()
+    with pytest.raises(ClientClosedError):
+        client.regions.list()
+    client.close()  # releases the loop the refused call started
     client.close()
     assert loop_threads() == []
 

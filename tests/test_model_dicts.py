@@ -1,0 +1,128 @@
+"""``to_dict`` / ``to_json`` / ``from_dict`` on every model, and reprs of public fields only."""
+
+from __future__ import annotations
+
+import datetime
+import inspect
+
+import aiohttp
+import attrs
+import orjson
+import pytest
+
+import lambda_cloud.types as types_module
+from lambda_cloud import (
+    AsyncLambdaCloud,
+    Filesystem,
+    Instance,
+    InstanceStatus,
+    LaunchInstanceRequest,
+    RequestedTagEntry,
+    TagEntry,
+    ValidationError,
+)
+from lambda_cloud.emulator import Emulator
+from lambda_cloud.types._base import Model
+
+MODELS = [
+    cls
+    for _, cls in inspect.getmembers(types_module, inspect.isclass)
+    if attrs.has(cls) and cls.__module__.startswith("lambda_cloud.types")
+]
+
+
+def without_nulls(data: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in data.items() if v is not None}
+
+
+async def raw_get(emu: Emulator, path: str) -> dict[str, object]:
+    headers = {"Authorization": f"Bearer {emu.api_key}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(emu.base_url + path, headers=headers) as response,
+    ):
+        body = await response.json()
+    data: dict[str, object] = body["data"]
+    return data
+
+
+def test_every_model_converts_both_ways() -> None:
+    assert len(MODELS) > 20
+    for cls in MODELS:
+        assert issubclass(cls, Model), cls
+        assert callable(cls.to_dict) and callable(cls.to_json) and callable(cls.from_dict)
+
+
+@pytest.fixture
+async def instance_id(client: AsyncLambdaCloud, ssh_key: str) -> str:
+    [instance_id] = await client.instances.launch(
+        region_name="us-west-1",
+        instance_type_name="gpu_1x_a10",
+        ssh_key_names=[ssh_key],
+        name="trainer",
+        tags={"team": "ml"},
+    )
+    return instance_id
+
+
+async def test_to_dict_is_the_api_wire_shape(
+    client: AsyncLambdaCloud, emu: Emulator, instance_id: str
+) -> None:
+    instance = await client.instances.get(instance_id)
+    wire = await raw_get(emu, f"/instances/{instance_id}")
+    data = instance.to_dict()
+    assert data == without_nulls(wire)
+    assert not any(key.startswith("_") for key in data)
+    assert orjson.loads(instance.to_json()) == data
+    assert orjson.loads(instance.to_json(indent=True)) == data
+
+
+async def test_from_dict_round_trips(client: AsyncLambdaCloud, instance_id: str) -> None:
+    instance = await client.instances.get(instance_id)
+    again = Instance.from_dict(instance.to_dict())
+    assert again == instance
+    assert again.status is InstanceStatus.BOOTING
+    assert again.tags == [TagEntry(key="team", value="ml")]
+    assert again.instance_type.name == "gpu_1x_a10"
+
+
+async def test_datetimes_go_out_as_iso_strings(client: AsyncLambdaCloud) -> None:
+    fs = await client.file_systems.create("data", region="us-west-1")
+    data = fs.to_dict()
+    assert isinstance(data["created"], str)
+    assert Filesystem.from_dict(data).created == fs.created
+    assert isinstance(fs.created, datetime.datetime)
+
+
+def test_a_request_model_leaves_unset_fields_out() -> None:
+    request = LaunchInstanceRequest(
+        region_name="r",
+        instance_type_name="t",
+        ssh_key_names=["k"],
+        tags=[RequestedTagEntry(key="a", value="b")],
+    )
+    assert request.to_dict() == {
+        "region_name": "r",
+        "instance_type_name": "t",
+        "ssh_key_names": ["k"],
+        "tags": [{"key": "a", "value": "b"}],
+    }
+
+
+@pytest.mark.parametrize("data", [{"id": "i-1"}, {"id": 5, "status": None}, ["not", "a", "dict"]])
+def test_from_dict_with_data_that_does_not_fit(data: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        Instance.from_dict(data)  # type: ignore[arg-type]
+    assert info.value.field == "Instance"
+
+
+async def test_repr_shows_public_fields_only(client: AsyncLambdaCloud, instance_id: str) -> None:
+    instance = await client.instances.get(instance_id)
+    text = repr(instance)
+    assert text.startswith(f"Instance(id='{instance_id}', status=<InstanceStatus.BOOTING")
+    assert "instance_type=InstanceType(" in text
+    assert "actions=InstanceActionAvailability(" in text
+    assert "tags=[TagEntry(key='team', value='ml')]" in text
+    assert "_instance_type" not in text and "_actions" not in text
+    assert "RawJSON" not in text
+    assert "jupyter_token" not in text  # a secret stays out, as before

@@ -330,7 +330,8 @@ class Instances:
         or keeps what it created, and re-raises the ``CancelledError`` with a
         ``BulkLaunchCancelledError`` holding the report as its cause.
         """
-        return self._runner.run(
+        relay = self._runner.relay()
+        return relay.run(
             self._async.launch_many(
                 count,
                 instance_type_name=instance_type_name,
@@ -346,7 +347,7 @@ class Instances:
                 firewall_rulesets=firewall_rulesets,
                 max_concurrency=max_concurrency,
                 wait=wait,
-                on_progress=on_progress,
+                on_progress=relay.wrap(on_progress),
                 on_cancel=on_cancel,
                 poll_interval=poll_interval,
                 timeout=timeout,
@@ -376,12 +377,13 @@ class Instances:
         ``timeout`` bounds the whole operation in seconds; ``request_timeout`` and ``retries``
         apply to each request. Call ``report.raise_for_errors()`` to raise on failures.
         """
-        return self._runner.run(
+        relay = self._runner.relay()
+        return relay.run(
             self._async.terminate_many(
                 ids,
                 batch_size=batch_size,
                 wait=wait,
-                on_progress=on_progress,
+                on_progress=relay.wrap(on_progress),
                 poll_interval=poll_interval,
                 timeout=timeout,
                 request_timeout=request_timeout,
@@ -410,14 +412,15 @@ class Instances:
         as terminated (and is left out of the result). After ``timeout`` seconds
         (``None``: no limit) raises ``WaitTimeoutError`` with every id's last status.
         """
-        return self._runner.run(
+        relay = self._runner.relay()
+        return relay.run(
             self._async.wait_for(
                 ids,
                 status,
                 timeout=timeout,
                 poll_interval=poll_interval,
                 unhealthy_timeout=unhealthy_timeout,
-                on_progress=on_progress,
+                on_progress=relay.wrap(on_progress),
                 request_timeout=request_timeout,
                 retries=retries,
             )

@@ -97,7 +97,9 @@ class Output:
     ) -> None:
         """Rows under headers, as the mode shows them (JSON callers use ``json``)."""
         if self.mode is Mode.TABLE:
-            table = Table(*headers, title=title, title_justify="left")
+            table = Table(title=title, title_justify="left")
+            for header in headers:
+                table.add_column(header, overflow="fold")  # wrap ids rather than cut them
             for row in rows:
                 table.add_row(*(Text(_cell(value)) for value in row))
             self.console.print(table)

@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m lambda_cloud.demo
+	$(BIN)/lambda-cloud demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check lambda_cloud tests benchmarks scripts

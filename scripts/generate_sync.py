@@ -66,6 +66,7 @@ SELF_TYPES = {
     getattr(sys.modules.get("typing_extensions"), "Self", None),
 }
 SELF_TYPES.discard(None)
+CALLABLE = {collections.abc.Callable, typing.Callable}
 OVERLOAD = {typing.overload, getattr(sys.modules.get("typing_extensions"), "overload", None)}
 OVERLOAD.discard(None)
 
@@ -367,7 +368,10 @@ class Generator:
         node = _function_node(func)
         async_name = func.__name__
         params = self._render_params(node.args, member.module, twin)
-        call = f"self._async.{async_name}({_call_args(node.args)})"
+        # Callbacks are relayed to run in the caller's thread, drained while it waits.
+        callbacks = _callback_params(node.args, member.module)
+        relay = _unused_name("relay", node.args)
+        call = f"self._async.{async_name}({_call_args(node.args, callbacks, relay)})"
         kind, value = self._classify(
             func.__qualname__,
             node,
@@ -386,6 +390,11 @@ class Generator:
         else:
             returns = self._sync_returns(twin, kind, value, member.module)
             lines = []
+            runner = "self._runner"
+            if callbacks:
+                if kind != "run":
+                    raise GenerationError(f"callbacks of {func.__qualname__} cannot be relayed")
+                lines, runner = [f"{relay} = self._runner.relay()"], relay
             # Called with the union of its overloads' arguments, the async method returns a union
             # of awaitables, for which the runner's T would be inferred as their join: type the
             # call as the implementation's own value (a resource is wrapped, so needs no help).
@@ -401,11 +410,11 @@ class Generator:
                 )
                 local = _unused_name("aw", node.args)
                 item = self._rewrite(value, member.module, twin)
-                lines, call = [f"{local}: {spelled}[{item}] = {call}"], local
+                lines, call = [*lines, f"{local}: {spelled}[{item}] = {call}"], local
             if kind == "iterate":
                 lines += [f"return self._runner.iterate({call})"]
             elif kind == "run":
-                run = f"self._runner.run({call})"
+                run = f"{runner}.run({call})"
                 lines += [f"return {self._wrap_result(twin, value, member.module, run)}"]
             else:
                 lines = [f"return {self._wrap_result(twin, value, member.module, call)}"]
@@ -627,11 +636,38 @@ def _unused_name(name: str, args: ast.arguments) -> str:
     return name
 
 
-def _call_args(args: ast.arguments) -> str:
-    parts = [a.arg for a in (*args.posonlyargs, *args.args)][1:]  # without self
+def _callback_params(args: ast.arguments, module: str) -> set[str]:
+    """The names of the parameters annotated as callables (optional ones included)."""
+    return {
+        a.arg
+        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
+        if a.annotation is not None and _is_callable(a.annotation, module)
+    }
+
+
+def _is_callable(node: ast.expr, module: str) -> bool:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # X | None
+        return _is_callable(node.left, module) or _is_callable(node.right, module)
+    if isinstance(node, ast.Subscript):
+        outer = resolve(node.value, module)
+        if outer in (typing.Optional, typing.Union):
+            items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            return any(_is_callable(item, module) for item in items)
+        return outer in CALLABLE
+    obj = resolve(node, module)  # a bare Callable, or an alias such as ProgressCallback
+    return obj in CALLABLE or typing.get_origin(obj) in CALLABLE
+
+
+def _call_args(
+    args: ast.arguments, callbacks: collections.abc.Set[str] = frozenset(), relay: str = ""
+) -> str:
+    def value(name: str) -> str:
+        return f"{relay}.wrap({name})" if name in callbacks else name
+
+    parts = [value(a.arg) for a in (*args.posonlyargs, *args.args)][1:]  # without self
     if args.vararg:
         parts.append(f"*{args.vararg.arg}")
-    parts += [f"{a.arg}={a.arg}" for a in args.kwonlyargs]
+    parts += [f"{a.arg}={value(a.arg)}" for a in args.kwonlyargs]
     if args.kwarg:
         parts.append(f"**{args.kwarg.arg}")
     return ", ".join(parts)

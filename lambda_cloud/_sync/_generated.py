@@ -390,7 +390,8 @@ class Instances:
         then terminates (``on_cancel="terminate"``) or keeps what it created, and re-raises the
         ``CancelledError`` with a ``BulkLaunchCancelledError`` holding the report as its cause.
         """
-        return self._runner.run(
+        relay = self._runner.relay()
+        return relay.run(
             self._async.launch_many(
                 count,
                 instance_type_name=instance_type_name,
@@ -407,7 +408,7 @@ class Instances:
                 run_id=run_id,
                 max_concurrency=max_concurrency,
                 wait=wait,
-                on_progress=on_progress,
+                on_progress=relay.wrap(on_progress),
                 on_cancel=on_cancel,
                 poll_interval=poll_interval,
                 settle_timeout=settle_timeout,
@@ -475,12 +476,13 @@ class Instances:
         ``timeout`` bounds the whole operation in seconds; ``request_timeout`` and ``retries``
         apply to each request. Call ``report.raise_for_errors()`` to raise on failures.
         """
-        return self._runner.run(
+        relay = self._runner.relay()
+        return relay.run(
             self._async.terminate_many(
                 ids,
                 batch_size=batch_size,
                 wait=wait,
-                on_progress=on_progress,
+                on_progress=relay.wrap(on_progress),
                 poll_interval=poll_interval,
                 timeout=timeout,
                 request_timeout=request_timeout,
@@ -510,14 +512,15 @@ class Instances:
         the result). After ``timeout`` seconds (``None``: no limit) raises ``WaitTimeoutError``
         with every id's last status (and the list's last failure as its cause, if it failed).
         """
-        return self._runner.run(
+        relay = self._runner.relay()
+        return relay.run(
             self._async.wait_for(
                 ids,
                 status,
                 timeout=timeout,
                 poll_interval=poll_interval,
                 unhealthy_timeout=unhealthy_timeout,
-                on_progress=on_progress,
+                on_progress=relay.wrap(on_progress),
                 request_timeout=request_timeout,
                 retries=retries,
             )

@@ -24,6 +24,7 @@ import enum
 import functools
 import logging
 import os
+import queue
 import selectors
 import signal
 import threading
@@ -31,13 +32,14 @@ import warnings
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
-__all__ = ["Runner", "SyncCallInLoopThreadError", "SyncInAsyncContextWarning"]
+__all__ = ["Relay", "Runner", "SyncCallInLoopThreadError", "SyncInAsyncContextWarning"]
 
 log = logging.getLogger("lambda_cloud")
 
 T = TypeVar("T")
+C = TypeVar("C", bound="Callable[..., object] | None")
 
 # Seconds closing clients and leftover tasks get when the loop shuts down.
 _SHUTDOWN_GRACE = 5.0
@@ -59,7 +61,7 @@ class _Done(enum.Enum):
 class _Waiter:
     """Where a call's outcome lands. Its lock is held while idle; the call releases it once."""
 
-    __slots__ = ("error", "lock", "result", "task")
+    __slots__ = ("error", "lock", "relay", "result", "task")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -67,6 +69,69 @@ class _Waiter:
         self.task: asyncio.Task[None] | None = None
         self.result: Any = None
         self.error: BaseException | None = None
+        self.relay: Relay | None = None
+
+    def release(self) -> None:
+        """The call is over: wake the caller (draining its relay, if it has one)."""
+        relay = self.relay
+        self.lock.release()
+        if relay is not None:
+            relay.finish()
+
+    def wait(self) -> None:
+        """Block until the call is over, running its relayed callbacks meanwhile."""
+        if self.relay is not None:
+            self.relay.drain()
+        self.lock.acquire()
+
+
+class Relay:
+    """Carries one sync call's callbacks from the loop to the calling thread.
+
+    The loop only queues each callback invocation, so a slow callback never stalls the call;
+    the caller runs them in order while it waits, in its own thread, where a callback may call
+    the sync client. As on the async side, a failing callback is logged and otherwise ignored.
+    """
+
+    __slots__ = ("_finished", "_queue", "_runner")
+
+    def __init__(self, runner: Runner) -> None:
+        self._runner = runner
+        self._queue: queue.SimpleQueue[tuple[Callable[..., object], tuple[Any, ...]] | None]
+        self._queue = queue.SimpleQueue()
+        self._finished = False
+
+    def wrap(self, callback: C) -> C:
+        """A stand-in for ``callback`` that queues each invocation for the caller."""
+        if callback is None:
+            return callback
+        target = callback
+
+        def relayed(*args: Any) -> None:
+            self._queue.put((target, args))
+
+        return cast(C, relayed)
+
+    def run(self, aw: Awaitable[T]) -> T:
+        """Run ``aw`` on the loop as ``Runner.run`` does, its callbacks relayed here."""
+        return self._runner.run(aw, relay=self)
+
+    def finish(self) -> None:
+        """The call is over: ``drain`` returns once it has run what was queued before."""
+        self._queue.put(None)
+
+    def drain(self) -> None:
+        """Run queued callbacks, in order, until the call is over."""
+        while not self._finished:
+            item = self._queue.get()
+            if item is None:
+                self._finished = True
+                return
+            callback, args = item
+            try:
+                callback(*args)
+            except Exception:
+                log.exception("callback %r failed", callback)
 
 
 class _Loop:
@@ -250,7 +315,7 @@ async def _drive(aw: Awaitable[Any], waiter: _Waiter, state: _Loop, settle: bool
     finally:
         waiter.task = None
         state.finished()
-        waiter.lock.release()
+        waiter.release()
 
 
 def _release_unstarted(
@@ -262,7 +327,7 @@ def _release_unstarted(
         _discard(aw)
         waiter.error = asyncio.CancelledError()
         state.finished()
-        waiter.lock.release()
+        waiter.release()
 
 
 async def _anext(iterator: AsyncIterator[T]) -> T | Literal[_Done.DONE]:
@@ -356,8 +421,12 @@ class _LoopThread:
 
     # -- calls ---------------------------------------------------------------------------------
 
-    def call(self, aw: Awaitable[T]) -> T:
-        """Run ``aw`` on the loop and return its result, or raise its exception, here."""
+    def call(self, aw: Awaitable[T], relay: Relay | None = None) -> T:
+        """Run ``aw`` on the loop and return its result, or raise its exception, here.
+
+        With a ``relay``, the loop runs elsewhere (the daemon, or another caller) so that this
+        thread is free to run the call's callbacks.
+        """
         state = self._state or self._start()
         running = asyncio._get_running_loop()
         if running is state.loop:
@@ -378,17 +447,19 @@ class _LoopThread:
         try:
             with state.lock:
                 state.inflight += 1
-                if running is None and state.driver is None:
+                if running is None and state.driver is None and relay is None:
                     here = True
                     state.driver = threading.get_ident()
                 elif state.driver is None:
                     state.driver = state.ident
                     state.wake.set()
+            waiter.relay = relay
             if here:
                 self._run_here(state, aw, waiter)
             else:
                 self._run_there(state, aw, waiter)
         finally:
+            waiter.relay = None
             if here:  # whatever happened: a loop nobody runs would strand other threads' calls
                 state.hand_off()  # the daemon finishes a call that Ctrl-C left cleaning up
         local.waiter = waiter  # not after an interruption: the call may still release the lock
@@ -437,10 +508,10 @@ class _LoopThread:
             state.finished()
             raise
         try:
-            waiter.lock.acquire()
+            waiter.wait()
         except BaseException as exc:  # KeyboardInterrupt: cancel the call, let it clean up
             loop.call_soon_threadsafe(self._cancel, state, aw, waiter)
-            waiter.lock.acquire()  # until it has cleaned up; a second Ctrl-C stops waiting
+            waiter.wait()  # until it has cleaned up; a second Ctrl-C stops waiting
             # As in _run_here: the call's own outcome (a bulk launch's report, say) stays
             # reachable.
             exc.__cause__ = waiter.error
@@ -554,11 +625,15 @@ class Runner:
         runner._owner = False
         return runner
 
-    def run(self, aw: Awaitable[T]) -> T:
-        """Run ``aw`` on the loop and return its result."""
+    def run(self, aw: Awaitable[T], relay: Relay | None = None) -> T:
+        """Run ``aw`` on the loop and return its result (running ``relay``'s callbacks here)."""
         if not self._lease.open:
             _loop_thread.open(self._lease)
-        return _loop_thread.call(aw)
+        return _loop_thread.call(aw, relay)
+
+    def relay(self) -> Relay:
+        """A relay for one call whose callbacks must run in the caller's thread."""
+        return Relay(self)
 
     def iterate(self, iterable: AsyncIterable[T]) -> Iterator[T]:
         """Iterate ``iterable`` on the loop, one item per blocking ``next()``."""

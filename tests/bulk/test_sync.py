@@ -103,3 +103,44 @@ def test_ctrl_c_terminates_what_was_launched(sync_emu: Emulator) -> None:
         assert 3 <= launched < 15
     finally:
         client.close()
+
+
+def test_callbacks_run_in_the_callers_thread_and_may_call_the_client(
+    sync_emu: Emulator, sync_client: LambdaCloud
+) -> None:
+    caller = threading.get_ident()
+    seen: list[tuple[ProgressEvent, str]] = []
+    threads: set[int] = set()
+
+    def on_progress(event: ProgressEvent) -> None:
+        threads.add(threading.get_ident())
+        if event.kind is ProgressKind.LAUNCHED:
+            assert event.instance_id is not None
+            # A call back into the sync client: it used to raise SyncCallInLoopThreadError.
+            seen.append((event, sync_client.instances.get(event.instance_id).id))
+
+    report = sync_client.instances.launch_many(
+        6, instance_type_name=A10, ssh_key_names=[KEY], on_progress=on_progress, poll_interval=POLL
+    )
+    report.raise_for_errors()
+    assert threads == {caller}
+    assert sorted(instance_id for _, instance_id in seen) == sorted(report.ids)
+    assert all(event.instance_id == instance_id for event, instance_id in seen)
+    # Delivered in the order they were emitted: the settled count never goes back.
+    counts = [event.completed for event, _ in seen]
+    assert counts == sorted(counts)
+
+
+def test_a_failing_callback_is_logged_and_the_run_goes_on(
+    sync_client: LambdaCloud, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(event: ProgressEvent) -> None:
+        raise ValueError("progress bar bug")
+
+    report = sync_client.instances.launch_many(
+        2, instance_type_name=A10, ssh_key_names=[KEY], on_progress=broken, poll_interval=POLL
+    )
+    report.raise_for_errors()
+    assert len(report.ids) == 2
+    failures = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert failures and all(r.exc_info and r.exc_info[0] is ValueError for r in failures)

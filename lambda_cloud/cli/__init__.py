@@ -1,0 +1,40 @@
+"""The ``lambda-cloud`` command line, a thin layer over the sync client ``LambdaCloud``.
+
+Installed with the ``cli`` extra (``pip install 'lambda-cloud[cli]'``).
+"""
+
+from __future__ import annotations
+
+from .app import cli
+from .audit_events import audit_events
+from .catalog import images, regions, types
+from .connect import ssh
+from .file_systems import file_systems
+from .firewall import firewall
+from .instances import cost, instances
+from .ssh_keys import ssh_keys
+from .tools import configure, demo, emulator
+
+__all__ = ["cli", "main"]
+
+for command in (
+    instances,
+    types,
+    ssh_keys,
+    file_systems,
+    images,
+    regions,
+    firewall,
+    audit_events,
+    cost,
+    ssh,
+    configure,
+    emulator,
+    demo,
+):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """The ``lambda-cloud`` entry point."""
+    cli(prog_name="lambda-cloud")

@@ -1,0 +1,103 @@
+"""``lambda-cloud ssh NAME_OR_ID [-- command...]``: wait for the machine, then run ``ssh``."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import time
+
+import click
+
+from .._sync import LambdaCloud
+from ..types.instances import TERMINAL_STATUSES, Instance
+from .app import State, pass_state
+
+__all__ = ["port_open", "ssh"]
+
+PROBE_INTERVAL = 2.0  # seconds between two attempts to reach port 22
+
+
+def port_open(host: str, port: int, timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to ``host:port`` succeeds within ``timeout`` seconds."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def find(client: LambdaCloud, name_or_id: str) -> Instance:
+    """The one live instance with this id, or else this name."""
+    live = [i for i in client.instances.list() if i.status not in TERMINAL_STATUSES]
+    by_id = [i for i in live if i.id == name_or_id]
+    found = by_id or [i for i in live if i.name == name_or_id]
+    if not found:
+        raise click.UsageError(f"no running instance has the id or name {name_or_id!r}")
+    if len(found) > 1:
+        ids = ", ".join(i.id for i in found)
+        raise click.UsageError(f"{len(found)} instances are named {name_or_id!r}: {ids}")
+    return found[0]
+
+
+def _wait_for_port(host: str, port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not port_open(host, port):
+        if time.monotonic() >= deadline:
+            raise click.ClickException(f"port {port} of {host} did not answer in {timeout:g} s")
+        time.sleep(PROBE_INTERVAL)
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("name_or_id")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.option("--user", "-l", default="ubuntu", show_default=True, help="Remote user.")
+@click.option("--identity", "-i", type=click.Path(dir_okay=False), help="Private key file.")
+@click.option("--port", "-p", type=int, default=22, show_default=True, help="SSH port.")
+@click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds to wait.")
+@click.option("--no-wait", is_flag=True, help="Connect at once: do not wait for the machine.")
+@click.option("--print", "print_", is_flag=True, help="Print the ssh command instead.")
+@pass_state
+def ssh(
+    state: State,
+    name_or_id: str,
+    command: tuple[str, ...],
+    user: str,
+    identity: str | None,
+    port: int,
+    timeout: float,
+    no_wait: bool,
+    print_: bool,
+) -> None:
+    """Open an SSH session to an instance (by id or name) once it is up.
+
+    Waits until the instance is active and its SSH port answers, then runs the system `ssh`
+    as USER@IP; arguments after `--` are passed to it as the remote command.
+
+    \b
+    Example:
+      lambda-cloud ssh trainer-0 -- nvidia-smi
+      lambda-cloud ssh trainer-0 --print
+    """
+    client = state.client()
+    instance = find(client, name_or_id)
+    if not no_wait:
+        instance = client.instances.wait_for([instance.id], timeout=timeout)[0]
+    if instance.ip is None:
+        raise click.ClickException(f"instance {instance.id} has no public IP yet")
+    if not no_wait:
+        _wait_for_port(instance.ip, port, timeout)
+    argv = [
+        "ssh",
+        *(["-i", identity] if identity else []),
+        *(["-p", str(port)] if port != 22 else []),
+    ]
+    argv += [f"{user}@{instance.ip}", *command]
+    if print_:
+        click.echo(shlex.join(argv))
+        return
+    state.close()  # exec replaces this process: nothing after it runs
+    try:
+        os.execvp(argv[0], argv)
+    except OSError as exc:
+        raise click.ClickException(f"cannot run ssh: {exc.strerror}") from None

@@ -1,0 +1,99 @@
+"""Live progress of a bulk operation, driven by its ``ProgressEvent`` callbacks.
+
+The sync facade runs the callback in the command's own thread, so the display needs no locking.
+On a terminal it is a rich progress bar; otherwise one plain line per event on stderr.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import attrs
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..bulk import ProgressEvent, ProgressKind
+from .output import Output
+
+__all__ = ["Step", "Tracker", "read", "track"]
+
+_PHASES = {
+    ProgressKind.LAUNCHED: "launching",
+    ProgressKind.RETRYING: "launching",
+    ProgressKind.FAILED: "launching",
+    ProgressKind.STATUS: "waiting",
+    ProgressKind.ACTIVE: "waiting",
+    ProgressKind.TERMINATING: "terminating",
+    ProgressKind.TERMINATED: "terminating",
+    ProgressKind.NOT_FOUND: "terminating",
+    ProgressKind.KEPT: "terminating",
+}
+
+
+@attrs.frozen(kw_only=True)
+class Step:
+    """What the display shows of one event."""
+
+    kind: str
+    phase: str
+    done: int
+    total: int
+    line: str
+
+
+def read(event: ProgressEvent) -> Step:
+    """The one place the CLI reads a ``ProgressEvent``'s fields."""
+    return Step(
+        kind=event.kind.value,
+        phase=_PHASES.get(event.kind, event.kind.value),
+        done=event.completed,
+        total=event.total,
+        line=str(event),
+    )
+
+
+class Tracker:
+    """Counts events by kind and keeps the display current; the ``on_progress`` callback."""
+
+    def __init__(self, output: Output, progress: Progress | None) -> None:
+        self.output = output
+        self.counts: collections.Counter[str] = collections.Counter()
+        self._progress = progress
+        self._task = progress.add_task("starting", total=None) if progress else None
+
+    def __call__(self, event: ProgressEvent) -> None:
+        step = read(event)
+        self.counts[step.kind] += 1
+        if self._progress is None or self._task is None:
+            self.output.message(step.line)
+            return
+        self._progress.update(
+            self._task,
+            description=self._describe(step),
+            completed=step.done,
+            total=step.total,
+            refresh=True,  # a frame per event, not only at the timer's next tick
+        )
+
+    def _describe(self, step: Step) -> str:
+        shown = ", ".join(f"{kind} {n}" for kind, n in sorted(self.counts.items()))
+        return f"{step.phase:<11} {shown}"
+
+
+@contextmanager
+def track(output: Output) -> Iterator[Tracker]:
+    """A tracker whose display lasts as long as the ``with`` block."""
+    if not output.live:
+        yield Tracker(output, None)
+        return
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=output.err,
+        transient=False,
+    )
+    with progress:
+        yield Tracker(output, progress)

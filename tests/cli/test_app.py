@@ -1,0 +1,168 @@
+"""Errors, configuration, help and ``ssh``, in-process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import stat
+from pathlib import Path
+
+import click
+import pytest
+
+from lambda_cloud.cli import cli, connect
+from lambda_cloud.emulator import Emulator
+
+from .conftest import KEY_NAME, Run, ok_json
+
+
+def test_api_error_is_two_lines_and_exit_1(run: Run) -> None:
+    result = run("instances", "get", "0" * 32)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Error: global/object-does-not-exist: Specified instance does not exist."
+    assert len(lines) == 2 and lines[1].startswith("  ")  # the API's suggestion
+
+
+def test_bad_input_and_usage_errors_exit_2(run: Run) -> None:
+    assert run("instances", "get").exit_code == 2
+    assert run("no-such-command").exit_code == 2
+    invalid = run("instances", "launch", "--type", "nope", "--ssh-key", KEY_NAME)
+    assert invalid.exit_code == 2 and "instance_type_name" in invalid.stderr
+
+
+def test_a_wrong_key_exits_1_and_is_not_echoed(run: Run) -> None:
+    result = run("regions", env={"LAMBDA_API_KEY": "secret_wrong_0123456789"})
+    assert result.exit_code == 1 and "invalid-api-key" in result.stderr
+    assert "secret_wrong" not in result.output
+
+
+def test_no_key_at_all_is_a_usage_error(run: Run) -> None:
+    result = run("regions", env={"LAMBDA_API_KEY": None})
+    assert result.exit_code == 2 and "no API key" in result.stderr
+
+
+def test_api_key_file_and_api_key_flag(run: Run, cli_emu: Emulator, tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(cli_emu.api_key + "\n")
+    from_file = run("--api-key-file", str(key_file), "regions", env={"LAMBDA_API_KEY": None})
+    assert from_file.exit_code == 0
+    flagged = run("--api-key", cli_emu.api_key, "regions", env={"LAMBDA_API_KEY": None})
+    assert flagged.exit_code == 0 and "process list" in flagged.stderr
+
+
+def test_profiles_from_the_config_file(run: Run, cli_emu: Emulator, config_home: Path) -> None:
+    path = config_home / "lambda-cloud" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        f'[work]\napi_key = "{cli_emu.api_key}"\nbase_url = "{cli_emu.base_url}"\n'
+        '[broken]\napi_key = "secret_nope_000000"\n'
+    )
+    path.chmod(0o600)
+    no_env = {"LAMBDA_API_KEY": None, "LAMBDA_BASE_URL": None}
+    assert run("--profile", "work", "regions", env=no_env).exit_code == 0
+    assert run("regions", env={**no_env, "LAMBDA_PROFILE": "work"}).exit_code == 0
+    # The environment wins over the profile.
+    assert run("--profile", "broken", "regions").exit_code == 0
+    missing = run("--profile", "nope", "regions", env=no_env)
+    assert missing.exit_code == 2 and "profile 'nope' not found" in missing.stderr
+    path.chmod(0o644)
+    warned = run("--profile", "work", "regions", env=no_env)
+    assert warned.exit_code == 0 and "readable by others" in warned.stderr
+
+
+def test_configure_writes_a_0600_profile_without_echoing_the_key(
+    run: Run, cli_emu: Emulator, config_home: Path
+) -> None:
+    result = run(
+        "configure",
+        "--profile",
+        "lab",
+        "--base-url",
+        cli_emu.base_url,
+        input=cli_emu.api_key + "\n",
+    )
+    assert result.exit_code == 0
+    path = config_home / "lambda-cloud" / "config.toml"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    no_env = {"LAMBDA_API_KEY": None, "LAMBDA_BASE_URL": None}
+    assert ok_json(run("--profile", "lab", "-o", "json", "regions", env=no_env))
+
+
+def test_debug_turns_on_the_sdk_logger(run: Run) -> None:
+    logger = logging.getLogger("lambda_cloud")
+    level, handlers = logger.level, list(logger.handlers)
+    try:
+        assert run("--debug", "regions").exit_code == 0
+        assert logger.level == logging.DEBUG
+    finally:
+        logger.setLevel(level)
+        logger.handlers[:] = handlers
+
+
+def _commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [path]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += _commands(command, (*path, name))
+        else:
+            found.append((*path, name))
+    return found
+
+
+def test_every_command_has_help_with_an_example(run: Run) -> None:
+    commands = _commands(cli)
+    assert len(commands) > 30
+    for path in commands:
+        result = run(*path, "--help")
+        assert result.exit_code == 0, path
+        assert "Example:" in result.stdout and "lambda-cloud" in result.stdout, path
+
+
+def test_ssh_print_waits_for_the_port_then_prints_the_command(
+    run: Run, cli_emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    launched = ok_json(
+        run(
+            "-o",
+            "json",
+            "instances",
+            "launch",
+            "--type",
+            "gpu_1x_a10",
+            "--ssh-key",
+            KEY_NAME,
+            "--name",
+            "box",
+            "--poll-interval",
+            "0.01",
+        )
+    )
+    instance_id = launched["instances"][0]["id"]
+    probes: list[tuple[str, int]] = []
+    monkeypatch.setattr(connect, "PROBE_INTERVAL", 0.0)
+
+    def port_open(host: str, port: int) -> bool:
+        probes.append((host, port))
+        return len(probes) > 2  # answers on the third try
+
+    monkeypatch.setattr(connect, "port_open", port_open)
+    try:
+        result = run("ssh", "box-0", "--print", "-i", "k.pem", "--", "nvidia-smi", "-L")
+        assert result.exit_code == 0, result.output
+        ip = ok_json(run("-o", "json", "instances", "get", instance_id))["ip"]
+        assert result.stdout == f"ssh -i k.pem ubuntu@{ip} nvidia-smi -L\n"
+        assert probes == [(ip, 22)] * 3  # it waited until port 22 answered
+        assert run("ssh", "no-such-box", "--print").exit_code == 2
+    finally:
+        run("instances", "terminate", instance_id, "--yes")
+
+
+def test_port_open_against_a_real_listener() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert connect.port_open("127.0.0.1", port)
+    assert not connect.port_open("127.0.0.1", port, timeout=1.0)

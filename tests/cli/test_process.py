@@ -1,0 +1,118 @@
+"""A handful of real runs: ``python -m lambda_cloud`` as a subprocess, and one in a pty."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+
+from lambda_cloud.emulator import Emulator
+
+from .conftest import KEY_NAME, emu_env
+
+
+def _run(emu: Emulator, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **emu_env(emu), "XDG_CONFIG_HOME": "/nonexistent"}
+    if path is not None:
+        env["PATH"] = path
+    result = subprocess.run(
+        [sys.executable, "-m", "lambda_cloud", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    for text in (result.stdout, result.stderr):
+        assert emu.api_key not in text
+        assert "\x1b" not in text  # not a terminal: no colour, no animation
+        assert "Traceback" not in text
+    return result
+
+
+def test_exit_codes_and_plain_output(cli_emu: Emulator) -> None:
+    listed = _run(cli_emu, "types", "--available")
+    assert listed.returncode == 0 and listed.stdout.startswith("NAME\tGPUS\t")
+    missing = _run(cli_emu, "instances", "get", "0" * 32)
+    assert missing.returncode == 1 and missing.stderr.startswith("Error: global/object-does")
+    assert _run(cli_emu, "instances", "launch").returncode == 2
+
+
+def test_launch_then_ssh_runs_the_system_ssh(cli_emu: Emulator, tmp_path: Path) -> None:
+    launched = _run(
+        cli_emu,
+        "-o",
+        "json",
+        "instances",
+        "launch",
+        "--type",
+        "gpu_1x_a10",
+        "--ssh-key",
+        KEY_NAME,
+        "--name",
+        "proc",
+        "--wait",
+        "--poll-interval",
+        "0.01",
+    )
+    assert launched.returncode == 0, launched.stderr
+    report = json.loads(launched.stdout)
+    assert f"Run id: {report['run_id']}" in launched.stderr
+    ip = next(i["ip"] for i in cli_emu.instances() if i["id"] == report["instances"][0]["id"])
+    record = tmp_path / "argv"
+    fake = tmp_path / "bin" / "ssh"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {record}\nexit 3\n')
+    fake.chmod(0o755)
+    path = f"{fake.parent}{os.pathsep}{os.environ['PATH']}"
+    printed = _run(cli_emu, "ssh", "proc-0", "--no-wait", "--print", path=path)
+    assert printed.stdout == f"ssh ubuntu@{ip}\n"
+    ran = _run(cli_emu, "ssh", "proc-0", "--no-wait", "-l", "root", "--", "uptime", "-p", path=path)
+    assert ran.returncode == 3  # ssh's own status: the CLI exec'd it
+    assert record.read_text().splitlines() == [f"root@{ip}", "uptime", "-p"]
+    gone = _run(cli_emu, "instances", "terminate", "--name-prefix", "proc", "--yes")
+    assert gone.returncode == 0
+
+
+def test_progress_bar_advances_in_a_terminal(cli_emu: Emulator) -> None:
+    env = {**os.environ, **emu_env(cli_emu), "XDG_CONFIG_HOME": "/nonexistent", "TERM": "xterm"}
+    child = pexpect.spawn(
+        sys.executable,
+        [
+            "-m",
+            "lambda_cloud",
+            "instances",
+            "launch",
+            "--type",
+            "gpu_1x_a10",
+            "--ssh-key",
+            KEY_NAME,
+            "--name",
+            "tty",
+            "--count",
+            "3",
+            "--wait",
+            "--poll-interval",
+            "0.01",
+        ],
+        env=env,
+        encoding="utf-8",
+        dimensions=(40, 160),
+        timeout=60,
+    )
+    # Each event redraws the bar: launching 1/3, 2/3, 3/3, then waiting for active up to 3/3.
+    for frame in (r"launching .*1/3", r"launching .*2/3", r"launching .*3/3", r"waiting .*3/3"):
+        child.expect(frame)
+    child.expect("Run id: ")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert cli_emu.api_key not in (child.before or "")
+    tty = [i for i in cli_emu.instances() if (i.get("name") or "").startswith("tty")]
+    assert len(tty) == 3 and all(i["status"] == "active" for i in tty)
+    done = _run(cli_emu, "instances", "terminate", "--name-prefix", "tty", "--yes")
+    assert done.returncode == 0

@@ -442,12 +442,13 @@ class Instances:
     ) -> BulkTerminateReport:
         """Terminate every live instance of run ``run_id`` except the ids in ``keep``: what a
         crashed or interrupted ``launch_many`` left running. Arguments as ``terminate_many``."""
-        return self._runner.run(
+        relay = self._runner.relay()
+        return relay.run(
             self._async.reclaim(
                 run_id,
                 keep=keep,
                 wait=wait,
-                on_progress=on_progress,
+                on_progress=relay.wrap(on_progress),
                 timeout=timeout,
                 request_timeout=request_timeout,
                 retries=retries,

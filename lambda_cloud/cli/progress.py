@@ -13,22 +13,10 @@ from contextlib import contextmanager
 import attrs
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..bulk import ProgressEvent, ProgressKind
+from ..bulk import ProgressEvent
 from .output import Output
 
 __all__ = ["Step", "Tracker", "read", "track"]
-
-_PHASES = {
-    ProgressKind.LAUNCHED: "launching",
-    ProgressKind.RETRYING: "launching",
-    ProgressKind.FAILED: "launching",
-    ProgressKind.STATUS: "waiting",
-    ProgressKind.ACTIVE: "waiting",
-    ProgressKind.TERMINATING: "terminating",
-    ProgressKind.TERMINATED: "terminating",
-    ProgressKind.NOT_FOUND: "terminating",
-    ProgressKind.KEPT: "terminating",
-}
 
 
 @attrs.frozen(kw_only=True)
@@ -46,8 +34,8 @@ def read(event: ProgressEvent) -> Step:
     """The one place the CLI reads a ``ProgressEvent``'s fields."""
     return Step(
         kind=event.kind.value,
-        phase=_PHASES.get(event.kind, event.kind.value),
-        done=event.completed,
+        phase=event.phase.value,
+        done=event.done,
         total=event.total,
         line=str(event),
     )

@@ -127,7 +127,7 @@ def test_callbacks_run_in_the_callers_thread_and_may_call_the_client(
     assert sorted(instance_id for _, instance_id in seen) == sorted(report.ids)
     assert all(event.instance_id == instance_id for event, instance_id in seen)
     # Delivered in the order they were emitted: the settled count never goes back.
-    counts = [event.completed for event, _ in seen]
+    counts = [event.done for event, _ in seen]
     assert counts == sorted(counts)
 
 

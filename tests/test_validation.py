@@ -268,7 +268,7 @@ LAUNCH: dict[str, Any] = {
             "file_system_mounts[0].mount_point",
         ),
         ({"file_system_mounts": [{"mount_point": "/data"}]}, "file_system_mounts[0]"),
-        ({"image": {"family": "ubuntu"}}, "image"),
+        ({"image": {"name": "ubuntu"}}, "image"),  # neither {"id"} nor {"family"}
         ({"image": ImageSpecificationID(id="")}, "image.id"),
         ({"image": ImageSpecificationFamily(family="")}, "image.family"),
         ({"firewall_rulesets": "rs-1"}, "firewall_rulesets"),

@@ -16,6 +16,7 @@ from typing import Literal, overload
 import aiohttp
 
 from lambda_cloud._client import AsyncLambdaCloud
+from lambda_cloud._compat import Unpack
 from lambda_cloud._config import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
@@ -43,7 +44,7 @@ from lambda_cloud.resources.file_systems import AsyncFileSystems
 from lambda_cloud.resources.firewall import AsyncFirewall, AsyncFirewallRules, AsyncFirewallRulesets
 from lambda_cloud.resources.images import AsyncImages
 from lambda_cloud.resources.instance_types import AsyncInstanceTypes
-from lambda_cloud.resources.instances import AsyncInstances, TagsArg
+from lambda_cloud.resources.instances import AsyncInstances
 from lambda_cloud.resources.regions import AsyncRegions
 from lambda_cloud.resources.ssh_keys import AsyncSSHKeys
 from lambda_cloud.resources.tickets import AsyncTicketAttachments, AsyncTickets
@@ -53,14 +54,8 @@ from lambda_cloud.types.file_systems import Filesystem
 from lambda_cloud.types.firewall import FirewallRule, FirewallRuleset, GlobalFirewallRuleset
 from lambda_cloud.types.images import Image
 from lambda_cloud.types.instance_types import InstanceTypesItem
-from lambda_cloud.types.instances import (
-    FirewallRulesetEntry,
-    ImageSpecification,
-    Instance,
-    InstanceStatus,
-    RequestedFilesystemMountEntry,
-    RequestedTagEntry,
-)
+from lambda_cloud.types.instances import Instance, InstanceStatus
+from lambda_cloud.types.launch import LaunchOptions
 from lambda_cloud.types.regions import Region
 from lambda_cloud.types.ssh_keys import GeneratedSSHKey, SSHKey
 from lambda_cloud.types.tickets import (
@@ -272,20 +267,14 @@ class Instances:
         self,
         *,
         region_name: str,
-        instance_type_name: str,
-        ssh_key_names: Sequence[str],
-        file_system_names: Sequence[str] | None = None,
-        file_system_mounts: Sequence[RequestedFilesystemMountEntry] | None = None,
-        hostname: str | None = None,
         name: str | None = None,
-        image: ImageSpecification | None = None,
-        user_data: str | None = None,
-        tags: TagsArg | None = None,
-        firewall_rulesets: Sequence[str | FirewallRulesetEntry] | None = None,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
+        **options: Unpack[LaunchOptions],
     ) -> builtins.list[str]:
-        """Launch one instance and return its id (in a list, as the API does).
+        """Launch one instance named ``name`` in ``region_name`` and return its id (in a list, as
+        the API does). ``options`` say what to launch (see ``LaunchOptions``): at least
+        ``instance_type_name`` and ``ssh_key_names``.
 
         Retried only when the request provably had no effect (429, connection refused). If the
         outcome is unknown (a timeout after sending, a broken connection, a 5xx or ``provider/*``
@@ -295,19 +284,7 @@ class Instances:
         """
         return self._runner.run(
             self._async.launch(
-                region_name=region_name,
-                instance_type_name=instance_type_name,
-                ssh_key_names=ssh_key_names,
-                file_system_names=file_system_names,
-                file_system_mounts=file_system_mounts,
-                hostname=hostname,
-                name=name,
-                image=image,
-                user_data=user_data,
-                tags=tags,
-                firewall_rulesets=firewall_rulesets,
-                timeout=timeout,
-                retries=retries,
+                region_name=region_name, name=name, timeout=timeout, retries=retries, **options
             )
         )
 
@@ -340,17 +317,8 @@ class Instances:
         self,
         count: int,
         *,
-        instance_type_name: str,
-        ssh_key_names: Sequence[str],
         region_names: Sequence[str] | None = None,
         name_prefix: str | None = None,
-        file_system_names: Sequence[str] | None = None,
-        file_system_mounts: Sequence[RequestedFilesystemMountEntry] | None = None,
-        hostname: str | None = None,
-        image: ImageSpecification | None = None,
-        user_data: str | None = None,
-        tags: TagsArg | None = None,
-        firewall_rulesets: Sequence[str | FirewallRulesetEntry] | None = None,
         run_id: str | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         wait: bool = False,
@@ -361,8 +329,10 @@ class Instances:
         timeout: float | None = None,
         request_timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
+        **options: Unpack[LaunchOptions],
     ) -> BulkLaunchReport:
-        """Launch ``count`` instances, one per slot, and report on every slot.
+        """Launch ``count`` instances, one per slot, and report on every slot. ``options`` say
+        what to launch, as for ``launch``.
 
         Without ``region_names`` the regions reporting capacity for the type are used; with
         them, they are tried in order. A full region falls back to the next, and capacity is
@@ -394,17 +364,8 @@ class Instances:
         return relay.run(
             self._async.launch_many(
                 count,
-                instance_type_name=instance_type_name,
-                ssh_key_names=ssh_key_names,
                 region_names=region_names,
                 name_prefix=name_prefix,
-                file_system_names=file_system_names,
-                file_system_mounts=file_system_mounts,
-                hostname=hostname,
-                image=image,
-                user_data=user_data,
-                tags=tags,
-                firewall_rulesets=firewall_rulesets,
                 run_id=run_id,
                 max_concurrency=max_concurrency,
                 wait=wait,
@@ -415,6 +376,7 @@ class Instances:
                 timeout=timeout,
                 request_timeout=request_timeout,
                 retries=retries,
+                **options,
             )
         )
 
@@ -584,37 +546,21 @@ class Instances:
         self,
         *,
         region_name: str,
-        instance_type_name: str,
-        ssh_key_names: Sequence[str],
-        file_system_names: Sequence[str] | None = None,
-        file_system_mounts: Sequence[RequestedFilesystemMountEntry] | None = None,
-        hostname: str | None = None,
         name: str | None = None,
-        image: ImageSpecification | None = None,
-        user_data: str | None = None,
-        tags: Sequence[RequestedTagEntry] | None = None,
-        firewall_rulesets: Sequence[FirewallRulesetEntry] | None = None,
         security: Security | None = None,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
+        **options: Unpack[LaunchOptions],
     ) -> builtins.list[str]:
         """Seed name of ``instances.launch(...)``."""
         return self._runner.run(
             self._async.launch_instance(
                 region_name=region_name,
-                instance_type_name=instance_type_name,
-                ssh_key_names=ssh_key_names,
-                file_system_names=file_system_names,
-                file_system_mounts=file_system_mounts,
-                hostname=hostname,
                 name=name,
-                image=image,
-                user_data=user_data,
-                tags=tags,
-                firewall_rulesets=firewall_rulesets,
                 security=security,
                 timeout=timeout,
                 retries=retries,
+                **options,
             )
         )
 

@@ -9,17 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .._compat import Unpack
 from .._config import Timeout
 from .._retry import RetryPolicy
 from .._security import Security, authorization_of
 from ..types.instance_types import InstanceTypesItem
-from ..types.instances import (
-    FirewallRulesetEntry,
-    ImageSpecification,
-    Instance,
-    RequestedFilesystemMountEntry,
-    RequestedTagEntry,
-)
+from ..types.instances import Instance
+from ..types.launch import LaunchOptions
 from ._base import AsyncAPIResource
 
 if TYPE_CHECKING:
@@ -87,35 +83,15 @@ class SeedInstancesMixin(AsyncAPIResource):
         self,
         *,
         region_name: str,
-        instance_type_name: str,
-        ssh_key_names: Sequence[str],
-        file_system_names: Sequence[str] | None = None,
-        file_system_mounts: Sequence[RequestedFilesystemMountEntry] | None = None,
-        hostname: str | None = None,
         name: str | None = None,
-        image: ImageSpecification | None = None,
-        user_data: str | None = None,
-        tags: Sequence[RequestedTagEntry] | None = None,
-        firewall_rulesets: Sequence[FirewallRulesetEntry] | None = None,
         security: Security | None = None,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
+        **options: Unpack[LaunchOptions],
     ) -> list[str]:
         """Seed name of ``instances.launch(...)``."""
         return await self._as(security).instances.launch(
-            region_name=region_name,
-            instance_type_name=instance_type_name,
-            ssh_key_names=ssh_key_names,
-            file_system_names=file_system_names,
-            file_system_mounts=file_system_mounts,
-            hostname=hostname,
-            name=name,
-            image=image,
-            user_data=user_data,
-            tags=tags,
-            firewall_rulesets=firewall_rulesets,
-            timeout=timeout,
-            retries=retries,
+            region_name=region_name, name=name, timeout=timeout, retries=retries, **options
         )
 
     async def restart_instance(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._compat import Unpack
 from .._config import Timeout
 from .._converter import structure, unstructure
 from .._deadline import Deadline, retrying_until
@@ -52,16 +53,20 @@ from ..types.instances import (
     RequestedFilesystemMountEntry,
     RequestedTagEntry,
 )
+from ..types.launch import (
+    FileSystemMountParam,
+    FirewallRulesetParam,
+    ImageParam,
+    LaunchOptions,
+    TagsParam,
+)
 from ._base import AsyncAPIResource, is_conflict, is_not_found
 from ._seed import SeedInstancesMixin
 
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
 
-__all__ = ["AsyncInstances", "TagsArg"]
-
-#: Launch tags as a ``{key: value}`` mapping or a sequence of ``RequestedTagEntry``.
-TagsArg = Mapping[str, str] | Sequence[RequestedTagEntry]
+__all__ = ["AsyncInstances", "build_launch_request"]
 
 
 class AsyncInstances(SeedInstancesMixin):
@@ -115,20 +120,14 @@ class AsyncInstances(SeedInstancesMixin):
         self,
         *,
         region_name: str,
-        instance_type_name: str,
-        ssh_key_names: Sequence[str],
-        file_system_names: Sequence[str] | None = None,
-        file_system_mounts: Sequence[RequestedFilesystemMountEntry] | None = None,
-        hostname: str | None = None,
         name: str | None = None,
-        image: ImageSpecification | None = None,
-        user_data: str | None = None,
-        tags: TagsArg | None = None,
-        firewall_rulesets: Sequence[str | FirewallRulesetEntry] | None = None,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
+        **options: Unpack[LaunchOptions],
     ) -> builtins.list[str]:
-        """Launch one instance and return its id (in a list, as the API does).
+        """Launch one instance named ``name`` in ``region_name`` and return its id (in a list, as
+        the API does). ``options`` say what to launch (see ``LaunchOptions``): at least
+        ``instance_type_name`` and ``ssh_key_names``.
 
         Retried only when the request provably had no effect (429, connection refused). If the
         outcome is unknown (a timeout after sending, a broken connection, a 5xx or ``provider/*``
@@ -136,19 +135,7 @@ class AsyncInstances(SeedInstancesMixin):
         ``LaunchOutcomeUnknownError`` rather than risk paying for a duplicate: see
         ``launch_many`` for launches that reconcile by themselves.
         """
-        request = build_launch_request(
-            region_name=region_name,
-            instance_type_name=instance_type_name,
-            ssh_key_names=ssh_key_names,
-            file_system_names=file_system_names,
-            file_system_mounts=file_system_mounts,
-            hostname=hostname,
-            name=name,
-            image=image,
-            user_data=user_data,
-            tags=tags,
-            firewall_rulesets=firewall_rulesets,
-        )
+        request = build_launch_request(region_name=region_name, name=name, **options)
 
         async def build() -> LaunchInstanceRequest:
             return request
@@ -276,17 +263,8 @@ class AsyncInstances(SeedInstancesMixin):
         self,
         count: int,
         *,
-        instance_type_name: str,
-        ssh_key_names: Sequence[str],
         region_names: Sequence[str] | None = None,
         name_prefix: str | None = None,
-        file_system_names: Sequence[str] | None = None,
-        file_system_mounts: Sequence[RequestedFilesystemMountEntry] | None = None,
-        hostname: str | None = None,
-        image: ImageSpecification | None = None,
-        user_data: str | None = None,
-        tags: TagsArg | None = None,
-        firewall_rulesets: Sequence[str | FirewallRulesetEntry] | None = None,
         run_id: str | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         wait: bool = False,
@@ -297,8 +275,10 @@ class AsyncInstances(SeedInstancesMixin):
         timeout: float | None = None,
         request_timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
+        **options: Unpack[LaunchOptions],
     ) -> BulkLaunchReport:
-        """Launch ``count`` instances, one per slot, and report on every slot.
+        """Launch ``count`` instances, one per slot, and report on every slot. ``options`` say
+        what to launch, as for ``launch``.
 
         Without ``region_names`` the regions reporting capacity for the type are used; with
         them, they are tried in order. A full region falls back to the next, and capacity is
@@ -328,18 +308,15 @@ class AsyncInstances(SeedInstancesMixin):
         """
         last = count - 1 if isinstance(count, int) and count > 0 else 0
         # The last slot has the longest name and hostname: if it passes, they all do.
+        hostname = options.get("hostname")
+        last_slot: LaunchOptions = {
+            **options,
+            "hostname": bulk_launch.slot_hostname(hostname, last, count),
+        }
         template = build_launch_request(
             region_name=region_names[0] if region_names else _ANY_REGION,
-            instance_type_name=instance_type_name,
-            ssh_key_names=ssh_key_names,
-            file_system_names=file_system_names,
-            file_system_mounts=file_system_mounts,
-            hostname=bulk_launch.slot_hostname(hostname, last, count),
             name=bulk_launch.slot_name(name_prefix, last),
-            image=image,
-            user_data=user_data,
-            tags=tags,
-            firewall_rulesets=firewall_rulesets,
+            **last_slot,
         )
         plan = bulk_launch.plan_launch(
             template,
@@ -505,37 +482,46 @@ _ANY_REGION = "region"
 
 
 def build_launch_request(
-    *,
-    region_name: str,
-    instance_type_name: str,
-    ssh_key_names: Sequence[str],
-    file_system_names: Sequence[str] | None = None,
-    file_system_mounts: Sequence[RequestedFilesystemMountEntry] | None = None,
-    hostname: str | None = None,
-    name: str | None = None,
-    image: ImageSpecification | None = None,
-    user_data: str | None = None,
-    tags: TagsArg | None = None,
-    firewall_rulesets: Sequence[str | FirewallRulesetEntry] | None = None,
+    *, region_name: str, name: str | None = None, **options: Unpack[LaunchOptions]
 ) -> LaunchInstanceRequest:
     """Validate launch arguments against the spec and build the request body."""
+    _check_option_names(options)
+    mounts = options.get("file_system_mounts")
+    image = options.get("image")
+    tags = options.get("tags")
+    rulesets = options.get("firewall_rulesets")
+    names = options.get("file_system_names")
+    hostname = options.get("hostname")
+    user_data = options.get("user_data")
     return LaunchInstanceRequest(
         region_name=check_length(region_name, "region_name", min_len=1, max_len=64),
         instance_type_name=check_length(
-            instance_type_name, "instance_type_name", min_len=1, max_len=128
+            options["instance_type_name"], "instance_type_name", min_len=1, max_len=128
         ),
-        ssh_key_names=check_single_ssh_key(ssh_key_names),
-        file_system_names=None
-        if file_system_names is None
-        else _names(file_system_names, "file_system_names"),
-        file_system_mounts=None if file_system_mounts is None else _mounts(file_system_mounts),
+        ssh_key_names=check_single_ssh_key(options["ssh_key_names"]),
+        file_system_names=None if names is None else _names(names, "file_system_names"),
+        file_system_mounts=None if mounts is None else _mounts(mounts),
         hostname=None if hostname is None else check_hostname(hostname),
         name=None if name is None else check_length(name, "name", max_len=64),
         image=None if image is None else _image(image),
         user_data=None if user_data is None else check_user_data(user_data),
         tags=None if tags is None else _tags(tags),
-        firewall_rulesets=None if firewall_rulesets is None else _rulesets(firewall_rulesets),
+        firewall_rulesets=None if rulesets is None else _rulesets(rulesets),
     )
+
+
+_OPTION_NAMES = frozenset(LaunchOptions.__annotations__)
+_REQUIRED_OPTIONS = ("instance_type_name", "ssh_key_names")
+
+
+def _check_option_names(options: Mapping[str, object]) -> None:
+    # ``**options`` accepts any keyword at run time; refuse what a signature would have.
+    unknown = sorted(set(options) - _OPTION_NAMES)
+    if unknown:
+        raise TypeError(f"unexpected launch option(s): {', '.join(unknown)}")
+    missing = [k for k in _REQUIRED_OPTIONS if k not in options]
+    if missing:
+        raise TypeError(f"missing required launch option(s): {', '.join(missing)}")
 
 
 def _names(values: Sequence[str], field: str) -> builtins.list[str]:
@@ -544,56 +530,79 @@ def _names(values: Sequence[str], field: str) -> builtins.list[str]:
     return [check_length(v, f"{field}[{i}]", min_len=1, max_len=256) for i, v in enumerate(values)]
 
 
+def _entry(value: object, cls: type[_M], field: str, keys: tuple[str, ...]) -> _M:
+    """``value`` as an instance of ``cls``: already one, or a dict with exactly ``keys``."""
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, Mapping) and set(value) == set(keys):
+        return cls(**{k: value[k] for k in keys})
+    shape = "{" + ", ".join(f'"{k}": ...' for k in keys) + "}"
+    raise ValidationError(field, f"expected a {cls.__name__} or a dict {shape}, got {value!r}")
+
+
 def _mounts(
-    values: Sequence[RequestedFilesystemMountEntry],
+    values: Sequence[RequestedFilesystemMountEntry | FileSystemMountParam],
 ) -> builtins.list[RequestedFilesystemMountEntry]:
     result = []
-    for i, entry in enumerate(values):
+    for i, value in enumerate(values):
         field = f"file_system_mounts[{i}]"
-        if not isinstance(entry, RequestedFilesystemMountEntry):
-            raise ValidationError(field, "expected a RequestedFilesystemMountEntry")
+        entry = _entry(value, RequestedFilesystemMountEntry, field, _MOUNT_KEYS)
         check_mount_point(entry.mount_point, f"{field}.mount_point")
         check_length(entry.file_system_id, f"{field}.file_system_id", min_len=1, max_len=256)
         result.append(entry)
     return result
 
 
-def _image(image: ImageSpecification) -> ImageSpecification:
+def _image(image: ImageParam) -> ImageSpecification:
+    if isinstance(image, Mapping) and "family" in image:
+        image = _entry(image, ImageSpecificationFamily, "image", ("family",))
+    elif isinstance(image, Mapping):
+        image = _entry(image, ImageSpecificationID, "image", ("id",))
     if isinstance(image, ImageSpecificationID):
         check_length(image.id, "image.id", min_len=1, max_len=256)
     elif isinstance(image, ImageSpecificationFamily):
         check_length(image.family, "image.family", min_len=1, max_len=256)
     else:
         raise ValidationError(
-            "image", "expected ImageSpecificationID(id=...) or ImageSpecificationFamily(family=...)"
+            "image",
+            "expected ImageSpecificationID(id=...), ImageSpecificationFamily(family=...), "
+            '{"id": ...} or {"family": ...}',
         )
     return image
 
 
-def _tags(tags: TagsArg) -> builtins.list[RequestedTagEntry]:
-    entries = (
-        [RequestedTagEntry(key=k, value=v) for k, v in tags.items()]
-        if isinstance(tags, Mapping)
-        else list(tags)
-    )
+def _tags(tags: TagsParam) -> builtins.list[RequestedTagEntry]:
+    if isinstance(tags, Mapping):
+        entries = [RequestedTagEntry(key=k, value=v) for k, v in tags.items()]
+    else:
+        entries = [
+            _entry(t, RequestedTagEntry, f"tags[{i}]", ("key", "value")) for i, t in enumerate(tags)
+        ]
     for i, entry in enumerate(entries):
-        if not isinstance(entry, RequestedTagEntry):
-            raise ValidationError(f"tags[{i}]", "expected a RequestedTagEntry")
         check_tag(entry.key, entry.value, f"tags[{i}]")
     return entries
 
 
-def _rulesets(values: Sequence[str | FirewallRulesetEntry]) -> builtins.list[FirewallRulesetEntry]:
+def _rulesets(
+    values: Sequence[str | FirewallRulesetEntry | FirewallRulesetParam],
+) -> builtins.list[FirewallRulesetEntry]:
     if isinstance(values, str):
         raise ValidationError("firewall_rulesets", "expected a list of ruleset ids")
-    return [
-        v
-        if isinstance(v, FirewallRulesetEntry)
-        else FirewallRulesetEntry(
-            id=check_length(v, f"firewall_rulesets[{i}]", min_len=1, max_len=256)
+    result = []
+    for i, value in enumerate(values):
+        field = f"firewall_rulesets[{i}]"
+        entry = (
+            FirewallRulesetEntry(id=value)
+            if isinstance(value, str)
+            else _entry(value, FirewallRulesetEntry, field, ("id",))
         )
-        for i, v in enumerate(values)
-    ]
+        check_length(entry.id, field, min_len=1, max_len=256)
+        result.append(entry)
+    return result
+
+
+_M = TypeVar("_M")
+_MOUNT_KEYS = ("mount_point", "file_system_id")
 
 
 def _outcome_unknown(exc: APIError, body: dict[str, Any]) -> LaunchOutcomeUnknownError:

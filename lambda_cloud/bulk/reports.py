@@ -49,7 +49,7 @@ class SlotFailure:
     regions_tried: list[str] = attrs.Factory(list)
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class BulkLaunchReport:
     """The outcome of ``launch_many``.
 
@@ -94,6 +94,38 @@ class BulkLaunchReport:
         """Every slot filled (and active, if the launch waited)."""
         return not self.failures and not self.not_active and not self.cancelled
 
+    def summary(self) -> str:
+        """A few lines: the run id, counts by outcome and by region, why slots failed."""
+        launched = len(self.instances)
+        adopted = sum(i.adopted for i in self.instances)
+        head = (
+            f"launch_many {self.run_id}: {launched} of {self.requested} {self.instance_type_name}"
+        )
+        if adopted:
+            head += f" ({adopted} adopted)"
+        if self.cancelled:
+            head += ", cancelled"
+        lines = [head]
+        if self.instances:
+            regions = ", ".join(f"{r} {n}" for r, n in sorted(self.region_counts.items()))
+            lines.append(f"  regions: {regions}")
+        if self.failures:
+            kinds = collections.Counter(type(f.error).__name__ for f in self.failures)
+            detail = ", ".join(f"{n} {name}" for name, n in kinds.most_common())
+            lines.append(f"  failed: {len(self.failures)} ({detail})")
+        if self.waited:
+            lines.append(f"  active: {launched - len(self.not_active)} of {launched}")
+        if self.extras or self.terminated:
+            lines.append(f"  extras: {len(self.extras)}; terminated: {len(self.terminated)}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        failed = len(self.failures)
+        return (
+            f"<BulkLaunchReport run_id={self.run_id!r} launched={len(self.instances)}/"
+            f"{self.requested} failed={failed} cancelled={self.cancelled}>"
+        )
+
     def raise_for_errors(self) -> None:
         """Raise ``BulkLaunchError`` (carrying this report) unless ``ok``."""
         if self.ok:
@@ -123,7 +155,7 @@ class TerminateOutcome(str, enum.Enum):
     FAILED = "failed"
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class BulkTerminateReport:
     """The outcome of ``terminate_many``: one ``TerminateOutcome`` per distinct id, in order."""
 
@@ -134,6 +166,11 @@ class BulkTerminateReport:
     waited: bool = False
     #: Why waiting for ``terminated`` stopped early.
     wait_error: Exception | None = None
+
+    def __repr__(self) -> str:
+        counts = collections.Counter(o.value for o in self.outcomes.values())
+        shown = " ".join(f"{k}={n}" for k, n in sorted(counts.items()))
+        return f"<BulkTerminateReport {shown or 'empty'} waited={self.waited}>"
 
     def _having(self, outcome: TerminateOutcome) -> list[str]:
         return [i for i, o in self.outcomes.items() if o is outcome]

@@ -529,3 +529,24 @@ def _slot_zero(emu: Emulator) -> list[str]:
         for t in i["tags"]
         if t["key"] == LAUNCH_TOKEN_TAG and t["value"].endswith("/0")
     ]
+
+
+async def test_the_report_reads_in_a_few_lines(emu: Emulator, client: AsyncLambdaCloud) -> None:
+    report = await client.instances.launch_many(
+        30,
+        instance_type_name=A10,
+        ssh_key_names=[KEY],
+        region_names=["us-west-1"],
+        poll_interval=POLL,
+        settle_timeout=SETTLE,
+        run_id="summary-run",
+    )
+    text = report.summary()
+    assert text.splitlines()[0].startswith(
+        f"launch_many summary-run: {len(report.instances)} of 30"
+    )
+    assert "us-west-1" in text
+    if report.failures:  # the region's capacity is smaller than 30
+        assert f"failed: {len(report.failures)} (" in text
+    assert len(repr(report)) < 120
+    assert repr(report).startswith("<BulkLaunchReport run_id='summary-run'")

@@ -257,16 +257,22 @@ class _CtrlC:
 
     KeyboardInterrupt is raised once the call has cleaned up, however long that takes: a
     cancelled bulk launch terminates what it created, and a script exiting halfway through would
-    leave paid machines running. A second Ctrl-C raises at once (the daemon finishes the
-    cleanup while the process lives).
+    leave paid machines running. A second Ctrl-C cancels the call again, which hurries its
+    cleanup (a bulk launch stops waiting for launches of unknown outcome); a third raises at
+    once (the daemon finishes the cleanup while the process lives).
     """
 
     def __init__(self, state: _Loop, aw: Awaitable[Any], waiter: _Waiter) -> None:
         self.state = state
         self.aw = aw
         self.waiter = waiter
-        self.pressed = False
+        self.presses = 0
         self.done = False
+
+    @property
+    def pressed(self) -> bool:
+        """Whether Ctrl-C was pressed during the call."""
+        return self.presses > 0
 
     @classmethod
     def install(cls, state: _Loop, aw: Awaitable[Any], waiter: _Waiter) -> _CtrlC | None:
@@ -285,19 +291,33 @@ class _CtrlC:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def _on_sigint(self, signum: int, frame: object) -> None:
-        if self.pressed:
+        self.presses += 1
+        if self.presses > 2:
             raise KeyboardInterrupt
-        self.pressed = True
-        log.warning(
-            "Interrupted: cancelling the call and waiting for it to clean up "
-            "(press Ctrl-C again to stop waiting)"
-        )
+        _warn_interrupted(self.presses)
         # Only thread-safe calls here: the handler interrupts the loop's own code.
         self.state.loop.call_soon_threadsafe(self._cancel)
 
     def _cancel(self) -> None:
-        if not self.done:
+        if self.done:
+            return
+        if self.presses == 1:
             _LoopThread._cancel(self.state, self.aw, self.waiter)
+        else:
+            _LoopThread._cancel_again(self.waiter)
+
+
+def _warn_interrupted(presses: int) -> None:
+    if presses == 1:
+        log.warning(
+            "Interrupted: cancelling the call and waiting for it to clean up "
+            "(press Ctrl-C again to hurry the cleanup)"
+        )
+    else:
+        log.warning(
+            "Interrupted again: hurrying the cleanup; a bulk launch no longer waits for "
+            "launches of unknown outcome (press Ctrl-C once more to stop waiting)"
+        )
 
 
 async def _drive(aw: Awaitable[Any], waiter: _Waiter, state: _Loop, settle: bool) -> None:
@@ -511,7 +531,13 @@ class _LoopThread:
             waiter.wait()
         except BaseException as exc:  # KeyboardInterrupt: cancel the call, let it clean up
             loop.call_soon_threadsafe(self._cancel, state, aw, waiter)
-            waiter.wait()  # until it has cleaned up; a second Ctrl-C stops waiting
+            _warn_interrupted(1)
+            try:
+                waiter.wait()  # until it has cleaned up
+            except BaseException:  # again: hurry the cleanup; a third Ctrl-C stops waiting
+                _warn_interrupted(2)
+                loop.call_soon_threadsafe(self._cancel_again, waiter)
+                waiter.wait()
             # As in _run_here: the call's own outcome (a bulk launch's report, say) stays
             # reachable.
             exc.__cause__ = waiter.error
@@ -527,6 +553,11 @@ class _LoopThread:
         if task is not None:
             task.cancel()
             task.add_done_callback(functools.partial(_release_unstarted, waiter, aw, state))
+
+    @staticmethod
+    def _cancel_again(waiter: _Waiter) -> None:
+        if waiter.task is not None:
+            waiter.task.cancel()
 
     def _warn_in_async_context(self) -> None:
         self.warned = True

@@ -61,6 +61,78 @@ def _judge(
     return _Verdict.WAIT
 
 
+class _Watch:
+    """One wait's books: every id's last status, and which ids are settled."""
+
+    def __init__(
+        self, ids: Sequence[str], target: InstanceStatus, unhealthy_timeout: float
+    ) -> None:
+        self.outcome = WaitOutcome(target=target, ids=list(ids))
+        self.pending = list(ids)
+        self._unhealthy_since: dict[str, float] = {}
+        self._unhealthy_timeout = unhealthy_timeout
+        self._reached = (
+            ProgressKind.ACTIVE if target is InstanceStatus.ACTIVE else ProgressKind.TERMINATED
+        )
+
+    async def observe(self, listing: Sequence[Instance], progress: Progress) -> None:
+        """Judge every pending id by this listing; keep those still to wait for."""
+        seen = {instance.id: instance for instance in listing}
+        now = time.monotonic()
+        waiting = []
+        for instance_id in self.pending:
+            verdict, changed = self._judge(instance_id, seen.get(instance_id), now)
+            if verdict is _Verdict.WAIT:
+                waiting.append(instance_id)
+                if not changed:
+                    continue
+            kind = {
+                _Verdict.WAIT: ProgressKind.STATUS,
+                _Verdict.REACHED: self._reached,
+                _Verdict.FAILED: ProgressKind.FAILED,
+            }[verdict]
+            await progress.emit(self._event(kind, instance_id, seen.get(instance_id)))
+        self.pending = waiting
+
+    def _judge(
+        self, instance_id: str, instance: Instance | None, now: float
+    ) -> tuple[_Verdict, bool]:
+        """What this sighting means for the id, and whether its status changed."""
+        outcome = self.outcome
+        status = None if instance is None else instance.status
+        if instance is None:
+            outcome.instances.pop(instance_id, None)  # its last copy would be stale
+        else:
+            outcome.instances[instance_id] = instance
+        changed = instance_id not in outcome.statuses or outcome.statuses[instance_id] != status
+        outcome.statuses[instance_id] = status
+        if status is InstanceStatus.UNHEALTHY:
+            self._unhealthy_since.setdefault(instance_id, now)
+        else:
+            self._unhealthy_since.pop(instance_id, None)
+        too_long = now - self._unhealthy_since.get(instance_id, now) >= self._unhealthy_timeout
+        verdict = _judge(outcome.target, status, too_long)
+        if verdict is _Verdict.REACHED:
+            outcome.reached.append(instance_id)
+        elif verdict is _Verdict.FAILED:
+            outcome.failed.append(instance_id)
+        return verdict, changed
+
+    def _event(
+        self, kind: ProgressKind, instance_id: str, instance: Instance | None
+    ) -> ProgressEvent:
+        outcome = self.outcome
+        return ProgressEvent(
+            kind=kind,
+            phase=Phase.WAITING,
+            done=len(outcome.reached) + len(outcome.failed),
+            total=len(outcome.ids),
+            instance_id=instance_id,
+            region=None if instance is None else instance.region.name,
+            status=None if instance is None else instance.status,
+        )
+
+
 async def watch(
     api: InstancesAPI,
     ids: Sequence[str],
@@ -77,64 +149,20 @@ async def watch(
     say) propagate: without the list there is nothing to wait on. An instance that drops out of
     the list is left out of ``instances``: its last copy would be stale.
     """
-    outcome = WaitOutcome(target=target, ids=list(ids))
-    pending = list(ids)
-    unhealthy_since: dict[str, float] = {}
-    reached_kind = (
-        ProgressKind.ACTIVE if target is InstanceStatus.ACTIVE else ProgressKind.TERMINATED
-    )
+    books = _Watch(ids, target, unhealthy_timeout)
     while True:
         try:
             listing = await api.list_instances(deadline)
         except DeadlineExceededError as exc:
-            outcome.timed_out = True
-            outcome.error = exc
-            return outcome
-        seen = {instance.id: instance for instance in listing}
-        now = time.monotonic()
-        waiting = []
-        for instance_id in pending:
-            instance = seen.get(instance_id)
-            status = None if instance is None else instance.status
-            if instance is None:
-                outcome.instances.pop(instance_id, None)
-            else:
-                outcome.instances[instance_id] = instance
-            changed = instance_id not in outcome.statuses or outcome.statuses[instance_id] != status
-            outcome.statuses[instance_id] = status
-            if status is InstanceStatus.UNHEALTHY:
-                unhealthy_since.setdefault(instance_id, now)
-            else:
-                unhealthy_since.pop(instance_id, None)
-            too_long = now - unhealthy_since.get(instance_id, now) >= unhealthy_timeout
-            verdict = _judge(target, status, too_long)
-            if verdict is _Verdict.WAIT:
-                waiting.append(instance_id)
-                kind = ProgressKind.STATUS
-            elif verdict is _Verdict.REACHED:
-                outcome.reached.append(instance_id)
-                kind = reached_kind
-            else:
-                outcome.failed.append(instance_id)
-                kind = ProgressKind.FAILED
-            if changed or verdict is not _Verdict.WAIT:
-                await progress.emit(
-                    ProgressEvent(
-                        kind=kind,
-                        phase=Phase.WAITING,
-                        done=len(outcome.reached) + len(outcome.failed),
-                        total=len(outcome.ids),
-                        instance_id=instance_id,
-                        region=None if instance is None else instance.region.name,
-                        status=status,
-                    )
-                )
-        pending = waiting
-        if not pending:
-            return outcome
+            books.outcome.timed_out = True
+            books.outcome.error = exc
+            return books.outcome
+        await books.observe(listing, progress)
+        if not books.pending:
+            return books.outcome
         if deadline.expired:
-            outcome.timed_out = True
-            return outcome
+            books.outcome.timed_out = True
+            return books.outcome
         await deadline.sleep(poll_interval)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -10,8 +11,14 @@ from collections.abc import Iterator
 import pytest
 
 from lambda_cloud import InstanceStatus, LambdaCloud
-from lambda_cloud.bulk import LAUNCH_TOKEN_TAG, ProgressEvent, ProgressKind
-from lambda_cloud.emulator import Emulator
+from lambda_cloud.bulk import (
+    LAUNCH_TOKEN_TAG,
+    BulkLaunchCancelledError,
+    ProgressEvent,
+    ProgressKind,
+    UnresolvedLaunchError,
+)
+from lambda_cloud.emulator import Emulator, Fault
 
 from .helpers import A10, FAST_RETRIES, KEY, LIMIT, POLL, SETTLE, Events, check_launch_invariants
 
@@ -144,3 +151,50 @@ def test_a_failing_callback_is_logged_and_the_run_goes_on(
     assert len(report.ids) == 2
     failures = [r for r in caplog.records if "failed" in r.getMessage()]
     assert failures and all(r.exc_info and r.exc_info[0] is ValueError for r in failures)
+
+
+@pytest.mark.parametrize("relayed", [False, True], ids=["loop-here", "loop-in-daemon"])
+def test_a_second_ctrl_c_stops_waiting_for_a_launch_of_unknown_outcome(
+    sync_emu: Emulator, sync_client: LambdaCloud, caplog: pytest.LogCaptureFixture, relayed: bool
+) -> None:
+    """The first Ctrl-C cancels the launch while its request is held by the server; the
+    cleanup would wait the whole settle horizon for it. The second Ctrl-C cuts that short: the
+    call ends with the slot unresolved, and a warning names the run's tag. (A callback makes the
+    facade run the loop on its daemon thread: both ways of waiting are covered.)"""
+    held = sync_emu.faults.add(
+        Fault(kind="late_commit", delay=60_000.0, path="/instance-operations/launch", times=1)
+    )
+    main = threading.main_thread().ident or 0
+
+    def press_ctrl_c_twice() -> None:
+        while not held.fired:  # the launch is in the server's hands
+            time.sleep(0.001)
+        signal.pthread_kill(main, signal.SIGINT)
+        while not any("Interrupted:" in r.getMessage() for r in caplog.records):
+            time.sleep(0.001)
+        signal.pthread_kill(main, signal.SIGINT)
+
+    presser = threading.Thread(target=press_ctrl_c_twice, daemon=True)
+    presser.start()
+    with (
+        caplog.at_level(logging.WARNING, logger="lambda_cloud"),
+        pytest.raises(KeyboardInterrupt) as caught,
+    ):
+        sync_client.instances.launch_many(
+            1,
+            instance_type_name=A10,
+            ssh_key_names=[KEY],
+            request_timeout=30.0,
+            poll_interval=POLL,
+            settle_timeout=600.0,  # far longer than this test may take: only hurrying ends it
+            run_id="hurried",
+            on_progress=Events() if relayed else None,
+        )
+    presser.join()
+    cancelled = BulkLaunchCancelledError.find(caught.value)
+    assert cancelled is not None
+    (failure,) = cancelled.report.failures
+    assert isinstance(failure.error, UnresolvedLaunchError)
+    assert any(
+        "hurried" in r.getMessage() and "cancelled again" in r.getMessage() for r in caplog.records
+    )

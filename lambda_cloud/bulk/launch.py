@@ -104,6 +104,10 @@ class LaunchPlan:
     timeout: float | None
 
 
+class _Filled(Exception):
+    """A queued slot was adopted before its launch was sent."""
+
+
 class _Signal:
     """Wakes every coroutine waiting for the run's state to change."""
 
@@ -207,6 +211,8 @@ class _Run:
     # -- one launch ---------------------------------------------------------------------------
 
     async def _attempt(self, slot: Slot) -> None:
+        if slot.state is not _S.PENDING:
+            return  # its earlier launch showed up in the list while it was queued: adopted
         if self.fatal is not None:
             return await self._fail(slot, self.fatal)
         sent_to: list[tuple[str, int]] = []  # (region, capacity check) of each attempt
@@ -214,6 +220,8 @@ class _Run:
         async def build() -> LaunchInstanceRequest:
             # Called once the launch's rate-limit slot is reserved, so the region is picked
             # with every answer received while it waited (a launch slot comes every 12 s).
+            if slot.state is not _S.PENDING and slot.state is not _S.SENDING:
+                raise _Filled  # adopted while it waited for its turn: send nothing
             if self.deadline.expired:
                 raise self._out_of_time(slot)
             region = await self.regions.pick(self.deadline)
@@ -228,6 +236,8 @@ class _Run:
 
         try:
             ids = await self.api.launch(build, self.deadline)
+        except _Filled:
+            return
         except PacingTimeoutError as exc:  # its slot comes after the run's deadline
             error = self._out_of_time(slot)
             error.__cause__ = exc

@@ -13,6 +13,8 @@ from lambda_cloud import (
     InsufficientCapacityError,
     NotFoundError,
     QuotaExceededError,
+    RateLimit,
+    RateLimits,
     ValidationError,
 )
 from lambda_cloud.bulk import (
@@ -28,6 +30,7 @@ from lambda_cloud.emulator import Emulator, Fault
 from ..emulator.helpers import until
 from .helpers import (
     A10,
+    FAST_RETRIES,
     KEY,
     LIMIT,
     POLL,
@@ -36,6 +39,7 @@ from .helpers import (
     RequestLog,
     check_launch_invariants,
     emulated,
+    make_client,
 )
 
 RUN = "feedface"
@@ -552,3 +556,53 @@ async def test_the_report_reads_in_a_few_lines(emu: Emulator, client: AsyncLambd
         assert f"failed: {len(report.failures)} (" in text
     assert len(repr(report)) < 120
     assert repr(report).startswith("<BulkLaunchReport run_id='summary-run'")
+
+
+async def test_a_requeued_slot_adopted_while_waiting_for_its_turn_sends_nothing(
+    emu: Emulator,
+) -> None:
+    """Slot 0's launch of unknown outcome shows no sign within the horizon, so the slot is
+    queued again; its instance then turns up (a late commit) while the relaunch waits for its
+    rate-limit slot. The reconciler adopts it, and the relaunch is never sent."""
+    slow_launches = RateLimits(
+        general=RateLimit(rate=1000.0, burst=100), launch=RateLimit(rate=5.0, burst=1)
+    )
+    emu.faults.add(Fault(kind="reset_before_commit", path=LAUNCH, times=2))
+    async with (
+        AsyncLambdaCloud(
+            api_key=emu.api_key,
+            base_url=emu.base_url,
+            rate_limits=slow_launches,
+            max_retries=FAST_RETRIES,
+        ) as client,
+        make_client(emu, paced=False) as late,
+    ):
+        await client.ssh_keys.create(name=KEY)
+        landed = False
+
+        async def land_slot_zero_late(event: ProgressEvent) -> None:
+            nonlocal landed
+            if event.kind is ProgressKind.RETRYING and event.slot == 0 and not landed:
+                landed = True
+                await late.instances.launch(
+                    region_name=event.region or "",
+                    instance_type_name=A10,
+                    ssh_key_names=[KEY],
+                    tags={LAUNCH_TOKEN_TAG: f"{RUN}/0"},
+                )
+
+        report = await client.instances.launch_many(
+            2,
+            instance_type_name=A10,
+            ssh_key_names=[KEY],
+            max_concurrency=1,
+            poll_interval=POLL,
+            settle_timeout=0.3,  # slot 1 is still unknown when slot 0 is queued again
+            on_progress=land_slot_zero_late,
+            run_id=RUN,
+        )
+    assert landed
+    report.raise_for_errors()
+    check_launch_invariants(emu, report)
+    slot_zero = next(i for i in report.instances if i.slot == 0)
+    assert slot_zero.adopted and not report.extras

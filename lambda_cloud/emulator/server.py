@@ -7,7 +7,7 @@ import concurrent.futures
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -159,6 +159,15 @@ class Emulator:
     def set_capacity(self, instance_type: str, region: str, count: int) -> None:
         """Set the free slots for ``instance_type`` in ``region``."""
         self._world.set_capacity(instance_type, region, count)
+
+    def schedule_capacity(self, changes: Iterable[tuple[float, str, str, int]]) -> None:
+        """Change capacity over time: each ``(at_seconds, instance_type, region, count)`` sets the
+        free slots to ``count`` once ``at_seconds`` (times ``time_scale``) have passed on the
+        emulator's clock from now. A ``ManualClock`` applies them as it is advanced."""
+        self._world.schedule_capacity(
+            (at * self.time_scale, type_name, region, count)
+            for at, type_name, region, count in changes
+        )
 
     def capacity(self, instance_type: str, region: str) -> int:
         """Free slots for ``instance_type`` in ``region`` right now."""

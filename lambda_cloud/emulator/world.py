@@ -12,10 +12,11 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import heapq
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from . import catalog
@@ -96,6 +97,9 @@ class World:
             if count < 0:
                 raise ValueError("capacity cannot be negative")
             self._capacity[(type_name, region)] = count
+        # Capacity changes due at a clock time, applied by ``settle`` in time order.
+        self._scheduled: list[tuple[float, int, tuple[str, str], int]] = []
+        self._schedule_seq = 0  # keeps entries due at the same time in the order given
         self._accounts: dict[str, Account] = {}
         self._ips: set[str] = set()
         self._event_seq = 0
@@ -146,6 +150,9 @@ class World:
         """Apply whatever the clock says has happened; return the current time."""
         with self.lock:
             now = self.clock()
+            while self._scheduled and self._scheduled[0][0] <= now:
+                _, _, slot, count = heapq.heappop(self._scheduled)
+                self._capacity[slot] = count
             for account in self._accounts.values():
                 for instance in list(account.instances.values()):
                     if not instance.capacity_released and not instance.holds_capacity(now):
@@ -204,6 +211,21 @@ class World:
         with self.lock:
             self.settle()
             self._capacity[(type_name, region)] = count
+
+    def schedule_capacity(self, changes: Iterable[tuple[float, str, str, int]]) -> None:
+        """Set capacity ``(delay, type, region, count)`` once the clock has moved ``delay`` on
+        from now (delays already scaled); later entries win a tie."""
+        entries = list(changes)
+        for delay, type_name, region, count in entries:
+            self._check_slot(type_name, region)
+            if count < 0 or not delay >= 0:
+                raise ValueError("capacity and delays cannot be negative")
+        with self.lock:
+            now = self.settle()
+            for delay, type_name, region, count in entries:
+                self._schedule_seq += 1
+                entry = (now + delay, self._schedule_seq, (type_name, region), count)
+                heapq.heappush(self._scheduled, entry)
 
     def instance_types(self) -> dict[str, Any]:
         with self.lock:

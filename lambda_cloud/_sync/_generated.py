@@ -609,6 +609,40 @@ class InstanceTypes:
         have capacity for it right now. Capacity is a hint, not a reservation."""
         return self._runner.run(self._async.list(timeout=timeout, retries=retries))
 
+    def find(
+        self,
+        *,
+        gpus: int | None = None,
+        min_gpus: int | None = None,
+        gpu_name: str | None = None,
+        max_price_cents_per_hour: int | None = None,
+        regions: Sequence[str] | None = None,
+        available_only: bool = True,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[InstanceTypesItem]:
+        """The instance types that fit, cheapest per GPU first (types without GPUs last), from
+        one list call.
+
+        ``gpus`` asks for exactly that many GPUs, ``min_gpus`` for at least that many (not
+        both); ``gpu_name`` is a case-insensitive substring of ``gpu_description`` (``"h100"``);
+        ``max_price_cents_per_hour`` caps the price of the whole instance. ``regions`` keeps
+        only those regions in each item's ``regions_with_capacity_available``; with
+        ``available_only`` (the default) a type left with no region is dropped.
+        """
+        return self._runner.run(
+            self._async.find(
+                gpus=gpus,
+                min_gpus=min_gpus,
+                gpu_name=gpu_name,
+                max_price_cents_per_hour=max_price_cents_per_hour,
+                regions=regions,
+                available_only=available_only,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
+
 
 class SSHKeys:
     """SSH keys stored in your account."""

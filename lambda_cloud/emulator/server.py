@@ -16,7 +16,7 @@ from aiohttp import web
 from .app import API_PREFIX, EmulatorApp
 from .catalog import DEFAULT_CAPACITY
 from .faults import FaultSet
-from .model import Account
+from .model import Account, LaunchAttempt
 from .ratelimit import GENERAL, LAUNCH, ServerRateLimiter
 from .world import World
 
@@ -155,6 +155,13 @@ class Emulator:
         ``include_gone`` adds, first, the terminated instances already dropped from the list.
         """
         return self._world.rendered(self.account(api_key), include_gone=include_gone)
+
+    def launch_attempts(self, api_key: str | None = None) -> list[LaunchAttempt]:
+        """Every launch request of the account that passed validation, in order: its type,
+        region and outcome, and whether the account's latest ``GET /instance-types`` had shown
+        capacity there (``listed``)."""
+        with self._world.lock:
+            return list(self.account(api_key).launch_attempts)
 
     def set_capacity(self, instance_type: str, region: str, count: int) -> None:
         """Set the free slots for ``instance_type`` in ``region``."""

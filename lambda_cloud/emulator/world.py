@@ -23,7 +23,7 @@ from . import catalog
 from .catalog import INSTANCE_TYPES, REGIONS, region_json
 from .errors import ApiError, invalid
 from .keys import generate_key_pair, is_public_key
-from .model import Account, AuditEvent, Filesystem, Instance, Ruleset, SshKey
+from .model import Account, AuditEvent, Filesystem, Instance, LaunchAttempt, Ruleset, SshKey
 from .validation import LaunchSpec
 
 __all__ = ["CATALOG_VERSION", "World"]
@@ -227,9 +227,10 @@ class World:
                 entry = (now + delay, self._schedule_seq, (type_name, region), count)
                 heapq.heappush(self._scheduled, entry)
 
-    def instance_types(self) -> dict[str, Any]:
+    def instance_types(self, account: Account) -> dict[str, Any]:
         with self.lock:
             self.settle()
+            account.listed_capacity = frozenset(k for k, n in self._capacity.items() if n > 0)
             return {
                 name: {
                     "instance_type": itype.to_json(),
@@ -348,6 +349,22 @@ class World:
             raise KeyError(instance_id)
 
     def launch(self, account: Account, spec: LaunchSpec) -> str:
+        with self.lock:
+            slot = (spec.instance_type_name, spec.region_name)
+            listed = slot in account.listed_capacity
+            outcome = "ok"
+            try:
+                return self._launch(account, spec)
+            except ApiError as exc:
+                outcome = exc.code
+                raise
+            finally:
+                attempt = LaunchAttempt(
+                    instance_type=slot[0], region=slot[1], listed=listed, outcome=outcome
+                )
+                account.launch_attempts.append(attempt)
+
+    def _launch(self, account: Account, spec: LaunchSpec) -> str:
         with self.lock:
             now = self.settle()
             if not account.billing_address_valid:

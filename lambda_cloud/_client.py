@@ -14,6 +14,7 @@ from ._config import (
     DEFAULT_TIMEOUT,
     Timeout,
     check_max_response_bytes,
+    check_spend_ceiling,
     resolve_api_key,
     resolve_base_url,
     to_client_timeout,
@@ -49,6 +50,9 @@ class AsyncLambdaCloud:
     Plain ``http://`` is refused except to this machine, unless ``allow_insecure_http=True``.
     Redirects are never followed, and a response body larger than ``max_response_bytes``
     (decompressed) raises ``ResponseTooLargeError``.
+    ``max_hourly_cost_cents`` is a spend guard for every ``instances.launch`` and
+    ``launch_many`` that does not set its own: a launch whose instances would cost more per hour
+    raises ``SpendLimitExceededError`` before it is sent.
     Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 
@@ -76,8 +80,10 @@ class AsyncLambdaCloud:
         rate_limits: RateLimitsLike | None = DEFAULT_RATE_LIMITS,
         allow_insecure_http: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_hourly_cost_cents: int | None = None,
     ) -> None:
         key = Secret(resolve_api_key(api_key))
+        self._max_hourly_cost_cents = check_spend_ceiling(max_hourly_cost_cents)
         self._allow_insecure_http = allow_insecure_http
         self._transport = Transport(
             api_key=key,
@@ -113,6 +119,11 @@ class AsyncLambdaCloud:
         return self._transport.base_url
 
     @property
+    def max_hourly_cost_cents(self) -> int | None:
+        """The client-wide spend guard, in US cents per hour (``None``: none)."""
+        return self._max_hourly_cost_cents
+
+    @property
     def rate_limits(self) -> RateLimits | None:
         """The pacing this client applies, or ``None``."""
         limiter = self._transport.rate_limiter
@@ -132,9 +143,16 @@ class AsyncLambdaCloud:
         rate_limits: RateLimitsLike | Literal["inherit"] | None = "inherit",
         allow_insecure_http: bool | None = None,
         max_response_bytes: int | None = None,
+        max_hourly_cost_cents: int | Literal["inherit"] | None = "inherit",
     ) -> AsyncLambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
-        ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets."""
+        ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets.
+        ``max_hourly_cost_cents=None`` removes the spend guard."""
+        ceiling = (
+            self._max_hourly_cost_cents
+            if max_hourly_cost_cents == "inherit"
+            else check_spend_ceiling(max_hourly_cost_cents)
+        )
         current = self._transport
         insecure = self._allow_insecure_http if allow_insecure_http is None else allow_insecure_http
         key = self._api_key if api_key is None else Secret(resolve_api_key(api_key))
@@ -157,7 +175,9 @@ class AsyncLambdaCloud:
             if max_response_bytes is None
             else check_max_response_bytes(max_response_bytes),
         )
-        return self._derive(transport, api_key=key, allow_insecure_http=insecure)
+        copy = self._derive(transport, api_key=key, allow_insecure_http=insecure)
+        copy._max_hourly_cost_cents = ceiling
+        return copy
 
     def _with_authorization(self, authorization: Secret) -> AsyncLambdaCloud:
         """A copy that sends this ``Authorization`` header (per-call ``security=``)."""
@@ -172,6 +192,7 @@ class AsyncLambdaCloud:
         copy._transport = transport
         copy._api_key = api_key
         copy._allow_insecure_http = allow_insecure_http
+        copy._max_hourly_cost_cents = self._max_hourly_cost_cents
         copy._owns_transport = False  # the pool belongs to the client it came from
         copy._init_resources()
         return copy

@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "Timeout",
     "check_max_response_bytes",
+    "check_spend_ceiling",
     "resolve_api_key",
     "resolve_base_url",
     "to_client_timeout",
@@ -126,4 +127,11 @@ def check_max_response_bytes(value: int) -> int:
     """A positive byte count (``bool`` is not one)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValidationError("max_response_bytes", f"must be a positive int, got {value!r}")
+    return value
+
+
+def check_spend_ceiling(value: int | None, field: str = "max_hourly_cost_cents") -> int | None:
+    """A spend ceiling in US cents per hour: a positive int, or ``None`` for none."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValidationError(field, f"must be a positive int (US cents per hour), got {value!r}")
     return value

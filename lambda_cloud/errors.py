@@ -40,6 +40,7 @@ __all__ = [
     "RateLimitError",
     "RedirectError",
     "ResponseTooLargeError",
+    "SpendLimitExceededError",
     "ValidationError",
     "WaitTimeoutError",
     "make_status_error",
@@ -269,6 +270,31 @@ class AccountInactiveError(PermissionDeniedError):
 class DeadlineExceededError(LambdaCloudError, TimeoutError):
     """An operation's overall ``timeout`` ran out before this was done (a request kept failing,
     say: the last failure is ``__cause__``)."""
+
+
+class SpendLimitExceededError(LambdaCloudError):
+    """A launch was refused before anything was sent: the ``count`` instances it could launch,
+    at up to ``price_cents_per_hour`` each (``instance_type_name``, the dearest type it could
+    launch), would cost ``hourly_cost_cents`` per hour, over ``max_hourly_cost_cents``."""
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        instance_type_name: str,
+        price_cents_per_hour: int,
+        max_hourly_cost_cents: int,
+    ) -> None:
+        self.count = count
+        self.instance_type_name = instance_type_name
+        self.price_cents_per_hour = price_cents_per_hour
+        self.hourly_cost_cents = count * price_cents_per_hour
+        self.max_hourly_cost_cents = max_hourly_cost_cents
+        super().__init__(
+            f"{count} x {instance_type_name} at {price_cents_per_hour} cents/hour would cost "
+            f"{self.hourly_cost_cents} cents/hour, over the ceiling of {max_hourly_cost_cents} "
+            "(max_hourly_cost_cents); nothing was launched"
+        )
 
 
 class WaitTimeoutError(LambdaCloudError, TimeoutError):

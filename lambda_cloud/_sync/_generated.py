@@ -34,6 +34,7 @@ from lambda_cloud.bulk.options import (
     DEFAULT_SETTLE_TIMEOUT,
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
+    Hunt,
     OnCancel,
 )
 from lambda_cloud.bulk.progress import ProgressEvent
@@ -55,7 +56,7 @@ from lambda_cloud.types.firewall import FirewallRule, FirewallRuleset, GlobalFir
 from lambda_cloud.types.images import Image
 from lambda_cloud.types.instance_types import InstanceTypesItem
 from lambda_cloud.types.instances import Instance, InstanceStatus
-from lambda_cloud.types.launch import LaunchOptions
+from lambda_cloud.types.launch import BulkLaunchOptions, LaunchOptions
 from lambda_cloud.types.regions import Region
 from lambda_cloud.types.ssh_keys import GeneratedSSHKey, SSHKey
 from lambda_cloud.types.tickets import (
@@ -104,6 +105,9 @@ class LambdaCloud:
     Plain ``http://`` is refused except to this machine, unless ``allow_insecure_http=True``.
     Redirects are never followed, and a response body larger than ``max_response_bytes``
     (decompressed) raises ``ResponseTooLargeError``.
+    ``max_hourly_cost_cents`` is a spend guard for every ``instances.launch`` and
+    ``launch_many`` that does not set its own: a launch whose instances would cost more per hour
+    raises ``SpendLimitExceededError`` before it is sent.
     Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 
@@ -131,6 +135,7 @@ class LambdaCloud:
         rate_limits: RateLimitsLike | None = DEFAULT_RATE_LIMITS,
         allow_insecure_http: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_hourly_cost_cents: int | None = None,
     ) -> None:
         async_client = AsyncLambdaCloud(
             api_key=api_key,
@@ -143,6 +148,7 @@ class LambdaCloud:
             rate_limits=rate_limits,
             allow_insecure_http=allow_insecure_http,
             max_response_bytes=max_response_bytes,
+            max_hourly_cost_cents=max_hourly_cost_cents,
         )
         self._bind(async_client, Runner(async_client.aclose))
 
@@ -177,6 +183,11 @@ class LambdaCloud:
         return self._async.base_url
 
     @property
+    def max_hourly_cost_cents(self) -> int | None:
+        """The client-wide spend guard, in US cents per hour (``None``: none)."""
+        return self._async.max_hourly_cost_cents
+
+    @property
     def rate_limits(self) -> RateLimits | None:
         """The pacing this client applies, or ``None``."""
         return self._async.rate_limits
@@ -192,9 +203,11 @@ class LambdaCloud:
         rate_limits: RateLimitsLike | Literal["inherit"] | None = "inherit",
         allow_insecure_http: bool | None = None,
         max_response_bytes: int | None = None,
+        max_hourly_cost_cents: int | Literal["inherit"] | None = "inherit",
     ) -> LambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
-        ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets."""
+        ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets.
+        ``max_hourly_cost_cents=None`` removes the spend guard."""
         return LambdaCloud._from_async(
             self._async.with_options(
                 api_key=api_key,
@@ -205,6 +218,7 @@ class LambdaCloud:
                 rate_limits=rate_limits,
                 allow_insecure_http=allow_insecure_http,
                 max_response_bytes=max_response_bytes,
+                max_hourly_cost_cents=max_hourly_cost_cents,
             ),
             self._runner.derive(),
         )
@@ -268,6 +282,7 @@ class Instances:
         *,
         region_name: str,
         name: str | None = None,
+        max_hourly_cost_cents: int | None = None,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
         **options: Unpack[LaunchOptions],
@@ -281,12 +296,27 @@ class Instances:
         error, a success without the new id) this raises
         ``LaunchOutcomeUnknownError`` rather than risk paying for a duplicate: see
         ``launch_many`` for launches that reconcile by themselves.
+
+        With ``max_hourly_cost_cents`` (or the client's), the type's price is looked up first
+        and a launch that would cost more per hour raises ``SpendLimitExceededError`` unsent.
         """
         return self._runner.run(
             self._async.launch(
-                region_name=region_name, name=name, timeout=timeout, retries=retries, **options
+                region_name=region_name,
+                name=name,
+                max_hourly_cost_cents=max_hourly_cost_cents,
+                timeout=timeout,
+                retries=retries,
+                **options,
             )
         )
+
+    def hourly_cost_cents(
+        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> int:
+        """What the account's live instances (not terminating, terminated or preempted) cost
+        per hour, in US cents: one list call (each instance carries its type's price)."""
+        return self._runner.run(self._async.hourly_cost_cents(timeout=timeout, retries=retries))
 
     def restart(
         self,
@@ -317,6 +347,9 @@ class Instances:
         self,
         count: int,
         *,
+        instance_type_names: Sequence[str] | None = None,
+        hunt: Hunt | None = None,
+        max_hourly_cost_cents: int | None = None,
         region_names: Sequence[str] | None = None,
         name_prefix: str | None = None,
         run_id: str | None = None,
@@ -329,10 +362,19 @@ class Instances:
         timeout: float | None = None,
         request_timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
-        **options: Unpack[LaunchOptions],
+        **options: Unpack[BulkLaunchOptions],
     ) -> BulkLaunchReport:
         """Launch ``count`` instances, one per slot, and report on every slot. ``options`` say
-        what to launch, as for ``launch``.
+        what to launch, as for ``launch``; instead of ``instance_type_name``,
+        ``instance_type_names`` may list several acceptable types in order of preference (each
+        slot takes the first with capacity).
+
+        ``hunt=Hunt(timeout=..., poll_interval=...)`` waits for capacity: when no (type, region)
+        is left, the instance types are listed once per ``hunt.poll_interval`` until capacity
+        shows up or ``hunt.timeout`` (from the start) passes, and a launch never goes where the
+        latest listing showed none. ``max_hourly_cost_cents`` (or the client's) refuses the run
+        with ``SpendLimitExceededError``, before any launch, when ``count`` instances of the
+        dearest type it could launch would cost more per hour.
 
         Without ``region_names`` the regions reporting capacity for the type are used; with
         them, they are tried in order. A full region falls back to the next, and capacity is
@@ -364,6 +406,9 @@ class Instances:
         return relay.run(
             self._async.launch_many(
                 count,
+                instance_type_names=instance_type_names,
+                hunt=hunt,
+                max_hourly_cost_cents=max_hourly_cost_cents,
                 region_names=region_names,
                 name_prefix=name_prefix,
                 run_id=run_id,
@@ -608,6 +653,40 @@ class InstanceTypes:
         """Every instance type, keyed by its name (``gpu_1x_a10``, ...), with the regions that
         have capacity for it right now. Capacity is a hint, not a reservation."""
         return self._runner.run(self._async.list(timeout=timeout, retries=retries))
+
+    def find(
+        self,
+        *,
+        gpus: int | None = None,
+        min_gpus: int | None = None,
+        gpu_name: str | None = None,
+        max_price_cents_per_hour: int | None = None,
+        regions: Sequence[str] | None = None,
+        available_only: bool = True,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[InstanceTypesItem]:
+        """The instance types that fit, cheapest per GPU first (types without GPUs last), from
+        one list call.
+
+        ``gpus`` asks for exactly that many GPUs, ``min_gpus`` for at least that many (not
+        both); ``gpu_name`` is a case-insensitive substring of ``gpu_description`` (``"h100"``);
+        ``max_price_cents_per_hour`` caps the price of the whole instance. ``regions`` keeps
+        only those regions in each item's ``regions_with_capacity_available``; with
+        ``available_only`` (the default) a type left with no region is dropped.
+        """
+        return self._runner.run(
+            self._async.find(
+                gpus=gpus,
+                min_gpus=min_gpus,
+                gpu_name=gpu_name,
+                max_price_cents_per_hour=max_price_cents_per_hour,
+                regions=regions,
+                available_only=available_only,
+                timeout=timeout,
+                retries=retries,
+            )
+        )
 
 
 class SSHKeys:

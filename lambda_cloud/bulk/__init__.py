@@ -24,6 +24,7 @@ from .options import (
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     LAUNCH_TOKEN_TAG,
+    Hunt,
     OnCancel,
 )
 from .progress import Phase, ProgressCallback, ProgressEvent, ProgressKind
@@ -52,6 +53,7 @@ __all__ = [
     "BulkTerminateReport",
     "CapacityExhaustedError",
     "DeadlineExceededError",
+    "Hunt",
     "InstanceWaitError",
     "LaunchedInstance",
     "OnCancel",

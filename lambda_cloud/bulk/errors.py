@@ -29,14 +29,29 @@ class BulkError(LambdaCloudError):
 
 
 class CapacityExhaustedError(BulkError):
-    """No region had capacity left for this slot. ``regions`` are those tried (or considered);
-    the last ``InsufficientCapacityError`` from the API, if any, is ``__cause__``."""
+    """No (instance type, region) had capacity left for this slot. ``regions`` are those tried
+    (or considered), ``instance_type_names`` the types (``instance_type_name`` is the first);
+    ``hunted`` is how many seconds a ``Hunt`` waited for capacity (``None`` without one). The
+    last ``InsufficientCapacityError`` from the API, if any, is ``__cause__``."""
 
-    def __init__(self, instance_type_name: str, regions: Sequence[str]) -> None:
+    def __init__(
+        self,
+        instance_type_name: str,
+        regions: Sequence[str],
+        instance_type_names: Sequence[str] | None = None,
+        *,
+        hunted: float | None = None,
+    ) -> None:
+        names = list(instance_type_names or [instance_type_name])
         where = ", ".join(regions) if regions else "no region reports any"
-        super().__init__(f"No capacity for {instance_type_name} ({where})")
+        message = f"No capacity for {' or '.join(names)} ({where})"
+        if hunted is not None:
+            message += f" after waiting {hunted:.1f} s for some to appear"
+        super().__init__(message)
         self.instance_type_name = instance_type_name
+        self.instance_type_names = names
         self.regions = list(regions)
+        self.hunted = hunted
 
 
 class SlotCancelledError(BulkError):

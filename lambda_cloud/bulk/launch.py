@@ -38,6 +38,7 @@ from ..errors import (
 )
 from ..types.instances import Instance, InstanceStatus, LaunchInstanceRequest, RequestedTagEntry
 from .api import InstancesAPI
+from .capacity import Capacity, Target
 from .checks import check_names, check_positive
 from .errors import (
     BulkLaunchCancelledError,
@@ -51,10 +52,10 @@ from .options import (
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     LAUNCH_TOKEN_TAG,
+    Hunt,
     OnCancel,
 )
 from .progress import Phase, Progress, ProgressCallback, ProgressEvent, ProgressKind
-from .regions import Regions
 from .reports import BulkLaunchReport, LaunchedInstance, SlotFailure
 from .slots import Slot, Slots, SlotState, check_run_id, token
 from .terminate import terminate_ids
@@ -86,9 +87,12 @@ def slot_hostname(hostname: str | None, index: int, count: int) -> str | None:
 @attrs.frozen(kw_only=True)
 class LaunchPlan:
     """A bulk launch's validated arguments. ``template`` is the request every slot's launch is
-    made from (its region, name, hostname and tags are replaced per slot)."""
+    made from (its instance type, region, name, hostname and tags are replaced per slot)."""
 
     template: LaunchInstanceRequest
+    #: The types to launch, in order of preference (the template's type first).
+    instance_type_names: list[str]
+    hunt: Hunt | None
     count: int
     run_id: str
     #: Whether the caller chose ``run_id``: live instances of that run are adopted.
@@ -142,7 +146,9 @@ class _Run:
             ]
         )
         self.queue: collections.deque[Slot] = collections.deque()
-        self.regions = Regions(api, plan.template.instance_type_name, plan.region_names)
+        self.capacity = Capacity(
+            api, plan.instance_type_names, plan.region_names, plan.hunt, self._capacity_event
+        )
         self.inventory = Inventory(api, plan.run_id)
         self.changed = _Signal()
         self.hurry = asyncio.Event()  # a second cancel: stop waiting for unknown launches
@@ -156,6 +162,7 @@ class _Run:
         self.report = BulkLaunchReport(
             run_id=plan.run_id,
             instance_type_name=plan.template.instance_type_name,
+            instance_type_names=list(plan.instance_type_names),
             requested=plan.count,
         )
 
@@ -165,7 +172,7 @@ class _Run:
         try:
             if self.plan.rerun:
                 await self._adopt_live()
-            await self.regions.start(self.deadline)  # failing here launched nothing
+            await self.capacity.start(self.deadline)  # failing here launched nothing
             self.queue.extend(s for s in self.slots.all if s.state is _S.PENDING)
             workers = min(self.plan.max_concurrency, len(self.queue)) or 1
             # gather, once cancelled, returns only after every coroutine has wound down.
@@ -215,7 +222,7 @@ class _Run:
             return  # its earlier launch showed up in the list while it was queued: adopted
         if self.fatal is not None:
             return await self._fail(slot, self.fatal)
-        sent_to: list[tuple[str, int]] = []  # (region, capacity check) of each attempt
+        sent_to: list[tuple[Target, int]] = []  # (target, capacity check) of each attempt
 
         async def build() -> LaunchInstanceRequest:
             # Called once the launch's rate-limit slot is reserved, so the region is picked
@@ -224,15 +231,15 @@ class _Run:
                 raise _Filled  # adopted while it waited for its turn: send nothing
             if self.deadline.expired:
                 raise self._out_of_time(slot)
-            region = await self.regions.pick(self.deadline)
-            if region is None:
-                raise self.regions.exhausted_error()
-            sent_to.append((region, self.regions.checks))
-            if region not in slot.regions_tried:
-                slot.regions_tried.append(region)
+            target = await self.capacity.pick(self.deadline)
+            if target is None:
+                raise self.capacity.exhausted_error()
+            sent_to.append((target, self.capacity.checks))
+            if target.region not in slot.regions_tried:
+                slot.regions_tried.append(target.region)
             if slot.state is _S.PENDING:
                 self.slots.move(slot, _S.SENDING)
-            return self._request(slot, region)
+            return self._request(slot, target)
 
         try:
             ids = await self.api.launch(build, self.deadline)
@@ -247,33 +254,41 @@ class _Run:
                 return await self._fail(slot, exc)  # raised by build: nothing was sent
             await self._failed_launch(slot, exc, *sent_to[-1])
         else:
-            self.regions.launched()
+            self.capacity.launched()
+            target = sent_to[-1][0]
             launched = LaunchedInstance(
-                id=ids[0], slot=slot.index, token=slot.token, region=sent_to[-1][0], name=slot.name
+                id=ids[0],
+                slot=slot.index,
+                token=slot.token,
+                region=target.region,
+                instance_type_name=target.instance_type_name,
+                name=slot.name,
             )
             await self._fill(slot, launched, _S.CONFIRMED)
 
-    def _request(self, slot: Slot, region: str) -> LaunchInstanceRequest:
+    def _request(self, slot: Slot, target: Target) -> LaunchInstanceRequest:
         return attrs.evolve(
             self.plan.template,
-            region_name=region,
+            instance_type_name=target.instance_type_name,
+            region_name=target.region,
             name=slot.name,
             hostname=slot.hostname,
             tags=[*self.user_tags, RequestedTagEntry(key=LAUNCH_TOKEN_TAG, value=slot.token)],
         )
 
     async def _failed_launch(
-        self, slot: Slot, exc: LambdaCloudError, region: str, check: int
+        self, slot: Slot, exc: LambdaCloudError, target: Target, check: int
     ) -> None:
         """Decide what a failed launch means for its slot, and for the rest of the run."""
+        region = target.region
         if isinstance(exc, LaunchOutcomeUnknownError):
             await self._unknown(slot, exc)
         elif isinstance(exc, InsufficientCapacityError):
-            self.regions.mark_full(region, check, exc)
+            self.capacity.mark_full(target, check, exc)
             await self._requeue(slot, exc, region)
         elif isinstance(exc, NotFoundError | FileSystemInWrongRegionError):
             # Region-specific (an image or file system missing there): try the next region.
-            self.regions.mark_unusable(region, exc)
+            self.capacity.mark_unusable(region, exc)
             await self._requeue(slot, exc, region)
         elif isinstance(exc, RateLimitError):  # never applied; the transport backed off
             await self._requeue(slot, exc, region)
@@ -329,7 +344,24 @@ class _Run:
         self.slots.move(slot, state)
         self.changed.fire()
         await self._emit(
-            ProgressKind.LAUNCHED, slot, instance_id=instance.id, region=instance.region
+            ProgressKind.LAUNCHED,
+            slot,
+            instance_id=instance.id,
+            region=instance.region,
+            instance_type_name=instance.instance_type_name,
+        )
+
+    async def _capacity_event(self, kind: ProgressKind, target: Target | None) -> None:
+        await self.progress.emit(
+            ProgressEvent(
+                kind=kind,
+                phase=Phase.LAUNCHING,
+                done=self.slots.settled,
+                total=len(self.slots),
+                instance_type_name=None if target is None else target.instance_type_name,
+                region=None if target is None else target.region,
+                waiting_for=tuple(self.plan.instance_type_names) if target is None else (),
+            )
         )
 
     async def _emit(
@@ -339,6 +371,7 @@ class _Run:
         *,
         instance_id: str | None = None,
         region: str | None = None,
+        instance_type_name: str | None = None,
         error: Exception | None = None,
     ) -> None:
         if self.phase is Phase.RECONCILING:
@@ -354,6 +387,7 @@ class _Run:
                 instance_id=instance_id,
                 slot=slot.index,
                 region=region,
+                instance_type_name=instance_type_name,
                 error=error,
             )
         )
@@ -411,11 +445,12 @@ class _Run:
             slot=slot.index,
             token=slot.token,
             region=instance.region.name,
+            instance_type_name=instance.instance_type.name,
             name=instance.name,
             status=instance.status,
             adopted=True,
         )
-        self.regions.launched()
+        self.capacity.launched()
         await self._fill(slot, launched, _S.ADOPTED)
 
     def _extra(self, index: int, instance: Instance) -> None:
@@ -433,6 +468,7 @@ class _Run:
             slot=index,
             token=token(self.plan.run_id, index),
             region=instance.region.name,
+            instance_type_name=instance.instance_type.name,
             name=instance.name,
             status=instance.status,
             adopted=True,
@@ -507,6 +543,7 @@ class _Run:
         report = self.report
         report.instances = [s.instance for s in self.slots.all if s.instance is not None]
         report.extras = list(self.extras.values())
+        report.hunted = self.capacity.hunted
         report.failures = [
             SlotFailure(
                 slot=s.index,
@@ -623,6 +660,8 @@ def plan_launch(
     template: LaunchInstanceRequest,
     count: int,
     *,
+    instance_type_names: Sequence[str] | None = None,
+    hunt: Hunt | None = None,
     run_id: str | None,
     region_names: Sequence[str] | None,
     name_prefix: str | None,
@@ -648,8 +687,14 @@ def plan_launch(
     regions = check_names(region_names, "region_names")
     for i, region in enumerate(regions or ()):
         check_length(region, f"region_names[{i}]", min_len=1, max_len=64)
+    if hunt is not None and not isinstance(hunt, Hunt):
+        raise ValidationError(
+            "hunt", f"expected a Hunt(timeout=..., poll_interval=...), got {hunt!r}"
+        )
     return LaunchPlan(
         template=template,
+        instance_type_names=list(instance_type_names or [template.instance_type_name]),
+        hunt=hunt,
         count=count,
         run_id=secrets.token_hex(8) if run_id is None else check_run_id(run_id),
         rerun=run_id is not None,

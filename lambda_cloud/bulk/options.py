@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+import attrs
+
+from .checks import check_positive
+
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_MAX_CONCURRENCY",
@@ -13,6 +17,7 @@ __all__ = [
     "DEFAULT_UNHEALTHY_TIMEOUT",
     "DEFAULT_WAIT_TIMEOUT",
     "LAUNCH_TOKEN_TAG",
+    "Hunt",
     "OnCancel",
 ]
 
@@ -38,3 +43,18 @@ DEFAULT_UNHEALTHY_TIMEOUT = 300.0
 
 #: What a cancelled ``launch_many`` does with the instances it created.
 OnCancel = Literal["terminate", "keep"]
+
+
+@attrs.frozen(kw_only=True)
+class Hunt:
+    """How ``launch_many`` waits for capacity: while slots are left and ``timeout`` seconds
+    (from the start of the run) have not passed, it lists the instance types once every
+    ``poll_interval`` seconds and launches wherever capacity shows up. It never probes with
+    launches. Bad values raise ``ValidationError``."""
+
+    timeout: float
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+
+    def __attrs_post_init__(self) -> None:
+        check_positive(self.timeout, "hunt.timeout")
+        check_positive(self.poll_interval, "hunt.poll_interval")

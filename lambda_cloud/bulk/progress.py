@@ -38,6 +38,10 @@ class ProgressKind(str, enum.Enum):
     NOT_FOUND = "not_found"
     #: A cancelled launch left ``instance_id`` running, as ``on_cancel="keep"`` asked.
     KEPT = "kept"
+    #: A ``Hunt`` found no capacity for any of ``waiting_for`` and is about to poll again.
+    WAITING_FOR_CAPACITY = "waiting_for_capacity"
+    #: A ``Hunt``'s poll found capacity: ``instance_type_name`` in ``region``, first in line.
+    CAPACITY_FOUND = "capacity_found"
 
 
 class Phase(str, enum.Enum):
@@ -70,6 +74,9 @@ class ProgressEvent:
     region: str | None = None
     status: InstanceStatus | None = None
     error: BaseException | None = None
+    instance_type_name: str | None = None
+    #: The instance types a ``WAITING_FOR_CAPACITY`` event waits for, in order of preference.
+    waiting_for: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         parts = [f"{self.phase.value} [{self.done}/{self.total}]", self.kind.value]
@@ -77,6 +84,10 @@ class ProgressEvent:
             parts.append(f"slot {self.slot}")
         if self.instance_id is not None:
             parts.append(self.instance_id)
+        if self.waiting_for:
+            parts.append(f"for {' or '.join(self.waiting_for)}")
+        if self.instance_type_name is not None:
+            parts.append(self.instance_type_name)
         if self.region is not None:
             parts.append(f"in {self.region}")
         if self.status is not None and self.status.value != self.kind.value:

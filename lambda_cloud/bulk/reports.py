@@ -21,7 +21,8 @@ __all__ = [
 
 @attrs.define(kw_only=True)
 class LaunchedInstance:
-    """An instance a ``launch_many`` created for slot ``slot``.
+    """An instance a ``launch_many`` created for slot ``slot``, of type ``instance_type_name``
+    in ``region``.
 
     ``token`` is the value of its ``lambda-cloud-launch-token`` tag (``<run_id>/<slot>``);
     ``status`` the last status seen (``None`` when the launch did not wait). ``adopted`` is true
@@ -33,6 +34,7 @@ class LaunchedInstance:
     slot: int
     token: str
     region: str
+    instance_type_name: str
     name: str | None = None
     status: InstanceStatus | None = None
     adopted: bool = False
@@ -57,12 +59,16 @@ class BulkLaunchReport:
     slot) or, should a launch whose answer was lost have created a second instance for a slot
     already filled, in ``extras`` (those are terminated at once). ``terminated`` lists the ids
     this run terminated itself (extras, and everything after a cancel with
-    ``on_cancel="terminate"``).
+    ``on_cancel="terminate"``). ``instance_type_names`` are the types it could launch, in
+    order of preference (``instance_type_name`` is the first); ``hunted`` is how many seconds a
+    ``Hunt`` spent waiting for capacity (``None`` without one).
     """
 
     run_id: str
     instance_type_name: str
     requested: int
+    instance_type_names: list[str] = attrs.Factory(list)
+    hunted: float | None = None
     instances: list[LaunchedInstance] = attrs.Factory(list)
     failures: list[SlotFailure] = attrs.Factory(list)
     extras: list[LaunchedInstance] = attrs.Factory(list)
@@ -83,6 +89,11 @@ class BulkLaunchReport:
         return dict(collections.Counter(instance.region for instance in self.instances))
 
     @property
+    def type_counts(self) -> dict[str, int]:
+        """How many instances of each instance type were launched."""
+        return dict(collections.Counter(i.instance_type_name for i in self.instances))
+
+    @property
     def not_active(self) -> list[LaunchedInstance]:
         """After waiting: the launched instances that did not become active."""
         if not self.waited:
@@ -98,9 +109,8 @@ class BulkLaunchReport:
         """A few lines: the run id, counts by outcome and by region, why slots failed."""
         launched = len(self.instances)
         adopted = sum(i.adopted for i in self.instances)
-        head = (
-            f"launch_many {self.run_id}: {launched} of {self.requested} {self.instance_type_name}"
-        )
+        wanted = " or ".join(self.instance_type_names or [self.instance_type_name])
+        head = f"launch_many {self.run_id}: {launched} of {self.requested} {wanted}"
         if adopted:
             head += f" ({adopted} adopted)"
         if self.cancelled:
@@ -109,6 +119,11 @@ class BulkLaunchReport:
         if self.instances:
             regions = ", ".join(f"{r} {n}" for r, n in sorted(self.region_counts.items()))
             lines.append(f"  regions: {regions}")
+            if len(self.instance_type_names) > 1:
+                types = ", ".join(f"{t} {n}" for t, n in sorted(self.type_counts.items()))
+                lines.append(f"  types: {types}")
+        if self.hunted is not None:
+            lines.append(f"  waited for capacity: {self.hunted:.1f} s")
         if self.failures:
             kinds = collections.Counter(type(f.error).__name__ for f in self.failures)
             detail = ", ".join(f"{n} {name}" for name, n in kinds.most_common())

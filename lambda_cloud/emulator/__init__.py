@@ -16,7 +16,15 @@ from __future__ import annotations
 
 from .clock import ManualClock
 from .faults import Fault, FaultKind, FaultSet
-from .model import Account
+from .model import Account, LaunchAttempt
 from .server import Emulator
 
-__all__ = ["Account", "Emulator", "Fault", "FaultKind", "FaultSet", "ManualClock"]
+__all__ = [
+    "Account",
+    "Emulator",
+    "Fault",
+    "FaultKind",
+    "FaultSet",
+    "LaunchAttempt",
+    "ManualClock",
+]

@@ -367,7 +367,7 @@ class EmulatorApp:
         return _ok(self.world.get_instance(call.account, call.params["id"]))
 
     def _instance_types(self, call: Call) -> dict[str, Any]:
-        return _ok(self.world.instance_types())
+        return _ok(self.world.instance_types(call.account))
 
     def _list_ssh_keys(self, call: Call) -> dict[str, Any]:
         return _ok(self.world.list_ssh_keys(call.account))

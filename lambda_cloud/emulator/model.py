@@ -15,6 +15,7 @@ __all__ = [
     "AuditEvent",
     "Filesystem",
     "Instance",
+    "LaunchAttempt",
     "Partition",
     "Ruleset",
     "SshKey",
@@ -258,6 +259,17 @@ class Instance:
         return out
 
 
+@attrs.frozen(kw_only=True)
+class LaunchAttempt:
+    """One launch request: where it went, whether the account's latest ``GET /instance-types``
+    had shown capacity there (``listed``), and its outcome (``"ok"`` or the error code)."""
+
+    instance_type: str
+    region: str
+    listed: bool
+    outcome: str
+
+
 @attrs.define(kw_only=True, eq=False)
 class Account:
     """One API key's world, plus the knobs a test may turn.
@@ -287,6 +299,10 @@ class Account:
     events: list[AuditEvent] = attrs.Factory(list)
     partitions: dict[str, Partition] = attrs.Factory(dict)
     tickets: dict[str, Ticket] = attrs.Factory(dict)
+    #: The ``(type, region)`` pairs the latest ``GET /instance-types`` showed with capacity.
+    listed_capacity: frozenset[tuple[str, str]] = frozenset()
+    #: Every launch request that passed validation, in order.
+    launch_attempts: list[LaunchAttempt] = attrs.Factory(list)
 
     @property
     def lrn(self) -> str:

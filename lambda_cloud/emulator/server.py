@@ -7,7 +7,7 @@ import concurrent.futures
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -16,7 +16,7 @@ from aiohttp import web
 from .app import API_PREFIX, EmulatorApp
 from .catalog import DEFAULT_CAPACITY
 from .faults import FaultSet
-from .model import Account
+from .model import Account, LaunchAttempt
 from .ratelimit import GENERAL, LAUNCH, ServerRateLimiter
 from .world import World
 
@@ -156,9 +156,25 @@ class Emulator:
         """
         return self._world.rendered(self.account(api_key), include_gone=include_gone)
 
+    def launch_attempts(self, api_key: str | None = None) -> list[LaunchAttempt]:
+        """Every launch request of the account that passed validation, in order: its type,
+        region and outcome, and whether the account's latest ``GET /instance-types`` had shown
+        capacity there (``listed``)."""
+        with self._world.lock:
+            return list(self.account(api_key).launch_attempts)
+
     def set_capacity(self, instance_type: str, region: str, count: int) -> None:
         """Set the free slots for ``instance_type`` in ``region``."""
         self._world.set_capacity(instance_type, region, count)
+
+    def schedule_capacity(self, changes: Iterable[tuple[float, str, str, int]]) -> None:
+        """Change capacity over time: each ``(at_seconds, instance_type, region, count)`` sets the
+        free slots to ``count`` once ``at_seconds`` (times ``time_scale``) have passed on the
+        emulator's clock from now. A ``ManualClock`` applies them as it is advanced."""
+        self._world.schedule_capacity(
+            (at * self.time_scale, type_name, region, count)
+            for at, type_name, region, count in changes
+        )
 
     def capacity(self, instance_type: str, region: str) -> int:
         """Free slots for ``instance_type`` in ``region`` right now."""

@@ -12,18 +12,19 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import heapq
 import math
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from . import catalog
 from .catalog import INSTANCE_TYPES, REGIONS, region_json
 from .errors import ApiError, invalid
 from .keys import generate_key_pair, is_public_key
-from .model import Account, AuditEvent, Filesystem, Instance, Ruleset, SshKey
+from .model import Account, AuditEvent, Filesystem, Instance, LaunchAttempt, Ruleset, SshKey
 from .validation import LaunchSpec
 
 __all__ = ["CATALOG_VERSION", "World"]
@@ -98,6 +99,9 @@ class World:
             if count < 0:
                 raise ValueError("capacity cannot be negative")
             self._capacity[(type_name, region)] = count
+        # Capacity changes due at a clock time, applied by ``settle`` in time order.
+        self._scheduled: list[tuple[float, int, tuple[str, str], int]] = []
+        self._schedule_seq = 0  # keeps entries due at the same time in the order given
         self._accounts: dict[str, Account] = {}
         self._ips: set[str] = set()
         self._event_seq = 0
@@ -153,6 +157,9 @@ class World:
         """
         with self.lock:
             now = self.clock()
+            while self._scheduled and self._scheduled[0][0] <= now:
+                _, _, slot, count = heapq.heappop(self._scheduled)
+                self._capacity[slot] = count
             if now < self._due:
                 return now
             self._due = math.inf
@@ -227,9 +234,25 @@ class World:
             self.settle()
             self._capacity[(type_name, region)] = count
 
-    def instance_types(self) -> dict[str, Any]:
+    def schedule_capacity(self, changes: Iterable[tuple[float, str, str, int]]) -> None:
+        """Set capacity ``(delay, type, region, count)`` once the clock has moved ``delay`` on
+        from now (delays already scaled); later entries win a tie."""
+        entries = list(changes)
+        for delay, type_name, region, count in entries:
+            self._check_slot(type_name, region)
+            if count < 0 or not delay >= 0:
+                raise ValueError("capacity and delays cannot be negative")
+        with self.lock:
+            now = self.settle()
+            for delay, type_name, region, count in entries:
+                self._schedule_seq += 1
+                entry = (now + delay, self._schedule_seq, (type_name, region), count)
+                heapq.heappush(self._scheduled, entry)
+
+    def instance_types(self, account: Account) -> dict[str, Any]:
         with self.lock:
             self.settle()
+            account.listed_capacity = frozenset(k for k, n in self._capacity.items() if n > 0)
             return {
                 name: {
                     "instance_type": itype.to_json(),
@@ -348,6 +371,22 @@ class World:
             raise KeyError(instance_id)
 
     def launch(self, account: Account, spec: LaunchSpec) -> str:
+        with self.lock:
+            slot = (spec.instance_type_name, spec.region_name)
+            listed = slot in account.listed_capacity
+            outcome = "ok"
+            try:
+                return self._launch(account, spec)
+            except ApiError as exc:
+                outcome = exc.code
+                raise
+            finally:
+                attempt = LaunchAttempt(
+                    instance_type=slot[0], region=slot[1], listed=listed, outcome=outcome
+                )
+                account.launch_attempts.append(attempt)
+
+    def _launch(self, account: Account, spec: LaunchSpec) -> str:
         with self.lock:
             now = self.settle()
             if not account.billing_address_valid:

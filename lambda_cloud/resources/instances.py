@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._compat import Unpack
-from .._config import Timeout
+from .._config import Timeout, check_spend_ceiling
 from .._converter import structure, unstructure
 from .._deadline import Deadline, retrying_until
 from .._retry import RetryPolicy, RetryRule, may_have_taken_effect
@@ -26,6 +26,7 @@ from ..bulk import launch as bulk_launch
 from ..bulk import terminate as bulk_terminate
 from ..bulk import wait as bulk_wait
 from ..bulk.api import RequestBuilder
+from ..bulk.checks import check_names
 from ..bulk.inventory import is_live, run_instances
 from ..bulk.options import (
     DEFAULT_BATCH_SIZE,
@@ -35,6 +36,7 @@ from ..bulk.options import (
     DEFAULT_SETTLE_TIMEOUT,
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
+    Hunt,
     OnCancel,
 )
 from ..bulk.progress import ProgressEvent
@@ -54,6 +56,7 @@ from ..types.instances import (
     RequestedTagEntry,
 )
 from ..types.launch import (
+    BulkLaunchOptions,
     FileSystemMountParam,
     FirewallRulesetParam,
     ImageParam,
@@ -62,6 +65,7 @@ from ..types.launch import (
 )
 from ._base import AsyncAPIResource, is_conflict, is_not_found
 from ._seed import SeedInstancesMixin
+from ._spend import check_spend
 
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
@@ -121,6 +125,7 @@ class AsyncInstances(SeedInstancesMixin):
         *,
         region_name: str,
         name: str | None = None,
+        max_hourly_cost_cents: int | None = None,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
         **options: Unpack[LaunchOptions],
@@ -134,13 +139,45 @@ class AsyncInstances(SeedInstancesMixin):
         error, a success without the new id) this raises
         ``LaunchOutcomeUnknownError`` rather than risk paying for a duplicate: see
         ``launch_many`` for launches that reconcile by themselves.
+
+        With ``max_hourly_cost_cents`` (or the client's), the type's price is looked up first
+        and a launch that would cost more per hour raises ``SpendLimitExceededError`` unsent.
         """
         request = build_launch_request(region_name=region_name, name=name, **options)
+        await self._check_spend(
+            [request.instance_type_name], 1, max_hourly_cost_cents, timeout, retries
+        )
 
         async def build() -> LaunchInstanceRequest:
             return request
 
         return await self._send_launch(build, timeout=timeout, retries=retries)
+
+    async def _check_spend(
+        self,
+        names: builtins.list[str],
+        count: int,
+        max_hourly_cost_cents: int | None,
+        timeout: Timeout | None,
+        retries: int | RetryPolicy | None,
+    ) -> None:
+        """Refuse a launch of ``count`` of the dearest of ``names`` past the spend ceiling."""
+        ceiling = (
+            self._client.max_hourly_cost_cents
+            if max_hourly_cost_cents is None
+            else check_spend_ceiling(max_hourly_cost_cents)
+        )
+        if ceiling is not None:
+            types = await self._client.instance_types.list(timeout=timeout, retries=retries)
+            check_spend(types, names, count, ceiling)
+
+    async def hourly_cost_cents(
+        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> int:
+        """What the account's live instances (not terminating, terminated or preempted) cost
+        per hour, in US cents: one list call (each instance carries its type's price)."""
+        instances = await self.list(timeout=timeout, retries=retries)
+        return sum(i.instance_type.price_cents_per_hour for i in instances if is_live(i))
 
     async def _send_launch(
         self,
@@ -263,6 +300,9 @@ class AsyncInstances(SeedInstancesMixin):
         self,
         count: int,
         *,
+        instance_type_names: Sequence[str] | None = None,
+        hunt: Hunt | None = None,
+        max_hourly_cost_cents: int | None = None,
         region_names: Sequence[str] | None = None,
         name_prefix: str | None = None,
         run_id: str | None = None,
@@ -275,10 +315,19 @@ class AsyncInstances(SeedInstancesMixin):
         timeout: float | None = None,
         request_timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
-        **options: Unpack[LaunchOptions],
+        **options: Unpack[BulkLaunchOptions],
     ) -> BulkLaunchReport:
         """Launch ``count`` instances, one per slot, and report on every slot. ``options`` say
-        what to launch, as for ``launch``.
+        what to launch, as for ``launch``; instead of ``instance_type_name``,
+        ``instance_type_names`` may list several acceptable types in order of preference (each
+        slot takes the first with capacity).
+
+        ``hunt=Hunt(timeout=..., poll_interval=...)`` waits for capacity: when no (type, region)
+        is left, the instance types are listed once per ``hunt.poll_interval`` until capacity
+        shows up or ``hunt.timeout`` (from the start) passes, and a launch never goes where the
+        latest listing showed none. ``max_hourly_cost_cents`` (or the client's) refuses the run
+        with ``SpendLimitExceededError``, before any launch, when ``count`` instances of the
+        dearest type it could launch would cost more per hour.
 
         Without ``region_names`` the regions reporting capacity for the type are used; with
         them, they are tried in order. A full region falls back to the next, and capacity is
@@ -307,10 +356,12 @@ class AsyncInstances(SeedInstancesMixin):
         ``CancelledError`` with a ``BulkLaunchCancelledError`` holding the report as its cause.
         """
         last = count - 1 if isinstance(count, int) and count > 0 else 0
+        type_names = _type_names(options.get("instance_type_name"), instance_type_names)
         # The last slot has the longest name and hostname: if it passes, they all do.
         hostname = options.get("hostname")
         last_slot: LaunchOptions = {
             **options,
+            "instance_type_name": type_names[0],
             "hostname": bulk_launch.slot_hostname(hostname, last, count),
         }
         template = build_launch_request(
@@ -321,6 +372,8 @@ class AsyncInstances(SeedInstancesMixin):
         plan = bulk_launch.plan_launch(
             template,
             count,
+            instance_type_names=type_names,
+            hunt=hunt,
             run_id=run_id,
             region_names=region_names,
             name_prefix=name_prefix,
@@ -332,6 +385,7 @@ class AsyncInstances(SeedInstancesMixin):
             settle_timeout=settle_timeout,
             timeout=timeout,
         )
+        await self._check_spend(type_names, count, max_hourly_cost_cents, request_timeout, retries)
         api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
         return await bulk_launch.launch_many(api, plan, on_progress)
 
@@ -522,6 +576,22 @@ def _check_option_names(options: Mapping[str, object]) -> None:
     missing = [k for k in _REQUIRED_OPTIONS if k not in options]
     if missing:
         raise TypeError(f"missing required launch option(s): {', '.join(missing)}")
+
+
+def _type_names(single: str | None, several: Sequence[str] | None) -> builtins.list[str]:
+    """``launch_many``'s instance types: ``instance_type_name`` or ``instance_type_names``."""
+    if several is None:
+        if single is None:
+            raise TypeError("missing required launch option: instance_type_name")
+        return [single]
+    if single is not None:
+        raise ValidationError(
+            "instance_type_names", "give instance_type_name or instance_type_names, not both"
+        )
+    names = check_names(several, "instance_type_names") or []
+    for i, name in enumerate(names):
+        check_length(name, f"instance_type_names[{i}]", min_len=1, max_len=128)
+    return names
 
 
 def _names(values: Sequence[str], field: str) -> builtins.list[str]:

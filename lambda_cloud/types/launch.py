@@ -19,6 +19,7 @@ from .instances import (
 )
 
 __all__ = [
+    "BulkLaunchOptions",
     "FileSystemMountParam",
     "FirewallRulesetParam",
     "ImageFamilyParam",
@@ -71,12 +72,9 @@ ImageParam = ImageSpecification | ImageIdParam | ImageFamilyParam
 RulesetsParam = Sequence[str | FirewallRulesetEntry | FirewallRulesetParam]
 
 
-class LaunchOptions(TypedDict, total=False):
-    """What to launch: the body of ``POST /instance-operations/launch`` less the region and
-    the name, which ``launch`` and ``launch_many`` each take their own way."""
+class _CommonLaunchOptions(TypedDict, total=False):
+    """The launch options every launch method takes alike."""
 
-    #: The instance type (``gpu_1x_a10``, ...).
-    instance_type_name: Required[str]
     #: Exactly one SSH key name, as the API requires.
     ssh_key_names: Required[Sequence[str]]
     #: File systems to attach (at most one), by name.
@@ -97,3 +95,19 @@ class LaunchOptions(TypedDict, total=False):
     firewall_rulesets: NotRequired[
         Sequence[str | FirewallRulesetEntry | FirewallRulesetParam] | None
     ]
+
+
+class LaunchOptions(_CommonLaunchOptions, total=False):
+    """What to launch: the body of ``POST /instance-operations/launch`` less the region and
+    the name, which ``launch`` and ``launch_many`` each take their own way."""
+
+    #: The instance type (``gpu_1x_a10``, ...).
+    instance_type_name: Required[str]
+
+
+class BulkLaunchOptions(_CommonLaunchOptions, total=False):
+    """``LaunchOptions`` as ``launch_many`` takes them: the instance type is optional, since
+    ``launch_many(instance_type_names=[...])`` may name several instead."""
+
+    #: The instance type (``gpu_1x_a10``, ...), unless ``instance_type_names`` is given.
+    instance_type_name: NotRequired[str]

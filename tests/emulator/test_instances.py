@@ -239,6 +239,35 @@ async def test_capacity_argument_replaces_the_defaults(clock: ManualClock) -> No
             emu.capacity("gpu_9x_nope", "us-west-1")
 
 
+async def test_scheduled_capacity_follows_the_clock(clock: ManualClock) -> None:
+    async with Emulator(clock=clock, capacity={}, time_scale=0.5) as emu:
+        emu.schedule_capacity(
+            [
+                (10, "gpu_1x_a10", "us-east-1", 2),
+                (4, "gpu_1x_a100_sxm4", "us-west-1", 1),
+                (10, "gpu_1x_a10", "us-east-1", 3),  # a later entry wins a tie
+                (20, "gpu_1x_a100_sxm4", "us-west-1", 0),
+            ]
+        )
+        clock.advance(1.99)  # 4 s scaled by 0.5 is 2 s of clock
+        assert emu.capacity("gpu_1x_a100_sxm4", "us-west-1") == 0
+        clock.advance(0.01)
+        assert emu.capacity("gpu_1x_a100_sxm4", "us-west-1") == 1
+        assert emu.capacity("gpu_1x_a10", "us-east-1") == 0
+        clock.advance(3)
+        assert emu.capacity("gpu_1x_a10", "us-east-1") == 3
+        async with aiohttp.ClientSession() as session:
+            types = (await Api(session, emu).get("/instance-types")).data
+        listed = [r["name"] for r in types["gpu_1x_a10"]["regions_with_capacity_available"]]
+        assert listed == ["us-east-1"]
+        clock.advance(5)
+        assert emu.capacity("gpu_1x_a100_sxm4", "us-west-1") == 0
+        with pytest.raises(ValueError, match="unknown region"):
+            emu.schedule_capacity([(1, "gpu_1x_a10", "mars-1", 1)])
+        with pytest.raises(ValueError, match="negative"):
+            emu.schedule_capacity([(-1, "gpu_1x_a10", "us-east-1", 1)])
+
+
 async def test_instance_quota(keyed: Api, emu: Emulator, clock: ManualClock) -> None:
     emu.account().instance_quota = 1
     instance_id = await keyed.launch_id()

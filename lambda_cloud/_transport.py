@@ -20,6 +20,7 @@ import orjson
 from ._config import DEFAULT_MAX_RESPONSE_BYTES
 from ._deadline import current_deadline
 from ._ratelimit import RateLimiter
+from ._response import Exchange, record_exchange, wants_exchange
 from ._retry import RetryPolicy, RetryRule, make_retrying, may_have_taken_effect, retry_after_of
 from ._security import Secret, bearer_header
 from ._version import __version__
@@ -334,7 +335,10 @@ class Transport:
         headers: dict[str, str],
         timeout: aiohttp.ClientTimeout,
     ) -> tuple[int, bytes, Mapping[str, str] | None]:
-        """One HTTP exchange: the status, the body (bounded) and, for an error, the headers."""
+        """One HTTP exchange: the status, the body (bounded) and, for an error, the headers.
+        Recorded whole for a call made through ``with_raw_response``."""
+        captured = wants_exchange()
+        started = time.perf_counter() if captured else 0.0
         try:
             async with self.sessions.get().request(
                 method,
@@ -355,6 +359,17 @@ class Transport:
                         headers=response.headers.copy(),
                     )
                 raw = await _read_bounded(response, self.max_response_bytes, method, url)
+                if captured:
+                    record_exchange(
+                        Exchange(
+                            method=method,
+                            url=url,
+                            status_code=status,
+                            headers=response.headers.copy(),
+                            content=raw,
+                            elapsed=time.perf_counter() - started,
+                        )
+                    )
                 # Copied only for an error, which keeps them; a success never needs them.
                 return status, raw, response.headers.copy() if status >= 400 else None
         except aiohttp.ConnectionTimeoutError as exc:

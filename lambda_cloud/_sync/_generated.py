@@ -24,6 +24,7 @@ from lambda_cloud._config import (
     Timeout,
 )
 from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits, RateLimitsLike
+from lambda_cloud._raw import RawResponses
 from lambda_cloud._retry import RetryPolicy
 from lambda_cloud._security import Security
 from lambda_cloud._sync._runner import Runner
@@ -38,6 +39,7 @@ from lambda_cloud.bulk.options import (
 )
 from lambda_cloud.bulk.progress import ProgressEvent
 from lambda_cloud.bulk.reports import BulkLaunchReport, BulkTerminateReport
+from lambda_cloud.resources._base import SyncAPIResource
 from lambda_cloud.resources.audit_events import AsyncAuditEvents
 from lambda_cloud.resources.fabric import AsyncFabricPartitions
 from lambda_cloud.resources.file_systems import AsyncFileSystems
@@ -171,6 +173,8 @@ class LambdaCloud:
         described = repr(self._async).removeprefix(type(self._async).__name__)
         return type(self).__name__ + described
 
+    with_raw_response = RawResponses()
+
     @property
     def base_url(self) -> str:
         """The API root every path is appended to (it includes ``/api/v1``)."""
@@ -226,7 +230,7 @@ class LambdaCloud:
         self._runner.close(self._async.__aexit__(exc_type, exc, tb))
 
 
-class Instances:
+class Instances(SyncAPIResource):
     """Your instances, and the operations that launch, restart and terminate them."""
 
     def __init__(self, async_resource: AsyncInstances, runner: Runner) -> None:
@@ -595,7 +599,7 @@ class Instances:
         )
 
 
-class InstanceTypes:
+class InstanceTypes(SyncAPIResource):
     """Instance types offered on Lambda's public cloud."""
 
     def __init__(self, async_resource: AsyncInstanceTypes, runner: Runner) -> None:
@@ -610,7 +614,7 @@ class InstanceTypes:
         return self._runner.run(self._async.list(timeout=timeout, retries=retries))
 
 
-class SSHKeys:
+class SSHKeys(SyncAPIResource):
     """SSH keys stored in your account."""
 
     def __init__(self, async_resource: AsyncSSHKeys, runner: Runner) -> None:
@@ -666,7 +670,7 @@ class SSHKeys:
         return self._runner.run(self._async.delete(id, timeout=timeout, retries=retries))
 
 
-class FileSystems:
+class FileSystems(SyncAPIResource):
     """Shared file systems, mounted on instances at launch."""
 
     def __init__(self, async_resource: AsyncFileSystems, runner: Runner) -> None:
@@ -699,7 +703,7 @@ class FileSystems:
         return self._runner.run(self._async.delete(id, timeout=timeout, retries=retries))
 
 
-class Images:
+class Images(SyncAPIResource):
     """Images available to launch."""
 
     def __init__(self, async_resource: AsyncImages, runner: Runner) -> None:
@@ -713,7 +717,7 @@ class Images:
         return self._runner.run(self._async.list(timeout=timeout, retries=retries))
 
 
-class Regions:
+class Regions(SyncAPIResource):
     """The regions of Lambda's public cloud."""
 
     def __init__(self, async_resource: AsyncRegions, runner: Runner) -> None:
@@ -728,7 +732,7 @@ class Regions:
         return self._runner.run(self._async.list(timeout=timeout, retries=retries))
 
 
-class Firewall:
+class Firewall(SyncAPIResource):
     """``rules`` (the account's inbound rules) and ``rulesets`` (named, per-region rulesets)."""
 
     rules: FirewallRules
@@ -741,7 +745,7 @@ class Firewall:
         self.rulesets = FirewallRulesets(async_resource.rulesets, runner)
 
 
-class FirewallRules:
+class FirewallRules(SyncAPIResource):
     """The account's inbound rules: the legacy view of the global ruleset."""
 
     def __init__(self, async_resource: AsyncFirewallRules, runner: Runner) -> None:
@@ -767,7 +771,7 @@ class FirewallRules:
         return self._runner.run(self._async.replace(rules, timeout=timeout, retries=retries))
 
 
-class FirewallRulesets:
+class FirewallRulesets(SyncAPIResource):
     """Named rulesets, each in one region, and the account-wide global ruleset."""
 
     def __init__(self, async_resource: AsyncFirewallRulesets, runner: Runner) -> None:
@@ -838,7 +842,7 @@ class FirewallRulesets:
         return self._runner.run(self._async.update_global(rules, timeout=timeout, retries=retries))
 
 
-class AuditEvents:
+class AuditEvents(SyncAPIResource):
     """Audit events: who did what to which resource, and when."""
 
     def __init__(self, async_resource: AsyncAuditEvents, runner: Runner) -> None:
@@ -890,7 +894,7 @@ class AuditEvents:
         )
 
 
-class FabricPartitions:
+class FabricPartitions(SyncAPIResource):
     """Fabric partitions: create, rename, delete."""
 
     def __init__(self, async_resource: AsyncFabricPartitions, runner: Runner) -> None:
@@ -932,7 +936,7 @@ class FabricPartitions:
         return self._runner.run(self._async.delete(id, timeout=timeout, retries=retries))
 
 
-class Tickets:
+class Tickets(SyncAPIResource):
     """Support tickets: list, open, read, update and comment; ``attachments`` for files."""
 
     attachments: TicketAttachments
@@ -1057,7 +1061,7 @@ class Tickets:
         )
 
 
-class TicketAttachments:
+class TicketAttachments(SyncAPIResource):
     """Files attached to a ticket."""
 
     def __init__(self, async_resource: AsyncTicketAttachments, runner: Runner) -> None:

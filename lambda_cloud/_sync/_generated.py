@@ -58,6 +58,7 @@ from lambda_cloud.types.images import Image
 from lambda_cloud.types.instance_types import InstanceTypesItem
 from lambda_cloud.types.instances import Instance, InstanceStatus
 from lambda_cloud.types.launch import LaunchOptions
+from lambda_cloud.types.params import FirewallRulesParam
 from lambda_cloud.types.regions import Region
 from lambda_cloud.types.ssh_keys import GeneratedSSHKey, SSHKey
 from lambda_cloud.types.tickets import (
@@ -760,14 +761,14 @@ class FirewallRules(SyncAPIResource):
 
     def replace(
         self,
-        rules: Sequence[FirewallRule],
+        rules: FirewallRulesParam,
         *,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> builtins.list[FirewallRule]:
         """Replace every inbound rule with ``rules`` (``[]`` removes them all); returns the new
-        rules. Each rule is checked before sending (``ValidationError`` names e.g.
-        ``rules[2].port_range``)."""
+        rules. A rule is a ``FirewallRule`` or the API's dict (``FirewallRuleParam``); each is
+        checked before sending (``ValidationError`` names e.g. ``rules[2].port_range``)."""
         return self._runner.run(self._async.replace(rules, timeout=timeout, retries=retries))
 
 
@@ -788,7 +789,7 @@ class FirewallRulesets(SyncAPIResource):
         self,
         name: str,
         region: str,
-        rules: Sequence[FirewallRule],
+        rules: FirewallRulesParam,
         *,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
@@ -810,7 +811,7 @@ class FirewallRulesets(SyncAPIResource):
         id: str,
         *,
         name: str | None = None,
-        rules: Sequence[FirewallRule] | None = None,
+        rules: FirewallRulesParam | None = None,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> FirewallRuleset:
@@ -833,7 +834,7 @@ class FirewallRulesets(SyncAPIResource):
 
     def update_global(
         self,
-        rules: Sequence[FirewallRule],
+        rules: FirewallRulesParam,
         *,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,

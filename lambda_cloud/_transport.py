@@ -21,7 +21,14 @@ from ._config import DEFAULT_MAX_RESPONSE_BYTES
 from ._deadline import current_deadline
 from ._ratelimit import RateLimiter
 from ._response import Exchange, record_exchange, wants_exchange
-from ._retry import RetryPolicy, RetryRule, make_retrying, may_have_taken_effect, retry_after_of
+from ._retry import (
+    RetryPolicy,
+    RetryRule,
+    make_retrying,
+    may_have_taken_effect,
+    retry_after_of,
+    should_retry,
+)
 from ._security import Secret, bearer_header
 from ._version import __version__
 from .errors import (
@@ -202,35 +209,46 @@ class Transport:
         whatever it raises propagates with nothing sent.
         """
         url = self.base_url + path
+        maybe_applied = False
+
+        async def attempt(number: int) -> dict[str, Any]:
+            nonlocal maybe_applied
+            try:
+                return await self._send_once(
+                    method,
+                    url,
+                    params=params,
+                    body=body,
+                    build_body=build_body,
+                    launch=rule is RetryRule.LAUNCH,
+                    timeout=timeout or self.timeout,
+                    authorization=authorization or self._authorization,
+                    attempt=number,
+                )
+            except APIError as exc:
+                if maybe_applied and isinstance(exc, APIStatusError) and done_if and done_if(exc):
+                    log.debug("%s %s: done by an earlier attempt (%s)", method, url, exc.code)
+                    return {"data": None}
+                maybe_applied = maybe_applied or may_have_taken_effect(exc)
+                raise
+
+        # The fast path: the first attempt goes out without the retry machinery, which starts
+        # only once a failure may be retried.
+        try:
+            return await attempt(1)
+        except APIError as exc:
+            if not should_retry(exc, rule):
+                raise
+            first: APIError | None = exc
         retrying = make_retrying(
             retries or self.retry_policy, rule, sleep=self._sleep, deadline=current_deadline()
         )
-        maybe_applied = False
-        async for attempt in retrying:
-            with attempt:
-                try:
-                    return await self._send_once(
-                        method,
-                        url,
-                        params=params,
-                        body=body,
-                        build_body=build_body,
-                        launch=rule is RetryRule.LAUNCH,
-                        timeout=timeout or self.timeout,
-                        authorization=authorization or self._authorization,
-                        attempt=attempt.retry_state.attempt_number,
-                    )
-                except APIError as exc:
-                    if (
-                        maybe_applied
-                        and isinstance(exc, APIStatusError)
-                        and done_if
-                        and done_if(exc)
-                    ):
-                        log.debug("%s %s: done by an earlier attempt (%s)", method, url, exc.code)
-                        return {"data": None}
-                    maybe_applied = maybe_applied or may_have_taken_effect(exc)
-                    raise
+        async for state in retrying:
+            with state:
+                if first is not None:
+                    failed, first = first, None
+                    raise failed  # tenacity judges the first attempt as if it had made it
+                return await attempt(state.retry_state.attempt_number)
         raise AssertionError("unreachable: tenacity re-raises the last failure")  # pragma: no cover
 
     async def _send_once(

@@ -11,7 +11,7 @@ Both sides fetch the same URL with the same concurrency and connection pool size
 - raw: ``aiohttp`` GET, ``orjson.loads(body)["data"]`` (a list of dicts), nothing else;
 - sdk: ``AsyncLambdaCloud(rate_limits=None).instances.list()`` (a list of ``Instance``).
 
-The target is sdk / raw >= 0.5. ``--profile`` runs the SDK side under cProfile afterwards and
+The target is sdk / raw >= 0.75. ``--profile`` runs the SDK side under cProfile afterwards and
 prints where its time goes.
 
     python -m benchmarks.bench_list [--requests N] [--concurrency C] [--rounds R] [--profile]
@@ -38,7 +38,7 @@ from lambda_cloud import AsyncLambdaCloud, RequestedFilesystemMountEntry
 from lambda_cloud.emulator import Emulator, ManualClock
 
 INSTANCES = 100
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.75
 REGION, TYPE = "us-west-1", "gpu_1x_a10"
 PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f b@h"
 

@@ -7,6 +7,7 @@ from ._client import AsyncLambdaCloud
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Timeout
 from ._logs import setup_logging
 from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimits
+from ._response import APIResponse
 from ._retry import RetryPolicy
 from ._security import SchemeBasicAuth, Security
 from ._sync import LambdaCloud, SyncCallInLoopThreadError, SyncInAsyncContextWarning
@@ -73,6 +74,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "APIConnectionError",
     "APIError",
+    "APIResponse",
     "APIResponseError",
     "APIStatusError",
     "APITimeoutError",

@@ -20,6 +20,7 @@ from ._config import (
     to_client_timeout,
 )
 from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, RateLimits, RateLimitsLike
+from ._raw import RawResponses
 from ._retry import RetryPolicy
 from ._security import Secret
 from ._transport import SessionHolder, Transport
@@ -66,6 +67,9 @@ class AsyncLambdaCloud:
     audit_events: AsyncAuditEvents
     fabric_partitions: AsyncFabricPartitions
     tickets: AsyncTickets
+
+    #: Every resource method, returning an ``APIResponse`` (see ``RawResponses``).
+    with_raw_response = RawResponses()
 
     def __init__(
         self,

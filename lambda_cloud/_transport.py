@@ -20,7 +20,15 @@ import orjson
 from ._config import DEFAULT_MAX_RESPONSE_BYTES
 from ._deadline import current_deadline
 from ._ratelimit import RateLimiter
-from ._retry import RetryPolicy, RetryRule, make_retrying, may_have_taken_effect, retry_after_of
+from ._response import Exchange, record_exchange, wants_exchange
+from ._retry import (
+    RetryPolicy,
+    RetryRule,
+    make_retrying,
+    may_have_taken_effect,
+    retry_after_of,
+    should_retry,
+)
 from ._security import Secret, bearer_header
 from ._version import __version__
 from .errors import (
@@ -201,35 +209,46 @@ class Transport:
         whatever it raises propagates with nothing sent.
         """
         url = self.base_url + path
+        maybe_applied = False
+
+        async def attempt(number: int) -> dict[str, Any]:
+            nonlocal maybe_applied
+            try:
+                return await self._send_once(
+                    method,
+                    url,
+                    params=params,
+                    body=body,
+                    build_body=build_body,
+                    launch=rule is RetryRule.LAUNCH,
+                    timeout=timeout or self.timeout,
+                    authorization=authorization or self._authorization,
+                    attempt=number,
+                )
+            except APIError as exc:
+                if maybe_applied and isinstance(exc, APIStatusError) and done_if and done_if(exc):
+                    log.debug("%s %s: done by an earlier attempt (%s)", method, url, exc.code)
+                    return {"data": None}
+                maybe_applied = maybe_applied or may_have_taken_effect(exc)
+                raise
+
+        # The fast path: the first attempt goes out without the retry machinery, which starts
+        # only once a failure may be retried.
+        try:
+            return await attempt(1)
+        except APIError as exc:
+            if not should_retry(exc, rule):
+                raise
+            first: APIError | None = exc
         retrying = make_retrying(
             retries or self.retry_policy, rule, sleep=self._sleep, deadline=current_deadline()
         )
-        maybe_applied = False
-        async for attempt in retrying:
-            with attempt:
-                try:
-                    return await self._send_once(
-                        method,
-                        url,
-                        params=params,
-                        body=body,
-                        build_body=build_body,
-                        launch=rule is RetryRule.LAUNCH,
-                        timeout=timeout or self.timeout,
-                        authorization=authorization or self._authorization,
-                        attempt=attempt.retry_state.attempt_number,
-                    )
-                except APIError as exc:
-                    if (
-                        maybe_applied
-                        and isinstance(exc, APIStatusError)
-                        and done_if
-                        and done_if(exc)
-                    ):
-                        log.debug("%s %s: done by an earlier attempt (%s)", method, url, exc.code)
-                        return {"data": None}
-                    maybe_applied = maybe_applied or may_have_taken_effect(exc)
-                    raise
+        async for state in retrying:
+            with state:
+                if first is not None:
+                    failed, first = first, None
+                    raise failed  # tenacity judges the first attempt as if it had made it
+                return await attempt(state.retry_state.attempt_number)
         raise AssertionError("unreachable: tenacity re-raises the last failure")  # pragma: no cover
 
     async def _send_once(
@@ -334,7 +353,10 @@ class Transport:
         headers: dict[str, str],
         timeout: aiohttp.ClientTimeout,
     ) -> tuple[int, bytes, Mapping[str, str] | None]:
-        """One HTTP exchange: the status, the body (bounded) and, for an error, the headers."""
+        """One HTTP exchange: the status, the body (bounded) and, for an error, the headers.
+        Recorded whole for a call made through ``with_raw_response``."""
+        captured = wants_exchange()
+        started = time.perf_counter() if captured else 0.0
         try:
             async with self.sessions.get().request(
                 method,
@@ -355,6 +377,17 @@ class Transport:
                         headers=response.headers.copy(),
                     )
                 raw = await _read_bounded(response, self.max_response_bytes, method, url)
+                if captured:
+                    record_exchange(
+                        Exchange(
+                            method=method,
+                            url=url,
+                            status_code=status,
+                            headers=response.headers.copy(),
+                            content=raw,
+                            elapsed=time.perf_counter() - started,
+                        )
+                    )
                 # Copied only for an error, which keeps them; a success never needs them.
                 return status, raw, response.headers.copy() if status >= 400 else None
         except aiohttp.ConnectionTimeoutError as exc:

@@ -10,12 +10,14 @@ import datetime
 import ipaddress
 import re
 import urllib.parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from ._converter import parse_datetime
 from .errors import ValidationError
 from .types._base import OpenEnum
 from .types.firewall import FirewallRule, NetworkProtocol
+from .types.params import FIREWALL_RULE_KEYS
 
 __all__ = [
     "FILESYSTEM_NAME_PATTERN",
@@ -141,18 +143,36 @@ def check_filesystem_name(name: object) -> str:
 
 
 def check_firewall_rules(rules: Iterable[object], field: str = "rules") -> list[FirewallRule]:
-    """A list of firewall rules, each checked as the API would (see ``FirewallRule``).
+    """A list of firewall rules (``FirewallRule`` objects or the API's dicts), each checked as
+    the API would (see ``FirewallRule``).
 
     Returns normalised copies: ``protocol`` a ``NetworkProtocol``, ``port_range`` a tuple.
     """
-    if not isinstance(rules, Iterable) or isinstance(rules, str | bytes | FirewallRule):
-        raise ValidationError(field, "expected a list of FirewallRule")
+    if not isinstance(rules, Iterable) or isinstance(rules, str | bytes | FirewallRule | Mapping):
+        raise ValidationError(field, "expected a list of FirewallRule or rule dicts")
     return [_check_firewall_rule(rule, f"{field}[{i}]") for i, rule in enumerate(rules)]
 
 
+def _rule_from_dict(rule: Mapping[object, object], field: str) -> FirewallRule:
+    """A rule dict in the API's shape, its keys checked (values are checked as a rule's)."""
+    for key in rule:
+        if key not in FIREWALL_RULE_KEYS:
+            allowed = ", ".join(FIREWALL_RULE_KEYS)
+            raise ValidationError(f"{field}.{key}", f"unknown rule field (allowed: {allowed})")
+    for key in FIREWALL_RULE_KEYS[:2]:
+        if key not in rule:
+            raise ValidationError(f"{field}.{key}", "required")
+    fields: dict[str, Any] = {str(key): value for key, value in rule.items()}
+    return FirewallRule(**fields)
+
+
 def _check_firewall_rule(rule: object, field: str) -> FirewallRule:
+    if isinstance(rule, Mapping):
+        rule = _rule_from_dict(rule, field)
     if not isinstance(rule, FirewallRule):
-        raise ValidationError(field, f"expected a FirewallRule, got {type(rule).__name__}")
+        raise ValidationError(
+            field, f"expected a FirewallRule or a rule dict, got {type(rule).__name__}"
+        )
     protocol = rule.protocol
     if not isinstance(protocol, NetworkProtocol):
         protocol = NetworkProtocol(check_string(protocol, f"{field}.protocol"))

@@ -176,9 +176,12 @@ class Twin:
 class Generator:
     """Builds the source of the sync facade for one async client class."""
 
-    def __init__(self, client: type, resource_base: type, *, sync_client_name: str) -> None:
+    def __init__(
+        self, client: type, resource_base: type, sync_base: type, *, sync_client_name: str
+    ) -> None:
         self.client = client
         self.resource_base = resource_base
+        self.sync_base = _ref_of(sync_base)
         self.twins: dict[type, Twin] = {}
         self.imports: dict[str, Ref] = {}  # local name -> what it is
         self._add_twin(client, sync_client_name, root=True)
@@ -234,6 +237,8 @@ class Generator:
                     yield Member(
                         RENAMED.get(name, name), "method", value, klass.__module__, overloads
                     )
+                elif _is_shared_descriptor(value):
+                    yield Member(name, "descriptor", value, klass.__module__)
                 elif not name.startswith("_"):
                     raise GenerationError(f"cannot mirror {klass.__qualname__}.{name}: {value!r}")
 
@@ -294,7 +299,8 @@ class Generator:
             Ref(twin.cls.__module__, twin.cls.__name__, twin.cls), twin.cls.__name__
         )
         resources = [m for m in twin.members if m.kind == "resource"]
-        body = [f"class {twin.name}:", *doc]
+        base = "" if twin.root else f"({self._import(self.sync_base, self.sync_base.attr or '')})"
+        body = [f"class {twin.name}{base}:", *doc]
         for member in resources:
             body.append(f"    {member.name}: {self._twin_of(member).name}")
         if twin.root:
@@ -308,7 +314,10 @@ class Generator:
                 *self._render_resource_attrs(resources, "async_resource"),
             ]
         for member in twin.members:
-            if member.kind == "property":
+            if member.kind == "descriptor":
+                cls = type(member.source)
+                body += ["", f"    {member.name} = {self._import(_ref_of(cls), cls.__name__)}()"]
+            elif member.kind == "property":
                 body += self._render_property(twin, member)
             elif member.kind == "method":
                 body += self._render_method(twin, member)
@@ -599,6 +608,18 @@ def _unwrap_outer(node: ast.expr, module: str) -> tuple[Any, ast.expr]:
     return outer, items[0]
 
 
+def _ref_of(cls: type) -> Ref:
+    return Ref(cls.__module__, cls.__name__, cls)
+
+
+def _is_shared_descriptor(value: Any) -> bool:
+    """A descriptor instance (``with_raw_response``, say) that works on either client: the sync
+    twin gets one of its own, built the same way (its class must take no arguments)."""
+    return hasattr(type(value), "__get__") and not isinstance(
+        value, (property, types.FunctionType, staticmethod, classmethod)
+    )
+
+
 def _function_node(func: Callable[..., Any]) -> ast.FunctionDef | ast.AsyncFunctionDef:
     source = textwrap.dedent(inspect.getsource(inspect.unwrap(func)))
     node = ast.parse(source).body[0]
@@ -689,9 +710,12 @@ def _docstring(doc: str | None, rename: Callable[[str], str], *, indent: int) ->
 # -- entry point -----------------------------------------------------------------------------
 
 
-def generate(client: type, resource_base: type, *, sync_client_name: str, path: Path) -> str:
-    """The formatted source of the sync facade for ``client``, to be written to ``path``."""
-    source = Generator(client, resource_base, sync_client_name=sync_client_name).render()
+def generate(
+    client: type, resource_base: type, sync_base: type, *, sync_client_name: str, path: Path
+) -> str:
+    """The formatted source of the sync facade for ``client``, to be written to ``path``;
+    its resource classes subclass ``sync_base``."""
+    source = Generator(client, resource_base, sync_base, sync_client_name=sync_client_name).render()
     return _ruff(
         _ruff(source, path, "check", "--select", "I", "--fix", "--exit-zero", "--quiet"),
         path,
@@ -713,7 +737,7 @@ def _ruff(source: str, path: Path, *command: str) -> str:
     return result.stdout
 
 
-def _import_client() -> tuple[type, type]:
+def _import_client() -> tuple[type, type, type]:
     # The facade being regenerated may be stale enough not to import (a type it names is gone),
     # and only the async side is read here: stand in an empty package for it meanwhile.
     stand_in = types.ModuleType("lambda_cloud._sync")
@@ -721,9 +745,9 @@ def _import_client() -> tuple[type, type]:
     stand_in.__getattr__ = lambda name: None  # type: ignore[method-assign]
     sys.modules["lambda_cloud._sync"] = stand_in
     from lambda_cloud._client import AsyncLambdaCloud
-    from lambda_cloud.resources._base import AsyncAPIResource
+    from lambda_cloud.resources._base import AsyncAPIResource, SyncAPIResource
 
-    return AsyncLambdaCloud, AsyncAPIResource
+    return AsyncLambdaCloud, AsyncAPIResource, SyncAPIResource
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -732,8 +756,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=OUTPUT, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    client, base = _import_client()
-    source = generate(client, base, sync_client_name="LambdaCloud", path=OUTPUT)
+    client, base, sync_base = _import_client()
+    source = generate(client, base, sync_base, sync_client_name="LambdaCloud", path=OUTPUT)
     current = options.output.read_text() if options.output.exists() else ""
     if not options.check:
         if current != source:

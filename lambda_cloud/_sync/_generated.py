@@ -24,6 +24,7 @@ from lambda_cloud._config import (
     Timeout,
 )
 from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits, RateLimitsLike
+from lambda_cloud._raw import RawResponses
 from lambda_cloud._retry import RetryPolicy
 from lambda_cloud._security import Security
 from lambda_cloud._sync._runner import Runner
@@ -39,6 +40,7 @@ from lambda_cloud.bulk.options import (
 )
 from lambda_cloud.bulk.progress import ProgressEvent
 from lambda_cloud.bulk.reports import BulkLaunchReport, BulkTerminateReport
+from lambda_cloud.resources._base import SyncAPIResource
 from lambda_cloud.resources.audit_events import AsyncAuditEvents
 from lambda_cloud.resources.fabric import AsyncFabricPartitions
 from lambda_cloud.resources.file_systems import AsyncFileSystems
@@ -57,6 +59,7 @@ from lambda_cloud.types.images import Image
 from lambda_cloud.types.instance_types import InstanceTypesItem
 from lambda_cloud.types.instances import Instance, InstanceStatus
 from lambda_cloud.types.launch import BulkLaunchOptions, LaunchOptions
+from lambda_cloud.types.params import FirewallRulesParam
 from lambda_cloud.types.regions import Region
 from lambda_cloud.types.ssh_keys import GeneratedSSHKey, SSHKey
 from lambda_cloud.types.tickets import (
@@ -177,6 +180,8 @@ class LambdaCloud:
         described = repr(self._async).removeprefix(type(self._async).__name__)
         return type(self).__name__ + described
 
+    with_raw_response = RawResponses()
+
     @property
     def base_url(self) -> str:
         """The API root every path is appended to (it includes ``/api/v1``)."""
@@ -240,7 +245,7 @@ class LambdaCloud:
         self._runner.close(self._async.__aexit__(exc_type, exc, tb))
 
 
-class Instances:
+class Instances(SyncAPIResource):
     """Your instances, and the operations that launch, restart and terminate them."""
 
     def __init__(self, async_resource: AsyncInstances, runner: Runner) -> None:
@@ -640,7 +645,7 @@ class Instances:
         )
 
 
-class InstanceTypes:
+class InstanceTypes(SyncAPIResource):
     """Instance types offered on Lambda's public cloud."""
 
     def __init__(self, async_resource: AsyncInstanceTypes, runner: Runner) -> None:
@@ -689,7 +694,7 @@ class InstanceTypes:
         )
 
 
-class SSHKeys:
+class SSHKeys(SyncAPIResource):
     """SSH keys stored in your account."""
 
     def __init__(self, async_resource: AsyncSSHKeys, runner: Runner) -> None:
@@ -745,7 +750,7 @@ class SSHKeys:
         return self._runner.run(self._async.delete(id, timeout=timeout, retries=retries))
 
 
-class FileSystems:
+class FileSystems(SyncAPIResource):
     """Shared file systems, mounted on instances at launch."""
 
     def __init__(self, async_resource: AsyncFileSystems, runner: Runner) -> None:
@@ -778,7 +783,7 @@ class FileSystems:
         return self._runner.run(self._async.delete(id, timeout=timeout, retries=retries))
 
 
-class Images:
+class Images(SyncAPIResource):
     """Images available to launch."""
 
     def __init__(self, async_resource: AsyncImages, runner: Runner) -> None:
@@ -792,7 +797,7 @@ class Images:
         return self._runner.run(self._async.list(timeout=timeout, retries=retries))
 
 
-class Regions:
+class Regions(SyncAPIResource):
     """The regions of Lambda's public cloud."""
 
     def __init__(self, async_resource: AsyncRegions, runner: Runner) -> None:
@@ -807,7 +812,7 @@ class Regions:
         return self._runner.run(self._async.list(timeout=timeout, retries=retries))
 
 
-class Firewall:
+class Firewall(SyncAPIResource):
     """``rules`` (the account's inbound rules) and ``rulesets`` (named, per-region rulesets)."""
 
     rules: FirewallRules
@@ -820,7 +825,7 @@ class Firewall:
         self.rulesets = FirewallRulesets(async_resource.rulesets, runner)
 
 
-class FirewallRules:
+class FirewallRules(SyncAPIResource):
     """The account's inbound rules: the legacy view of the global ruleset."""
 
     def __init__(self, async_resource: AsyncFirewallRules, runner: Runner) -> None:
@@ -835,18 +840,18 @@ class FirewallRules:
 
     def replace(
         self,
-        rules: Sequence[FirewallRule],
+        rules: FirewallRulesParam,
         *,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> builtins.list[FirewallRule]:
         """Replace every inbound rule with ``rules`` (``[]`` removes them all); returns the new
-        rules. Each rule is checked before sending (``ValidationError`` names e.g.
-        ``rules[2].port_range``)."""
+        rules. A rule is a ``FirewallRule`` or the API's dict (``FirewallRuleParam``); each is
+        checked before sending (``ValidationError`` names e.g. ``rules[2].port_range``)."""
         return self._runner.run(self._async.replace(rules, timeout=timeout, retries=retries))
 
 
-class FirewallRulesets:
+class FirewallRulesets(SyncAPIResource):
     """Named rulesets, each in one region, and the account-wide global ruleset."""
 
     def __init__(self, async_resource: AsyncFirewallRulesets, runner: Runner) -> None:
@@ -863,7 +868,7 @@ class FirewallRulesets:
         self,
         name: str,
         region: str,
-        rules: Sequence[FirewallRule],
+        rules: FirewallRulesParam,
         *,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
@@ -885,7 +890,7 @@ class FirewallRulesets:
         id: str,
         *,
         name: str | None = None,
-        rules: Sequence[FirewallRule] | None = None,
+        rules: FirewallRulesParam | None = None,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> FirewallRuleset:
@@ -908,7 +913,7 @@ class FirewallRulesets:
 
     def update_global(
         self,
-        rules: Sequence[FirewallRule],
+        rules: FirewallRulesParam,
         *,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
@@ -917,7 +922,7 @@ class FirewallRulesets:
         return self._runner.run(self._async.update_global(rules, timeout=timeout, retries=retries))
 
 
-class AuditEvents:
+class AuditEvents(SyncAPIResource):
     """Audit events: who did what to which resource, and when."""
 
     def __init__(self, async_resource: AsyncAuditEvents, runner: Runner) -> None:
@@ -969,7 +974,7 @@ class AuditEvents:
         )
 
 
-class FabricPartitions:
+class FabricPartitions(SyncAPIResource):
     """Fabric partitions: create, rename, delete."""
 
     def __init__(self, async_resource: AsyncFabricPartitions, runner: Runner) -> None:
@@ -1011,7 +1016,7 @@ class FabricPartitions:
         return self._runner.run(self._async.delete(id, timeout=timeout, retries=retries))
 
 
-class Tickets:
+class Tickets(SyncAPIResource):
     """Support tickets: list, open, read, update and comment; ``attachments`` for files."""
 
     attachments: TicketAttachments
@@ -1136,7 +1141,7 @@ class Tickets:
         )
 
 
-class TicketAttachments:
+class TicketAttachments(SyncAPIResource):
     """Files attached to a ticket."""
 
     def __init__(self, async_resource: AsyncTicketAttachments, runner: Runner) -> None:

@@ -14,7 +14,7 @@ from ._presigned import send_presigned
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
 
-__all__ = ["AsyncAPIResource", "is_conflict", "is_not_found"]
+__all__ = ["AsyncAPIResource", "SyncAPIResource", "is_conflict", "is_not_found"]
 
 
 def is_not_found(exc: APIStatusError) -> bool:
@@ -111,3 +111,8 @@ class AsyncAPIResource:
             content_type=content_type,
             timeout=transport.timeout if timeout is None else to_client_timeout(timeout),
         )
+
+
+class SyncAPIResource:
+    """Base of the sync facade's resources (``LambdaCloud().instances``, ...), generated from
+    the async ones."""

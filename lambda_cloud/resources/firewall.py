@@ -6,7 +6,6 @@ Firewall rules do not apply to instances in region ``us-south-1``.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._config import Timeout
@@ -15,6 +14,7 @@ from .._retry import RetryPolicy, RetryRule
 from .._validation import check_firewall_rules, check_length, check_path_id
 from ..errors import ValidationError
 from ..types.firewall import FirewallRule, FirewallRuleset, GlobalFirewallRuleset
+from ..types.params import FirewallRulesParam
 from ._base import AsyncAPIResource, is_not_found
 
 if TYPE_CHECKING:
@@ -35,14 +35,14 @@ class AsyncFirewallRules(AsyncAPIResource):
 
     async def replace(
         self,
-        rules: Sequence[FirewallRule],
+        rules: FirewallRulesParam,
         *,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> builtins.list[FirewallRule]:
         """Replace every inbound rule with ``rules`` (``[]`` removes them all); returns the new
-        rules. Each rule is checked before sending (``ValidationError`` names e.g.
-        ``rules[2].port_range``)."""
+        rules. A rule is a ``FirewallRule`` or the API's dict (``FirewallRuleParam``); each is
+        checked before sending (``ValidationError`` names e.g. ``rules[2].port_range``)."""
         body = {"data": _rules_json(rules)}  # the one request body the API wraps in "data"
         data = await self._request(
             "PUT", "/firewall-rules", body=body, timeout=timeout, retries=retries
@@ -64,7 +64,7 @@ class AsyncFirewallRulesets(AsyncAPIResource):
         self,
         name: str,
         region: str,
-        rules: Sequence[FirewallRule],
+        rules: FirewallRulesParam,
         *,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
@@ -101,7 +101,7 @@ class AsyncFirewallRulesets(AsyncAPIResource):
         id: str,
         *,
         name: str | None = None,
-        rules: Sequence[FirewallRule] | None = None,
+        rules: FirewallRulesParam | None = None,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> FirewallRuleset:
@@ -145,7 +145,7 @@ class AsyncFirewallRulesets(AsyncAPIResource):
 
     async def update_global(
         self,
-        rules: Sequence[FirewallRule],
+        rules: FirewallRulesParam,
         *,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
@@ -181,5 +181,5 @@ def _ruleset_id(id: str) -> str:
     return check_path_id(id)
 
 
-def _rules_json(rules: Sequence[FirewallRule]) -> builtins.list[dict[str, Any]]:
+def _rules_json(rules: FirewallRulesParam) -> builtins.list[dict[str, Any]]:
     return [unstructure(rule) for rule in check_firewall_rules(rules)]

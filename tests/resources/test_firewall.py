@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 import aiohttp
+import attrs
 import pytest
 
 from lambda_cloud import (
@@ -22,6 +23,7 @@ from lambda_cloud import (
 )
 from lambda_cloud._converter import unstructure
 from lambda_cloud.emulator import Emulator, Fault, ManualClock
+from lambda_cloud.types.params import FirewallRuleParam
 
 from .conftest import Api, launch, tcp, terminate
 
@@ -188,11 +190,71 @@ async def test_rule_validation_names_the_field(
     assert caught.value.field == f"rules[2].{field}"
 
 
+def _as_dict(rule: FirewallRule) -> dict[str, Any]:
+    """The rule in the API's JSON shape, its (possibly bad) values kept as they are."""
+    shape = {
+        "protocol": rule.protocol,
+        "port_range": rule.port_range,
+        "source_network": rule.source_network,
+        "description": rule.description,
+    }
+    return {key: value for key, value in shape.items() if value is not None}
+
+
+async def test_rules_may_be_the_apis_dicts(api: Api) -> None:
+    ssh: FirewallRuleParam = {
+        "protocol": "tcp",
+        "port_range": [22, 22],
+        "source_network": "0.0.0.0/0",
+        "description": "ssh",
+    }
+    ping: FirewallRuleParam = {"protocol": "icmp", "source_network": "10.0.0.0/8"}
+    expected = [tcp(22, description="ssh"), attrs.evolve(ICMP, description="")]
+    assert await api(lambda c: c.firewall.rules.replace([ssh, ping])) == expected
+    ruleset = await api(lambda c: c.firewall.rulesets.create("x", "us-west-1", [ssh, ICMP]))
+    assert ruleset.rules == [tcp(22, description="ssh"), ICMP]
+    # What the API returns goes back in as is.
+    back = [rule.to_dict() for rule in ruleset.rules]
+    updated = await api(lambda c: c.firewall.rulesets.update(ruleset.id, rules=back))
+    assert updated.rules == ruleset.rules
+    assert (await api(lambda c: c.firewall.rulesets.update_global([ping]))).rules == [expected[1]]
+
+
+@pytest.mark.parametrize(("field", "bad"), BAD_RULES)
+@pytest.mark.usefixtures("unsent")
+async def test_rule_dicts_are_validated_as_rules_are(
+    api: Api, field: str, bad: FirewallRule
+) -> None:
+    rules = [_as_dict(_rule()), _as_dict(bad)]
+    with pytest.raises(ValidationError) as caught:
+        await api(lambda c: c.firewall.rules.replace(rules))
+    assert caught.value.field == f"rules[1].{field}"
+
+
+@pytest.mark.parametrize(
+    ("rule", "field", "message"),
+    [
+        ({"source_network": "0.0.0.0/0"}, "protocol", "required"),
+        ({"protocol": "all"}, "source_network", "required"),
+        ({**_as_dict(_rule()), "port": 22}, "port", "unknown rule field"),
+        ({**_as_dict(_rule()), "protocol": None}, "protocol", "expected a string"),
+    ],
+)
+@pytest.mark.usefixtures("unsent")
+async def test_rule_dict_keys_are_checked(
+    api: Api, rule: dict[str, Any], field: str, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message) as caught:
+        await api(lambda c: c.firewall.rulesets.create("x", "us-west-1", [_rule(), rule]))
+    assert caught.value.field == f"rules[1].{field}"
+
+
 @pytest.mark.parametrize(
     ("call", "field"),
     [
         (lambda c: c.firewall.rules.replace(_rule()), "rules"),
-        (lambda c: c.firewall.rules.replace([{"protocol": "tcp"}]), "rules[0]"),
+        (lambda c: c.firewall.rules.replace({"protocol": "tcp"}), "rules"),
+        (lambda c: c.firewall.rules.replace(["tcp"]), "rules[0]"),
         (lambda c: c.firewall.rulesets.create("n" * 65, "us-west-1", []), "name"),
         (lambda c: c.firewall.rulesets.create("x", "", []), "region"),
         (lambda c: c.firewall.rulesets.update("0" * 32), "name"),

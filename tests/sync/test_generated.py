@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from lambda_cloud import AsyncLambdaCloud, GeneratedSSHKey, SSHKey
+from lambda_cloud._raw import RawResponses
 from lambda_cloud._sync import LambdaCloud, _generated
-from lambda_cloud.resources._base import AsyncAPIResource
+from lambda_cloud.resources._base import AsyncAPIResource, SyncAPIResource
 
 from . import toy
 
@@ -121,6 +122,9 @@ def assert_mirrors(module: types.ModuleType) -> None:
                 async_hints = typing.get_type_hints(async_cls)
                 assert hints[name] is mapping[async_hints[name]]
                 continue
+            if isinstance(async_member, RawResponses):  # shared: each client gets its own
+                assert type(sync_member) is RawResponses
+                continue
             if isinstance(async_member, property):
                 async_member, sync_member = async_member.fget, sync_member.fget
             assert resolved(sync_member) == resolved(async_member, mapping), f"{sync_cls}.{name}"
@@ -175,7 +179,11 @@ def toy_sync(tmp_path_factory: pytest.TempPathFactory) -> types.ModuleType:
     generator = load_generator()
     path.write_text(
         generator.generate(
-            toy.AsyncToyClient, AsyncAPIResource, sync_client_name="ToyClient", path=path
+            toy.AsyncToyClient,
+            AsyncAPIResource,
+            SyncAPIResource,
+            sync_client_name="ToyClient",
+            path=path,
         )
     )
     return load(path)
@@ -238,5 +246,9 @@ def test_the_generator_refuses_what_it_cannot_mirror(tmp_path: Path) -> None:
     generator = load_generator()
     with pytest.raises(generator.GenerationError, match="only supported as a return type"):
         generator.generate(
-            AsyncFeeder, AsyncAPIResource, sync_client_name="Feeder", path=tmp_path / "f.py"
+            AsyncFeeder,
+            AsyncAPIResource,
+            SyncAPIResource,
+            sync_client_name="Feeder",
+            path=tmp_path / "f.py",
         )

@@ -1,0 +1,167 @@
+"""The request path's other costs, each against its raw counterpart, in one run:
+
+- a small GET: ``instances.get(id)`` (one instance, about 1.5 kB) against raw aiohttp +
+  ``orjson.loads``, at concurrency 64, from the same minimal server process as ``bench_list``
+  (target sdk / raw >= 0.9);
+- ``import lambda_cloud`` against ``import aiohttp``, each in a fresh interpreter (target
+  <= 1.3);
+- memory per held instance: ``instances.list()``'s ``Instance`` objects against the dicts
+  ``orjson.loads`` gives, both from the 100-instance body of ``bench_list``, measured with
+  ``tracemalloc`` (reported; target <= 1.0).
+
+Rounds alternate raw and SDK so machine noise hits both alike; figures are medians.
+
+    python -m benchmarks.bench_request_path [--requests N] [--rounds R] [--imports K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import multiprocessing
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from typing import Any
+
+import aiohttp
+import orjson
+
+from lambda_cloud import AsyncLambdaCloud, Instance
+from lambda_cloud._converter import structure
+
+from .bench_list import _serve, make_body
+
+GET_TARGET, IMPORT_TARGET, MEMORY_TARGET = 0.9, 1.3, 1.0
+CONCURRENCY = 64
+
+
+async def _rate(fetch: Any, requests: int) -> float:
+    remaining = requests
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await fetch()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return requests / (time.perf_counter() - started)
+
+
+async def measure_get(base_url: str, id: str, *, requests: int, rounds: int) -> tuple[float, float]:
+    url = f"{base_url}/instances/{id}"
+    headers = {"Authorization": "Bearer secret_bench", "Accept": "application/json"}
+    raw_rates: list[float] = []
+    sdk_rates: list[float] = []
+    async with (
+        aiohttp.ClientSession() as session,
+        AsyncLambdaCloud(api_key="secret_bench", base_url=base_url, rate_limits=None) as client,
+    ):
+
+        async def raw() -> None:
+            async with session.get(url, headers=headers) as response:
+                assert orjson.loads(await response.read())["data"]["id"] == id
+
+        async def sdk() -> None:
+            assert (await client.instances.get(id)).id == id
+
+        for fetch in (raw, sdk):
+            await _rate(fetch, requests // 5)
+        for _ in range(rounds):
+            raw_rates.append(await _rate(raw, requests))
+            sdk_rates.append(await _rate(sdk, requests))
+    return statistics.median(raw_rates), statistics.median(sdk_rates)
+
+
+def measure_imports(times: int) -> tuple[float, float]:
+    def once(module: str) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
+        return time.perf_counter() - started
+
+    base: list[float] = []
+    ours: list[float] = []
+    for _ in range(times):
+        base.append(once("aiohttp"))
+        ours.append(once("lambda_cloud"))
+    return statistics.median(base), statistics.median(ours)
+
+
+def _held(make: Any) -> int:
+    gc.collect()
+    tracemalloc.start()
+    held = make()
+    size = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del held
+    return size
+
+
+def measure_memory(body: bytes) -> tuple[float, float, int]:
+    count = len(orjson.loads(body)["data"])
+    raw = statistics.median(_held(lambda: orjson.loads(body)["data"]) for _ in range(5))
+    sdk = statistics.median(
+        _held(lambda: structure(orjson.loads(body)["data"], list[Instance])) for _ in range(5)
+    )
+    return raw / count, sdk / count, count
+
+
+def _serve_body(body: bytes) -> tuple[Any, Any, int]:
+    ctx = multiprocessing.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    server = ctx.Process(target=_serve, args=(body, theirs), daemon=True)
+    server.start()
+    return server, ours, ours.recv()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=4000, help="GETs per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--imports", type=int, default=9, help="fresh interpreters per module")
+    args = parser.parse_args(argv)
+
+    listing = asyncio.run(make_body())
+    one = orjson.loads(listing)["data"][0]
+    small = orjson.dumps({"data": one})
+    server, conn, port = _serve_body(small)
+    try:
+        raw_get, sdk_get = asyncio.run(
+            measure_get(
+                f"http://127.0.0.1:{port}/api/v1",
+                one["id"],
+                requests=args.requests,
+                rounds=args.rounds,
+            )
+        )
+    finally:
+        conn.close()
+        server.join(timeout=10)
+    aiohttp_s, ours_s = measure_imports(args.imports)
+    raw_mem, sdk_mem, count = measure_memory(listing)
+
+    results = [
+        ("small GET sdk/raw", sdk_get / raw_get, GET_TARGET, ">="),
+        ("import lambda_cloud/aiohttp", ours_s / aiohttp_s, IMPORT_TARGET, "<="),
+        ("memory per instance sdk/dicts", sdk_mem / raw_mem, MEMORY_TARGET, "<="),
+    ]
+    print(f"bench_request_path: {args.rounds} rounds, medians")
+    print(f"  small GET ({len(small):,} B): raw {raw_get:.0f} req/s, sdk {sdk_get:.0f} req/s")
+    print(f"  import: aiohttp {aiohttp_s * 1e3:.0f} ms, lambda_cloud {ours_s * 1e3:.0f} ms")
+    print(f"  memory, {count} held instances: dicts {raw_mem:.0f} B, Instance {sdk_mem:.0f} B each")
+    missed = 0
+    for name, ratio, target, sense in results:
+        ok = ratio >= target if sense == ">=" else ratio <= target
+        missed += not ok
+        verdict = "ok" if ok else "MISSED"
+        print(f"  {name:32s}: {ratio:5.2f}  (target {sense} {target}: {verdict})")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,10 +12,14 @@ from .connect import ssh
 from .file_systems import file_systems
 from .firewall import firewall
 from .instances import cost, instances
+from .runs import find_run, launch, reclaim
 from .ssh_keys import ssh_keys
 from .tools import configure, demo, emulator
 
 __all__ = ["cli", "main"]
+
+for command in (launch, find_run, reclaim):
+    instances.add_command(command)
 
 for command in (
     instances,

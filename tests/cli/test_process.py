@@ -104,10 +104,13 @@ def test_progress_bar_advances_in_a_terminal(cli_emu: Emulator) -> None:
         dimensions=(40, 160),
         timeout=60,
     )
-    # Each event redraws the bar: launching 1/3, 2/3, 3/3, then waiting for active up to 3/3.
+    # The run id comes first; then each event redraws the bar: launching 1/3, 2/3, 3/3, then
+    # waiting for active up to 3/3; then the summary table.
+    child.expect(r"Run id: ([0-9a-f]{16}) ")
+    run_id = child.match.group(1)
     for frame in (r"launching .*1/3", r"launching .*2/3", r"launching .*3/3", r"waiting .*3/3"):
         child.expect(frame)
-    child.expect("Run id: ")
+    child.expect(f"Run {run_id}: launched 3 of 3 gpu_1x_a10")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0

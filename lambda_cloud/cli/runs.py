@@ -4,6 +4,11 @@ them by run id."""
 from __future__ import annotations
 
 import secrets
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import click
@@ -13,6 +18,7 @@ from ..bulk import (
     BulkLaunchCancelledError,
     BulkLaunchReport,
     LaunchedInstance,
+    UnresolvedLaunchError,
 )
 from ..bulk.slots import check_run_id
 from ..errors import ValidationError
@@ -21,7 +27,14 @@ from .instances import COLUMNS, confirm_terminate, show_terminate
 from .output import Mode, Output
 from .progress import track
 
-__all__ = ["find_run", "interrupted_lines", "launch", "launch_data", "reclaim"]
+__all__ = [
+    "announce_interrupt",
+    "find_run",
+    "interrupted_lines",
+    "launch",
+    "launch_data",
+    "reclaim",
+]
 
 
 def _new_run_id() -> str:
@@ -107,13 +120,38 @@ def launch(
     client = state.client()
     state.output.message(f"Run id: {run_id} (to clean up after a crash: {_reclaim_hint(run_id)})")
     try:
-        with track(state.output) as tracker:
+        with announce_interrupt(state.output, run_id), track(state.output) as tracker:
             report = client.instances.launch_many(count, on_progress=tracker, **options)
     except KeyboardInterrupt as exc:
         _interrupted(state.output, run_id, BulkLaunchCancelledError.find(exc))
         raise click.exceptions.Exit(130) from None
     _show_launch(state.output, report)
     report.raise_for_errors()  # exit status 1, with what went wrong
+
+
+@contextmanager
+def announce_interrupt(output: Output, run_id: str) -> Iterator[None]:
+    """Say at once, on Ctrl-C, that the launch is cleaning up: the SDK raises only when done,
+    which may take up to the settle timeout. A second Ctrl-C acts as usual (stops waiting)."""
+    previous = signal.getsignal(signal.SIGINT)
+    main = threading.current_thread() is threading.main_thread()
+    if not main or previous is not signal.default_int_handler:
+        yield  # Ctrl-C is not ours to handle here
+        return
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGINT, previous)
+        output.message(
+            f"Interrupted: accounting for run {run_id}'s launches and terminating what it "
+            f"made. Ctrl-C again stops waiting (then: {_reclaim_hint(run_id)})."
+        )
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _reclaim_hint(run_id: str) -> str:
@@ -143,17 +181,21 @@ def _interrupted(output: Output, run_id: str, cancelled: BulkLaunchCancelledErro
 
 
 def interrupted_lines(report: BulkLaunchReport) -> list[str]:
-    """What a cancelled launch's report says was terminated and what is still running."""
+    """What a cancelled launch's report says was terminated, is still running, or may yet
+    appear (a launch whose outcome stayed unknown)."""
     ended = set(report.terminated)
     kept = [i.id for i in (*report.instances, *report.extras) if i.id not in ended]
+    unresolved = [f.slot for f in report.failures if isinstance(f.error, UnresolvedLaunchError)]
+    hint = _reclaim_hint(report.run_id)
     lines = []
     if report.terminated:
         lines.append(f"Terminated: {', '.join(report.terminated)}")
     if kept:
-        lines.append(
-            f"Still running: {', '.join(kept)} (terminate: {_reclaim_hint(report.run_id)})"
-        )
-    else:
+        lines.append(f"Still running: {', '.join(kept)} (terminate: {hint})")
+    if unresolved:
+        slots = ", ".join(map(str, unresolved))
+        lines.append(f"Launches of slots {slots} may still create instances: later, run {hint}")
+    if not kept and not unresolved:
         lines.append("Nothing this run launched is left running.")
     return lines
 

@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 
 from lambda_cloud._sync import Instances
-from lambda_cloud.bulk import BulkLaunchReport, LaunchedInstance
+from lambda_cloud.bulk import (
+    BulkLaunchReport,
+    LaunchedInstance,
+    SlotFailure,
+    UnresolvedLaunchError,
+)
 from lambda_cloud.cli.runs import interrupted_lines
 from lambda_cloud.emulator import Emulator
 
@@ -146,3 +151,9 @@ def test_interrupted_lines_say_what_was_terminated_and_what_is_left() -> None:
     ]
     report.terminated.append("i1")
     assert interrupted_lines(report)[-1] == "Nothing this run launched is left running."
+    lost = UnresolvedLaunchError("r/2", 60.0)
+    report.failures.append(SlotFailure(slot=2, token="r/2", error=lost))
+    assert interrupted_lines(report)[-1] == (
+        "Launches of slots 2 may still create instances: later, run "
+        "lambda-cloud instances reclaim r"
+    )

@@ -1,7 +1,8 @@
 """How results are shown: rich tables on a terminal, plain text otherwise, or JSON.
 
 Plain output (the default when stdout is not a terminal) is tab-separated, one row per line
-after a header row, with no colour and no animation; ``--output json`` prints stable JSON built
+after a header row (backslashes, newlines and tabs in a cell escaped as in C), with
+no colour and no animation; ``--output json`` prints stable JSON built
 by :func:`to_data`, the one place models become dicts.
 """
 
@@ -116,7 +117,7 @@ class Output:
         else:
             click.echo("\t".join(headers))
             for row in rows:
-                click.echo("\t".join(_cell(value) for value in row))
+                click.echo("\t".join(_plain(_cell(value)) for value in row))
 
     def message(self, text: str) -> None:
         """A line for the human reading along, on stderr (never in JSON output's way)."""
@@ -134,6 +135,11 @@ def _cell(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_cell(v) for v in value) or "-"
     return str(value)
+
+
+def _plain(text: str) -> str:
+    """A cell that cannot break the one-row-per-line, tab-separated layout."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
 
 
 def price(cents_per_hour: int | float) -> str:

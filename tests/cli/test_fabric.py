@@ -24,8 +24,9 @@ def test_create_rename_delete(run: Run, cli_emu: Emulator) -> None:
 
 
 def test_bad_names_are_usage_errors_and_in_use_partitions_stay(run: Run, cli_emu: Emulator) -> None:
-    assert run("fabric-partitions", "create", "-bad", "us-east-1").exit_code == 2
-    assert run("fabric-partitions", "create", "Upper", "us-east-1").exit_code == 2
+    for bad in ("bad_name", "Upper", "x" * 33):
+        refused = run("fabric-partitions", "create", bad, "us-east-1")
+        assert refused.exit_code == 2 and "Error: name: " in refused.stderr
     assert run("fabric-partitions", "update", "abc").exit_code == 2  # --name is required
     part = ok_json(run("-o", "json", "fabric-partitions", "create", "busy", "us-west-1"))
     launched = ok_json(

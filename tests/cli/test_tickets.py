@@ -47,6 +47,7 @@ def test_create_get_update_list(run: Run, cli_emu: Emulator) -> None:
     plain = run("tickets", "get", incident["id"])
     assert plain.exit_code == 0
     assert "STATUS\tsolved" in plain.stdout.splitlines()
+    assert "DESCRIPTION\tnvidia-smi shows 7 GPUs\\n" in plain.stdout.splitlines()  # escaped
     assert plain.stdout.splitlines()[-1].endswith("\trebooted")
 
     solved = ok_json(run("-o", "json", "tickets", "list", "--status", "solved"))

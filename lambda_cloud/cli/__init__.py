@@ -9,13 +9,19 @@ from .app import cli
 from .audit_events import audit_events
 from .catalog import images, regions, types
 from .connect import ssh
+from .fabric import fabric_partitions
 from .file_systems import file_systems
 from .firewall import firewall
 from .instances import cost, instances
+from .runs import find_run, launch, reclaim
 from .ssh_keys import ssh_keys
+from .tickets import tickets
 from .tools import configure, demo, emulator
 
 __all__ = ["cli", "main"]
+
+for command in (launch, find_run, reclaim):
+    instances.add_command(command)
 
 for command in (
     instances,
@@ -26,6 +32,8 @@ for command in (
     regions,
     firewall,
     audit_events,
+    fabric_partitions,
+    tickets,
     cost,
     ssh,
     configure,

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import click
 
 from .._sync import LambdaCloud
-from ..bulk import BulkLaunchCancelledError, BulkLaunchReport, BulkTerminateReport
+from ..bulk import BulkTerminateReport
 from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
 from .app import State, pass_state
-from .output import Column, Mode, Output, price, to_data
+from .output import Column, Mode, Output, price
 from .progress import track
 
-__all__ = ["cost", "instances"]
+__all__ = ["COLUMNS", "confirm_terminate", "cost", "instances", "show_terminate"]
 
 COLUMNS: list[Column[Instance]] = [
     ("ID", lambda i: i.id),
@@ -48,7 +47,7 @@ def hourly_cents(items: Sequence[Instance]) -> int:
 
 @click.group()
 def instances() -> None:
-    """List, launch, wait for and terminate instances.
+    """List, launch, wait for, terminate and reclaim instances.
 
     \b
     Example:
@@ -141,116 +140,6 @@ def wait(
 
 
 @instances.command()
-@click.option(
-    "--type",
-    "types",
-    multiple=True,
-    required=True,
-    metavar="TYPE",
-    help="Instance type, e.g. gpu_1x_a10 (repeat in order of preference).",
-)
-@click.option("--ssh-key", "ssh_keys", multiple=True, required=True, help="SSH key name.")
-@click.option("--region", "regions", multiple=True, help="Region to try, in order (repeatable).")
-@click.option("--count", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--name", help="Name, or name prefix: instances are named NAME-<slot>.")
-@click.option("--file-system", "file_systems", multiple=True, help="File system to mount.")
-@click.option("--wait", is_flag=True, help="Also wait until the instances are active.")
-@click.option("--timeout", type=float, help="Seconds for the whole launch (and wait).")
-@click.option("--poll-interval", type=float, default=5.0, show_default=True, help="Seconds.")
-@pass_state
-def launch(
-    state: State,
-    types: tuple[str, ...],
-    ssh_keys: tuple[str, ...],
-    regions: tuple[str, ...],
-    count: int,
-    name: str | None,
-    file_systems: tuple[str, ...],
-    wait: bool,
-    timeout: float | None,
-    poll_interval: float,
-) -> None:
-    """Launch instances, showing progress, and report on every one.
-
-    Each instance is tagged with its run's id: after a crash, the run id printed here finds
-    what the run created. Ctrl-C terminates what the launch created so far.
-
-    \b
-    Example:
-      lambda-cloud instances launch --type gpu_1x_a10 --ssh-key me --count 4 --wait
-    """
-    options: dict[str, Any] = {
-        **_type_choice(state.output, types),
-        "ssh_key_names": ssh_keys,
-        "region_names": regions or None,
-        "name_prefix": name,
-        "file_system_names": file_systems or None,
-        "wait": wait,
-        "timeout": timeout,
-        "poll_interval": poll_interval,
-    }
-    client = state.client()
-    try:
-        with track(state.output) as tracker:
-            report = client.instances.launch_many(count, on_progress=tracker, **options)
-    except KeyboardInterrupt as exc:
-        cancelled = BulkLaunchCancelledError.find(exc)
-        if cancelled is not None:
-            state.output.message(f"Interrupted: {cancelled}")
-            _show_launch(state.output, cancelled.report)
-        raise click.exceptions.Exit(130) from None
-    _show_launch(state.output, report)
-    report.raise_for_errors()  # exit status 1, with what went wrong
-
-
-def _type_choice(output: Output, types: tuple[str, ...]) -> dict[str, Any]:
-    """The ``launch_many`` arguments naming the instance type(s) to launch."""
-    if len(types) > 1:
-        output.message(f"Note: one type per launch for now; launching {types[0]} only.")
-    return {"instance_type_name": types[0]}
-
-
-def _show_launch(output: Output, report: BulkLaunchReport) -> None:
-    output.message(f"Run id: {report.run_id}")
-    if output.mode is Mode.JSON:
-        output.json(launch_data(report))
-        return
-    output.table(
-        ["SLOT", "ID", "NAME", "REGION", "STATUS"],
-        ([i.slot, i.id, i.name, i.region, i.status] for i in report.instances),
-        f"Launched {len(report.instances)} of {report.requested} {report.instance_type_name}",
-    )
-    if report.failures:
-        output.table(
-            ["SLOT", "ERROR"],
-            ([f.slot, f"{type(f.error).__name__}: {f.error}"] for f in report.failures),
-            "Failed",
-        )
-
-
-def launch_data(report: BulkLaunchReport) -> dict[str, Any]:
-    """A launch report as JSON-ready data."""
-    return {
-        "run_id": report.run_id,
-        "instance_type_name": report.instance_type_name,
-        "requested": report.requested,
-        "ok": report.ok,
-        "instances": to_data(report.instances),
-        "failures": [
-            {
-                "slot": f.slot,
-                "name": f.name,
-                "error": f"{type(f.error).__name__}: {f.error}",
-                "regions_tried": f.regions_tried,
-            }
-            for f in report.failures
-        ],
-        "terminated": report.terminated,
-        "cancelled": report.cancelled,
-    }
-
-
-@instances.command()
 @click.argument("instance_ids", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Terminate every running instance.")
 @click.option("--name-prefix", help="Terminate the running instances whose name starts so.")
@@ -282,23 +171,37 @@ def terminate(
         prefix = name_prefix or ""
         targets = [i for i in alive if all_ or (i.name or "").startswith(prefix)]
         ids = [i.id for i in targets]
-    if not ids:
-        state.output.message("Nothing to terminate.")
+    if not confirm_terminate(state.output, targets, len(ids), yes=yes):
         return
-    state.output.message(
-        f"Terminating {len(ids)} instance(s), {price(hourly_cents(targets))} in all:"
-    )
-    for i in targets:
-        state.output.message(f"  {i.id}  {i.name or '-'}  {i.instance_type.name}")
-    if not yes:
-        click.confirm("Terminate them?", default=False, abort=True, err=True)
     with track(state.output) as tracker:
         report = client.instances.terminate_many(ids, wait=wait, on_progress=tracker)
-    _show_terminate(state.output, report)
+    show_terminate(state.output, report)
     report.raise_for_errors()
 
 
-def _show_terminate(output: Output, report: BulkTerminateReport) -> None:
+def confirm_terminate(
+    output: Output,
+    targets: Sequence[Instance],
+    count: int,
+    *,
+    yes: bool,
+    nothing: str = "Nothing to terminate.",
+) -> bool:
+    """Show the ``count`` instances about to be terminated (those known: ``targets``) and their
+    hourly cost; ask unless ``yes``. False (after saying ``nothing``) when ``count`` is 0."""
+    if not count:
+        output.message(nothing)
+        return False
+    output.message(f"Terminating {count} instance(s), {price(hourly_cents(targets))} in all:")
+    for i in targets:
+        output.message(f"  {i.id}  {i.name or '-'}  {i.instance_type.name}")
+    if not yes:
+        click.confirm("Terminate them?", default=False, abort=True, err=True)
+    return True
+
+
+def show_terminate(output: Output, report: BulkTerminateReport) -> None:
+    """What became of each id a terminate was given."""
     errors = {i: f"{type(e).__name__}: {e}" for i, e in report.errors.items()}
     if output.mode is Mode.JSON:
         outcomes = {i: o.value for i, o in report.outcomes.items()}

@@ -1,7 +1,8 @@
 """How results are shown: rich tables on a terminal, plain text otherwise, or JSON.
 
 Plain output (the default when stdout is not a terminal) is tab-separated, one row per line
-after a header row, with no colour and no animation; ``--output json`` prints stable JSON built
+after a header row (backslashes, newlines and tabs in a cell escaped as in C), with
+no colour and no animation; ``--output json`` prints stable JSON built
 by :func:`to_data`, the one place models become dicts.
 """
 
@@ -11,18 +12,18 @@ import enum
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .._converter import unstructure
-
-__all__ = ["Column", "Mode", "Output", "price", "to_data"]
+__all__ = ["Column", "Dictable", "Mode", "Output", "price", "to_data"]
 
 T = TypeVar("T")
+
+M = TypeVar("M", bound="Dictable")
 
 #: A table column: its header and how to get a cell's value from a row.
 Column = tuple[str, Callable[[T], object]]
@@ -36,9 +37,19 @@ class Mode(str, enum.Enum):
     JSON = "json"
 
 
-def to_data(obj: object) -> Any:
-    """JSON-ready data for a model (or list of models), exactly as the API spells it."""
-    return unstructure(obj)
+@runtime_checkable
+class Dictable(Protocol):
+    """A model: anything with the SDK models' ``to_dict()``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model as the API writes it in JSON."""
+
+
+def to_data(obj: Dictable | Iterable[Dictable]) -> Any:
+    """JSON-ready data for a model (or models), exactly as the API spells it."""
+    if isinstance(obj, Dictable):
+        return obj.to_dict()
+    return [item.to_dict() for item in obj]
 
 
 class Output:
@@ -61,17 +72,17 @@ class Output:
         click.echo(json.dumps(data, indent=2, default=str))
 
     def rows(
-        self, items: Sequence[T], columns: Sequence[Column[T]], *, title: str | None = None
+        self, items: Sequence[M], columns: Sequence[Column[M]], *, title: str | None = None
     ) -> None:
         """A list of items: a table, tab-separated lines, or a JSON array of ``to_data``."""
         if self.mode is Mode.JSON:
-            self.json(to_data(list(items)))
+            self.json(to_data(items))
         else:
             self.table(
                 [h for h, _ in columns], ([get(i) for _, get in columns] for i in items), title
             )
 
-    def record(self, item: object, columns: Sequence[Column[Any]]) -> None:
+    def record(self, item: Dictable, columns: Sequence[Column[Any]]) -> None:
         """One item: a two-column table of its fields, or its ``to_data`` JSON."""
         if self.mode is Mode.JSON:
             self.json(to_data(item))
@@ -80,9 +91,9 @@ class Output:
 
     def nested(
         self,
-        item: object,
-        children: Sequence[T],
-        columns: Sequence[Column[T]],
+        item: Dictable,
+        children: Sequence[M],
+        columns: Sequence[Column[M]],
         *,
         title: str,
     ) -> None:
@@ -106,7 +117,7 @@ class Output:
         else:
             click.echo("\t".join(headers))
             for row in rows:
-                click.echo("\t".join(_cell(value) for value in row))
+                click.echo("\t".join(_plain(_cell(value)) for value in row))
 
     def message(self, text: str) -> None:
         """A line for the human reading along, on stderr (never in JSON output's way)."""
@@ -124,6 +135,11 @@ def _cell(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_cell(v) for v in value) or "-"
     return str(value)
+
+
+def _plain(text: str) -> str:
+    """A cell that cannot break the one-row-per-line, tab-separated layout."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
 
 
 def price(cents_per_hour: int | float) -> str:

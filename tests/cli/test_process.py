@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pexpect
 
-from lambda_cloud.emulator import Emulator
+from lambda_cloud import LambdaCloud
+from lambda_cloud.emulator import Emulator, ManualClock
 
-from .conftest import KEY_NAME, emu_env
+from .conftest import KEY_NAME, PUBLIC_KEY, emu_env
 
 
 def _run(emu: Emulator, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -104,10 +106,13 @@ def test_progress_bar_advances_in_a_terminal(cli_emu: Emulator) -> None:
         dimensions=(40, 160),
         timeout=60,
     )
-    # Each event redraws the bar: launching 1/3, 2/3, 3/3, then waiting for active up to 3/3.
+    # The run id comes first; then each event redraws the bar: launching 1/3, 2/3, 3/3, then
+    # waiting for active up to 3/3; then the summary table.
+    child.expect(r"Run id: ([0-9a-f]{16}) ")
+    run_id = child.match.group(1)
     for frame in (r"launching .*1/3", r"launching .*2/3", r"launching .*3/3", r"waiting .*3/3"):
         child.expect(frame)
-    child.expect("Run id: ")
+    child.expect(f"Run {run_id}: launched 3 of 3 gpu_1x_a10")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
@@ -116,3 +121,40 @@ def test_progress_bar_advances_in_a_terminal(cli_emu: Emulator) -> None:
     assert len(tty) == 3 and all(i["status"] == "active" for i in tty)
     done = _run(cli_emu, "instances", "terminate", "--name-prefix", "tty", "--yes")
     assert done.returncode == 0
+
+
+def test_ctrl_c_during_a_launch_terminates_and_says_what_it_did() -> None:
+    # The clock never moves, so the instance stays booting and --wait runs until interrupted.
+    with Emulator(clock=ManualClock(), seed=3) as emu:
+        with LambdaCloud(api_key=emu.api_key, base_url=emu.base_url, rate_limits=None) as client:
+            client.ssh_keys.create(KEY_NAME, PUBLIC_KEY)
+        env = {**os.environ, **emu_env(emu), "XDG_CONFIG_HOME": "/nonexistent"}
+        argv = ["--type", "gpu_1x_a10", "--ssh-key", KEY_NAME, "--wait", "--poll-interval", "0.01"]
+        child = subprocess.Popen(
+            [sys.executable, "-m", "lambda_cloud", "instances", "launch", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            assert child.stderr is not None
+            seen = [child.stderr.readline()]
+            while "launched slot 0" not in seen[-1]:
+                seen.append(child.stderr.readline())
+            child.send_signal(signal.SIGINT)
+            out, err = child.communicate(timeout=60)
+        finally:
+            if child.poll() is None:
+                child.kill()
+        err = "".join(seen) + err
+        assert child.returncode == 130, err
+        assert emu.api_key not in err + out and "Traceback" not in err
+        run_id = seen[0].split()[2]
+        (launched,) = emu.instances()
+        assert launched["status"] == "terminating"
+    assert f"Interrupted: accounting for run {run_id}'s launches" in err
+    assert "Interrupted: launch_many cancelled: 1 launched, 1 terminated, 0 kept." in err
+    assert f"Terminated: {launched['id']}" in err
+    assert "Nothing this run launched is left running." in err
+    assert out.splitlines()[1].split("\t")[:2] == ["0", launched["id"]]  # the report's table

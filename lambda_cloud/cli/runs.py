@@ -1,0 +1,290 @@
+"""``lambda-cloud instances launch|find-run|reclaim``: bulk launch runs, and cleaning up after
+them by run id."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+import click
+
+from ..bulk import (
+    DEFAULT_SETTLE_TIMEOUT,
+    BulkLaunchCancelledError,
+    BulkLaunchReport,
+    LaunchedInstance,
+    UnresolvedLaunchError,
+)
+from ..bulk.slots import check_run_id
+from ..errors import ValidationError
+from .app import State, pass_state
+from .instances import COLUMNS, confirm_terminate, show_terminate
+from .output import Mode, Output
+from .progress import track
+
+__all__ = [
+    "announce_interrupt",
+    "find_run",
+    "interrupted_lines",
+    "launch",
+    "launch_data",
+    "reclaim",
+]
+
+
+def _new_run_id() -> str:
+    return secrets.token_hex(8)
+
+
+def _run_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """The run id, checked before anything is sent."""
+    try:
+        return check_run_id(value)
+    except ValidationError as exc:
+        raise click.BadParameter(exc.message) from None
+
+
+@click.command()
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    required=True,
+    metavar="TYPE",
+    help="Instance type, e.g. gpu_1x_a10 (repeat in order of preference).",
+)
+@click.option("--ssh-key", "ssh_keys", multiple=True, required=True, help="SSH key name.")
+@click.option("--region", "regions", multiple=True, help="Region to try, in order (repeatable).")
+@click.option("--count", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--name", help="Name, or name prefix: instances are named NAME-<slot>.")
+@click.option("--file-system", "file_systems", multiple=True, help="File system to mount.")
+@click.option("--wait", is_flag=True, help="Also wait until the instances are active.")
+@click.option("--timeout", type=float, help="Seconds for the whole launch (and wait).")
+@click.option("--poll-interval", type=float, default=5.0, show_default=True, help="Seconds.")
+@click.option(
+    "--run-id",
+    default=_new_run_id,
+    callback=_run_id,
+    help="The run's id (1-32 letters, digits, '-'; default: random). Rerunning a launch with "
+    "the same id only fills the slots it left empty.",
+)
+@click.option(
+    "--settle-timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_SETTLE_TIMEOUT,
+    show_default=True,
+    help="Seconds to look for a launch whose answer was lost before launching its slot again.",
+)
+@pass_state
+def launch(
+    state: State,
+    types: tuple[str, ...],
+    ssh_keys: tuple[str, ...],
+    regions: tuple[str, ...],
+    count: int,
+    name: str | None,
+    file_systems: tuple[str, ...],
+    wait: bool,
+    timeout: float | None,
+    poll_interval: float,
+    run_id: str,
+    settle_timeout: float,
+) -> None:
+    """Launch instances, showing progress, and report on every one.
+
+    The run id is printed first and every instance is tagged with it: if the command dies,
+    `instances reclaim RUN_ID` terminates what it left. Ctrl-C stops the launch, terminates
+    what it created so far, and says so.
+
+    \b
+    Example:
+      lambda-cloud instances launch --type gpu_1x_a10 --ssh-key me --count 4 --wait
+    """
+    options: dict[str, Any] = {
+        **_type_choice(state.output, types),
+        "ssh_key_names": ssh_keys,
+        "region_names": regions or None,
+        "name_prefix": name,
+        "file_system_names": file_systems or None,
+        "wait": wait,
+        "timeout": timeout,
+        "poll_interval": poll_interval,
+        "settle_timeout": settle_timeout,
+        "run_id": run_id,
+    }
+    client = state.client()
+    state.output.message(f"Run id: {run_id} (to clean up after a crash: {_reclaim_hint(run_id)})")
+    try:
+        with announce_interrupt(state.output, run_id), track(state.output) as tracker:
+            report = client.instances.launch_many(count, on_progress=tracker, **options)
+    except KeyboardInterrupt as exc:
+        _interrupted(state.output, run_id, BulkLaunchCancelledError.find(exc))
+        raise click.exceptions.Exit(130) from None
+    _show_launch(state.output, report)
+    report.raise_for_errors()  # exit status 1, with what went wrong
+
+
+@contextmanager
+def announce_interrupt(output: Output, run_id: str) -> Iterator[None]:
+    """Say at once, on Ctrl-C, that the launch is cleaning up: the SDK raises only when done,
+    which may take up to the settle timeout. A second Ctrl-C acts as usual (stops waiting)."""
+    previous = signal.getsignal(signal.SIGINT)
+    main = threading.current_thread() is threading.main_thread()
+    if not main or previous is not signal.default_int_handler:
+        yield  # Ctrl-C is not ours to handle here
+        return
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGINT, previous)
+        output.message(
+            f"Interrupted: accounting for run {run_id}'s launches and terminating what it "
+            f"made. Ctrl-C again stops waiting (then: {_reclaim_hint(run_id)})."
+        )
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _reclaim_hint(run_id: str) -> str:
+    return f"lambda-cloud instances reclaim {run_id}"
+
+
+def _type_choice(output: Output, types: tuple[str, ...]) -> dict[str, Any]:
+    """The ``launch_many`` arguments naming the instance type(s) to launch."""
+    if len(types) > 1:
+        output.message(f"Note: one type per launch for now; launching {types[0]} only.")
+    return {"instance_type_name": types[0]}
+
+
+def _interrupted(output: Output, run_id: str, cancelled: BulkLaunchCancelledError | None) -> None:
+    """Say what an interrupted launch did, and what (if anything) is left running."""
+    if cancelled is None:  # a second Ctrl-C stopped the launch's own clean-up
+        output.message(
+            f"Interrupted before the launch accounted for its instances: some may be running. "
+            f"List them: lambda-cloud instances find-run {run_id}; "
+            f"terminate them: {_reclaim_hint(run_id)}"
+        )
+        return
+    output.message(f"Interrupted: {cancelled}.")
+    for line in interrupted_lines(cancelled.report):
+        output.message(line)
+    _show_launch(output, cancelled.report)
+
+
+def interrupted_lines(report: BulkLaunchReport) -> list[str]:
+    """What a cancelled launch's report says was terminated, is still running, or may yet
+    appear (a launch whose outcome stayed unknown)."""
+    ended = set(report.terminated)
+    kept = [i.id for i in (*report.instances, *report.extras) if i.id not in ended]
+    unresolved = [f.slot for f in report.failures if isinstance(f.error, UnresolvedLaunchError)]
+    hint = _reclaim_hint(report.run_id)
+    lines = []
+    if report.terminated:
+        lines.append(f"Terminated: {', '.join(report.terminated)}")
+    if kept:
+        lines.append(f"Still running: {', '.join(kept)} (terminate: {hint})")
+    if unresolved:
+        slots = ", ".join(map(str, unresolved))
+        lines.append(f"Launches of slots {slots} may still create instances: later, run {hint}")
+    if not kept and not unresolved:
+        lines.append("Nothing this run launched is left running.")
+    return lines
+
+
+def _show_launch(output: Output, report: BulkLaunchReport) -> None:
+    if output.mode is Mode.JSON:
+        output.json(launch_data(report))
+        return
+    output.table(
+        ["SLOT", "ID", "NAME", "REGION", "STATUS"],
+        ([i.slot, i.id, i.name, i.region, i.status] for i in report.instances),
+        f"Run {report.run_id}: launched {len(report.instances)} of {report.requested} "
+        f"{report.instance_type_name}",
+    )
+    if report.failures:
+        output.table(
+            ["SLOT", "ERROR"],
+            ([f.slot, f"{type(f.error).__name__}: {f.error}"] for f in report.failures),
+            "Failed",
+        )
+
+
+def _launched(instance: LaunchedInstance) -> dict[str, Any]:
+    return {
+        "id": instance.id,
+        "slot": instance.slot,
+        "token": instance.token,
+        "region": instance.region,
+        "name": instance.name,
+        "status": instance.status.value if instance.status else None,
+        "adopted": instance.adopted,
+    }
+
+
+def launch_data(report: BulkLaunchReport) -> dict[str, Any]:
+    """A launch report as JSON-ready data."""
+    return {
+        "run_id": report.run_id,
+        "instance_type_name": report.instance_type_name,
+        "requested": report.requested,
+        "ok": report.ok,
+        "instances": [_launched(i) for i in report.instances],
+        "extras": [_launched(i) for i in report.extras],
+        "failures": [
+            {
+                "slot": f.slot,
+                "name": f.name,
+                "error": f"{type(f.error).__name__}: {f.error}",
+                "regions_tried": f.regions_tried,
+            }
+            for f in report.failures
+        ],
+        "terminated": report.terminated,
+        "cancelled": report.cancelled,
+    }
+
+
+@click.command("find-run")
+@click.argument("run_id", callback=_run_id)
+@pass_state
+def find_run(state: State, run_id: str) -> None:
+    """List the live instances a launch run created, by slot.
+
+    \b
+    Example:
+      lambda-cloud instances find-run 3f9c2a7d5e1b8c04
+    """
+    state.output.rows(state.client().instances.find_run(run_id), COLUMNS)
+
+
+@click.command()
+@click.argument("run_id", callback=_run_id)
+@click.option("--keep", multiple=True, metavar="ID", help="An instance to leave running.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--wait", is_flag=True, help="Also wait until they are terminated.")
+@pass_state
+def reclaim(state: State, run_id: str, keep: tuple[str, ...], yes: bool, wait: bool) -> None:
+    """Terminate what a launch run left running (all but --keep). Asks first unless --yes.
+
+    \b
+    Example:
+      lambda-cloud instances reclaim 3f9c2a7d5e1b8c04 --keep 0920582c7ff041399e34823a0be62549
+    """
+    client = state.client()
+    targets = [i for i in client.instances.find_run(run_id) if i.id not in keep]
+    nothing = f"Nothing to reclaim: run {run_id} has no live instances."
+    if not confirm_terminate(state.output, targets, len(targets), yes=yes, nothing=nothing):
+        return
+    with track(state.output) as tracker:
+        report = client.instances.reclaim(run_id, keep=keep, wait=wait, on_progress=tracker)
+    show_terminate(state.output, report)
+    report.raise_for_errors()

@@ -135,7 +135,13 @@ def test_settle_timeout_and_run_id_reach_launch_many(
 
 def test_interrupted_lines_say_what_was_terminated_and_what_is_left() -> None:
     def launched(slot: int) -> LaunchedInstance:
-        return LaunchedInstance(id=f"i{slot}", slot=slot, token=f"r/{slot}", region="us-west-1")
+        return LaunchedInstance(
+            id=f"i{slot}",
+            slot=slot,
+            token=f"r/{slot}",
+            region="us-west-1",
+            instance_type_name="gpu_1x_a10",
+        )
 
     report = BulkLaunchReport(
         run_id="r",

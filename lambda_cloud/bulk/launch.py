@@ -104,6 +104,15 @@ class LaunchPlan:
     timeout: float | None
 
 
+class _SlotFilled(Exception):
+    """A slot was adopted while its launch waited for its rate-limit slot: send nothing."""
+
+
+def _check_open(slot: Slot) -> None:
+    if slot.state is not _S.PENDING and slot.state is not _S.SENDING:
+        raise _SlotFilled
+
+
 class _Signal:
     """Wakes every coroutine waiting for the run's state to change."""
 
@@ -187,6 +196,8 @@ class _Run:
                 await self.changed.wait()
                 continue
             slot = self.queue.popleft()
+            if slot.state is not _S.PENDING:  # adopted while it waited in the queue
+                continue
             try:
                 await self._attempt(slot)
             except Exception as exc:  # an answer nobody expected, or a bug
@@ -214,20 +225,25 @@ class _Run:
         async def build() -> LaunchInstanceRequest:
             # Called once the launch's rate-limit slot is reserved, so the region is picked
             # with every answer received while it waited (a launch slot comes every 12 s).
+            _check_open(slot)
             if self.deadline.expired:
                 raise self._out_of_time(slot)
             region = await self.regions.pick(self.deadline)
             if region is None:
                 raise self.regions.exhausted_error()
+            _check_open(slot)
             sent_to.append((region, self.regions.checks))
             if region not in slot.regions_tried:
                 slot.regions_tried.append(region)
             if slot.state is _S.PENDING:
                 self.slots.move(slot, _S.SENDING)
+            slot.sent_at = time.monotonic()  # a retry is a new send: the horizon starts anew
             return self._request(slot, region)
 
         try:
             ids = await self.api.launch(build, self.deadline)
+        except _SlotFilled:
+            return  # adopted while it waited for its turn: nothing was sent
         except PacingTimeoutError as exc:  # its slot comes after the run's deadline
             error = self._out_of_time(slot)
             error.__cause__ = exc

@@ -178,10 +178,9 @@ async def _killed_mid_launch(emu: Emulator, run_id: str, count: int, after: int)
             line = await asyncio.wait_for(child.stdout.readline(), LIMIT)
             assert line.startswith(b"LAUNCHED "), line
             printed.append(line.split()[2].decode())
-        child.send_signal(signal.SIGKILL)
     finally:
-        if child.returncode is None:
-            child.kill()
+        # Once only: a second signal would reap the child behind asyncio's back.
+        child.send_signal(signal.SIGKILL)
         await child.wait()
     assert child.returncode == -signal.SIGKILL
     return printed

@@ -108,8 +108,13 @@ class LaunchPlan:
     timeout: float | None
 
 
-class _Filled(Exception):
-    """A queued slot was adopted before its launch was sent."""
+class _SlotFilled(Exception):
+    """A slot was adopted while its launch waited for its rate-limit slot: send nothing."""
+
+
+def _check_open(slot: Slot) -> None:
+    if slot.state is not _S.PENDING and slot.state is not _S.SENDING:
+        raise _SlotFilled
 
 
 class _Signal:
@@ -198,6 +203,8 @@ class _Run:
                 await self.changed.wait()
                 continue
             slot = self.queue.popleft()
+            if slot.state is not _S.PENDING:  # adopted while it waited in the queue
+                continue
             try:
                 await self._attempt(slot)
             except Exception as exc:  # an answer nobody expected, or a bug
@@ -218,8 +225,6 @@ class _Run:
     # -- one launch ---------------------------------------------------------------------------
 
     async def _attempt(self, slot: Slot) -> None:
-        if slot.state is not _S.PENDING:
-            return  # its earlier launch showed up in the list while it was queued: adopted
         if self.fatal is not None:
             return await self._fail(slot, self.fatal)
         sent_to: list[tuple[Target, int]] = []  # (target, capacity check) of each attempt
@@ -227,24 +232,25 @@ class _Run:
         async def build() -> LaunchInstanceRequest:
             # Called once the launch's rate-limit slot is reserved, so the region is picked
             # with every answer received while it waited (a launch slot comes every 12 s).
-            if slot.state is not _S.PENDING and slot.state is not _S.SENDING:
-                raise _Filled  # adopted while it waited for its turn: send nothing
+            _check_open(slot)
             if self.deadline.expired:
                 raise self._out_of_time(slot)
             target = await self.capacity.pick(self.deadline)
             if target is None:
                 raise self.capacity.exhausted_error()
+            _check_open(slot)
             sent_to.append((target, self.capacity.checks))
             if target.region not in slot.regions_tried:
                 slot.regions_tried.append(target.region)
             if slot.state is _S.PENDING:
                 self.slots.move(slot, _S.SENDING)
+            slot.sent_at = time.monotonic()  # a retry is a new send: the horizon starts anew
             return self._request(slot, target)
 
         try:
             ids = await self.api.launch(build, self.deadline)
-        except _Filled:
-            return
+        except _SlotFilled:
+            return  # adopted while it waited for its turn: nothing was sent
         except PacingTimeoutError as exc:  # its slot comes after the run's deadline
             error = self._out_of_time(slot)
             error.__cause__ = exc

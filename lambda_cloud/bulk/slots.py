@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import enum
 import re
-import time
 
 import attrs
 
@@ -90,7 +89,7 @@ class Slot:
     error: Exception | None = None
     #: The failure that made the outcome of its latest launch unknown, while it is.
     unknown_cause: Exception | None = None
-    #: ``time.monotonic()`` when its latest launch was sent.
+    #: ``time.monotonic()`` when its latest launch was sent (set by the run as it sends).
     sent_at: float = 0.0
     regions_tried: list[str] = attrs.Factory(list)
     #: Launches that failed in a way worth retrying only a few times.
@@ -123,8 +122,6 @@ class Slots:
             self.unknown[slot.index] = slot
         else:
             self.unknown.pop(slot.index, None)
-        if to is SlotState.SENDING:
-            slot.sent_at = time.monotonic()
         if error is not None:
             slot.error = error
         elif to in FILLED:

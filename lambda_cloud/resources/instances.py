@@ -417,8 +417,11 @@ class AsyncInstances(SeedInstancesMixin):
         crashed or interrupted ``launch_many`` left running. Arguments as ``terminate_many``."""
         kept = set(check_ids(keep, "keep")) if keep else set()
         live = await self.find_run(run_id, timeout=request_timeout, retries=retries)
+        ids = [i.id for i in live if i.id not in kept]
+        if not ids:  # nothing left running: terminate_many refuses an empty list
+            return BulkTerminateReport()
         return await self.terminate_many(
-            [i.id for i in live if i.id not in kept],
+            ids,
             wait=wait,
             on_progress=on_progress,
             timeout=timeout,

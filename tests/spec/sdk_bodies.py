@@ -38,6 +38,8 @@ async def checking_middleware(
     if (
         request.headers.get("User-Agent", "").startswith(SDK_AGENT)
         and request.rel_url.raw_path.startswith(API_PREFIX + "/")
+        # The SDK sends JSON with a Content-Length; never buffer a body of unknown length here.
+        and (request.content_length is not None or not request.body_exists)
         and (request.content_length or 0) <= _MAX_CHECKED
     ):
         # aiohttp keeps the body it read, so the emulator's handler reads the same bytes.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from lambda_cloud import AsyncLambdaCloud, InvalidParametersError
+from lambda_cloud import AsyncLambdaCloud, InvalidParametersError, NotFoundError
 from lambda_cloud.emulator import Emulator
 
 from . import operation_for, request_problem, sdk_bodies
@@ -48,8 +48,11 @@ async def test_what_the_sdk_sends_is_recorded(client: AsyncLambdaCloud) -> None:
     with pytest.raises(InvalidParametersError, match="name"):
         # Past the SDK's own checks, straight to the transport.
         await client.ssh_keys._request("POST", "/ssh-keys", body={})
-    [problem] = sdk_bodies.problems[seen:]
-    assert problem.startswith("POST /api/v1/ssh-keys: body {} breaks the spec's schema")
+    with pytest.raises(NotFoundError):
+        await client.ssh_keys._request("GET", "/nowhere")
+    body_problem, path_problem = sdk_bodies.problems[seen:]
+    assert body_problem.startswith("POST /api/v1/ssh-keys: body {} breaks the spec's schema")
+    assert path_problem == "GET /api/v1/nowhere is no operation of the spec"
 
 
 async def test_requests_from_anything_but_the_sdk_are_left_alone(emu: Emulator) -> None:

@@ -23,12 +23,16 @@ Other helpers:
   for responses the emulator never gives (an HTML 502, a body without the envelope).
 - ``recorded_sleeps(client)``: makes a client's retry waits instant and returns the list of
   seconds it would have slept.
+
+Always on: every request body the SDK sends to an emulator is checked against the official
+spec's request schema for its operation (``tests/spec/sdk_bodies.py``); a test during which the
+SDK sent one the spec refuses fails.
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import attrs
@@ -38,6 +42,8 @@ from aiohttp import web
 
 from lambda_cloud import AsyncLambdaCloud, RetryPolicy
 from lambda_cloud.emulator import Emulator, ManualClock
+
+from .spec import sdk_bodies
 
 #: Default retry count, tiny delays: tests exercise retries without waiting for them.
 FAST_RETRIES = RetryPolicy(
@@ -49,6 +55,24 @@ BOOT = 1.0
 PUBLIC_KEY = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f test@host"
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _emulators_check_sdk_bodies() -> Iterator[None]:
+    with sdk_bodies.installed():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _sdk_bodies_follow_the_spec(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test if the SDK sent a body the spec refuses while it ran (teardown included),
+    unless it is marked ``off_spec_requests`` (it goes past the SDK's checks on purpose)."""
+    seen = len(sdk_bodies.problems)
+    yield
+    if request.node.get_closest_marker("off_spec_requests"):
+        return
+    sent = sdk_bodies.problems[seen:]
+    assert not sent, "the SDK sent requests the spec refuses:\n" + "\n".join(sent)
 
 
 @pytest.fixture

@@ -256,6 +256,7 @@ async def test_restart_conflict_is_409(
     assert restarted.id == booting
 
 
+@pytest.mark.off_spec_requests
 @pytest.mark.parametrize(
     ("method", "path", "body", "field"),
     [
@@ -356,6 +357,7 @@ async def test_server_side_invalid_parameters(
     assert emu.instances() == []
 
 
+@pytest.mark.off_spec_requests
 async def test_unknown_route_is_404_global_not_found(client: AsyncLambdaCloud) -> None:
     with pytest.raises(NotFoundError) as info:
         await client.instances._request("GET", "/no-such-endpoint")

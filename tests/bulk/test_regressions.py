@@ -347,37 +347,6 @@ def _paced_client(
     )
 
 
-async def test_a_slot_adopted_while_its_relaunch_waits_for_its_turn_sends_nothing() -> None:
-    """Slot 0's launch is lost (request timeout 0.2 s) and lands 0.4 s after it was sent,
-    past its horizon (0.3 s): its relaunch is by then waiting for the client's launch pacing
-    (a burst of 2, then one a second). Slot 1's launch, lost at 0.4 s, keeps the run listing;
-    a listing shows slot 0's instance and the slot adopts it. When the relaunch's turn comes
-    nothing is sent: the slot keeps one instance (it used to get a second, and the run died
-    on the state machine's refusal)."""
-    requests = RequestLog()
-    async with Emulator(time_scale=0.001, seed=9) as emu:
-        async with _paced_client(emu, requests, rate=1.0, burst=2) as client:
-            await client.ssh_keys.create(name=KEY)
-            emu.faults.add(Fault(kind="late_commit", delay=400.0, path=LAUNCH, times=1))
-            emu.faults.add(Fault(kind="delay", delay=10_000.0, path=LAUNCH, times=1))
-            report = await client.instances.launch_many(
-                2,
-                instance_type_name=A10,
-                ssh_key_names=[KEY],
-                max_concurrency=1,
-                request_timeout=0.2,
-                settle_timeout=0.3,
-                poll_interval=POLL,
-                timeout=LIMIT,
-            )
-        statuses = _statuses(emu)
-    report.raise_for_errors()
-    assert [(i.slot, i.adopted) for i in report.instances] == [(0, True), (1, False)]
-    assert not report.extras
-    assert sorted(statuses) == sorted(report.ids)
-    assert requests[f"POST {LAUNCH}"] == 3  # slot 0 once, slot 1 twice
-
-
 async def test_the_settle_horizon_runs_from_the_launch_actually_sent() -> None:
     """The first try of a launch is throttled (429: nothing happened); the retry waits 0.4 s
     for the client's pacing, is sent, and its answer is lost; the server applies it 0.15 s

@@ -31,6 +31,11 @@ def _outcome_of(accepted: Instance | None) -> TerminateOutcome:
     return TerminateOutcome.TERMINATED if ended else TerminateOutcome.TERMINATING
 
 
+# Instance lists a terminate_many checks 404s against before it gives up on a listed live one
+# (each round one list call, and one terminate per id still listed live).
+_CONFIRM_ROUNDS = 10
+
+
 class _Terminator:
     def __init__(
         self,
@@ -75,34 +80,38 @@ class _Terminator:
             await self._record(instance_id, _outcome_of(instance), instance=instance)
 
     async def confirm_not_found(self) -> None:
-        """Check the ids answered 404 against one instance list: a 404 alone is not proof that
-        an instance is gone. A listed live one is terminated once more, by itself."""
-        unknown = self._report.not_found
-        if not unknown:
-            return
-        try:
-            listed = {i.id: i for i in await self._api.list_instances(self._deadline)}
-        except LambdaCloudError as exc:
-            for instance_id in unknown:
-                await self._record(instance_id, TerminateOutcome.FAILED, error=exc)
-            return
-        for instance_id in unknown:
-            instance = listed.get(instance_id)
-            if instance is None:
-                continue  # unknown to the terminate call and to the list: gone
-            if is_live(instance):
-                await self._retry_listed(instance_id)
-            else:
-                await self._record(instance_id, _outcome_of(instance), instance=instance)
+        """Check the ids answered 404 against the instance list: a 404 alone is not proof that
+        an instance is gone. A listed live one is terminated again, by itself; after
+        ``_CONFIRM_ROUNDS`` lists that still show it live, it is reported failed."""
+        doubtful = self._report.not_found
+        for round_ in range(_CONFIRM_ROUNDS):
+            if not doubtful:
+                return
+            try:
+                listed = {i.id: i for i in await self._api.list_instances(self._deadline)}
+            except LambdaCloudError as exc:
+                for instance_id in doubtful:
+                    await self._record(instance_id, TerminateOutcome.FAILED, error=exc)
+                return
+            last = round_ == _CONFIRM_ROUNDS - 1
+            doubtful = [i for i in doubtful if not await self._confirm(i, listed.get(i), last)]
 
-    async def _retry_listed(self, instance_id: str) -> None:
+    async def _confirm(self, instance_id: str, instance: Instance | None, last: bool) -> bool:
+        """Settle one id answered 404; False if it is listed live and terminating it failed."""
+        if instance is None:
+            return True  # unknown to the terminate call and to the list: gone
+        if not is_live(instance):
+            await self._record(instance_id, _outcome_of(instance), instance=instance)
+            return True
         try:
             instances = await self._api.terminate([instance_id], self._deadline)
-        except LambdaCloudError as exc:  # a second 404 for a listed instance is no answer either
-            await self._record(instance_id, TerminateOutcome.FAILED, error=exc)
-            return
-        listed = next((i for i in instances if i.id == instance_id), None)
-        await self._record(instance_id, _outcome_of(listed), instance=listed)
+        except LambdaCloudError as exc:  # another 404 for a listed instance is no answer either
+            if last:
+                await self._record(instance_id, TerminateOutcome.FAILED, error=exc)
+            return last
+        accepted = next((i for i in instances if i.id == instance_id), None)
+        await self._record(instance_id, _outcome_of(accepted), instance=accepted)
+        return True
 
     async def _record(
         self,

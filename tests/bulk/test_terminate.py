@@ -151,3 +151,25 @@ async def test_a_lost_answer_then_404_is_bisected_not_taken_as_done(
     report.raise_for_errors()
     assert report.not_found == [UNKNOWN[0]]
     assert all(statuses(emu)[i] in ("terminating", "terminated") for i in ids)
+
+
+async def test_a_listed_instance_answered_404_again_and_again_is_still_terminated(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    """Three 404s in a row for an instance the list shows live: each is checked against the
+    list and the terminate is sent again, until it goes through."""
+    ids = await launch(client, 1)
+    emu.faults.add(Fault(kind="status", status=404, path=TERMINATE, times=3))
+    report = await client.instances.terminate_many(ids)
+    assert report.ok and report.terminating == ids
+    assert statuses(emu)[ids[0]] in ("terminating", "terminated")
+
+
+async def test_a_listed_instance_that_always_answers_404_is_reported_failed(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    ids = await launch(client, 1)
+    emu.faults.add(Fault(kind="status", status=404, path=TERMINATE))
+    report = await client.instances.terminate_many(ids)
+    assert report.failed == ids and not report.ok
+    assert statuses(emu)[ids[0]] not in ("terminating", "terminated")

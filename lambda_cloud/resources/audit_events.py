@@ -9,9 +9,9 @@ from .._config import Timeout
 from .._converter import structure
 from .._retry import RetryPolicy
 from .._validation import check_length, check_string, check_timestamp
-from ..errors import APIResponseError
 from ..types.audit_events import AuditEvent, AuditEventsPage
 from ._base import AsyncAPIResource
+from ._pages import follow_pages
 
 __all__ = ["AsyncAuditEvents"]
 
@@ -36,9 +36,8 @@ class AsyncAuditEvents(AsyncAPIResource):
         ``async for event in client.audit_events.list(start=...)``; ``timeout`` and ``retries``
         apply to each page's request.
         """
-        page_token: str | None = None
-        seen: set[str] = set()
-        while True:
+
+        async def fetch(page_token: str | None) -> tuple[list[AuditEvent], str | None]:
             page = await self.list_page(
                 start=start,
                 end=end,
@@ -47,19 +46,10 @@ class AsyncAuditEvents(AsyncAPIResource):
                 timeout=timeout,
                 retries=retries,
             )
-            for event in page.data:
-                yield event
-            if not page.page_token:
-                return
-            if page.page_token in seen:
-                # Following it again would loop forever.
-                raise APIResponseError(
-                    f"the API returned page token {page.page_token!r} twice",
-                    method="GET",
-                    url=self._client.base_url + _PATH,
-                )
-            seen.add(page.page_token)
-            page_token = page.page_token
+            return page.data, page.page_token
+
+        async for event in follow_pages(fetch, url=self._client.base_url + _PATH):
+            yield event
 
     async def list_page(
         self,

@@ -16,7 +16,7 @@ from .._config import Timeout
 from .._converter import structure
 from .._retry import RetryPolicy, RetryRule
 from .._validation import check_choice, check_length, check_path_id, check_string
-from ..errors import APIResponseError, ValidationError
+from ..errors import ValidationError
 from ..types._base import OpenEnum
 from ..types.tickets import (
     Attachment,
@@ -34,6 +34,7 @@ from ..types.tickets import (
     TicketType,
 )
 from ._base import AsyncAPIResource, is_not_found
+from ._pages import follow_pages
 
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
@@ -212,9 +213,8 @@ class AsyncTickets(AsyncAPIResource):
     ) -> AsyncIterator[Ticket]:
         """Iterate over the account's tickets, fetching pages as needed; each filter keeps the
         tickets having any of the values given. ``timeout`` and ``retries`` apply per page."""
-        page_token: str | None = None
-        seen: set[str] = set()
-        while True:
+
+        async def fetch(page_token: str | None) -> tuple[builtins.list[Ticket], str | None]:
             page = await self.list_page(
                 status=status,
                 type=type,
@@ -225,18 +225,10 @@ class AsyncTickets(AsyncAPIResource):
                 timeout=timeout,
                 retries=retries,
             )
-            for ticket in page.tickets:
-                yield ticket
-            if not page.page_token:
-                return
-            if page.page_token in seen:  # following it again would loop forever
-                raise APIResponseError(
-                    f"the API returned page token {page.page_token!r} twice",
-                    method="GET",
-                    url=self._client.base_url + _PATH,
-                )
-            seen.add(page.page_token)
-            page_token = page.page_token
+            return page.tickets, page.page_token
+
+        async for ticket in follow_pages(fetch, url=self._client.base_url + _PATH):
+            yield ticket
 
     async def list_page(
         self,

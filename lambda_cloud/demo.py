@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import secrets
 import sys
 import time
 from collections.abc import Sequence
 
 from . import AsyncLambdaCloud, Instance, InsufficientCapacityError
-from .bulk import ProgressEvent, ProgressKind
+from .bulk import DEFAULT_SETTLE_TIMEOUT, ProgressEvent, ProgressKind
 from .emulator import Emulator
 
 __all__ = ["main", "run"]
@@ -98,7 +99,9 @@ async def run(count: int = 20, time_scale: float = 0.02) -> int:
         types = await client.instance_types.list()
         print(f"{INSTANCE_TYPE} has capacity in: {', '.join(types[INSTANCE_TYPE].region_names)}")
 
+        run_id = f"demo-{secrets.token_hex(4)}"  # chosen first, so a crash can be cleaned up
         print(f"\nLaunching {count} x {INSTANCE_TYPE} and waiting until they are active ...")
+        print(f"(run {run_id}: after a crash, instances.reclaim({run_id!r}) terminates them)")
         printer = _Printer(started)
         report = await client.instances.launch_many(
             count,
@@ -106,8 +109,10 @@ async def run(count: int = 20, time_scale: float = 0.02) -> int:
             ssh_key_names=[KEY_NAME],
             name_prefix="demo",
             tags={"project": "demo"},
+            run_id=run_id,
             wait=True,
             poll_interval=poll,
+            settle_timeout=DEFAULT_SETTLE_TIMEOUT * time_scale,
             on_progress=printer,
         )
         report.raise_for_errors()

@@ -10,7 +10,12 @@ from typing import Any
 import aiohttp
 
 from lambda_cloud import AsyncLambdaCloud, RateLimitError, RetryPolicy
-from lambda_cloud.bulk import LAUNCH_TOKEN_TAG, BulkLaunchReport, ProgressEvent
+from lambda_cloud.bulk import (
+    LAUNCH_TOKEN_TAG,
+    BulkLaunchReport,
+    ProgressEvent,
+    UnresolvedLaunchError,
+)
 from lambda_cloud.emulator import Emulator
 
 KEY = "bulk-key"
@@ -19,9 +24,9 @@ A10 = "gpu_1x_a10"
 FAST_RETRIES = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.01)
 #: Polls as often as a compressed second allows.
 POLL = 0.002
-#: How long a launch of unknown outcome is looked for before its slot is relaunched: the
-#: emulator's compressed minute.
-SETTLE = 0.06
+#: How long a launch of unknown outcome is looked for before its slot is relaunched: past the
+#: longest server-side delay the fault scenarios use (0.2 s), with room for a loaded machine.
+SETTLE = 0.25
 #: Real seconds any wait in these tests may take: a broken emulator fails fast, never hangs.
 LIMIT = 10.0
 
@@ -96,7 +101,14 @@ def check_launch_invariants(
     """
     created = token_instances(emu, report.run_id)
     reported = {i.id for i in report.instances} | {e.id for e in report.extras}
-    assert set(created) == reported, "instances carrying the run's tokens != the report"
+    assert reported <= set(created), "the report names an instance the run did not create"
+    # The one documented gap: a launch of unknown outcome the run never saw (its list calls
+    # failed, or the server held it past the settle horizon) lands after the run. Its slot
+    # must then say so, and reclaim(run_id) finds the instance.
+    unresolved = {f.slot for f in report.failures if isinstance(f.error, UnresolvedLaunchError)}
+    for instance_id in set(created) - reported:
+        slot = int(_token(created[instance_id]).rpartition("/")[2])
+        assert slot in unresolved, f"instance {instance_id} of slot {slot} is not in the report"
     assert len(report.extras) == extras, "a slot got a second instance"
     filled = {i.slot: i.id for i in report.instances}
     for extra in report.extras:
@@ -115,6 +127,10 @@ def check_launch_invariants(
         assert isinstance(failure.error, Exception)
         assert not _throttled(failure.error), "a 429 surfaced"
     return created
+
+
+def _token(instance: dict[str, Any]) -> str:
+    return next(t["value"] for t in instance["tags"] if t["key"] == LAUNCH_TOKEN_TAG)
 
 
 def _throttled(error: BaseException) -> bool:

@@ -58,8 +58,8 @@ def test_launch_plain_output_prints_run_id_and_progress_lines(run: Run) -> None:
     assert "Run id: " in result.stderr
     assert "[1/1] launched slot 0" in result.stderr
     header, row = result.stdout.splitlines()
-    assert header.split("\t") == ["SLOT", "ID", "NAME", "REGION", "STATUS"]
-    assert row.split("\t")[2] == "plain-0"
+    assert header.split("\t") == ["SLOT", "ID", "NAME", "TYPE", "REGION", "STATUS"]
+    assert row.split("\t")[2:4] == ["plain-0", A10]
     instance_id = row.split("\t")[1]
     assert run("instances", "terminate", instance_id, "-y").exit_code == 0
 

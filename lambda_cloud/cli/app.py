@@ -11,9 +11,9 @@ import click
 
 from .._sync import LambdaCloud
 from .._version import __version__
-from ..errors import APIStatusError, LambdaCloudError, ValidationError
+from ..errors import APIStatusError, LambdaCloudError, SpendLimitExceededError, ValidationError
 from . import config
-from .output import Mode, Output
+from .output import Mode, Output, price
 
 __all__ = ["State", "cli", "pass_state"]
 
@@ -61,6 +61,13 @@ class Failure(click.ClickException):
         if isinstance(error, APIStatusError):
             text = f"{error.code or error.status_code}: {error.message}"
             return f"{text}\n  {error.suggestion}" if error.suggestion else text
+        if isinstance(error, SpendLimitExceededError):
+            return (
+                f"spend limit: {error.count} x {error.instance_type_name} at "
+                f"{price(error.price_cents_per_hour)} would cost {price(error.hourly_cost_cents)}, "
+                f"over --max-hourly-cost {price(error.max_hourly_cost_cents)}.\n"
+                "  Nothing was launched."
+            )
         return f"{type(error).__name__}: {error}"
 
 

@@ -9,6 +9,7 @@ from ..types.instance_types import InstanceTypesItem
 from ..types.regions import Region
 from .app import State, pass_state
 from .output import Column, price
+from .params import dollars
 
 __all__ = ["images", "regions", "types"]
 
@@ -35,17 +36,29 @@ REGION_COLUMNS: list[Column[Region]] = [
 
 @click.command()
 @click.option("--gpu", help="Only types whose GPU description contains this (e.g. H100).")
-@click.option("--min-gpus", type=click.IntRange(min=1), help="Only types with this many GPUs.")
-@click.option("--max-price", type=float, help="Only types costing at most this, in $/hour.")
-@click.option("--region", help="Only types with capacity in this region.")
+@click.option("--gpus", type=click.IntRange(min=0), help="Only types with exactly this many GPUs.")
+@click.option("--min-gpus", type=click.IntRange(min=0), help="Only types with this many GPUs.")
+@click.option(
+    "--max-price",
+    metavar="DOLLARS",
+    callback=dollars,
+    help="Only types costing at most this many US dollars per hour (e.g. 2.50).",
+)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    help="Only types with capacity in this region (repeatable); shows only these regions.",
+)
 @click.option("--available", is_flag=True, help="Only types with capacity somewhere.")
 @pass_state
 def types(
     state: State,
     gpu: str | None,
+    gpus: int | None,
     min_gpus: int | None,
-    max_price: float | None,
-    region: str | None,
+    max_price: int | None,
+    regions: tuple[str, ...],
     available: bool,
 ) -> None:
     """Instance types, cheapest first, with the regions that have capacity now.
@@ -54,17 +67,19 @@ def types(
     Example:
       lambda-cloud types --gpu H100 --min-gpus 8 --available
     """
-    items = [
-        t
-        for t in state.client().instance_types.list().values()
-        if (gpu is None or gpu.lower() in t.instance_type.gpu_description.lower())
-        and (min_gpus is None or t.instance_type.specs.gpus >= min_gpus)
-        and (max_price is None or t.instance_type.price_cents_per_hour <= max_price * 100)
-        and (region is None or region in t.region_names)
-        and (not available or t.region_names)
-    ]
-    items.sort(key=lambda t: (t.instance_type.price_cents_per_hour, t.instance_type.name))
-    state.output.rows(items, TYPE_COLUMNS)
+    if gpus is not None and min_gpus is not None:
+        raise click.UsageError("give --gpus or --min-gpus, not both")
+    found = state.client().instance_types.find(
+        gpus=gpus,
+        min_gpus=min_gpus,
+        gpu_name=gpu,
+        max_price_cents_per_hour=max_price,
+        regions=regions or None,
+        available_only=available or bool(regions),
+    )
+    # ``find`` puts the cheapest per GPU first; a person scanning a table wants the price.
+    found.sort(key=lambda t: (t.instance_type.price_cents_per_hour, t.instance_type.name))
+    state.output.rows(found, TYPE_COLUMNS)
 
 
 @click.command()

@@ -8,7 +8,8 @@ import click
 
 from .._sync import LambdaCloud
 from ..bulk import BulkTerminateReport
-from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
+from ..bulk.inventory import is_live
+from ..types.instances import Instance, InstanceStatus
 from .app import State, pass_state
 from .output import Column, Mode, Output, price
 from .progress import track
@@ -36,8 +37,7 @@ FIELDS: list[Column[Instance]] = [
 
 def running(client: LambdaCloud) -> list[Instance]:
     """The instances that are not terminating or gone: what is being paid for."""
-    ended = {*TERMINAL_STATUSES, InstanceStatus.TERMINATING}
-    return [i for i in client.instances.list() if i.status not in ended]
+    return [i for i in client.instances.list() if is_live(i)]
 
 
 def hourly_cents(items: Sequence[Instance]) -> int:
@@ -215,23 +215,38 @@ def show_terminate(output: Output, report: BulkTerminateReport) -> None:
 
 
 @click.command()
+@click.option("--by-type", is_flag=True, help="Also count the instances of each type.")
 @pass_state
-def cost(state: State) -> None:
-    """What your running instances cost per hour.
+def cost(state: State, by_type: bool) -> None:
+    """What your running instances cost per hour, in all (or by type).
 
     \b
     Example:
-      lambda-cloud cost
+      lambda-cloud cost --by-type
     """
-    alive = running(state.client())
+    client = state.client()
+    if not by_type:
+        cents = client.instances.hourly_cost_cents()
+        if state.output.mode is Mode.JSON:
+            state.output.json({"price_cents_per_hour": cents})
+        else:
+            state.output.table(["PRICE"], [[price(cents)]], None)
+        return
+    alive = running(client)  # one list call, so the rows add up to the total
+    groups: dict[str, list[Instance]] = {}
+    for i in alive:
+        groups.setdefault(i.instance_type.name, []).append(i)
     cents = hourly_cents(alive)
     if state.output.mode is Mode.JSON:
-        state.output.json({"instances": len(alive), "price_cents_per_hour": cents})
+        kinds = [
+            {"instance_type_name": t, "instances": len(g), "price_cents_per_hour": hourly_cents(g)}
+            for t, g in sorted(groups.items())
+        ]
+        state.output.json(
+            {"price_cents_per_hour": cents, "instances": len(alive), "by_type": kinds}
+        )
         return
-    by_type: dict[str, list[Instance]] = {}
-    for i in alive:
-        by_type.setdefault(i.instance_type.name, []).append(i)
-    rows = [[t, len(g), price(hourly_cents(g))] for t, g in sorted(by_type.items())]
+    rows = [[t, len(g), price(hourly_cents(g))] for t, g in sorted(groups.items())]
     state.output.table(
         ["TYPE", "COUNT", "PRICE"], [*rows, ["total", len(alive), price(cents)]], None
     )

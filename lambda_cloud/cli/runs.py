@@ -14,9 +14,11 @@ from typing import Any
 import click
 
 from ..bulk import (
+    DEFAULT_POLL_INTERVAL,
     DEFAULT_SETTLE_TIMEOUT,
     BulkLaunchCancelledError,
     BulkLaunchReport,
+    Hunt,
     LaunchedInstance,
     UnresolvedLaunchError,
 )
@@ -25,6 +27,7 @@ from ..errors import ValidationError
 from .app import State, pass_state
 from .instances import COLUMNS, confirm_terminate, show_terminate
 from .output import Mode, Output
+from .params import dollars
 from .progress import track
 
 __all__ = [
@@ -56,7 +59,8 @@ def _run_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
     multiple=True,
     required=True,
     metavar="TYPE",
-    help="Instance type, e.g. gpu_1x_a10 (repeat in order of preference).",
+    help="Instance type, e.g. gpu_1x_a10. Repeat it in order of preference: each slot takes "
+    "the first type with capacity.",
 )
 @click.option("--ssh-key", "ssh_keys", multiple=True, required=True, help="SSH key name.")
 @click.option("--region", "regions", multiple=True, help="Region to try, in order (repeatable).")
@@ -66,6 +70,28 @@ def _run_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--wait", is_flag=True, help="Also wait until the instances are active.")
 @click.option("--timeout", type=float, help="Seconds for the whole launch (and wait).")
 @click.option("--poll-interval", type=float, default=5.0, show_default=True, help="Seconds.")
+@click.option(
+    "--hunt",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="TIMEOUT",
+    help="Wait up to TIMEOUT seconds (from the start) for capacity when none is left, "
+    "looking again every --hunt-poll seconds; a launch never goes where the last look "
+    "showed none.",
+)
+@click.option(
+    "--hunt-poll",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Seconds between two looks for capacity while hunting "
+    f"[default: {DEFAULT_POLL_INTERVAL:g}].",
+)
+@click.option(
+    "--max-hourly-cost",
+    metavar="DOLLARS",
+    callback=dollars,
+    help="Refuse the launch, before anything is sent, if COUNT instances of the dearest "
+    "--type would cost more than this many US dollars per hour (e.g. 12.50).",
+)
 @click.option(
     "--run-id",
     default=_new_run_id,
@@ -92,6 +118,9 @@ def launch(
     wait: bool,
     timeout: float | None,
     poll_interval: float,
+    hunt: float | None,
+    hunt_poll: float | None,
+    max_hourly_cost: int | None,
     run_id: str,
     settle_timeout: float,
 ) -> None:
@@ -104,9 +133,13 @@ def launch(
     \b
     Example:
       lambda-cloud instances launch --type gpu_1x_a10 --ssh-key me --count 4 --wait
+      lambda-cloud instances launch --type gpu_8x_h100_sxm5 --type gpu_8x_a100_80gb_sxm4 \\
+          --ssh-key me --count 2 --hunt 3600 --max-hourly-cost 60
     """
     options: dict[str, Any] = {
-        **_type_choice(state.output, types),
+        "instance_type_names": types,
+        "hunt": _hunt(hunt, hunt_poll),
+        "max_hourly_cost_cents": max_hourly_cost,
         "ssh_key_names": ssh_keys,
         "region_names": regions or None,
         "name_prefix": name,
@@ -158,11 +191,13 @@ def _reclaim_hint(run_id: str) -> str:
     return f"lambda-cloud instances reclaim {run_id}"
 
 
-def _type_choice(output: Output, types: tuple[str, ...]) -> dict[str, Any]:
-    """The ``launch_many`` arguments naming the instance type(s) to launch."""
-    if len(types) > 1:
-        output.message(f"Note: one type per launch for now; launching {types[0]} only.")
-    return {"instance_type_name": types[0]}
+def _hunt(timeout: float | None, poll: float | None) -> Hunt | None:
+    """The ``Hunt`` that ``--hunt`` and ``--hunt-poll`` ask for, if any."""
+    if timeout is None:
+        if poll is not None:
+            raise click.UsageError("--hunt-poll needs --hunt TIMEOUT")
+        return None
+    return Hunt(timeout=timeout, poll_interval=DEFAULT_POLL_INTERVAL if poll is None else poll)
 
 
 def _interrupted(output: Output, run_id: str, cancelled: BulkLaunchCancelledError | None) -> None:
@@ -204,11 +239,16 @@ def _show_launch(output: Output, report: BulkLaunchReport) -> None:
     if output.mode is Mode.JSON:
         output.json(launch_data(report))
         return
+    kinds = " or ".join(report.instance_type_names or [report.instance_type_name])
+    hunted = f", after {report.hunted:.0f}s hunting for capacity" if report.hunted else ""
     output.table(
-        ["SLOT", "ID", "NAME", "REGION", "STATUS"],
-        ([i.slot, i.id, i.name, i.region, i.status] for i in report.instances),
+        ["SLOT", "ID", "NAME", "TYPE", "REGION", "STATUS"],
+        (
+            [i.slot, i.id, i.name, i.instance_type_name, i.region, i.status]
+            for i in report.instances
+        ),
         f"Run {report.run_id}: launched {len(report.instances)} of {report.requested} "
-        f"{report.instance_type_name}",
+        f"{kinds}{hunted}",
     )
     if report.failures:
         output.table(
@@ -223,6 +263,7 @@ def _launched(instance: LaunchedInstance) -> dict[str, Any]:
         "id": instance.id,
         "slot": instance.slot,
         "token": instance.token,
+        "instance_type_name": instance.instance_type_name,
         "region": instance.region,
         "name": instance.name,
         "status": instance.status.value if instance.status else None,
@@ -235,7 +276,9 @@ def launch_data(report: BulkLaunchReport) -> dict[str, Any]:
     return {
         "run_id": report.run_id,
         "instance_type_name": report.instance_type_name,
+        "instance_type_names": report.instance_type_names,
         "requested": report.requested,
+        "hunted": report.hunted,
         "ok": report.ok,
         "instances": [_launched(i) for i in report.instances],
         "extras": [_launched(i) for i in report.extras],

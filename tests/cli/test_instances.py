@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from lambda_cloud._sync import Instances
 from lambda_cloud.emulator import Emulator
 
 from .conftest import KEY_NAME, Run, ok_json
@@ -58,8 +59,8 @@ def test_launch_plain_output_prints_run_id_and_progress_lines(run: Run) -> None:
     assert "Run id: " in result.stderr
     assert "[1/1] launched slot 0" in result.stderr
     header, row = result.stdout.splitlines()
-    assert header.split("\t") == ["SLOT", "ID", "NAME", "REGION", "STATUS"]
-    assert row.split("\t")[2] == "plain-0"
+    assert header.split("\t") == ["SLOT", "ID", "NAME", "TYPE", "REGION", "STATUS"]
+    assert row.split("\t")[2:4] == ["plain-0", A10]
     instance_id = row.split("\t")[1]
     assert run("instances", "terminate", instance_id, "-y").exit_code == 0
 
@@ -79,14 +80,30 @@ def test_list_get_rename_restart_wait(run: Run, launched: dict[str, object]) -> 
     assert all(i["status"] == "active" for i in waited)
 
 
-def test_cost_sums_running_instances(run: Run, launched: dict[str, object]) -> None:
+def test_cost_sums_running_instances(
+    run: Run, launched: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
     types = ok_json(run("-o", "json", "types"))
     price = next(
         t["instance_type"]["price_cents_per_hour"]
         for t in types
         if t["instance_type"]["name"] == A10
     )
-    assert ok_json(run("-o", "json", "cost")) == {"instances": 2, "price_cents_per_hour": 2 * price}
+    assert ok_json(run("-o", "json", "cost")) == {"price_cents_per_hour": 2 * price}
+    assert ok_json(run("-o", "json", "cost", "--by-type")) == {
+        "price_cents_per_hour": 2 * price,
+        "instances": 2,
+        "by_type": [{"instance_type_name": A10, "instances": 2, "price_cents_per_hour": 2 * price}],
+    }
+    assert run("cost").stdout.splitlines() == ["PRICE", "$1.50/h"]
+    assert run("cost", "--by-type").stdout.splitlines() == [
+        "TYPE\tCOUNT\tPRICE",
+        f"{A10}\t2\t$1.50/h",
+        "total\t2\t$1.50/h",
+    ]
+    # The total is the SDK's own sum: the command has no cost logic of its own.
+    monkeypatch.setattr(Instances, "hourly_cost_cents", lambda self: 12345)
+    assert run("cost").stdout.splitlines() == ["PRICE", "$123.45/h"]
 
 
 def test_terminate_asks_first_and_no_means_nothing_is_terminated(
@@ -108,7 +125,7 @@ def test_terminate_asks_first_and_no_means_nothing_is_terminated(
 def test_terminate_all_with_yes_and_wait(run: Run, launched: dict[str, object]) -> None:
     result = run("-o", "json", "instances", "terminate", "--all", "--yes", "--wait")
     assert set(ok_json(result)["outcomes"].values()) == {"terminated"}
-    assert ok_json(run("-o", "json", "cost"))["instances"] == 0
+    assert ok_json(run("-o", "json", "cost")) == {"price_cents_per_hour": 0}
     nothing = run("instances", "terminate", "--all", "--yes")
     assert nothing.exit_code == 0 and "Nothing to terminate." in nothing.stderr
 

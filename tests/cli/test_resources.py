@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from lambda_cloud._sync import InstanceTypes
 from lambda_cloud.emulator import Emulator
+from lambda_cloud.types.instance_types import InstanceTypesItem
 
 from .conftest import KEY_NAME, PUBLIC_KEY, Run, ok_json
 
@@ -27,6 +32,47 @@ def test_types_sorted_by_price_with_filters(run: Run) -> None:
     assert there and all(
         region in [r["name"] for r in t["regions_with_capacity_available"]] for t in there
     )
+
+
+def test_types_filters_are_find_s(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[dict[str, Any]] = []
+    original = InstanceTypes.find
+
+    def spy(self: InstanceTypes, **kwargs: Any) -> list[InstanceTypesItem]:
+        seen.append(kwargs)
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(InstanceTypes, "find", spy)
+    args = ("--gpu", "A100", "--gpus", "8", "--max-price", "$20.5", "--region", "us-east-1")
+    listed = ok_json(run("-o", "json", "types", *args, "--region", "us-west-1"))
+    assert seen == [
+        {
+            "gpus": 8,
+            "min_gpus": None,
+            "gpu_name": "A100",
+            "max_price_cents_per_hour": 2050,
+            "regions": ("us-east-1", "us-west-1"),
+            "available_only": True,  # a region asked for is a region with capacity
+        }
+    ]
+    assert [t["instance_type"]["name"] for t in listed] == ["gpu_8x_a100_80gb_sxm4"]
+    for t in listed:
+        kind = t["instance_type"]
+        assert kind["specs"]["gpus"] == 8 and "A100" in kind["gpu_description"]
+        assert kind["price_cents_per_hour"] <= 2050
+        shown = {r["name"] for r in t["regions_with_capacity_available"]}
+        assert shown and shown <= {"us-east-1", "us-west-1"}
+    ok_json(run("-o", "json", "types"))
+    assert seen[-1]["available_only"] is False  # without filters, every type
+
+
+def test_bad_types_filters_are_usage_errors(run: Run) -> None:
+    both = run("types", "--gpus", "1", "--min-gpus", "1")
+    assert both.exit_code == 2 and "give --gpus or --min-gpus, not both" in both.stderr
+    cheap = run("types", "--max-price", "0.001")
+    assert cheap.exit_code == 2 and "is not a whole number of cents" in cheap.stderr
+    assert run("types", "--max-price", "two").exit_code == 2
+    assert run("types", "--gpus", "-1").exit_code == 2
 
 
 def test_types_plain_output_is_tab_separated(run: Run) -> None:

@@ -348,13 +348,14 @@ def _paced_client(
 
 
 async def test_the_settle_horizon_runs_from_the_launch_actually_sent() -> None:
-    """The first try of a launch is throttled (429: nothing happened); the retry waits 0.4 s
-    for the client's pacing, is sent, and its answer is lost; the server applies it 0.15 s
-    later. The horizon (0.3 s) counts from the retry, so the slot waits for it and adopts it,
-    instead of relaunching at once and catching the late one as an extra."""
+    """The first try of a launch is throttled (429: nothing happened); the retry waits 2 s for
+    the client's pacing, is sent, and its answer is lost; the server applies it 0.15 s later.
+    The horizon (1 s) counts from the retry, so the slot waits for it and adopts it, instead of
+    relaunching at once (2 s after the first try) and catching the late one as an extra. The
+    margins on both sides are wide enough for a loaded machine."""
     requests = RequestLog()
     async with Emulator(time_scale=0.001, seed=10) as emu:
-        async with _paced_client(emu, requests, rate=2.5, burst=1) as client:
+        async with _paced_client(emu, requests, rate=0.5, burst=1) as client:
             await client.ssh_keys.create(name=KEY)
             emu.faults.add(Fault(kind="status", status=429, path=LAUNCH, times=1))
             emu.faults.add(Fault(kind="late_commit", delay=150.0, path=LAUNCH, times=1))
@@ -363,7 +364,7 @@ async def test_the_settle_horizon_runs_from_the_launch_actually_sent() -> None:
                 instance_type_name=A10,
                 ssh_key_names=[KEY],
                 request_timeout=0.05,
-                settle_timeout=0.3,
+                settle_timeout=1.0,
                 poll_interval=POLL,
                 timeout=LIMIT,
             )

@@ -25,11 +25,13 @@ from .bulk import (
     Hunt,
     InstanceWaitError,
     LaunchedInstance,
+    Phase,
     ProgressEvent,
     ProgressKind,
     SlotCancelledError,
     SlotFailure,
     TerminateOutcome,
+    UnresolvedLaunchError,
 )
 from .errors import (
     AccountInactiveError,
@@ -126,11 +128,13 @@ __all__ = [
     "Hunt",
     "InstanceWaitError",
     "LaunchedInstance",
+    "Phase",
     "ProgressEvent",
     "ProgressKind",
     "SlotCancelledError",
     "SlotFailure",
     "TerminateOutcome",
+    "UnresolvedLaunchError",
     "__version__",
     *_types_all,
 ]

@@ -24,6 +24,19 @@ from .instances import (
     RequestedTagEntry,
     TagEntry,
 )
+from .launch import (
+    BulkLaunchOptions,
+    FileSystemMountParam,
+    FirewallRulesetParam,
+    ImageFamilyParam,
+    ImageIdParam,
+    ImageParam,
+    LaunchOptions,
+    RulesetsParam,
+    TagParam,
+    TagsParam,
+)
+from .params import FirewallRuleParam, FirewallRulesParam
 from .regions import Region
 from .ssh_keys import GeneratedSSHKey, SSHKey
 from .tickets import (
@@ -45,6 +58,18 @@ from .tickets import (
 
 __all__ = [
     "TERMINAL_STATUSES",
+    "BulkLaunchOptions",
+    "FileSystemMountParam",
+    "FirewallRuleParam",
+    "FirewallRulesParam",
+    "FirewallRulesetParam",
+    "ImageFamilyParam",
+    "ImageIdParam",
+    "ImageParam",
+    "LaunchOptions",
+    "RulesetsParam",
+    "TagParam",
+    "TagsParam",
     "Attachment",
     "AttachmentDownload",
     "AttachmentUpload",

@@ -1,7 +1,7 @@
 """The slots of a bulk launch: each one an explicit state machine, counted as it moves.
 
 Every transition goes through ``Slots.move``, which refuses the ones the table does not allow
-and keeps a count per state, so a progress event costs O(1) however many slots there are.
+and keeps count of the settled slots, so a progress event costs O(1) however many there are.
 """
 
 from __future__ import annotations
@@ -97,12 +97,10 @@ class Slot:
 
 
 class Slots:
-    """Every slot of a run, with a count per state."""
+    """Every slot of a run: how many are settled, and which are of unknown outcome."""
 
     def __init__(self, slots: list[Slot]) -> None:
         self.all = slots
-        self.counts: dict[SlotState, int] = dict.fromkeys(SlotState, 0)
-        self.counts[SlotState.PENDING] = len(slots)
         #: Slots whose launch outcome is unknown, in the order they became so.
         self.unknown: dict[int, Slot] = {}
         self.settled = 0
@@ -115,8 +113,6 @@ class Slots:
         if to not in _NEXT[slot.state]:
             raise AssertionError(f"slot {slot.index}: no transition {slot.state} -> {to}")
         self.settled += (to in SETTLED) - (slot.state in SETTLED)
-        self.counts[slot.state] -= 1
-        self.counts[to] += 1
         slot.state = to
         if to is SlotState.UNKNOWN:
             self.unknown[slot.index] = slot
@@ -126,7 +122,3 @@ class Slots:
             slot.error = error
         elif to in FILLED:
             slot.error = None
-
-    def count(self, *states: SlotState) -> int:
-        """How many slots are in any of ``states``."""
-        return sum(self.counts[state] for state in states)

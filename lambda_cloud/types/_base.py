@@ -116,6 +116,9 @@ class _Unread:
     def __repr__(self) -> str:
         return "UNREAD"
 
+    def __reduce__(self) -> str:
+        return "UNREAD"  # copied or pickled, it stays the one sentinel
+
 
 UNREAD: Any = _Unread()
 

@@ -38,7 +38,9 @@ docs: $(STAMP)
 
 test: lint typecheck check-generated docs pytest
 
+# matplotlib (the bench extra) draws the chart; without it the table is written alone.
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[bench]' || echo "bench extra not installed: no chart"
 	$(BIN)/python -m benchmarks
 
 clean:

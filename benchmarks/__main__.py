@@ -1,7 +1,8 @@
-"""``make bench``: run every ``benchmarks/bench_*.py`` in turn, each in its own interpreter.
+"""``make bench``: run every ``benchmarks/bench_*.py`` in turn, each in its own interpreter,
+then write their results into docs/performance.md (``benchmarks.report``).
 
 Extra arguments are passed to every script. The exit status is non-zero if any script failed
-(or reported a missed target).
+(or reported a missed target); the table is written either way, misses marked.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def main(argv: list[str]) -> int:
         if result.returncode != 0:
             failed.append(f"{name} (exit {result.returncode})")
         print(flush=True)
+    subprocess.run([sys.executable, "-m", f"{here.name}.report"], cwd=here.parent, check=True)
     if failed:
         print("failed or below target: " + ", ".join(failed), file=sys.stderr)
         return 1

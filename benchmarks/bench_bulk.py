@@ -23,6 +23,8 @@ import time
 from lambda_cloud import AsyncLambdaCloud
 from lambda_cloud.emulator import Emulator
 
+from ._results import Figure, record
+
 TARGET_RATIO = 1.2
 TYPE = "gpu_1x_a10"
 REGION = "us-west-1"
@@ -99,6 +101,19 @@ def main(argv: list[str]) -> int:
             f"(emulator {server * 1e6:7.1f} us/slot, in its own process)"
         )
     ratio = medians[args.large] / medians[args.small]
+    detail = ", ".join(f"{n:,} slots {c * 1e6:.0f} us" for n, c in medians.items())
+    record(
+        "bench_bulk",
+        [
+            Figure(
+                scenario=f"launch_many CPU per slot, {args.large:,} vs {args.small:,} slots",
+                measure="client CPU/slot ratio",
+                value=ratio,
+                target=f"<= {TARGET_RATIO}",
+                detail=detail,
+            )
+        ],
+    )
     verdict = "ok" if ratio <= TARGET_RATIO else "ABOVE TARGET"
     print(
         f"CPU per slot, {args.large} vs {args.small}: {ratio:.2f}x (target <= {TARGET_RATIO}) "

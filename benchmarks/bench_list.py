@@ -11,8 +11,9 @@ Both sides fetch the same URL with the same concurrency and connection pool size
 - raw: ``aiohttp`` GET, ``orjson.loads(body)["data"]`` (a list of dicts), nothing else;
 - sdk: ``AsyncLambdaCloud(rate_limits=None).instances.list()`` (a list of ``Instance``).
 
-The target is sdk / raw >= 0.75. ``--profile`` runs the SDK side under cProfile afterwards and
-prints where its time goes.
+Also run for 1 and 1,000 instances and at concurrency 1 (reported, no target). The target
+is sdk / raw >= 0.75 at 100 instances and concurrency 64. ``--profile`` runs the SDK side
+under cProfile afterwards and prints where its time goes.
 
     python -m benchmarks.bench_list [--requests N] [--concurrency C] [--rounds R] [--profile]
 """
@@ -24,6 +25,7 @@ import asyncio
 import cProfile
 import multiprocessing
 import pstats
+import resource
 import statistics
 import sys
 import time
@@ -36,6 +38,8 @@ import orjson
 
 from lambda_cloud import AsyncLambdaCloud, RequestedFilesystemMountEntry
 from lambda_cloud.emulator import Emulator, ManualClock
+
+from ._results import Figure, record
 
 INSTANCES = 100
 TARGET_RATIO = 0.75
@@ -151,7 +155,9 @@ def _serve(body: bytes, conn: Connection) -> None:
 # -- the clients -------------------------------------------------------------------------------
 
 
-async def _drive(fetch: Callable[[], Awaitable[int]], requests: int, concurrency: int) -> float:
+async def _drive(
+    fetch: Callable[[], Awaitable[int]], requests: int, concurrency: int, expect: int = INSTANCES
+) -> float:
     """Run ``requests`` fetches, ``concurrency`` at a time; return requests per second."""
     remaining = requests
 
@@ -159,7 +165,7 @@ async def _drive(fetch: Callable[[], Awaitable[int]], requests: int, concurrency
         nonlocal remaining
         while remaining > 0:
             remaining -= 1
-            assert await fetch() == INSTANCES
+            assert await fetch() == expect
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -167,7 +173,7 @@ async def _drive(fetch: Callable[[], Awaitable[int]], requests: int, concurrency
 
 
 async def measure(
-    base_url: str, *, requests: int, concurrency: int, rounds: int
+    base_url: str, *, requests: int, concurrency: int, rounds: int, expect: int = INSTANCES
 ) -> tuple[list[float], list[float]]:
     """Throughputs (requests/s) of raw aiohttp and the SDK, alternating, ``rounds`` each."""
     url = f"{base_url}/instances"
@@ -188,10 +194,10 @@ async def measure(
             return len(await client.instances.list())
 
         for fetch in (raw, sdk):  # warm up: connections, caches, generated cattrs hooks
-            await _drive(fetch, max(concurrency * 2, requests // 10), concurrency)
+            await _drive(fetch, max(concurrency * 2, requests // 10), concurrency, expect)
         for _ in range(rounds):
-            raw_rates.append(await _drive(raw, requests, concurrency))
-            sdk_rates.append(await _drive(sdk, requests, concurrency))
+            raw_rates.append(await _drive(raw, requests, concurrency, expect))
+            sdk_rates.append(await _drive(sdk, requests, concurrency, expect))
     return raw_rates, sdk_rates
 
 
@@ -215,44 +221,86 @@ async def profile_sdk(base_url: str, *, requests: int, concurrency: int) -> None
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=2000, help="requests per round")
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument(
+        "--requests", type=int, default=2000, help="requests per round at 100 instances"
+    )
+    parser.add_argument("--sizes", default="1,100,1000", help="instances per list")
+    parser.add_argument("--concurrencies", default="1,64")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="cProfile the SDK side too")
     args = parser.parse_args(argv)
 
-    body = asyncio.run(make_body())
+    figures: list[Figure] = []
+    for count in [int(n) for n in args.sizes.split(",")]:
+        figures += _measure_size(count, args)
+    record("bench_list", figures)
+    target = [f for f in figures if f.target]
+    for figure in target:
+        verdict = "ok" if figure.met else "BELOW TARGET"
+        print(f"  {figure.scenario}: {figure.value:.2f} (target {figure.target}: {verdict})")
+    return 0 if all(f.met for f in target) else 1
+
+
+def _measure_size(count: int, args: argparse.Namespace) -> list[Figure]:
+    """Every concurrency against one server process serving ``count`` instances; its CPU (read
+    from the children's rusage once it has exited) shows it was not the bottleneck."""
+    body = asyncio.run(make_body(count))
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     server = ctx.Process(target=_serve, args=(body, theirs), daemon=True)
     server.start()
+    results = []
     try:
-        port = ours.recv()
-        base_url = f"http://127.0.0.1:{port}/api/v1"
-        raw_rates, sdk_rates = asyncio.run(
-            measure(
-                base_url, requests=args.requests, concurrency=args.concurrency, rounds=args.rounds
+        base_url = f"http://127.0.0.1:{ours.recv()}/api/v1"
+        started = time.perf_counter()
+        for concurrency in [int(c) for c in args.concurrencies.split(",")]:
+            requests = max(concurrency * 2, args.requests * 100 // max(count, 100))
+            requests //= 2 if concurrency == 1 else 1
+            rates = asyncio.run(
+                measure(
+                    base_url,
+                    requests=requests,
+                    concurrency=concurrency,
+                    rounds=args.rounds,
+                    expect=count,
+                )
             )
-        )
-        if args.profile:
-            asyncio.run(profile_sdk(base_url, requests=args.requests, concurrency=args.concurrency))
+            results.append((concurrency, requests, *rates))
+        if args.profile and count == INSTANCES:
+            asyncio.run(profile_sdk(base_url, requests=args.requests, concurrency=64))
+        wall = time.perf_counter() - started
     finally:
         ours.close()
         server.join(timeout=10)
         if server.is_alive():
             server.terminate()
-
-    raw, sdk = statistics.median(raw_rates), statistics.median(sdk_rates)
-    ratio = sdk / raw
-    print(
-        f"bench_list: instances.list() of {INSTANCES} instances ({len(body):,} B body), "
-        f"concurrency {args.concurrency}, {args.requests} requests x {args.rounds} rounds"
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (
+        cpu_before.ru_utime + cpu_before.ru_stime
     )
-    print(f"  raw aiohttp + orjson : {raw:8.1f} req/s  (rounds: {_rates(raw_rates)})")
-    print(f"  lambda-cloud SDK     : {sdk:8.1f} req/s  (rounds: {_rates(sdk_rates)})")
-    verdict = "ok" if ratio >= TARGET_RATIO else "BELOW TARGET"
-    print(f"  ratio sdk/raw        : {ratio:8.2f}   (target >= {TARGET_RATIO}: {verdict})")
-    return 0 if ratio >= TARGET_RATIO else 1
+    busy = f"server {100 * server_cpu / wall:.0f}% of a core"
+    figures = []
+    for concurrency, requests, raw_rates, sdk_rates in results:
+        raw, sdk = statistics.median(raw_rates), statistics.median(sdk_rates)
+        print(
+            f"bench_list: instances.list() of {count} ({len(body):,} B), concurrency "
+            f"{concurrency}, {requests} requests x {args.rounds} rounds, {busy}"
+        )
+        print(f"  raw aiohttp + orjson : {raw:8.1f} req/s  (rounds: {_rates(raw_rates)})")
+        print(f"  lambda-cloud SDK     : {sdk:8.1f} req/s  (rounds: {_rates(sdk_rates)})")
+        print(f"  ratio sdk/raw        : {sdk / raw:8.2f}")
+        targeted = count == INSTANCES and concurrency == 64
+        figures.append(
+            Figure(
+                scenario=f"instances.list() of {count:,}, concurrency {concurrency}",
+                measure="SDK / raw aiohttp+orjson throughput",
+                value=sdk / raw,
+                target=f">= {TARGET_RATIO}" if targeted else "",
+                detail=f"raw {raw:.0f} req/s, SDK {sdk:.0f} req/s; {busy}",
+            )
+        )
+    return figures
 
 
 def _rates(rates: list[float]) -> str:

@@ -2,7 +2,7 @@
 
 - a small GET: ``instances.get(id)`` (one instance, about 1.5 kB) against raw aiohttp +
   ``orjson.loads``, at concurrency 64, from the same minimal server process as ``bench_list``
-  (target sdk / raw >= 0.9);
+  (target sdk / raw >= 0.9), and its latency p50 / p99 one call at a time (reported);
 - ``import lambda_cloud`` against ``import aiohttp``, each in a fresh interpreter (target
   <= 1.3);
 - memory per held instance: ``instances.list()``'s ``Instance`` objects against the dicts
@@ -33,6 +33,7 @@ import orjson
 from lambda_cloud import AsyncLambdaCloud, Instance
 from lambda_cloud._converter import structure
 
+from ._results import Figure, record
 from .bench_list import _serve, make_body
 
 GET_TARGET, IMPORT_TARGET, MEMORY_TARGET = 0.9, 1.3, 1.0
@@ -53,7 +54,9 @@ async def _rate(fetch: Any, requests: int) -> float:
     return requests / (time.perf_counter() - started)
 
 
-async def measure_get(base_url: str, id: str, *, requests: int, rounds: int) -> tuple[float, float]:
+async def measure_get(
+    base_url: str, id: str, *, requests: int, rounds: int
+) -> tuple[float, float, dict[str, list[float]]]:
     url = f"{base_url}/instances/{id}"
     headers = {"Authorization": "Bearer secret_bench", "Accept": "application/json"}
     raw_rates: list[float] = []
@@ -75,7 +78,24 @@ async def measure_get(base_url: str, id: str, *, requests: int, rounds: int) -> 
         for _ in range(rounds):
             raw_rates.append(await _rate(raw, requests))
             sdk_rates.append(await _rate(sdk, requests))
-    return statistics.median(raw_rates), statistics.median(sdk_rates)
+        latencies = await _latencies(raw, sdk, requests)
+    return statistics.median(raw_rates), statistics.median(sdk_rates), latencies
+
+
+async def _latencies(raw: Any, sdk: Any, calls: int) -> dict[str, list[float]]:
+    """Seconds per call, one call at a time, raw and SDK alternating call by call."""
+    samples: dict[str, list[float]] = {"raw": [], "sdk": []}
+    for _ in range(calls):
+        for name, fetch in (("raw", raw), ("sdk", sdk)):
+            started = time.perf_counter()
+            await fetch()
+            samples[name].append(time.perf_counter() - started)
+    return samples
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def measure_imports(times: int) -> tuple[float, float]:
@@ -131,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     small = orjson.dumps({"data": one})
     server, conn, port = _serve_body(small)
     try:
-        raw_get, sdk_get = asyncio.run(
+        raw_get, sdk_get, latencies = asyncio.run(
             measure_get(
                 f"http://127.0.0.1:{port}/api/v1",
                 one["id"],
@@ -145,22 +165,52 @@ def main(argv: list[str] | None = None) -> int:
     aiohttp_s, ours_s = measure_imports(args.imports)
     raw_mem, sdk_mem, count = measure_memory(listing)
 
-    results = [
-        ("small GET sdk/raw", sdk_get / raw_get, GET_TARGET, ">="),
-        ("import lambda_cloud/aiohttp", ours_s / aiohttp_s, IMPORT_TARGET, "<="),
-        ("memory per instance sdk/dicts", sdk_mem / raw_mem, MEMORY_TARGET, "<="),
+    figures = [
+        Figure(
+            scenario=f"small GET (instances.get, {len(small):,} B), concurrency {CONCURRENCY}",
+            measure="SDK / raw aiohttp+orjson throughput",
+            value=sdk_get / raw_get,
+            target=f">= {GET_TARGET}",
+            detail=f"raw {raw_get:.0f} req/s, SDK {sdk_get:.0f} req/s",
+        ),
+        *(
+            Figure(
+                scenario=f"small GET latency {name}, one call at a time",
+                measure="SDK / raw aiohttp+orjson latency",
+                value=_percentile(latencies["sdk"], q) / _percentile(latencies["raw"], q),
+                target="",
+                detail=(
+                    f"raw {_percentile(latencies['raw'], q) * 1e6:.0f} us, "
+                    f"SDK {_percentile(latencies['sdk'], q) * 1e6:.0f} us"
+                ),
+            )
+            for name, q in (("p50", 0.5), ("p99", 0.99))
+        ),
+        Figure(
+            scenario="import time, fresh interpreter",
+            measure="import lambda_cloud / import aiohttp",
+            value=ours_s / aiohttp_s,
+            target=f"<= {IMPORT_TARGET}",
+            detail=f"aiohttp {aiohttp_s * 1e3:.0f} ms, lambda_cloud {ours_s * 1e3:.0f} ms",
+        ),
+        Figure(
+            scenario=f"memory per held instance ({count} from instances.list())",
+            measure="Instance / orjson dict bytes",
+            value=sdk_mem / raw_mem,
+            target=f"<= {MEMORY_TARGET}",
+            detail=f"dicts {raw_mem:.0f} B, Instance {sdk_mem:.0f} B",
+        ),
     ]
+    record("bench_request_path", figures)
     print(f"bench_request_path: {args.rounds} rounds, medians")
     print(f"  small GET ({len(small):,} B): raw {raw_get:.0f} req/s, sdk {sdk_get:.0f} req/s")
     print(f"  import: aiohttp {aiohttp_s * 1e3:.0f} ms, lambda_cloud {ours_s * 1e3:.0f} ms")
     print(f"  memory, {count} held instances: dicts {raw_mem:.0f} B, Instance {sdk_mem:.0f} B each")
-    missed = 0
-    for name, ratio, target, sense in results:
-        ok = ratio >= target if sense == ">=" else ratio <= target
-        missed += not ok
-        verdict = "ok" if ok else "MISSED"
-        print(f"  {name:32s}: {ratio:5.2f}  (target {sense} {target}: {verdict})")
-    return 1 if missed else 0
+    for figure in figures:
+        verdict = {True: "ok", False: "MISSED", None: "no target"}[figure.met]
+        target = figure.target or "-"
+        print(f"  {figure.scenario[:50]:50s}: {figure.value:5.2f}  ({target}: {verdict})")
+    return 0 if all(f.met is not False for f in figures) else 1
 
 
 if __name__ == "__main__":

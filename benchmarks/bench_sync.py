@@ -29,6 +29,8 @@ from lambda_cloud import AsyncLambdaCloud
 from lambda_cloud._sync import LambdaCloud
 from lambda_cloud._sync._runner import Runner
 
+from ._results import Figure, record
+
 TARGET_RATIO = 1.3
 REGIONS = {"data": [{"name": "us-west-1", "description": "California, USA"}]}
 
@@ -177,6 +179,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'LambdaCloud runner':<31} {hops['facade']:6.1f} us")
     print(f"  {'run_coroutine_threadsafe':<31} {hops['threadsafe']:6.1f} us")
     print(f"  {'same-thread run_until_complete':<31} {hops['same']:6.1f} us")
+    record(
+        "bench_sync",
+        [
+            Figure(
+                scenario="sync facade, regions.list() on loopback",
+                measure="LambdaCloud / awaited latency (median)",
+                value=ratio,
+                target=f"<= {TARGET_RATIO}",
+                detail=f"awaited {async_us:.0f} us, sync {_median_us(samples['sync']):.0f} us",
+            )
+        ],
+    )
     verdict = "ok" if ratio <= TARGET_RATIO else "ABOVE TARGET"
     print(f"ratio LambdaCloud / await: {ratio:.2f}  (target <= {TARGET_RATIO}: {verdict})")
     return 0 if ratio <= TARGET_RATIO else 1

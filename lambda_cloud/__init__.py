@@ -3,6 +3,8 @@
 ``AsyncLambdaCloud`` is the client; ``LambdaCloud`` runs the same code from synchronous code.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._client import AsyncLambdaCloud
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Timeout
 from ._logs import setup_logging
@@ -10,7 +12,6 @@ from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimits
 from ._response import APIResponse
 from ._retry import RetryPolicy
 from ._security import SchemeBasicAuth, Security
-from ._sync import LambdaCloud, SyncCallInLoopThreadError, SyncInAsyncContextWarning
 from ._version import __version__
 from .bulk import (
     LAUNCH_TOKEN_TAG,
@@ -68,7 +69,24 @@ from .errors import (
 from .types import *  # noqa: F403
 from .types import __all__ as _types_all
 
+if TYPE_CHECKING:
+    from ._sync import LambdaCloud, SyncCallInLoopThreadError, SyncInAsyncContextWarning
+
 setup_logging()
+
+#: Names of the sync facade, loaded on first use: async code never pays for importing it.
+_SYNC_NAMES = frozenset({"LambdaCloud", "SyncCallInLoopThreadError", "SyncInAsyncContextWarning"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SYNC_NAMES:
+        from . import _sync  # the facade's module, not a cycle: _sync does not import us
+
+        value = getattr(_sync, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_BASE_URL",

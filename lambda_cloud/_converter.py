@@ -19,7 +19,7 @@ import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from .errors import APIResponseError
-from .types._base import Codec, OpenEnum, RawJSON, lazy_attributes
+from .types._base import UNREAD, Codec, OpenEnum, lazy_attributes
 from .types.instances import (
     ImageSpecification,
     ImageSpecificationFamily,
@@ -100,67 +100,101 @@ def _is_model(t: Any) -> bool:
     return attrs.has(t) and t.__module__.startswith("lambda_cloud.types")
 
 
+def _list_inner(t: Any) -> Any:
+    """``X`` for ``list[X]``, else ``None``."""
+    return typing.get_args(t)[0] if typing.get_origin(t) is list else None
+
+
+def _conversion(t: Any, i: int, globs: dict[str, Any]) -> str:
+    """A format string turning ``{}`` (an expression for the JSON value) into a ``t``."""
+    if t in _PASSTHROUGH:
+        return "{}"
+    if t == list[str]:  # orjson's list as is, unless some other iterable was given
+        return "(v if type(v := {}) is list else list(v))"
+    if isinstance(t, type) and issubclass(t, OpenEnum):  # the member, or the unknown-value path
+        globs[f"m{i}"], globs[f"t{i}"] = t._value2member_map_, t
+        return f"(m{i}.get(v := {{}}) or _enum(v, t{i}))"
+    inner = _list_inner(t)
+    if inner is not None and _is_model(inner):
+        globs[f"h{i}"], globs[f"t{i}"] = converter.get_structure_hook(inner), inner
+        return f"[h{i}(e, t{i}) for e in {{}}]"
+    globs[f"h{i}"], globs[f"t{i}"] = converter.get_structure_hook(t), t
+    return f"h{i}({{}}, t{i})"
+
+
 def _make_model_structure(cls: type) -> Callable[[Any, Any], Any]:
     """One constructor call per model, generated once.
 
     Written here rather than left to cattrs' generator because parsing long instance lists is
     the SDK's hot path: an absent optional field is a plain ``dict.get`` (cattrs tests and
-    collects it separately), strings and numbers are taken as orjson made them, and ``Lazy``
-    fields are wrapped as ``RawJSON`` under their public key.
+    collects it separately), strings and numbers are taken as orjson made them, enums are a
+    dict lookup, lists of models a comprehension, and ``Lazy`` fields are left ``UNREAD`` with
+    their JSON kept once, in one tuple, in ``_raw``.
     """
     lazy = lazy_attributes(cls)
     hints = typing.get_type_hints(cls)
-    globs: dict[str, Any] = {"__cl": cls, "RawJSON": RawJSON}
-    kwargs = []
+    globs: dict[str, Any] = {"__cl": cls, "UNREAD": UNREAD, "_enum": _structure_open_enum}
+    kwargs, raw = [], []
     for i, field in enumerate(attrs.fields(cls)):
+        if field.name == "_raw" and lazy:
+            continue
         key, tp = field.alias, hints[field.name]
-        optional = field.default is None and _optional_inner(tp) is not None
-        target = _optional_inner(tp) if optional else tp
+        required = field.default is attrs.NOTHING
         if field.name in lazy:
-            convert = "RawJSON({})"
-        elif target in _PASSTHROUGH:
-            convert = "{}"
-        else:
-            globs[f"h{i}"], globs[f"t{i}"] = converter.get_structure_hook(target), target
-            convert = f"h{i}({{}}, t{i})"
+            raw.append(f"o[{key!r}]" if required else f"o.get({key!r})")
+            kwargs.append(f"{key}=UNREAD")
+            continue
+        optional = field.default is None and _optional_inner(tp) is not None
+        convert = _conversion(_optional_inner(tp) if optional else tp, i, globs)
         if optional and convert == "{}":
             value = f"o.get({key!r})"
         elif optional:
             value = f"(None if (v := o.get({key!r})) is None else {convert.format('v')})"
-        elif field.default is attrs.NOTHING:
+        elif required:
             value = convert.format(f"o[{key!r}]")
         else:  # a constant default other than None (models use no factories)
             globs[f"d{i}"] = field.default
             value = f"({convert.format(f'o[{key!r}]')} if {key!r} in o else d{i})"
         kwargs.append(f"{key}={value}")
+    if lazy:
+        kwargs.append(f"_raw=({', '.join(raw)},)")
     source = f"def structure(o, _):\n    return __cl({', '.join(kwargs)})\n"
     exec(compile(source, f"<model structure {cls.__qualname__}>", "exec"), globs)
     return globs["structure"]  # type: ignore[no-any-return]
 
 
-def _unstructure_lazy(value: Any) -> Any:
-    return value.value if isinstance(value, RawJSON) else converter.unstructure(value)
-
-
 def _make_model_unstructure(cls: type) -> Callable[[Any], Any]:
     # As the API writes JSON: an optional field left at None is absent, not null (a request body
-    # must not send "hostname": null). Lazy fields go out under their public key.
+    # must not send "hostname": null). Lazy fields are built first, then go out under their
+    # public key; the raw JSON behind them is not sent.
     lazy = lazy_attributes(cls)
     overrides: dict[str, Any] = {}
     for field in attrs.fields(cls):
         options: dict[str, Any] = {}
         if field.name in lazy:
-            options.update(rename=field.alias, unstruct_hook=_unstructure_lazy)
-        if field.default is not None:
+            options["rename"] = field.alias
+        if field.name == "_raw" and lazy:
+            options["omit"] = True
+        elif field.default is not None:
             options["omit_if_default"] = False  # e.g. a rule's description "" is required
         if options:
             overrides[field.name] = override(**options)
-    return make_dict_unstructure_fn(
+    unstructure: Callable[[Any], Any] = make_dict_unstructure_fn(
         cls,
         converter,
         _cattrs_omit_if_default=True,
         **overrides,
     )
+    if not lazy:
+        return unstructure
+    names = [attr.slot[1:] for attr in lazy.values()]
+
+    def unstructure_lazy(obj: Any) -> Any:
+        for name in names:
+            getattr(obj, name)  # builds the field, so the slot holds the model
+        return unstructure(obj)
+
+    return unstructure_lazy
 
 
 converter.register_structure_hook_factory(_is_model, _make_model_structure)

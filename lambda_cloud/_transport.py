@@ -407,12 +407,18 @@ async def _read_bounded(
 ) -> bytes:
     """The body, decompressed, read chunk by chunk and abandoned past ``limit`` bytes (aiohttp
     inflates a compressed body a chunk at a time as it is read, so a gzip bomb stops here)."""
-    body = bytearray()
+    length = response.content_length
+    if length is not None and length <= limit and "Content-Encoding" not in response.headers:
+        # Uncompressed with a declared length: aiohttp's parser reads no more than that, so
+        # the bound holds without reading chunk by chunk.
+        return await response.read()
+    chunks, size = [], 0
     async for chunk in response.content.iter_any():
-        body += chunk
-        if len(body) > limit:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
             raise ResponseTooLargeError(limit=limit, method=method, url=url)
-    return bytes(body)
+    return b"".join(chunks)  # a body read in one chunk is returned as is, not copied
 
 
 def _log_attempt(method: str, path: str, outcome: object, started: float, attempt: int) -> None:

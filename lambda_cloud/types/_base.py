@@ -11,7 +11,17 @@ import orjson
 
 from ..errors import APIResponseError, ValidationError
 
-__all__ = ["Codec", "Lazy", "Model", "OpenEnum", "RawJSON", "lazy_attributes", "lazy_field"]
+__all__ = [
+    "UNREAD",
+    "Codec",
+    "Lazy",
+    "LazyModel",
+    "Model",
+    "OpenEnum",
+    "lazy_attributes",
+    "lazy_field",
+    "raw_field",
+]
 
 T = TypeVar("T")
 M = TypeVar("M", bound="Model")
@@ -98,19 +108,54 @@ class OpenEnum(str, enum.Enum):
         return type(self)._value2member_map_.get(self._value_) is self
 
 
-class RawJSON:
-    """Decoded JSON kept as is until a ``Lazy`` attribute is first read."""
+class _Unread:
+    """The one value every unread ``Lazy`` slot holds while its JSON waits in ``_raw``."""
 
-    __slots__ = ("value",)
+    __slots__ = ()
 
-    def __init__(self, value: Any) -> None:
-        self.value = value
+    def __repr__(self) -> str:
+        return "UNREAD"
+
+    def __reduce__(self) -> str:
+        return "UNREAD"  # copied or pickled, it stays the one sentinel
 
 
-def _materialize(value: Any, tp: Any) -> Any:
-    if isinstance(value, RawJSON):
-        return Codec.structure(value.value, tp)
-    return value
+UNREAD: Any = _Unread()
+
+
+class LazyModel(Model):
+    """A model with ``Lazy`` attributes: their JSON is kept once, in the attrs field ``_raw``
+    (a tuple in declaration order), and each slot holds ``UNREAD`` until first read.
+
+    Declare the class with ``eq=False``: equality here compares the built public values, so an
+    untouched instance equals one whose nested fields were read.
+    """
+
+    __slots__ = ()
+    _raw: tuple[Any, ...] | None
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(
+            getattr(self, name) == getattr(other, name) for name in _compared_names(type(self))
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like every attrs model here
+
+
+def raw_field() -> Any:
+    """The attrs field holding a ``LazyModel``'s unread JSON (set by the converter)."""
+    return attrs.field(default=None, alias="_raw", eq=False, repr=False)
+
+
+def _compared_names(cls: type) -> list[str]:
+    names = []
+    for field in attrs.fields(cast("type[attrs.AttrsInstance]", cls)):
+        if field.name == "_raw":
+            continue
+        names.append(field.alias if field.name.startswith("_") else field.name)
+    return names
 
 
 class Lazy(Generic[T]):
@@ -118,15 +163,19 @@ class Lazy(Generic[T]):
 
     Parsing a list of a hundred instances is dominated by building small nested objects that
     few callers look at (actions, tags, mounts); leaving them as JSON until read roughly halves
-    the cost. Declare the slot with ``lazy_field`` and the public name with ``Lazy(type)``.
+    the cost. Declare the slot with ``lazy_field`` and the public name with ``Lazy(type)``, in
+    the same order, on a ``LazyModel``.
     """
 
     def __init__(self, tp: Any) -> None:
         self.tp = tp
         self.slot = ""
+        self.index = -1
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.slot = "_" + name
+        lazies = [key for key, value in vars(owner).items() if isinstance(value, Lazy)]
+        self.index = lazies.index(name)
 
     @overload
     def __get__(self, obj: None, owner: type) -> Lazy[T]: ...
@@ -138,8 +187,10 @@ class Lazy(Generic[T]):
         if obj is None:
             return self
         value = getattr(obj, self.slot)
-        if isinstance(value, RawJSON):
-            value = _materialize(value, self.tp)
+        if value is UNREAD:
+            raw = cast("LazyModel", obj)._raw
+            assert raw is not None  # UNREAD is only ever set together with _raw
+            value = Codec.structure(raw[self.index], self.tp)
             setattr(obj, self.slot, value)
         return value  # type: ignore[no-any-return]
 
@@ -147,20 +198,12 @@ class Lazy(Generic[T]):
         setattr(obj, self.slot, value)
 
 
-def lazy_field(tp: Any, *, alias: str, default: Any = attrs.NOTHING) -> Any:
-    """The attrs field behind a ``Lazy`` attribute: equal and shown as the built model."""
-
-    def same(a: Any, b: Any) -> bool:
-        return bool(_materialize(a, tp) == _materialize(b, tp))
-
-    return attrs.field(
-        default=default,
-        alias=alias,
-        eq=attrs.cmp_using(eq=same, require_same_type=False),
-        repr=lambda value: repr(_materialize(value, tp)),
-    )
+def lazy_field(*, alias: str, default: Any = attrs.NOTHING) -> Any:
+    """The attrs field behind a ``Lazy`` attribute (compared and shown by ``LazyModel`` as the
+    built value)."""
+    return attrs.field(default=default, alias=alias, eq=False)
 
 
 def lazy_attributes(cls: type) -> dict[str, Lazy[Any]]:
-    """The ``Lazy`` attributes of a model class, by slot name."""
+    """The ``Lazy`` attributes of a model class, by slot name, in declaration order."""
     return {attr.slot: attr for attr in vars(cls).values() if isinstance(attr, Lazy) and attr.slot}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
-from ._base import Lazy, Model, OpenEnum, lazy_field
+from ._base import Lazy, LazyModel, Model, OpenEnum, lazy_field, raw_field
 from .instance_types import InstanceType
 from .regions import Region
 
@@ -94,19 +96,21 @@ class FirewallRulesetEntry(Model):
     id: str
 
 
-@attrs.define(kw_only=True, repr=False)  # Model's repr shows the lazy fields by public name
-class Instance(Model):
+# Model's repr and LazyModel's equality see the lazy fields by public name, built.
+@attrs.define(kw_only=True, repr=False, eq=False)
+class Instance(LazyModel):
     """An instance. ``ip``, ``hostname`` and the Jupyter fields are ``None`` while booting."""
 
     id: str
     status: InstanceStatus
     ssh_key_names: list[str]
     file_system_names: list[str]
-    region: Region
-    # Nested parts stay raw JSON until first read (``Lazy``): most callers of a large list read
-    # a few fields of each instance, and building every nested object dominated parsing.
-    _instance_type: InstanceType = lazy_field(InstanceType, alias="instance_type")
-    _actions: InstanceActionAvailability = lazy_field(InstanceActionAvailability, alias="actions")
+    # Nested parts stay raw JSON (kept once, in ``_raw``) until first read (``Lazy``): most
+    # callers of a large list read a few fields of each instance, and building every nested
+    # object dominated parsing.
+    _region: Region = lazy_field(alias="region")
+    _instance_type: InstanceType = lazy_field(alias="instance_type")
+    _actions: InstanceActionAvailability = lazy_field(alias="actions")
     name: str | None = None
     ip: str | None = None
     private_ip: str | None = None
@@ -114,13 +118,16 @@ class Instance(Model):
     jupyter_token: str | None = attrs.field(default=None, repr=False)
     jupyter_url: str | None = attrs.field(default=None, repr=False)
     _file_system_mounts: list[FilesystemMountEntry] | None = lazy_field(
-        list[FilesystemMountEntry] | None, alias="file_system_mounts", default=None
+        alias="file_system_mounts", default=None
     )
-    _tags: list[TagEntry] | None = lazy_field(list[TagEntry] | None, alias="tags", default=None)
+    _tags: list[TagEntry] | None = lazy_field(alias="tags", default=None)
     _firewall_rulesets: list[FirewallRulesetEntry] | None = lazy_field(
-        list[FirewallRulesetEntry] | None, alias="firewall_rulesets", default=None
+        alias="firewall_rulesets", default=None
     )
+    _raw: tuple[Any, ...] | None = raw_field()
 
+    region = Lazy[Region](Region)
+    """The region the instance runs in."""
     instance_type = Lazy[InstanceType](InstanceType)
     """The instance's type, with its price and specs."""
     actions = Lazy[InstanceActionAvailability](InstanceActionAvailability)

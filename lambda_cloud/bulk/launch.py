@@ -16,6 +16,7 @@ import collections
 import contextlib
 import logging
 import secrets
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -187,6 +188,8 @@ class _Run:
             if self.plan.wait:
                 await self._wait_active()
         except asyncio.CancelledError as cancelled:
+            if _cancelled_twice():  # two cancels before the run could react: a second Ctrl-C
+                self._hurry_up()
             await _despite_cancellation(self._after_cancel(), on_again=self._hurry_up)
             raise cancelled from BulkLaunchCancelledError(self.report)
         finally:
@@ -646,6 +649,13 @@ class _Run:
             )
         if report.instances:
             log.warning("launch_many cancelled; kept instances: %s", ", ".join(report.ids))
+
+
+def _cancelled_twice() -> bool:
+    """Whether this task was asked to cancel more than once (Python 3.11+ counts requests;
+    earlier Pythons merge them, and only a cancel during the cleanup hurries it there)."""
+    task = asyncio.current_task()
+    return sys.version_info >= (3, 11) and task is not None and task.cancelling() > 1
 
 
 async def _despite_cancellation(aw: Awaitable[None], *, on_again: Callable[[], None]) -> None:

@@ -16,6 +16,7 @@ from lambda_cloud.bulk import (
     ProgressEvent,
     ProgressKind,
     SlotCancelledError,
+    UnresolvedLaunchError,
 )
 from lambda_cloud.emulator import Emulator, Fault
 
@@ -265,3 +266,30 @@ async def test_a_cancel_after_an_extra_was_terminated_terminates_each_id_once() 
     assert landed and len(report.extras) == 1 and len(report.instances) == 1
     assert sorted(report.terminated) == sorted(created)  # each id once
     assert all(i["status"] in ENDED for i in created.values())
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="Task.cancelling() is new in 3.11")
+async def test_two_cancels_before_the_run_reacts_hurry_it_too(emu: Emulator) -> None:
+    """Two cancels that reach the task before it runs again are merged by asyncio into one
+    CancelledError; the run still counts two (a second Ctrl-C pressed quickly) and does not
+    wait its settle horizon for the held launch."""
+    held = emu.faults.add(Fault(kind="late_commit", delay=600_000.0, path=LAUNCH, times=1))
+    async with make_client(emu) as client:
+        await client.ssh_keys.create(name=KEY)
+        task = asyncio.create_task(
+            client.instances.launch_many(
+                1,
+                instance_type_name=A10,
+                ssh_key_names=[KEY],
+                request_timeout=30.0,
+                poll_interval=POLL,
+                settle_timeout=600.0,  # only hurrying ends the test in time
+                run_id="twice",
+            )
+        )
+        await until(lambda: held.fired == 1)
+        task.cancel()
+        task.cancel()
+        report = await cancelled_report(task)
+    (failure,) = report.failures
+    assert isinstance(failure.error, UnresolvedLaunchError)

@@ -132,7 +132,8 @@ class _Responder(asyncio.Protocol):
             self._transport.write(self._response)
 
 
-def _serve(body: bytes, conn: Connection) -> None:
+def serve(body: bytes, conn: Connection) -> None:
+    """Serve ``body`` to every GET on 127.0.0.1 (port sent on ``conn``) until ``conn`` closes."""
     response = (
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
         b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: keep-alive\r\n\r\n" + body
@@ -248,7 +249,7 @@ def _measure_size(count: int, args: argparse.Namespace) -> list[Figure]:
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server = ctx.Process(target=_serve, args=(body, theirs), daemon=True)
+    server = ctx.Process(target=serve, args=(body, theirs), daemon=True)
     server.start()
     results = []
     try:

@@ -39,8 +39,9 @@ def table(results: list[dict[str, Any]]) -> str:
         for f in result["figures"]:
             met = {True: "yes", False: "**MISSED**", None: "-"}[f["met"]]
             target = f["target"] or "-"
+            value = "**not measured**" if f["value"] is None else f"{f['value']:.3f}"
             rows.append(
-                f"| `{result['bench']}` | {f['scenario']} | {f['value']:.3f} | {target} "
+                f"| `{result['bench']}` | {f['scenario']} | {value} | {target} "
                 f"| {met} | {f['measure']}: {f['detail']} | {load} |"
             )
     return "\n".join(rows)
@@ -69,7 +70,8 @@ def chart(results: list[dict[str, Any]]) -> bool:
     targeted = [(y, float(f["target"].split()[1])) for y, f in enumerate(figures) if f["target"]]
     fig, ax = plt.subplots(figsize=(10, 0.5 * len(figures) + 1.4))
     ys = range(len(figures))
-    ax.barh(ys, [f["value"] for f in figures], color=[colors[f["met"]] for f in figures])
+    values = [f["value"] or 0.0 for f in figures]  # a figure not measured (None) has no bar
+    ax.barh(ys, values, color=[colors[f["met"]] for f in figures])
     ax.scatter(
         [bound for _, bound in targeted],
         [y for y, _ in targeted],

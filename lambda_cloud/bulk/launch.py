@@ -128,9 +128,8 @@ class _Signal:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, timeout: float | None = None) -> None:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
+    async def wait(self) -> None:
+        await self._event.wait()
 
 
 class _Run:

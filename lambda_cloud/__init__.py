@@ -3,6 +3,7 @@
 ``AsyncLambdaCloud`` is the client; ``LambdaCloud`` runs the same code from synchronous code.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._client import AsyncLambdaCloud
@@ -13,27 +14,6 @@ from ._response import APIResponse
 from ._retry import RetryPolicy
 from ._security import SchemeBasicAuth, Security
 from ._version import __version__
-from .bulk import (
-    LAUNCH_TOKEN_TAG,
-    BulkError,
-    BulkLaunchCancelledError,
-    BulkLaunchError,
-    BulkLaunchReport,
-    BulkTerminateError,
-    BulkTerminateReport,
-    CapacityExhaustedError,
-    DeadlineExceededError,
-    Hunt,
-    InstanceWaitError,
-    LaunchedInstance,
-    Phase,
-    ProgressEvent,
-    ProgressKind,
-    SlotCancelledError,
-    SlotFailure,
-    TerminateOutcome,
-    UnresolvedLaunchError,
-)
 from .errors import (
     AccountInactiveError,
     APIConnectionError,
@@ -71,21 +51,74 @@ from .types import __all__ as _types_all
 
 if TYPE_CHECKING:
     from ._sync import LambdaCloud, SyncCallInLoopThreadError, SyncInAsyncContextWarning
+    from .bulk import (
+        LAUNCH_TOKEN_TAG,
+        BulkError,
+        BulkLaunchCancelledError,
+        BulkLaunchError,
+        BulkLaunchReport,
+        BulkTerminateError,
+        BulkTerminateReport,
+        CapacityExhaustedError,
+        DeadlineExceededError,
+        Hunt,
+        InstanceWaitError,
+        LaunchedInstance,
+        Phase,
+        ProgressEvent,
+        ProgressKind,
+        SlotCancelledError,
+        SlotFailure,
+        TerminateOutcome,
+        UnresolvedLaunchError,
+    )
 
 setup_logging()
 
-#: Names of the sync facade, loaded on first use: async code never pays for importing it.
-_SYNC_NAMES = frozenset({"LambdaCloud", "SyncCallInLoopThreadError", "SyncInAsyncContextWarning"})
+#: Names loaded on first use, so that ``import lambda_cloud`` does not pay for them: the sync
+#: facade (async code never needs it) and the bulk operations' reports, events and errors.
+_LAZY = {
+    **dict.fromkeys(
+        ("LambdaCloud", "SyncCallInLoopThreadError", "SyncInAsyncContextWarning"), "_sync"
+    ),
+    **dict.fromkeys(
+        (
+            "LAUNCH_TOKEN_TAG",
+            "BulkError",
+            "BulkLaunchCancelledError",
+            "BulkLaunchError",
+            "BulkLaunchReport",
+            "BulkTerminateError",
+            "BulkTerminateReport",
+            "CapacityExhaustedError",
+            "DeadlineExceededError",
+            "Hunt",
+            "InstanceWaitError",
+            "LaunchedInstance",
+            "Phase",
+            "ProgressEvent",
+            "ProgressKind",
+            "SlotCancelledError",
+            "SlotFailure",
+            "TerminateOutcome",
+            "UnresolvedLaunchError",
+        ),
+        "bulk",
+    ),
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SYNC_NAMES:
-        from . import _sync  # the facade's module, not a cycle: _sync does not import us
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
-        value = getattr(_sync, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 __all__ = [

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 
@@ -24,16 +25,18 @@ from ._raw import RawResponses
 from ._retry import RetryPolicy
 from ._security import Secret
 from ._transport import SessionHolder, Transport
-from .resources.audit_events import AsyncAuditEvents
-from .resources.fabric import AsyncFabricPartitions
-from .resources.file_systems import AsyncFileSystems
-from .resources.firewall import AsyncFirewall
-from .resources.images import AsyncImages
-from .resources.instance_types import AsyncInstanceTypes
-from .resources.instances import AsyncInstances
-from .resources.regions import AsyncRegions
-from .resources.ssh_keys import AsyncSSHKeys
-from .resources.tickets import AsyncTickets
+
+if TYPE_CHECKING:
+    from .resources.audit_events import AsyncAuditEvents
+    from .resources.fabric import AsyncFabricPartitions
+    from .resources.file_systems import AsyncFileSystems
+    from .resources.firewall import AsyncFirewall
+    from .resources.images import AsyncImages
+    from .resources.instance_types import AsyncInstanceTypes
+    from .resources.instances import AsyncInstances
+    from .resources.regions import AsyncRegions
+    from .resources.ssh_keys import AsyncSSHKeys
+    from .resources.tickets import AsyncTickets
 
 __all__ = ["AsyncLambdaCloud"]
 
@@ -56,17 +59,6 @@ class AsyncLambdaCloud:
     raises ``SpendLimitExceededError`` before it is sent.
     Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
-
-    instances: AsyncInstances
-    instance_types: AsyncInstanceTypes
-    ssh_keys: AsyncSSHKeys
-    file_systems: AsyncFileSystems
-    images: AsyncImages
-    regions: AsyncRegions
-    firewall: AsyncFirewall
-    audit_events: AsyncAuditEvents
-    fabric_partitions: AsyncFabricPartitions
-    tickets: AsyncTickets
 
     #: Every resource method, returning an ``APIResponse`` (see ``RawResponses``).
     with_raw_response = RawResponses()
@@ -103,19 +95,79 @@ class AsyncLambdaCloud:
         )
         self._api_key = key
         self._owns_transport = True
-        self._init_resources()
 
-    def _init_resources(self) -> None:
-        self.instances = AsyncInstances(self)
-        self.instance_types = AsyncInstanceTypes(self)
-        self.ssh_keys = AsyncSSHKeys(self)
-        self.file_systems = AsyncFileSystems(self)
-        self.images = AsyncImages(self)
-        self.regions = AsyncRegions(self)
-        self.firewall = AsyncFirewall(self)
-        self.audit_events = AsyncAuditEvents(self)
-        self.fabric_partitions = AsyncFabricPartitions(self)
-        self.tickets = AsyncTickets(self)
+    # Resources are built, and their modules imported, on first use (as anthropic-sdk-python
+    # does): `import lambda_cloud` stays cheap, and so do the copies `with_options` makes.
+
+    @cached_property
+    def instances(self) -> AsyncInstances:
+        """Your instances, and the operations that launch, restart and terminate them."""
+        from .resources.instances import AsyncInstances
+
+        return AsyncInstances(self)
+
+    @cached_property
+    def instance_types(self) -> AsyncInstanceTypes:
+        """Instance types offered on Lambda's public cloud."""
+        from .resources.instance_types import AsyncInstanceTypes
+
+        return AsyncInstanceTypes(self)
+
+    @cached_property
+    def ssh_keys(self) -> AsyncSSHKeys:
+        """SSH keys stored in your account."""
+        from .resources.ssh_keys import AsyncSSHKeys
+
+        return AsyncSSHKeys(self)
+
+    @cached_property
+    def file_systems(self) -> AsyncFileSystems:
+        """Shared file systems, mounted on instances at launch."""
+        from .resources.file_systems import AsyncFileSystems
+
+        return AsyncFileSystems(self)
+
+    @cached_property
+    def images(self) -> AsyncImages:
+        """Images available to launch."""
+        from .resources.images import AsyncImages
+
+        return AsyncImages(self)
+
+    @cached_property
+    def regions(self) -> AsyncRegions:
+        """The regions of Lambda's public cloud."""
+        from .resources.regions import AsyncRegions
+
+        return AsyncRegions(self)
+
+    @cached_property
+    def firewall(self) -> AsyncFirewall:
+        """``rules`` (the account's inbound rules) and ``rulesets`` (named, per-region rulesets)."""
+        from .resources.firewall import AsyncFirewall
+
+        return AsyncFirewall(self)
+
+    @cached_property
+    def audit_events(self) -> AsyncAuditEvents:
+        """Audit events: who did what to which resource, and when."""
+        from .resources.audit_events import AsyncAuditEvents
+
+        return AsyncAuditEvents(self)
+
+    @cached_property
+    def fabric_partitions(self) -> AsyncFabricPartitions:
+        """Fabric partitions: create, rename, delete."""
+        from .resources.fabric import AsyncFabricPartitions
+
+        return AsyncFabricPartitions(self)
+
+    @cached_property
+    def tickets(self) -> AsyncTickets:
+        """Support tickets: list, open, read, update and comment; ``attachments`` for files."""
+        from .resources.tickets import AsyncTickets
+
+        return AsyncTickets(self)
 
     @property
     def base_url(self) -> str:
@@ -198,7 +250,6 @@ class AsyncLambdaCloud:
         copy._allow_insecure_http = allow_insecure_http
         copy._max_hourly_cost_cents = self._max_hourly_cost_cents
         copy._owns_transport = False  # the pool belongs to the client it came from
-        copy._init_resources()
         return copy
 
     async def aclose(self) -> None:

@@ -154,8 +154,8 @@ def lookup(module_name: str, name: str) -> Ref:
 @dataclass
 class Member:
     name: str  # the sync name
-    kind: str  # method | property | resource
-    source: Any  # the function, property getter, or the resource's annotation node
+    kind: str  # method | property | resource | lazy resource | descriptor
+    source: Any  # the function or getter, or the resource's annotation node
     module: str  # where names in its annotations resolve
     # a method's ``@overload`` variants, in source order
     overloads: list[ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=list)
@@ -208,8 +208,8 @@ class Generator:
         return None
 
     def _discover(self, member: Member) -> None:
-        if member.kind == "resource":
-            if self._resource_twin(resolve(member.source, member.module)) is None:
+        if member.kind in ("resource", "lazy resource"):
+            if self._resource_twin(resolve(_annotation(member), member.module)) is None:
                 raise GenerationError(f"attribute {member.name!r} is not annotated with a resource")
         elif member.kind == "method":
             node = _function_node(member.source).returns
@@ -230,7 +230,9 @@ class Generator:
                 if name in seen or (name.startswith("_") and name not in RENAMED):
                     continue
                 seen.add(name)
-                if isinstance(value, property) and value.fget is not None:
+                if isinstance(value, functools.cached_property):
+                    yield Member(name, "lazy resource", value.func, klass.__module__)
+                elif isinstance(value, property) and value.fget is not None:
                     yield Member(name, "property", value.fget, klass.__module__)
                 elif inspect.isfunction(value):
                     overloads = _overload_nodes(klass, name)
@@ -314,7 +316,9 @@ class Generator:
                 *self._render_resource_attrs(resources, "async_resource"),
             ]
         for member in twin.members:
-            if member.kind == "descriptor":
+            if member.kind == "lazy resource":
+                body += self._render_lazy_resource(member)
+            elif member.kind == "descriptor":
                 cls = type(member.source)
                 body += ["", f"    {member.name} = {self._import(_ref_of(cls), cls.__name__)}()"]
             elif member.kind == "property":
@@ -323,8 +327,22 @@ class Generator:
                 body += self._render_method(twin, member)
         return "\n".join(body) + "\n\n"
 
+    def _render_lazy_resource(self, member: Member) -> list[str]:
+        """A ``cached_property`` resource stays one: built on first use, like its async twin."""
+        cached = self._import(
+            Ref("functools", "cached_property", functools.cached_property), "cached_property"
+        )
+        name = self._twin_of(member).name
+        return [
+            "",
+            f"    @{cached}",
+            f"    def {member.name}(self) -> {name}:",
+            *_docstring(member.source.__doc__, self._rename_text, indent=8),
+            f"        return {name}(self._async.{member.name}, self._runner)",
+        ]
+
     def _twin_of(self, member: Member) -> Twin:
-        twin = self._resource_twin(resolve(member.source, member.module))
+        twin = self._resource_twin(resolve(_annotation(member), member.module))
         assert twin is not None
         return twin
 
@@ -586,6 +604,14 @@ class _Rewriter(ast.NodeTransformer):
     def _check_sync(obj: Any, spelled: str) -> None:
         if obj in ASYNC_ITERATION or obj in AWAITABLE:
             raise GenerationError(f"{spelled} is only supported as a return type")
+
+
+def _annotation(member: Member) -> ast.expr | None:
+    """The resource type of a ``resource`` (its annotation) or ``lazy resource`` (its getter's
+    return annotation) member."""
+    if member.kind == "lazy resource":
+        return _function_node(member.source).returns
+    return member.source  # type: ignore[no-any-return]
 
 
 def resolve(node: ast.expr | None, module: str) -> Any:

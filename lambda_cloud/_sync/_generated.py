@@ -10,6 +10,7 @@ import builtins
 import datetime
 import os
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from functools import cached_property
 from types import TracebackType
 from typing import Literal, overload
 
@@ -114,17 +115,6 @@ class LambdaCloud:
     Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 
-    instances: Instances
-    instance_types: InstanceTypes
-    ssh_keys: SSHKeys
-    file_systems: FileSystems
-    images: Images
-    regions: Regions
-    firewall: Firewall
-    audit_events: AuditEvents
-    fabric_partitions: FabricPartitions
-    tickets: Tickets
-
     def __init__(
         self,
         *,
@@ -164,16 +154,6 @@ class LambdaCloud:
     def _bind(self, async_client: AsyncLambdaCloud, runner: Runner) -> None:
         self._async = async_client
         self._runner = runner
-        self.instances = Instances(async_client.instances, runner)
-        self.instance_types = InstanceTypes(async_client.instance_types, runner)
-        self.ssh_keys = SSHKeys(async_client.ssh_keys, runner)
-        self.file_systems = FileSystems(async_client.file_systems, runner)
-        self.images = Images(async_client.images, runner)
-        self.regions = Regions(async_client.regions, runner)
-        self.firewall = Firewall(async_client.firewall, runner)
-        self.audit_events = AuditEvents(async_client.audit_events, runner)
-        self.fabric_partitions = FabricPartitions(async_client.fabric_partitions, runner)
-        self.tickets = Tickets(async_client.tickets, runner)
 
     def __repr__(self) -> str:
         # The async client's repr (it never shows the key) under this class's name.
@@ -181,6 +161,56 @@ class LambdaCloud:
         return type(self).__name__ + described
 
     with_raw_response = RawResponses()
+
+    @cached_property
+    def instances(self) -> Instances:
+        """Your instances, and the operations that launch, restart and terminate them."""
+        return Instances(self._async.instances, self._runner)
+
+    @cached_property
+    def instance_types(self) -> InstanceTypes:
+        """Instance types offered on Lambda's public cloud."""
+        return InstanceTypes(self._async.instance_types, self._runner)
+
+    @cached_property
+    def ssh_keys(self) -> SSHKeys:
+        """SSH keys stored in your account."""
+        return SSHKeys(self._async.ssh_keys, self._runner)
+
+    @cached_property
+    def file_systems(self) -> FileSystems:
+        """Shared file systems, mounted on instances at launch."""
+        return FileSystems(self._async.file_systems, self._runner)
+
+    @cached_property
+    def images(self) -> Images:
+        """Images available to launch."""
+        return Images(self._async.images, self._runner)
+
+    @cached_property
+    def regions(self) -> Regions:
+        """The regions of Lambda's public cloud."""
+        return Regions(self._async.regions, self._runner)
+
+    @cached_property
+    def firewall(self) -> Firewall:
+        """``rules`` (the account's inbound rules) and ``rulesets`` (named, per-region rulesets)."""
+        return Firewall(self._async.firewall, self._runner)
+
+    @cached_property
+    def audit_events(self) -> AuditEvents:
+        """Audit events: who did what to which resource, and when."""
+        return AuditEvents(self._async.audit_events, self._runner)
+
+    @cached_property
+    def fabric_partitions(self) -> FabricPartitions:
+        """Fabric partitions: create, rename, delete."""
+        return FabricPartitions(self._async.fabric_partitions, self._runner)
+
+    @cached_property
+    def tickets(self) -> Tickets:
+        """Support tickets: list, open, read, update and comment; ``attachments`` for files."""
+        return Tickets(self._async.tickets, self._runner)
 
     @property
     def base_url(self) -> str:

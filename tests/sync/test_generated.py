@@ -7,6 +7,7 @@ import functools
 import importlib.util
 import inspect
 import operator
+import pkgutil
 import subprocess
 import sys
 import types
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+import lambda_cloud.resources
 from lambda_cloud import AsyncLambdaCloud, GeneratedSSHKey, SSHKey
 from lambda_cloud._raw import RawResponses
 from lambda_cloud._sync import LambdaCloud, _generated
@@ -73,10 +75,19 @@ def to_sync(tp: Any, mapping: dict[type, type]) -> Any:
     return origin[mapped]
 
 
+# The client imports its resource classes for annotations only (it loads them on first use).
+RESOURCE_CLASSES = {
+    name: cls
+    for info in pkgutil.iter_modules(lambda_cloud.resources.__path__, "lambda_cloud.resources.")
+    for name, cls in vars(importlib.import_module(info.name)).items()
+    if isinstance(cls, type) and issubclass(cls, AsyncAPIResource)
+}
+
+
 def resolved(func: Any, mapping: dict[type, type] | None = None) -> inspect.Signature:
     """``func``'s signature with its annotations evaluated (and mapped to sync types)."""
     signature = inspect.signature(func)
-    hints = typing.get_type_hints(func)
+    hints = typing.get_type_hints(func, localns=RESOURCE_CLASSES)
     convert = (lambda tp: tp) if mapping is None else functools.partial(to_sync, mapping=mapping)
     return signature.replace(
         parameters=[
@@ -127,6 +138,9 @@ def assert_mirrors(module: types.ModuleType) -> None:
                 continue
             if isinstance(async_member, property):
                 async_member, sync_member = async_member.fget, sync_member.fget
+            elif isinstance(async_member, functools.cached_property):  # a lazy resource
+                assert isinstance(sync_member, functools.cached_property), f"{sync_cls}.{name}"
+                async_member, sync_member = async_member.func, sync_member.func
             assert resolved(sync_member) == resolved(async_member, mapping), f"{sync_cls}.{name}"
             assert sync_member.__doc__ or not async_member.__doc__
             if sys.version_info >= (3, 11):  # typing.get_overloads
@@ -142,7 +156,7 @@ def test_the_facade_mirrors_every_public_method_of_the_async_client() -> None:
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is 3.11+")
 def test_overloads_keep_their_precise_types_in_the_facade() -> None:
-    ssh_keys = typing.get_type_hints(LambdaCloud)["ssh_keys"]
+    ssh_keys = typing.get_type_hints(LambdaCloud.ssh_keys.func)["return"]
     overloads = typing.get_overloads(ssh_keys.create)
     returns = [typing.get_type_hints(f)["return"] for f in overloads]
     assert returns == [GeneratedSSHKey, SSHKey]

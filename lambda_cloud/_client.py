@@ -237,9 +237,11 @@ class AsyncLambdaCloud:
 
     def _with_authorization(self, authorization: Secret) -> AsyncLambdaCloud:
         """A copy that sends this ``Authorization`` header (per-call ``security=``)."""
-        copy = self.with_options()
-        copy._transport._authorization = authorization
-        return copy
+        return self._derive(
+            self._transport.with_authorization(authorization),
+            api_key=self._api_key,
+            allow_insecure_http=self._allow_insecure_http,
+        )
 
     def _derive(
         self, transport: Transport, *, api_key: Secret, allow_insecure_http: bool

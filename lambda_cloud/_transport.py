@@ -7,6 +7,7 @@ retry rule that fits what the request does.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 import warnings
@@ -171,7 +172,6 @@ class Transport:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._authorization = bearer_header(api_key)
         self.base_url = base_url
         self.timeout = timeout
         self.retry_policy = retry_policy
@@ -180,6 +180,18 @@ class Transport:
         self.rate_limiter = rate_limiter
         self.max_response_bytes = max_response_bytes
         self._sleep = sleep
+        self._set_authorization(bearer_header(api_key))
+
+    def _set_authorization(self, authorization: str) -> None:
+        # Every request's headers but a body's content type, built once.
+        self._headers = {**self.default_headers, "Authorization": authorization}
+
+    def with_authorization(self, authorization: Secret) -> Transport:
+        """A copy sending this ``Authorization`` header (per-call ``security=``), sharing the
+        connection pool and rate limiter."""
+        other = copy.copy(self)
+        other._set_authorization(authorization)
+        return other
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"
@@ -194,11 +206,12 @@ class Transport:
         rule: RetryRule = RetryRule.SAFE,
         timeout: aiohttp.ClientTimeout | None = None,
         retries: RetryPolicy | None = None,
-        authorization: Secret | None = None,
         done_if: Callable[[APIStatusError], bool] | None = None,
         build_body: Callable[[], Awaitable[object]] | None = None,
-    ) -> dict[str, Any]:
-        """Send a request, retrying as ``rule`` allows; return the decoded success envelope.
+        envelope: bool = False,
+    ) -> Any:
+        """Send a request, retrying as ``rule`` allows; return the success envelope's ``data``,
+        or with ``envelope=True`` the whole decoded envelope.
 
         ``done_if`` recognises the error a retry meets when an earlier attempt whose answer was
         lost had already done the work (a delete then finds nothing to delete): the request
@@ -209,46 +222,70 @@ class Transport:
         whatever it raises propagates with nothing sent.
         """
         url = self.base_url + path
-        maybe_applied = False
+        launch = rule is RetryRule.LAUNCH
+        timeout = timeout or self.timeout
 
-        async def attempt(number: int) -> dict[str, Any]:
-            nonlocal maybe_applied
-            try:
-                return await self._send_once(
-                    method,
-                    url,
-                    params=params,
-                    body=body,
-                    build_body=build_body,
-                    launch=rule is RetryRule.LAUNCH,
-                    timeout=timeout or self.timeout,
-                    authorization=authorization or self._authorization,
-                    attempt=number,
-                )
-            except APIError as exc:
-                if maybe_applied and isinstance(exc, APIStatusError) and done_if and done_if(exc):
-                    log.debug("%s %s: done by an earlier attempt (%s)", method, url, exc.code)
-                    return {"data": None}
-                maybe_applied = maybe_applied or may_have_taken_effect(exc)
-                raise
+        def send(attempt: int) -> Awaitable[dict[str, Any]]:
+            return self._send_once(
+                method,
+                url,
+                params=params,
+                body=body,
+                build_body=build_body,
+                launch=launch,
+                timeout=timeout,
+                attempt=attempt,
+            )
 
         # The fast path: the first attempt goes out without the retry machinery, which starts
         # only once a failure may be retried.
+        first: APIError | None = None
         try:
-            return await attempt(1)
+            whole = await send(1)
         except APIError as exc:
             if not should_retry(exc, rule):
                 raise
-            first: APIError | None = exc
+            first = exc
+        if first is not None:  # retried outside the handler: no "during handling" chain
+            whole = await self._retry(send, first, rule=rule, retries=retries, done_if=done_if)
+        return whole if envelope else whole["data"]
+
+    async def _retry(
+        self,
+        send: Callable[[int], Awaitable[dict[str, Any]]],
+        first: APIError,
+        *,
+        rule: RetryRule,
+        retries: RetryPolicy | None,
+        done_if: Callable[[APIStatusError], bool] | None,
+    ) -> dict[str, Any]:
+        """Attempts after a retryable first failure, until one succeeds or the policy (or
+        the deadline in force) gives up."""
+        maybe_applied = may_have_taken_effect(first)
+        pending: APIError | None = first
         retrying = make_retrying(
             retries or self.retry_policy, rule, sleep=self._sleep, deadline=current_deadline()
         )
         async for state in retrying:
             with state:
-                if first is not None:
-                    failed, first = first, None
+                if pending is not None:
+                    failed, pending = pending, None
                     raise failed  # tenacity judges the first attempt as if it had made it
-                return await attempt(state.retry_state.attempt_number)
+                try:
+                    return await send(state.retry_state.attempt_number)
+                except APIError as exc:
+                    if (
+                        maybe_applied
+                        and isinstance(exc, APIStatusError)
+                        and done_if
+                        and done_if(exc)
+                    ):
+                        log.debug(
+                            "%s %s: done by an earlier attempt (%s)", exc.method, exc.url, exc.code
+                        )
+                        return {"data": None}
+                    maybe_applied = maybe_applied or may_have_taken_effect(exc)
+                    raise
         raise AssertionError("unreachable: tenacity re-raises the last failure")  # pragma: no cover
 
     async def _send_once(
@@ -261,55 +298,85 @@ class Transport:
         build_body: Callable[[], Awaitable[object]] | None,
         launch: bool,
         timeout: aiohttp.ClientTimeout,
-        authorization: str,
         attempt: int = 1,
     ) -> dict[str, Any]:
-        timeout = await self._pace(method, url, launch=launch, timeout=timeout)
+        if self.rate_limiter is not None:
+            timeout = await self._pace(
+                self.rate_limiter, method, url, launch=launch, timeout=timeout
+            )
         if build_body is not None:
             body = await build_body()
-        headers = {**self.default_headers, "Authorization": authorization}
-        data: bytes | None = None
+        headers, data = self._headers, None
         if body is not None:
-            data = orjson.dumps(body)
-            headers.update(_JSON_HEADERS)
+            headers, data = {**headers, **_JSON_HEADERS}, orjson.dumps(body)
         started = time.perf_counter()
-        path = url.removeprefix(self.base_url)
         try:
-            status, raw, response_headers = await self._exchange(
-                method, url, params=params, data=data, headers=headers, timeout=timeout
-            )
+            async with self.sessions.get().request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,  # a redirect would resend the body (and its user_data)
+            ) as response:
+                status = response.status
+                if 300 <= status < 400:
+                    raise _redirect_error(method, url, response)
+                raw = await _read_bounded(response, self.max_response_bytes, method, url)
+                if wants_exchange():
+                    record_exchange(_exchange(method, url, response, raw, started))
+                # Copied only for an error, which keeps them; a success never needs them.
+                error_headers = response.headers.copy() if status >= 400 else None
         except APIError as exc:
-            _log_attempt(method, path, type(exc).__name__, started, attempt)
+            self._log_attempt(method, url, type(exc).__name__, started, attempt)
             raise
-        _log_attempt(method, path, status, started, attempt)
-        if response_headers is not None:
-            error = make_status_error(
-                method=method,
-                url=url,
-                status=status,
-                body=_decode_error(raw),
-                headers=response_headers,
-            )
-            if status == 429 and self.rate_limiter is not None:
-                wait = retry_after_of(error)
-                if wait is not None:
-                    wait = min(wait, self.retry_policy.max_retry_after)  # as the retry does
-                    self.rate_limiter.back_off(wait, launch=launch)
-            raise error
-        try:
-            envelope = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise APIResponseError(
-                f"Unreadable {status} response body ({len(raw)} bytes)", method=method, url=url
-            ) from exc
-        if not isinstance(envelope, dict) or "data" not in envelope:
-            raise APIResponseError(
-                f"Response without a 'data' envelope ({status})", method=method, url=url
-            )
-        return envelope
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            error = _connection_error(exc, method, url)
+            self._log_attempt(method, url, type(error).__name__, started, attempt)
+            raise error from exc
+        self._log_attempt(method, url, status, started, attempt)
+        if error_headers is not None:
+            raise self._status_error(method, url, status, raw, error_headers, launch=launch)
+        return _decode_envelope(method, url, status, raw)
+
+    def _log_attempt(
+        self, method: str, url: str, outcome: object, started: float, attempt: int
+    ) -> None:
+        if not log.isEnabledFor(logging.DEBUG):
+            return
+        path, elapsed_ms = url.removeprefix(self.base_url), (time.perf_counter() - started) * 1e3
+        log.debug("%s %s -> %s (%.1f ms, attempt %d)", method, path, outcome, elapsed_ms, attempt)
+
+    def _status_error(
+        self,
+        method: str,
+        url: str,
+        status: int,
+        raw: bytes,
+        headers: Mapping[str, str],
+        *,
+        launch: bool,
+    ) -> APIStatusError:
+        """The typed error for an error status; a 429 also holds back the rate limiter."""
+        error = make_status_error(
+            method=method, url=url, status=status, body=_decode_error(raw), headers=headers
+        )
+        if status == 429 and self.rate_limiter is not None:
+            wait = retry_after_of(error)
+            if wait is not None:
+                wait = min(wait, self.retry_policy.max_retry_after)  # as the retry does
+                self.rate_limiter.back_off(wait, launch=launch)
+        return error
 
     async def _pace(
-        self, method: str, url: str, *, launch: bool, timeout: aiohttp.ClientTimeout
+        self,
+        limiter: RateLimiter,
+        method: str,
+        url: str,
+        *,
+        launch: bool,
+        timeout: aiohttp.ClientTimeout,
     ) -> aiohttp.ClientTimeout:
         """Wait for a rate-limit slot; return what is left of ``timeout`` for the exchange.
 
@@ -319,9 +386,7 @@ class Transport:
         exchange keeps its whole timeout: a bulk launch queues for its slot as long as its run
         has time.
         """
-        limiter, total = self.rate_limiter, timeout.total
-        if limiter is None:
-            return timeout
+        total = timeout.total
         deadline = current_deadline()
         if deadline is not None:
             ahead = limiter.delay(launch=launch)
@@ -343,75 +408,76 @@ class Transport:
             raise PacingTimeoutError(method=method, url=url, wait=waited, timeout=total)
         return attrs.evolve(timeout, total=left)
 
-    async def _exchange(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str] | None,
-        data: bytes | None,
-        headers: dict[str, str],
-        timeout: aiohttp.ClientTimeout,
-    ) -> tuple[int, bytes, Mapping[str, str] | None]:
-        """One HTTP exchange: the status, the body (bounded) and, for an error, the headers.
-        Recorded whole for a call made through ``with_raw_response``."""
-        captured = wants_exchange()
-        started = time.perf_counter() if captured else 0.0
-        try:
-            async with self.sessions.get().request(
-                method,
-                url,
-                params=params,
-                data=data,
-                headers=headers,
-                timeout=timeout,
-                allow_redirects=False,  # a redirect would resend the body (and its user_data)
-            ) as response:
-                status = response.status
-                if 300 <= status < 400:
-                    raise RedirectError(
-                        method=method,
-                        url=url,
-                        status_code=status,
-                        location=response.headers.get("Location"),
-                        headers=response.headers.copy(),
-                    )
-                raw = await _read_bounded(response, self.max_response_bytes, method, url)
-                if captured:
-                    record_exchange(
-                        Exchange(
-                            method=method,
-                            url=url,
-                            status_code=status,
-                            headers=response.headers.copy(),
-                            content=raw,
-                            elapsed=time.perf_counter() - started,
-                        )
-                    )
-                # Copied only for an error, which keeps them; a success never needs them.
-                return status, raw, response.headers.copy() if status >= 400 else None
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise APITimeoutError(method=method, url=url, sent=False) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise APIConnectionError(str(exc), method=method, url=url, sent=False) from exc
-        except asyncio.TimeoutError as exc:  # not the builtin TimeoutError on Python 3.10
-            raise APITimeoutError(method=method, url=url) from exc
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(
-                f"Connection error: {type(exc).__name__}: {exc}", method=method, url=url
-            ) from exc
+
+def _redirect_error(method: str, url: str, response: aiohttp.ClientResponse) -> RedirectError:
+    return RedirectError(
+        method=method,
+        url=url,
+        status_code=response.status,
+        location=response.headers.get("Location"),
+        headers=response.headers.copy(),
+    )
 
 
-async def _read_bounded(
+def _connection_error(exc: BaseException, method: str, url: str) -> APIError:
+    """The typed error for aiohttp's failure; ``sent=False`` where nothing can have been sent."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return APITimeoutError(method=method, url=url, sent=False)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return APIConnectionError(str(exc), method=method, url=url, sent=False)
+    if isinstance(exc, asyncio.TimeoutError):  # not the builtin TimeoutError on Python 3.10
+        return APITimeoutError(method=method, url=url)
+    return APIConnectionError(
+        f"Connection error: {type(exc).__name__}: {exc}", method=method, url=url
+    )
+
+
+def _exchange(
+    method: str, url: str, response: aiohttp.ClientResponse, raw: bytes, started: float
+) -> Exchange:
+    """The exchange as ``with_raw_response`` hands it back."""
+    return Exchange(
+        method=method,
+        url=url,
+        status_code=response.status,
+        headers=response.headers.copy(),
+        content=raw,
+        elapsed=time.perf_counter() - started,
+    )
+
+
+def _decode_envelope(method: str, url: str, status: int, raw: bytes) -> dict[str, Any]:
+    """The decoded success envelope, which must be a JSON object with ``data``."""
+    try:
+        envelope = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise APIResponseError(
+            f"Unreadable {status} response body ({len(raw)} bytes)", method=method, url=url
+        ) from exc
+    if not isinstance(envelope, dict) or "data" not in envelope:
+        raise APIResponseError(
+            f"Response without a 'data' envelope ({status})", method=method, url=url
+        )
+    return envelope
+
+
+def _read_bounded(
     response: aiohttp.ClientResponse, limit: int, method: str, url: str
-) -> bytes:
-    """The body, decompressed, read chunk by chunk and abandoned past ``limit`` bytes (aiohttp
-    inflates a compressed body a chunk at a time as it is read, so a gzip bomb stops here)."""
+) -> Awaitable[bytes]:
+    """The body, decompressed, and never more than ``limit`` bytes of it."""
     length = response.content_length
     if length is not None and length <= limit and "Content-Encoding" not in response.headers:
         # Uncompressed with a declared length: aiohttp's parser reads no more than that, so
-        # the bound holds without reading chunk by chunk.
-        return await response.read()
+        # the bound holds without reading chunk by chunk (nor a coroutine of ours around it).
+        return response.read()
+    return _read_chunks(response, limit, method, url)
+
+
+async def _read_chunks(
+    response: aiohttp.ClientResponse, limit: int, method: str, url: str
+) -> bytes:
+    """Read chunk by chunk, abandoned past ``limit`` bytes (aiohttp inflates a compressed body
+    a chunk at a time as it is read, so a gzip bomb stops here)."""
     chunks, size = [], 0
     async for chunk in response.content.iter_any():
         chunks.append(chunk)
@@ -419,12 +485,6 @@ async def _read_bounded(
         if size > limit:
             raise ResponseTooLargeError(limit=limit, method=method, url=url)
     return b"".join(chunks)  # a body read in one chunk is returned as is, not copied
-
-
-def _log_attempt(method: str, path: str, outcome: object, started: float, attempt: int) -> None:
-    if log.isEnabledFor(logging.DEBUG):
-        elapsed_ms = (time.perf_counter() - started) * 1e3
-        log.debug("%s %s -> %s (%.1f ms, attempt %d)", method, path, outcome, elapsed_ms, attempt)
 
 
 def _decode_error(raw: bytes) -> object:

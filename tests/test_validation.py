@@ -198,13 +198,16 @@ def test_good_id_lists() -> None:
         ("a/b", "a%2Fb"),
         ("../ssh-keys", "..%2Fssh-keys"),
         ("a b?c#d", "a%20b%3Fc%23d"),
+        ("a.b~c_d-e", "a.b~c_d-e"),
+        ("é", "%C3%A9"),
+        ("%41", "%2541"),
     ],
 )
 def test_path_ids_are_percent_encoded(value: str, expected: str) -> None:
     assert check_path_id(value) == expected
 
 
-@pytest.mark.parametrize("value", ["", None, 5, "x" * 257])
+@pytest.mark.parametrize("value", ["", None, 5, "x" * 257, ".", ".."])
 def test_bad_path_ids(value: Any) -> None:
     with pytest.raises(ValidationError):
         check_path_id(value)

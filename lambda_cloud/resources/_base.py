@@ -36,7 +36,7 @@ class AsyncAPIResource:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
 
-    async def _request(
+    def _request(
         self,
         method: str,
         path: str,
@@ -48,39 +48,18 @@ class AsyncAPIResource:
         retries: int | RetryPolicy | None = None,
         done_if: Callable[[APIStatusError], bool] | None = None,
         build_body: Callable[[], Awaitable[object]] | None = None,
-    ) -> Any:
-        """Send a request and return the envelope's ``data`` (see ``Transport.request`` for
-        ``done_if`` and ``build_body``)."""
-        envelope = await self._request_envelope(
-            method,
-            path,
-            params=params,
-            body=body,
-            rule=rule,
-            timeout=timeout,
-            retries=retries,
-            done_if=done_if,
-            build_body=build_body,
-        )
-        return envelope["data"]
+        envelope: bool = False,
+    ) -> Awaitable[Any]:
+        """Send a request; await it for the envelope's ``data``, or with ``envelope=True`` the
+        whole envelope (paginated lists). See ``Transport.request`` for ``done_if`` and
+        ``build_body``.
 
-    async def _request_envelope(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: object = None,
-        rule: RetryRule = RetryRule.SAFE,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-        done_if: Callable[[APIStatusError], bool] | None = None,
-        build_body: Callable[[], Awaitable[object]] | None = None,
-    ) -> dict[str, Any]:
-        """Send a request and return the whole success envelope (for paginated lists)."""
+        A plain function handing back the transport's coroutine, so that a call's frames stay
+        few: each costs time whenever the request waits on the network.
+        """
         transport = self._client._transport
         current_request.set((method, transport.base_url + path))
-        return await transport.request(
+        return transport.request(
             method,
             path,
             params=params,
@@ -90,6 +69,7 @@ class AsyncAPIResource:
             retries=None if retries is None else RetryPolicy.coerce(retries),
             done_if=done_if,
             build_body=build_body,
+            envelope=envelope,
         )
 
     async def _send_presigned(

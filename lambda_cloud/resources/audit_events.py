@@ -74,8 +74,8 @@ class AsyncAuditEvents(AsyncAPIResource):
             )
         if page_token is not None:
             params["page_token"] = check_string(page_token, "page_token")
-        envelope = await self._request_envelope(
-            "GET", _PATH, params=params or None, timeout=timeout, retries=retries
+        envelope = await self._request(
+            "GET", _PATH, params=params or None, timeout=timeout, retries=retries, envelope=True
         )
         return structure(
             {"data": envelope["data"], "page_token": envelope.get("page_token")}, AuditEventsPage

@@ -31,8 +31,9 @@ REGION = "us-west-1"
 KEY = "bench"
 
 
-def _serve(slots: int, conn: multiprocessing.connection.Connection) -> None:
-    """The emulator's process: serve until the parent says stop."""
+def serve(slots: int, conn: multiprocessing.connection.Connection) -> None:
+    """The emulator's process, room for ``slots`` instances of ``TYPE`` in ``REGION``: sends
+    (base URL, API key, its CPU seconds so far), serves until told to stop, sends its CPU again."""
 
     async def main() -> None:
         async with Emulator(time_scale=0.001, capacity={(TYPE, REGION): slots}) as emu:
@@ -65,7 +66,7 @@ def _round(count: int) -> tuple[float, float]:
     """(client CPU per slot, emulator CPU per slot) against a fresh emulator process."""
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    server = ctx.Process(target=_serve, args=(count, child), daemon=True)
+    server = ctx.Process(target=serve, args=(count, child), daemon=True)
     server.start()
     try:
         base_url, api_key, server_cpu = parent.recv()

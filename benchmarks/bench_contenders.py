@@ -6,8 +6,10 @@ environment, ``benchmarks/.contenders/venv`` (gitignored), and measures it there
 ``_contender_driver.py``, which alternates raw aiohttp + orjson, the contender's async
 ``list_instances.asyncio`` and its sync ``list_instances.sync`` in one process. The server is
 ``bench_list``'s: the emulator's 100 fully-dressed instances served as fixed bytes from its own
-process. In the same run, this SDK's ``AsyncLambdaCloud.instances.list()`` is measured against
-its own raw aiohttp + orjson rounds (``bench_list.measure``), so the rows sit side by side.
+process. In the same run, this SDK's ``AsyncLambdaCloud.instances.list()`` and its sync
+``LambdaCloud.instances.list()`` (``concurrency`` threads sharing one client) are measured
+against their own raw aiohttp + orjson rounds (``bench_list.measure``), so the rows sit side by
+side.
 
 Every figure is a ratio to raw aiohttp measured in the same process, medians of interleaved
 rounds. If the contender cannot be installed or cannot list the server's instances, its rows
@@ -20,15 +22,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import multiprocessing
 import pathlib
 import statistics
 import subprocess
 import sys
+import time
 import venv
 from typing import Any
 
 import orjson
+
+from lambda_cloud import LambdaCloud
 
 from . import bench_list
 from ._results import Figure, record
@@ -115,22 +121,50 @@ def _scenario(concurrency: int) -> str:
 
 
 def _sdk(origin: str, requests: int, concurrency: int, rounds: int) -> list[Figure]:
-    raw_rates, sdk_rates = asyncio.run(
-        bench_list.measure(
-            f"{origin}/api/v1", requests=requests, concurrency=concurrency, rounds=rounds
+    """This SDK's async and sync clients, each round beside a raw aiohttp + orjson round."""
+    base_url = f"{origin}/api/v1"
+    rates: dict[str, list[float]] = {"raw": [], "async": [], "sync": []}
+    for _ in range(rounds):
+        raw, sdk = asyncio.run(
+            bench_list.measure(base_url, requests=requests, concurrency=concurrency, rounds=1)
         )
-    )
-    raw, sdk = statistics.median(raw_rates), statistics.median(sdk_rates)
-    print(f"c={concurrency}: raw {raw:.0f} req/s, lambda-cloud async {sdk:.0f} req/s")
+        rates["raw"] += raw
+        rates["async"] += sdk
+        rates["sync"].append(_sync_rate(base_url, requests, concurrency))
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    raw = medians["raw"]
+    print(f"c={concurrency}: raw {raw:.0f} req/s, lambda-cloud {medians}")
+    how = {"async": "AsyncLambdaCloud", "sync": f"LambdaCloud ({concurrency} threads)"}
     return [
         Figure(
-            scenario=f"lambda-cloud async, {_scenario(concurrency)}",
+            scenario=f"lambda-cloud {variant}, {_scenario(concurrency)}",
             measure="client / raw aiohttp+orjson throughput",
-            value=sdk / raw,
+            value=medians[variant] / raw,
             target="",
-            detail=f"raw {raw:.0f} req/s, lambda-cloud {sdk:.0f} req/s",
+            detail=f"raw {raw:.0f} req/s, {how[variant]} {medians[variant]:.0f} req/s",
         )
+        for variant in ("async", "sync")
     ]
+
+
+def _sync_rate(base_url: str, requests: int, concurrency: int) -> float:
+    """Requests/s of the sync facade's ``instances.list()`` from ``concurrency`` threads sharing
+    one client (as the contender's sync variant is driven)."""
+    with (
+        LambdaCloud(api_key="secret_bench", base_url=base_url, rate_limits=None) as client,
+        concurrent.futures.ThreadPoolExecutor(concurrency) as pool,
+    ):
+
+        def fetch(_: int) -> int:
+            return len(client.instances.list())
+
+        list(pool.map(fetch, range(max(concurrency * 2, requests // 10))))  # warm up
+        started = time.perf_counter()
+        sizes = list(pool.map(fetch, range(requests)))
+        elapsed = time.perf_counter() - started
+    if set(sizes) != {INSTANCES}:
+        raise RuntimeError(f"expected {INSTANCES} instances per list, got {set(sizes)}")
+    return requests / elapsed
 
 
 def _contender(result: dict[str, Any], version: str, concurrency: int) -> list[Figure]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import attrs
 
@@ -54,8 +54,10 @@ class Capacity:
         explicit: list[str] | None,
         hunt: Hunt | None,
         notify: Notify,
+        listing: Mapping[str, InstanceTypesItem] | None = None,
     ) -> None:
         self._api = api
+        self._listing = listing  # the caller's fresh listing: the first check needs no request
         self._types = instance_type_names
         self._explicit = explicit is not None
         self._hunt = hunt
@@ -74,11 +76,16 @@ class Capacity:
 
     async def start(self, deadline: Deadline) -> None:
         """Learn where the types have capacity (unless the caller named the regions and does
-        not hunt); the hunt's time starts now."""
+        not hunt), from the caller's listing if it gave one; the hunt's time starts now."""
         if self._hunt is not None:
             self._hunt_deadline = Deadline(self._hunt.timeout)
-        if not self._explicit or self._hunt is not None:
+        if self._explicit and self._hunt is None:
+            return
+        if self._listing is None:
             await self._check(deadline)
+        else:
+            self._apply(self._listing)
+        self._listing = None
 
     def _current(self) -> Target | None:
         for target in self.order:
@@ -130,7 +137,10 @@ class Capacity:
         return True
 
     async def _check(self, deadline: Deadline) -> None:
-        items = await self._api.list_instance_types(deadline)
+        self._apply(await self._api.list_instance_types(deadline))
+
+    def _apply(self, items: Mapping[str, InstanceTypesItem]) -> None:
+        """Take a capacity check's listing as the latest word on where there is room."""
         if self.checks == 0:
             unknown = [t for t in self._types if t not in items]
             if unknown:

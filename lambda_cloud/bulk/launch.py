@@ -18,7 +18,7 @@ import logging
 import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import attrs
 
@@ -37,6 +37,7 @@ from ..errors import (
     RateLimitError,
     ValidationError,
 )
+from ..types.instance_types import InstanceTypesItem
 from ..types.instances import Instance, InstanceStatus, LaunchInstanceRequest, RequestedTagEntry
 from .api import InstancesAPI
 from .capacity import Capacity, Target
@@ -107,6 +108,9 @@ class LaunchPlan:
     poll_interval: float
     settle_timeout: float
     timeout: float | None
+    #: An instance-types listing the caller has just fetched (the spend check's): the first
+    #: capacity check uses it instead of listing the types again.
+    instance_types: Mapping[str, InstanceTypesItem] | None = None
 
 
 class _SlotFilled(Exception):
@@ -152,7 +156,12 @@ class _Run:
         )
         self.queue: collections.deque[Slot] = collections.deque()
         self.capacity = Capacity(
-            api, plan.instance_type_names, plan.region_names, plan.hunt, self._capacity_event
+            api,
+            plan.instance_type_names,
+            plan.region_names,
+            plan.hunt,
+            self._capacity_event,
+            listing=plan.instance_types,
         )
         self.inventory = Inventory(api, plan.run_id)
         self.changed = _Signal()

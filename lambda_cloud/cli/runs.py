@@ -165,7 +165,8 @@ def launch(
 @contextmanager
 def announce_interrupt(output: Output, run_id: str) -> Iterator[None]:
     """Say at once, on Ctrl-C, that the launch is cleaning up: the SDK raises only when done,
-    which may take up to the settle timeout. A second Ctrl-C acts as usual (stops waiting)."""
+    which may take up to the settle timeout. Later presses go to the sync facade, which says
+    what each does (the second hurries the cleanup, the third stops waiting)."""
     previous = signal.getsignal(signal.SIGINT)
     main = threading.current_thread() is threading.main_thread()
     if not main or previous is not signal.default_int_handler:
@@ -176,7 +177,7 @@ def announce_interrupt(output: Output, run_id: str) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
         output.message(
             f"Interrupted: accounting for run {run_id}'s launches and terminating what it "
-            f"made. Ctrl-C again stops waiting (then: {_reclaim_hint(run_id)})."
+            f"made (should more Ctrl-C leave any behind: {_reclaim_hint(run_id)})."
         )
         raise KeyboardInterrupt
 

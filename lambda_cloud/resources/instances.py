@@ -7,6 +7,8 @@ import builtins
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import attrs
+
 from .._compat import Unpack
 from .._config import Timeout, check_spend_ceiling
 from .._converter import structure, unstructure
@@ -160,16 +162,19 @@ class AsyncInstances(SeedInstancesMixin):
         max_hourly_cost_cents: int | None,
         timeout: Timeout | None,
         retries: int | RetryPolicy | None,
-    ) -> None:
-        """Refuse a launch of ``count`` of the dearest of ``names`` past the spend ceiling."""
+    ) -> dict[str, InstanceTypesItem] | None:
+        """Refuse a launch of ``count`` of the dearest of ``names`` past the spend ceiling; the
+        instance-types listing that priced it (``None`` without a ceiling)."""
         ceiling = (
             self._client.max_hourly_cost_cents
             if max_hourly_cost_cents is None
             else check_spend_ceiling(max_hourly_cost_cents)
         )
-        if ceiling is not None:
-            types = await self._client.instance_types.list(timeout=timeout, retries=retries)
-            check_spend(types, names, count, ceiling)
+        if ceiling is None:
+            return None
+        types = await self._client.instance_types.list(timeout=timeout, retries=retries)
+        check_spend(types, names, count, ceiling)
+        return types
 
     async def hourly_cost_cents(
         self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
@@ -385,7 +390,11 @@ class AsyncInstances(SeedInstancesMixin):
             settle_timeout=settle_timeout,
             timeout=timeout,
         )
-        await self._check_spend(type_names, count, max_hourly_cost_cents, request_timeout, retries)
+        listing = await self._check_spend(
+            type_names, count, max_hourly_cost_cents, request_timeout, retries
+        )
+        # The run's first capacity check starts from the spend check's listing, not a second one.
+        plan = attrs.evolve(plan, instance_types=listing)
         api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
         return await bulk_launch.launch_many(api, plan, on_progress)
 

@@ -22,6 +22,7 @@ from lambda_cloud.bulk import (
     BulkLaunchError,
     CapacityExhaustedError,
     DeadlineExceededError,
+    Hunt,
     ProgressEvent,
     ProgressKind,
 )
@@ -72,6 +73,25 @@ async def test_twenty_across_regions_with_fallback(
     assert requests["GET /instance-types"] == 1  # capacity was checked once, up front
     assert events.kinds()["launched"] == 20
     assert events.events[-1].done == 20
+
+
+@pytest.mark.parametrize("hunt", [None, Hunt(timeout=1.0, poll_interval=POLL)], ids=["", "hunt"])
+async def test_the_spend_checks_listing_is_the_first_capacity_check(
+    emu: Emulator, client: AsyncLambdaCloud, requests: RequestLog, hunt: Hunt | None
+) -> None:
+    """With a spend ceiling, the types are listed once: the bulk run starts from the listing
+    that priced it. (It listed them twice before.)"""
+    guarded = client.with_options(max_hourly_cost_cents=1000)
+    report = await guarded.instances.launch_many(
+        3, instance_type_name=A10, ssh_key_names=[KEY], hunt=hunt, settle_timeout=SETTLE
+    )
+    report.raise_for_errors()
+    assert requests.counts == {"GET /instance-types": 1, f"POST {LAUNCH}": 3, "GET /instances": 1}
+    requests.clear()
+    await guarded.instances.launch(
+        region_name="us-west-1", instance_type_name=A10, ssh_key_names=[KEY]
+    )
+    assert requests.counts == {"GET /instance-types": 1, f"POST {LAUNCH}": 1}
 
 
 async def test_more_than_the_capacity_fails_the_rest(

@@ -9,6 +9,8 @@ A marker is an HTML comment on the last non-blank line before a fence, invisible
 - ``<!-- example: stderr -->``: the example writes to stderr on purpose (log lines).
 - ``<!-- example: files=a.txt,b.bin -->``: files the example reads, created (small, made-up)
   in its working directory first, as a reader would have their own.
+- ``<!-- example: replay -->``: a terminal transcript (``$ lambda-cloud ...`` lines, each
+  followed by its output) that ``test_cli_examples.py`` replays against a seeded emulator.
 
 Several markers can share one comment, separated by ``;``.
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 MARKER = re.compile(r"^<!--\s*example:\s*(?P<body>.*?)\s*-->$")
-MARKER_WORDS = ("fragment", "pytest", "stderr", "files")
+MARKER_WORDS = ("fragment", "pytest", "stderr", "files", "replay")
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check lambda_cloud tests benchmarks scripts
 	$(BIN)/ruff format --check lambda_cloud tests benchmarks scripts
 
+# tests/typing holds assert_type checks of the public types (with_raw_response's, say).
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict lambda_cloud
+	$(BIN)/mypy --strict lambda_cloud tests/typing
 
+# The raw-response wrappers are generated from the sync facade too: after it.
 generate: $(STAMP)
 	$(BIN)/python scripts/generate_sync.py
+	$(BIN)/python scripts/generate_raw.py
 
 check-generated: $(STAMP)
 	$(BIN)/python scripts/generate_sync.py --check
+	$(BIN)/python scripts/generate_raw.py --check
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q

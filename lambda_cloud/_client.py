@@ -22,6 +22,7 @@ from ._config import (
 )
 from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, RateLimits, RateLimitsLike
 from ._raw import RawResponses
+from ._raw_generated import AsyncLambdaCloudWithRawResponse
 from ._retry import RetryPolicy
 from ._security import Secret
 from ._transport import SessionHolder, Transport
@@ -61,7 +62,7 @@ class AsyncLambdaCloud:
     """
 
     #: Every resource method, returning an ``APIResponse`` (see ``RawResponses``).
-    with_raw_response = RawResponses()
+    with_raw_response = RawResponses(AsyncLambdaCloudWithRawResponse)
 
     def __init__(
         self,

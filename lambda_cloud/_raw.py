@@ -1,45 +1,53 @@
-"""``client.with_raw_response``: every resource method, returning an ``APIResponse``.
+"""``client.with_raw_response``: the runtime behind the typed wrappers of ``_raw_generated``.
 
-One generic wrapper serves every resource, async and sync: it runs the method inside
-``capturing()``, where the transport records each exchange, and pairs the last one with the
-method's normal value. New resources and methods need nothing here.
+``scripts/generate_raw.py`` writes one wrapper class per client and resource (async and sync):
+each resource becomes a property returning its wrapper, each method one with the same
+parameters returning ``APIResponse[<its value>]``, made by ``call_raw`` or ``call_raw_async``.
+These run the method inside ``capturing()``, where the transport records each exchange, and
+pair the last one with the method's normal value.
+
+Methods with no single response (those that yield items, or return a resource) are left out of
+the wrappers, so a type checker rejects them; called anyway, they raise ``TypeError``.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, overload
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, ParamSpec, TypeVar, overload
 
 from ._response import APIResponse, Exchange, capturing
-from .resources._base import AsyncAPIResource, SyncAPIResource
 
-__all__ = ["RawResponses", "WithRawResponse"]
+__all__ = ["RawResponses", "WithRawResponse", "call_raw", "call_raw_async"]
 
-_RESOURCES = (AsyncAPIResource, SyncAPIResource)
+P = ParamSpec("P")
+T = TypeVar("T")
+W = TypeVar("W")  # a client's root wrapper
 
 
 class WithRawResponse:
-    """A client's or a resource's methods, returning ``APIResponse`` instead of their value.
-
-    Async methods return an awaitable of it; sync methods return it. A method that yields
-    items (an iterator) has no single response and raises ``TypeError``.
-    """
+    """Base of the generated wrappers: a client's or a resource's methods, returning
+    ``APIResponse`` instead of their value (async methods: an awaitable of it)."""
 
     __slots__ = ("_target",)
 
-    def __init__(self, target: object) -> None:
+    #: The client or resource wrapped (each generated class declares its type).
+    _target: Any
+
+    #: Public methods of the target left out of the wrapper: reached only at run time, where
+    #: they raise ``TypeError`` when called (generated per class).
+    _left_out: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, target: Any) -> None:
         self._target = target
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        value = getattr(self._target, name)
-        if isinstance(value, _RESOURCES):
-            return WithRawResponse(value)
-        if isinstance(self._target, _RESOURCES) and inspect.ismethod(value):
-            return _raw_method(value)
-        raise AttributeError(f"with_raw_response has no resource or method {name!r}")
+    if not TYPE_CHECKING:  # type checkers must see only the generated members
+
+        def __getattr__(self, name: str) -> Any:
+            if name in self._left_out:
+                return _raw_method(getattr(self._target, name))
+            raise AttributeError(f"with_raw_response has no resource or method {name!r}")
 
     def __dir__(self) -> list[str]:
         return [name for name in dir(self._target) if not name.startswith("_")]
@@ -48,27 +56,32 @@ class WithRawResponse:
         return f"<with_raw_response of {self._target!r}>"
 
 
+async def call_raw_async(
+    method: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
+) -> APIResponse[T]:
+    """Await ``method(*args, **kwargs)`` and return its last exchange with its value."""
+    with capturing() as capture:
+        value = await method(*args, **kwargs)
+    return _response(method, capture.last, capture.count, value)
+
+
+def call_raw(method: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> APIResponse[T]:
+    """Call ``method(*args, **kwargs)`` (a sync facade method) and return its last exchange with
+    its value."""
+    with capturing() as capture:
+        value = method(*args, **kwargs)
+    return _response(method, capture.last, capture.count, value)
+
+
 def _raw_method(method: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.iscoroutinefunction(method):
-
-        async def call_async(*args: Any, **kwargs: Any) -> APIResponse[Any]:
-            with capturing() as capture:
-                value = await method(*args, **kwargs)
-            return _response(method, capture.last, capture.count, value)
-
-        return call_async
-
-    def call(*args: Any, **kwargs: Any) -> APIResponse[Any]:
-        with capturing() as capture:
-            value = method(*args, **kwargs)
-        return _response(method, capture.last, capture.count, value)
-
-    return call
+        return functools.partial(call_raw_async, method)
+    return functools.partial(call_raw, method)
 
 
 def _response(
-    method: Callable[..., Any], last: Exchange | None, count: int, value: Any
-) -> APIResponse[Any]:
+    method: Callable[..., Any], last: Exchange | None, count: int, value: T
+) -> APIResponse[T]:
     if isinstance(value, (Iterator, AsyncIterator)):
         close = getattr(value, "close", None)
         if close is not None:
@@ -81,21 +94,24 @@ def _response(
     return APIResponse(last, value, exchanges=count)
 
 
-class RawResponses:
+class RawResponses(Generic[W]):
     """The ``with_raw_response`` attribute of ``AsyncLambdaCloud`` and ``LambdaCloud``.
 
     ``await client.with_raw_response.instances.get(id)`` (or, on the sync client, the same call
-    without ``await``) returns an ``APIResponse``: status, headers, ``request_id``, ``elapsed``,
-    ``content``, and ``parse()`` for the usual value.
+    without ``await``) returns an ``APIResponse[Instance]``: status, headers, ``request_id``,
+    ``elapsed``, ``content``, and ``parse()`` for the usual value.
     """
 
-    @overload
-    def __get__(self, client: None, owner: type) -> RawResponses: ...
+    __slots__ = ("_wrapper",)
+
+    def __init__(self, wrapper: Callable[[Any], W]) -> None:
+        self._wrapper = wrapper
 
     @overload
-    def __get__(self, client: object, owner: type | None = None) -> WithRawResponse: ...
+    def __get__(self, client: None, owner: type) -> RawResponses[W]: ...
 
-    def __get__(
-        self, client: object | None, owner: type | None = None
-    ) -> RawResponses | WithRawResponse:
-        return self if client is None else WithRawResponse(client)
+    @overload
+    def __get__(self, client: object, owner: type | None = None) -> W: ...
+
+    def __get__(self, client: object | None, owner: type | None = None) -> RawResponses[W] | W:
+        return self if client is None else self._wrapper(client)

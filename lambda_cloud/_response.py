@@ -18,7 +18,8 @@ from .errors import request_id_of
 
 __all__ = ["APIResponse", "Exchange", "capturing", "record_exchange", "wants_exchange"]
 
-T = TypeVar("T")
+# Covariant, as the value is only read: an APIResponse[SSHKey] is an APIResponse[object].
+T_co = TypeVar("T_co", covariant=True)
 
 
 class Exchange:
@@ -85,7 +86,7 @@ def capturing() -> Iterator[_Capture]:
         _capture.reset(token)
 
 
-class APIResponse(Generic[T]):
+class APIResponse(Generic[T_co]):
     """The HTTP response behind a call made through ``client.with_raw_response``.
 
     ``parse()`` returns what the method returns normally. A method that sends several requests
@@ -95,7 +96,7 @@ class APIResponse(Generic[T]):
 
     __slots__ = ("_exchange", "_parsed", "exchanges")
 
-    def __init__(self, exchange: Exchange, parsed: T, *, exchanges: int = 1) -> None:
+    def __init__(self, exchange: Exchange, parsed: T_co, *, exchanges: int = 1) -> None:
         self._exchange = exchange
         self._parsed = parsed
         #: How many HTTP exchanges the call made (retries included).
@@ -145,7 +146,7 @@ class APIResponse(Generic[T]):
         """The body parsed as JSON (the API's whole envelope)."""
         return orjson.loads(self._exchange.content)
 
-    def parse(self) -> T:
+    def parse(self) -> T_co:
         """The method's normal return value."""
         return self._parsed
 

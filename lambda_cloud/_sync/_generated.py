@@ -26,6 +26,7 @@ from lambda_cloud._config import (
 )
 from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits, RateLimitsLike
 from lambda_cloud._raw import RawResponses
+from lambda_cloud._raw_generated import LambdaCloudWithRawResponse
 from lambda_cloud._retry import RetryPolicy
 from lambda_cloud._security import Security
 from lambda_cloud._sync._runner import Runner
@@ -160,7 +161,7 @@ class LambdaCloud:
         described = repr(self._async).removeprefix(type(self._async).__name__)
         return type(self).__name__ + described
 
-    with_raw_response = RawResponses()
+    with_raw_response = RawResponses(LambdaCloudWithRawResponse)
 
     @cached_property
     def instances(self) -> Instances:

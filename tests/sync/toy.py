@@ -1,12 +1,14 @@
 """A small async client in the shapes the generator must handle beyond what the real client has
 today: async generators, a plain def returning an async iterator, a method returning a resource,
 positional-only and variadic parameters, a resource reached only through a return type,
-``@overload`` variants of a coroutine and of an async generator."""
+``@overload`` variants of a coroutine and of an async generator, a resource made by a
+``cached_property`` (``AsyncLazyToyClient``)."""
 
 from __future__ import annotations
 
 import asyncio
 import builtins
+import functools
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, overload
@@ -138,3 +140,12 @@ class AsyncToyClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+class AsyncLazyToyClient:
+    """A client whose resource is made on first use (a ``cached_property``)."""
+
+    @functools.cached_property
+    def branch(self) -> AsyncBranch:
+        """The branch, made when first read."""
+        return AsyncBranch(self)

@@ -21,13 +21,12 @@ from ._config import (
     to_client_timeout,
 )
 from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, RateLimits, RateLimitsLike
-from ._raw import RawResponses
-from ._raw_generated import AsyncLambdaCloudWithRawResponse
 from ._retry import RetryPolicy
 from ._security import Secret
 from ._transport import SessionHolder, Transport
 
 if TYPE_CHECKING:
+    from ._raw_generated import AsyncLambdaCloudWithRawResponse
     from .resources.audit_events import AsyncAuditEvents
     from .resources.fabric import AsyncFabricPartitions
     from .resources.file_systems import AsyncFileSystems
@@ -60,9 +59,6 @@ class AsyncLambdaCloud:
     raises ``SpendLimitExceededError`` before it is sent.
     Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
-
-    #: Every resource method, returning an ``APIResponse`` (see ``RawResponses``).
-    with_raw_response = RawResponses(AsyncLambdaCloudWithRawResponse)
 
     def __init__(
         self,
@@ -169,6 +165,15 @@ class AsyncLambdaCloud:
         from .resources.tickets import AsyncTickets
 
         return AsyncTickets(self)
+
+    @cached_property
+    def with_raw_response(self) -> AsyncLambdaCloudWithRawResponse:
+        """Every resource method, returning an ``APIResponse`` instead of its value: status,
+        headers, ``request_id``, ``elapsed``, ``content``, and ``parse()`` for the value, as
+        in ``await client.with_raw_response.instances.get(id)``."""
+        from ._raw_generated import AsyncLambdaCloudWithRawResponse
+
+        return AsyncLambdaCloudWithRawResponse(self)
 
     @property
     def base_url(self) -> str:

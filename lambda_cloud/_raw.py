@@ -15,15 +15,14 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
 from ._response import APIResponse, Exchange, capturing
 
-__all__ = ["RawResponses", "WithRawResponse", "call_raw", "call_raw_async"]
+__all__ = ["WithRawResponse", "call_raw", "call_raw_async"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
-W = TypeVar("W")  # a client's root wrapper
 
 
 class WithRawResponse:
@@ -92,26 +91,3 @@ def _response(
     if last is None:
         raise TypeError(f"{method.__qualname__} sent no request, so it has no raw response")
     return APIResponse(last, value, exchanges=count)
-
-
-class RawResponses(Generic[W]):
-    """The ``with_raw_response`` attribute of ``AsyncLambdaCloud`` and ``LambdaCloud``.
-
-    ``await client.with_raw_response.instances.get(id)`` (or, on the sync client, the same call
-    without ``await``) returns an ``APIResponse[Instance]``: status, headers, ``request_id``,
-    ``elapsed``, ``content``, and ``parse()`` for the usual value.
-    """
-
-    __slots__ = ("_wrapper",)
-
-    def __init__(self, wrapper: Callable[[Any], W]) -> None:
-        self._wrapper = wrapper
-
-    @overload
-    def __get__(self, client: None, owner: type) -> RawResponses[W]: ...
-
-    @overload
-    def __get__(self, client: object, owner: type | None = None) -> W: ...
-
-    def __get__(self, client: object | None, owner: type | None = None) -> RawResponses[W] | W:
-        return self if client is None else self._wrapper(client)

@@ -155,7 +155,7 @@ def lookup(module_name: str, name: str) -> Ref:
 @dataclass
 class Member:
     name: str  # the sync name
-    kind: str  # method | property | resource | lazy resource | descriptor
+    kind: str  # method | property | resource | lazy resource | lazy wrapper
     source: Any  # the function or getter, or the resource's annotation node
     module: str  # where names in its annotations resolve
     # a method's ``@overload`` variants, in source order
@@ -224,6 +224,14 @@ class Walker:
             if node is not None:
                 self._resource_twin(resolve(_unwrap_outer(node, member.module)[1], member.module))
 
+    def _lazy_kind(self, value: functools.cached_property[Any], owner: type) -> str:
+        """A ``cached_property`` builds a resource, or an ``Async<Name>`` wrapper of its owner
+        (``with_raw_response``) whose sync twin ``<Name>`` lives in the same module."""
+        returns = resolve(_function_node(value.func).returns, owner.__module__)
+        if isinstance(returns, type) and issubclass(returns, self.resource_base):
+            return "lazy resource"
+        return "lazy wrapper"
+
     def _members(self, cls: type) -> Iterator[Member]:
         seen: set[str] = set()
         for klass in cls.__mro__:
@@ -239,7 +247,7 @@ class Walker:
                     continue
                 seen.add(name)
                 if isinstance(value, functools.cached_property):
-                    yield Member(name, "lazy resource", value.func, klass.__module__)
+                    yield Member(name, self._lazy_kind(value, klass), value.func, klass.__module__)
                 elif isinstance(value, property) and value.fget is not None:
                     yield Member(name, "property", value.fget, klass.__module__)
                 elif inspect.isfunction(value):
@@ -247,8 +255,6 @@ class Walker:
                     yield Member(
                         RENAMED.get(name, name), "method", value, klass.__module__, overloads
                     )
-                elif _is_shared_descriptor(value):
-                    yield Member(name, "descriptor", _assigned(klass, name), klass.__module__)
                 elif not name.startswith("_"):
                     raise GenerationError(f"cannot mirror {klass.__qualname__}.{name}: {value!r}")
 
@@ -405,44 +411,45 @@ class Generator(Walker):
         for member in twin.members:
             if member.kind == "lazy resource":
                 body += self._render_lazy_resource(member)
-            elif member.kind == "descriptor":
-                body += ["", f"    {member.name} = {self._render_descriptor(member)}"]
+            elif member.kind == "lazy wrapper":
+                body += self._render_lazy_wrapper(member)
             elif member.kind == "property":
                 body += self._render_property(twin, member)
             elif member.kind == "method":
                 body += self._render_method(twin, member)
         return "\n".join(body) + "\n\n"
 
+    def _cached_property(self) -> str:
+        cached = functools.cached_property
+        return self._import(Ref("functools", "cached_property", cached), "cached_property")
+
     def _render_lazy_resource(self, member: Member) -> list[str]:
         """A ``cached_property`` resource stays one: built on first use, like its async twin."""
-        cached = self._import(
-            Ref("functools", "cached_property", functools.cached_property), "cached_property"
-        )
         name = self._twin_of(member).name
         return [
             "",
-            f"    @{cached}",
+            f"    @{self._cached_property()}",
             f"    def {member.name}(self) -> {name}:",
             *_docstring(member.source.__doc__, self._rename_text, indent=8),
             f"        return {name}(self._async.{member.name}, self._runner)",
         ]
 
-    def _render_descriptor(self, member: Member) -> str:
-        """The sync twin's own copy of a descriptor built by a call such as
-        ``RawResponses(AsyncLambdaCloudWithRawResponse)``: the same call, each ``Async<Name>``
-        argument replaced by ``<Name>`` from the same module (the generated sync counterpart)."""
-        call = member.source
-        if not isinstance(call, ast.Call) or call.keywords:
-            raise GenerationError(f"{member.name} must be built by a call with positional names")
-        args = []
-        for arg in call.args:
-            if not isinstance(arg, ast.Name) or not arg.id.startswith("Async"):
-                raise GenerationError(f"{member.name}: {ast.unparse(arg)} is not an Async... name")
-            ref = lookup(member.module, arg.id)
-            name = arg.id.removeprefix("Async")
-            twin = Ref(ref.module, name, _attr(ref.module or "builtins", name))
-            args.append(self._import(twin, name))
-        return f"{ast.unparse(self._rewrite_default(call.func, member.module))}({', '.join(args)})"
+    def _render_lazy_wrapper(self, member: Member) -> list[str]:
+        """``Async<Name>(self)`` built on first use becomes ``<Name>(self)``, ``<Name>`` taken
+        from the module ``Async<Name>`` comes from (its generated sync counterpart)."""
+        node = _function_node(member.source).returns
+        if not isinstance(node, ast.Name) or not node.id.startswith("Async"):
+            raise GenerationError(f"{member.name} must return an Async... class by its name")
+        ref = lookup(member.module, node.id)
+        name = node.id.removeprefix("Async")
+        local = self._import(Ref(ref.module, name, _attr(ref.module or "builtins", name)), name)
+        return [
+            "",
+            f"    @{self._cached_property()}",
+            f"    def {member.name}(self) -> {local}:",
+            *_docstring(member.source.__doc__, self._rename_text, indent=8),
+            f"        return {local}(self)",
+        ]
 
     def _twin_of(self, member: Member) -> Twin:
         twin = self._resource_twin(resolve(_annotation(member), member.module))
@@ -682,14 +689,6 @@ def _ref_of(cls: type) -> Ref:
     return Ref(cls.__module__, cls.__name__, cls)
 
 
-def _is_shared_descriptor(value: Any) -> bool:
-    """A descriptor instance (``with_raw_response``, say) that works on either client: the sync
-    twin gets one of its own (see ``Generator._render_descriptor``)."""
-    return hasattr(type(value), "__get__") and not isinstance(
-        value, (property, types.FunctionType, staticmethod, classmethod)
-    )
-
-
 def _function_node(func: Callable[..., Any]) -> ast.FunctionDef | ast.AsyncFunctionDef:
     source = textwrap.dedent(inspect.getsource(inspect.unwrap(func)))
     node = ast.parse(source).body[0]
@@ -697,17 +696,6 @@ def _function_node(func: Callable[..., Any]) -> ast.FunctionDef | ast.AsyncFunct
     return node
 
 
-def _assigned(cls: type, name: str) -> ast.expr:
-    """The expression ``name = ...`` assigns in ``cls``'s body."""
-    for node in _class_node(cls).body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == name for t in node.targets
-        ):
-            return node.value
-    raise GenerationError(f"{cls.__qualname__}.{name} is not assigned in the class body")
-
-
-@functools.cache
 def _class_node(cls: type) -> ast.ClassDef:
     node = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0]
     assert isinstance(node, ast.ClassDef)

@@ -7,6 +7,7 @@ Their runtime behaviour is tested through the emulator in ``test_raw_response.py
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -22,7 +23,7 @@ import pytest
 
 import lambda_cloud.resources
 from lambda_cloud import AsyncLambdaCloud, LambdaCloud, _raw_generated
-from lambda_cloud._raw import RawResponses, WithRawResponse
+from lambda_cloud._raw import WithRawResponse
 from lambda_cloud._sync import _generated as sync_facade
 from lambda_cloud.resources._base import AsyncAPIResource, SyncAPIResource
 
@@ -155,8 +156,9 @@ async def test_resources_are_reached_through_their_wrappers() -> None:
     assert type(sync.with_raw_response) is _raw_generated.LambdaCloudWithRawResponse
     assert type(sync.with_raw_response.ssh_keys) is _raw_generated.SSHKeysWithRawResponse
     sync.close()
-    assert isinstance(LambdaCloud.__dict__["with_raw_response"], RawResponses)
-    assert isinstance(AsyncLambdaCloud.with_raw_response, RawResponses)
+    # Built on first use, so `import lambda_cloud` does not load the wrappers.
+    assert isinstance(LambdaCloud.__dict__["with_raw_response"], functools.cached_property)
+    assert isinstance(AsyncLambdaCloud.__dict__["with_raw_response"], functools.cached_property)
     assert repr(raw.regions) == f"<with_raw_response of {client.regions!r}>"
 
 

@@ -25,7 +25,6 @@ from lambda_cloud._config import (
     Timeout,
 )
 from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits, RateLimitsLike
-from lambda_cloud._raw import RawResponses
 from lambda_cloud._raw_generated import LambdaCloudWithRawResponse
 from lambda_cloud._retry import RetryPolicy
 from lambda_cloud._security import Security
@@ -161,8 +160,6 @@ class LambdaCloud:
         described = repr(self._async).removeprefix(type(self._async).__name__)
         return type(self).__name__ + described
 
-    with_raw_response = RawResponses(LambdaCloudWithRawResponse)
-
     @cached_property
     def instances(self) -> Instances:
         """Your instances, and the operations that launch, restart and terminate them."""
@@ -212,6 +209,13 @@ class LambdaCloud:
     def tickets(self) -> Tickets:
         """Support tickets: list, open, read, update and comment; ``attachments`` for files."""
         return Tickets(self._async.tickets, self._runner)
+
+    @cached_property
+    def with_raw_response(self) -> LambdaCloudWithRawResponse:
+        """Every resource method, returning an ``APIResponse`` instead of its value: status,
+        headers, ``request_id``, ``elapsed``, ``content``, and ``parse()`` for the value, as
+        in ``client.with_raw_response.instances.get(id)``."""
+        return LambdaCloudWithRawResponse(self)
 
     @property
     def base_url(self) -> str:

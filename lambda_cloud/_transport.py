@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import logging
 import time
 import warnings
@@ -221,32 +222,19 @@ class Transport:
         reserved, so the body reflects everything learnt while the request waited its turn;
         whatever it raises propagates with nothing sent.
         """
-        url = self.base_url + path
-        launch = rule is RetryRule.LAUNCH
-        timeout = timeout or self.timeout
-
-        def send(attempt: int) -> Awaitable[dict[str, Any]]:
-            return self._send_once(
-                method,
-                url,
-                params=params,
-                body=body,
-                build_body=build_body,
-                launch=launch,
-                timeout=timeout,
-                attempt=attempt,
-            )
-
-        # The fast path: the first attempt goes out without the retry machinery, which starts
-        # only once a failure may be retried.
+        # The first attempt goes out without the retry machinery (not even a closure to
+        # repeat it): that starts only once a failure may be retried.
+        args = (method, self.base_url + path, params, body, build_body)
+        launch, timeout = rule is RetryRule.LAUNCH, timeout or self.timeout
         first: APIError | None = None
         try:
-            whole = await send(1)
+            whole = await self._send_once(*args, launch, timeout, 1)
         except APIError as exc:
             if not should_retry(exc, rule):
                 raise
             first = exc
         if first is not None:  # retried outside the handler: no "during handling" chain
+            send = functools.partial(self._send_once, *args, launch, timeout)
             whole = await self._retry(send, first, rule=rule, retries=retries, done_if=done_if)
         return whole if envelope else whole["data"]
 
@@ -292,14 +280,15 @@ class Transport:
         self,
         method: str,
         url: str,
-        *,
         params: Mapping[str, str] | None,
         body: object,
         build_body: Callable[[], Awaitable[object]] | None,
         launch: bool,
         timeout: aiohttp.ClientTimeout,
-        attempt: int = 1,
+        attempt: int,
     ) -> dict[str, Any]:
+        """One attempt (numbered ``attempt``, for the log): a rate-limit slot, then the
+        exchange; the decoded envelope, or the typed error."""
         if self.rate_limiter is not None:
             timeout = await self._pace(
                 self.rate_limiter, method, url, launch=launch, timeout=timeout

@@ -166,11 +166,13 @@ class AsyncLambdaCloud:
 
         return AsyncTickets(self)
 
-    @cached_property
+    @property
     def with_raw_response(self) -> AsyncLambdaCloudWithRawResponse:
         """Every resource method, returning an ``APIResponse`` instead of its value: status,
         headers, ``request_id``, ``elapsed``, ``content``, and ``parse()`` for the value, as
         in ``await client.with_raw_response.instances.get(id)``."""
+        # Not cached: kept on the client it would point back at it, a cycle only the garbage
+        # collector frees (with the sync client's event loop and pool).
         from ._raw_generated import AsyncLambdaCloudWithRawResponse
 
         return AsyncLambdaCloudWithRawResponse(self)

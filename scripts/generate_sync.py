@@ -155,7 +155,7 @@ def lookup(module_name: str, name: str) -> Ref:
 @dataclass
 class Member:
     name: str  # the sync name
-    kind: str  # method | property | resource | lazy resource | lazy wrapper
+    kind: str  # method | property | wrapper | resource | lazy resource
     source: Any  # the function or getter, or the resource's annotation node
     module: str  # where names in its annotations resolve
     # a method's ``@overload`` variants, in source order
@@ -224,13 +224,18 @@ class Walker:
             if node is not None:
                 self._resource_twin(resolve(_unwrap_outer(node, member.module)[1], member.module))
 
-    def _lazy_kind(self, value: functools.cached_property[Any], owner: type) -> str:
-        """A ``cached_property`` builds a resource, or an ``Async<Name>`` wrapper of its owner
-        (``with_raw_response``) whose sync twin ``<Name>`` lives in the same module."""
-        returns = resolve(_function_node(value.func).returns, owner.__module__)
-        if isinstance(returns, type) and issubclass(returns, self.resource_base):
-            return "lazy resource"
-        return "lazy wrapper"
+    def _is_wrapper(self, getter: Callable[..., Any], owner: type) -> bool:
+        """A property building an ``Async<Name>`` wrapper of its owner (``with_raw_response``)
+        whose sync twin ``<Name>`` lives in the same module."""
+        node = _function_node(getter).returns
+        returns = resolve(node, owner.__module__)
+        return (
+            isinstance(node, ast.Name)
+            and node.id.startswith("Async")
+            and isinstance(returns, type)
+            and not issubclass(returns, self.resource_base)
+            and returns is not self.client
+        )
 
     def _members(self, cls: type) -> Iterator[Member]:
         seen: set[str] = set()
@@ -247,9 +252,10 @@ class Walker:
                     continue
                 seen.add(name)
                 if isinstance(value, functools.cached_property):
-                    yield Member(name, self._lazy_kind(value, klass), value.func, klass.__module__)
+                    yield Member(name, "lazy resource", value.func, klass.__module__)
                 elif isinstance(value, property) and value.fget is not None:
-                    yield Member(name, "property", value.fget, klass.__module__)
+                    kind = "wrapper" if self._is_wrapper(value.fget, klass) else "property"
+                    yield Member(name, kind, value.fget, klass.__module__)
                 elif inspect.isfunction(value):
                     overloads = _overload_nodes(klass, name)
                     yield Member(
@@ -411,8 +417,8 @@ class Generator(Walker):
         for member in twin.members:
             if member.kind == "lazy resource":
                 body += self._render_lazy_resource(member)
-            elif member.kind == "lazy wrapper":
-                body += self._render_lazy_wrapper(member)
+            elif member.kind == "wrapper":
+                body += self._render_wrapper(member)
             elif member.kind == "property":
                 body += self._render_property(twin, member)
             elif member.kind == "method":
@@ -434,9 +440,9 @@ class Generator(Walker):
             f"        return {name}(self._async.{member.name}, self._runner)",
         ]
 
-    def _render_lazy_wrapper(self, member: Member) -> list[str]:
-        """``Async<Name>(self)`` built on first use becomes ``<Name>(self)``, ``<Name>`` taken
-        from the module ``Async<Name>`` comes from (its generated sync counterpart)."""
+    def _render_wrapper(self, member: Member) -> list[str]:
+        """``Async<Name>(self)`` becomes ``<Name>(self)``, ``<Name>`` taken from the module
+        ``Async<Name>`` comes from (its generated sync counterpart)."""
         node = _function_node(member.source).returns
         if not isinstance(node, ast.Name) or not node.id.startswith("Async"):
             raise GenerationError(f"{member.name} must return an Async... class by its name")
@@ -445,7 +451,7 @@ class Generator(Walker):
         local = self._import(Ref(ref.module, name, _attr(ref.module or "builtins", name)), name)
         return [
             "",
-            f"    @{self._cached_property()}",
+            "    @property",
             f"    def {member.name}(self) -> {local}:",
             *_docstring(member.source.__doc__, self._rename_text, indent=8),
             f"        return {local}(self)",

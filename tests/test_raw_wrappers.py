@@ -7,7 +7,7 @@ Their runtime behaviour is tested through the emulator in ``test_raw_response.py
 from __future__ import annotations
 
 import ast
-import functools
+import gc
 import importlib
 import inspect
 import pkgutil
@@ -15,6 +15,7 @@ import subprocess
 import sys
 import types
 import typing
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -156,9 +157,9 @@ async def test_resources_are_reached_through_their_wrappers() -> None:
     assert type(sync.with_raw_response) is _raw_generated.LambdaCloudWithRawResponse
     assert type(sync.with_raw_response.ssh_keys) is _raw_generated.SSHKeysWithRawResponse
     sync.close()
-    # Built on first use, so `import lambda_cloud` does not load the wrappers.
-    assert isinstance(LambdaCloud.__dict__["with_raw_response"], functools.cached_property)
-    assert isinstance(AsyncLambdaCloud.__dict__["with_raw_response"], functools.cached_property)
+    # Built on each use (a cached wrapper would tie the client into a cycle with itself).
+    assert isinstance(LambdaCloud.__dict__["with_raw_response"], property)
+    assert isinstance(AsyncLambdaCloud.__dict__["with_raw_response"], property)
     assert repr(raw.regions) == f"<with_raw_response of {client.regions!r}>"
 
 
@@ -237,3 +238,17 @@ def test_a_resource_made_by_a_cached_property_is_found(generator: Any, tmp_path:
     assert "AsyncLeavesWithRawResponse" in module.__all__
     raw = module.AsyncLazyToyClientWithRawResponse(toy.AsyncLazyToyClient())
     assert isinstance(raw.branch.leaves, WithRawResponse)
+
+
+def test_a_sync_client_used_through_with_raw_response_is_freed_at_once() -> None:
+    # Dropped without close(), a client hands back its share of the event loop when it is
+    # freed; reference counting alone must free it, not a later garbage collection.
+    gc.disable()
+    try:
+        client = LambdaCloud(api_key="k", base_url="http://127.0.0.1:9/api/v1")
+        assert type(client.with_raw_response.regions).__name__ == "RegionsWithRawResponse"
+        ref = weakref.ref(client)
+        del client
+        assert ref() is None
+    finally:
+        gc.enable()

@@ -210,7 +210,7 @@ class LambdaCloud:
         """Support tickets: list, open, read, update and comment; ``attachments`` for files."""
         return Tickets(self._async.tickets, self._runner)
 
-    @cached_property
+    @property
     def with_raw_response(self) -> LambdaCloudWithRawResponse:
         """Every resource method, returning an ``APIResponse`` instead of its value: status,
         headers, ``request_id``, ``elapsed``, ``content``, and ``parse()`` for the value, as

@@ -3,11 +3,11 @@
 ``AsyncLambdaCloud`` is the client; ``LambdaCloud`` runs the same code from synchronous code.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._client import AsyncLambdaCloud
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Timeout
+from ._lazy import lazy_exports
 from ._logs import setup_logging
 from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimits
 from ._response import APIResponse
@@ -76,8 +76,11 @@ if TYPE_CHECKING:
 setup_logging()
 
 #: Names loaded on first use, so that ``import lambda_cloud`` does not pay for them: the sync
-#: facade (async code never needs it) and the bulk operations' reports, events and errors.
+#: facade (async code never needs it), the bulk operations' reports, events and errors, and the
+#: subpackages the client loads on first use.
 _LAZY = {
+    "bulk": "bulk",
+    "resources": "resources",
     **dict.fromkeys(
         ("LambdaCloud", "SyncCallInLoopThreadError", "SyncInAsyncContextWarning"), "_sync"
     ),
@@ -108,17 +111,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

@@ -171,9 +171,12 @@ def _constructor(cls: type, values: dict[str, str]) -> str:
     instance builds it in half the time.
     """
     fields = attrs.fields(cls)
+    init = getattr(vars(cls).get("__init__"), "__code__", None)
     plain = (
-        vars(object)["__setattr__"] is cls.__setattr__  # neither frozen nor hooked
-        and not any(f.validator or f.converter for f in fields)
+        init is not None
+        and init.co_filename.startswith("<attrs generated")  # not written by hand
+        and vars(object)["__setattr__"] is cls.__setattr__  # neither frozen nor hooked
+        and all(f.init and not f.validator and not f.converter for f in fields)
         and not any(hasattr(cls, h) for h in ("__attrs_pre_init__", "__attrs_post_init__"))
     )
     if not plain or len(fields) <= 15:

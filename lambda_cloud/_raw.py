@@ -49,7 +49,9 @@ class WithRawResponse:
             raise AttributeError(f"with_raw_response has no resource or method {name!r}")
 
     def __dir__(self) -> list[str]:
-        return [name for name in dir(self._target) if not name.startswith("_")]
+        # What is reachable: the generated members, and the left-out ones that raise TypeError.
+        own = (name for name in dir(type(self)) if not name.startswith("_"))
+        return sorted({*own, *self._left_out})
 
     def __repr__(self) -> str:
         return f"<with_raw_response of {self._target!r}>"

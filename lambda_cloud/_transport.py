@@ -11,6 +11,7 @@ import copy
 import functools
 import logging
 import time
+import types
 import warnings
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any
@@ -176,14 +177,15 @@ class Transport:
         self.base_url = base_url
         self.timeout = timeout
         self.retry_policy = retry_policy
-        self.default_headers = dict(default_headers)
+        #: Read-only: every request's headers are built from it once, here.
+        self.default_headers: Mapping[str, str] = types.MappingProxyType(dict(default_headers))
         self.sessions = sessions
         self.rate_limiter = rate_limiter
         self.max_response_bytes = max_response_bytes
         self._sleep = sleep
         self._set_authorization(bearer_header(api_key))
 
-    def _set_authorization(self, authorization: str) -> None:
+    def _set_authorization(self, authorization: Secret) -> None:
         # Every request's headers but a body's content type, built once.
         self._headers = {**self.default_headers, "Authorization": authorization}
 

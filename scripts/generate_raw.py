@@ -37,16 +37,16 @@ from generate_sync import (
     Ref,
     Twin,
     Walker,
-    _annotation,
-    _call_args,
-    _docstring,
-    _function_node,
-    _ref_of,
-    _unused_name,
-    _unwrap_outer,
+    annotation_node,
+    call_args,
+    docstring_lines,
     formatted,
+    function_node,
+    ref_of,
     resolve,
     stand_in_raw_wrappers,
+    unused_name,
+    unwrap_outer,
     write_or_check,
 )
 
@@ -76,7 +76,7 @@ class RawWrappers(Walker):
 
     def _spell(self, obj: Any, twin: Twin, spelled: str) -> str | None:
         if obj in SELF_TYPES:  # the wrapped class, not the wrapper
-            return self._import(_ref_of(twin.cls), twin.cls.__name__, runtime=False)
+            return self.import_ref(ref_of(twin.cls), twin.cls.__name__, runtime=False)
         return None
 
     def _discover(self, member: Member) -> None:
@@ -87,7 +87,7 @@ class RawWrappers(Walker):
     def _name(self, module: str, name: str, *, runtime: bool = True) -> str:
         """``name`` from ``module``, imported (for use at run time, or by annotations only)."""
         obj = getattr(importlib.import_module(module), name)
-        return self._import(Ref(module, name, obj), name, runtime=runtime)
+        return self.import_ref(Ref(module, name, obj), name, runtime=runtime)
 
     # rendering
 
@@ -95,7 +95,7 @@ class RawWrappers(Walker):
         return [self._render_class(twin) for twin in self.twins.values()]
 
     def _render_class(self, twin: Twin) -> str:
-        target = self._import(_ref_of(twin.cls), twin.cls.__name__, runtime=False)
+        target = self.import_ref(ref_of(twin.cls), twin.cls.__name__, runtime=False)
         base = self._name(RUNTIME_MODULE, "WithRawResponse")
         doc = (
             f"``{target}``'s resources, their methods returning ``APIResponse``."
@@ -124,20 +124,20 @@ class RawWrappers(Walker):
         return "\n".join(body) + "\n\n"
 
     def _render_resource(self, member: Member) -> list[str]:
-        resource = self._resource_twin(resolve(_annotation(member), member.module))
+        resource = self._resource_twin(resolve(annotation_node(member), member.module))
         assert resource is not None
         return [
             "",
             "    @property",
             f"    def {member.name}(self) -> {resource.name}:",
-            *_docstring(resource.cls.__doc__, _as_is, indent=8),
+            *docstring_lines(resource.cls.__doc__, _as_is, indent=8),
             f"        return {resource.name}(self._target.{member.name})",
         ]
 
     def _render_method(self, twin: Twin, member: Member) -> list[str] | None:
         """The wrapper of a method, or None if the method has no single response."""
         func = member.source
-        node = _function_node(func)
+        node = function_node(func)
         value = self._value(node, member.module, asyncgen=inspect.isasyncgenfunction(func))
         if value is None:
             return None
@@ -146,17 +146,17 @@ class RawWrappers(Walker):
         if member.overloads:
             # Given the arguments of all its overloads at once, the method is typed as its
             # implementation (a type checker would otherwise pick the first overload).
-            local = _unused_name("method", node.args)
+            local = unused_name("method", node.args)
             lines.append(f"{local}: {self._callable(value, member.module, twin)} = {method}")
             method = local
         helper = self._name(RUNTIME_MODULE, "call_raw_async" if self.awaited else "call_raw")
-        args = ", ".join(filter(None, [method, _call_args(node.args)]))
+        args = ", ".join(filter(None, [method, call_args(node.args)]))
         lines.append(f"return {'await ' if self.awaited else ''}{helper}({args})")
         return [
             *self._render_overloads(twin, member),
             "",
             f"    {self._def} {member.name}({self._signature(node, member.module, twin)}:",
-            *_docstring(func.__doc__, _as_is, indent=8),
+            *docstring_lines(func.__doc__, _as_is, indent=8),
             *(f"        {line}" for line in lines),
         ]
 
@@ -200,7 +200,7 @@ class RawWrappers(Walker):
         if kind != ("run" if self.awaited else "call") or value is None:
             return None
         obj = resolve(value, module)
-        if _unwrap_outer(value, module)[0] in SYNC_ITERATION or obj in SELF_TYPES:
+        if unwrap_outer(value, module)[0] in SYNC_ITERATION or obj in SELF_TYPES:
             return None
         if obj is self.client or (isinstance(obj, type) and issubclass(obj, self.resource_base)):
             return None
@@ -224,7 +224,7 @@ def render(wrappers: list[RawWrappers]) -> str:
     classes = [line for w in wrappers for line in w.render_classes()]
     for other in wrappers[1:]:
         for local, ref in other.imports.items():
-            merged._import(ref, local, runtime=local in other.runtime)
+            merged.import_ref(ref, local, runtime=local in other.runtime)
     merged._name("typing", "TYPE_CHECKING")
     names = [twin.name for w in wrappers for twin in w.twins.values()]
     taken = set(names) & set(merged.imports)
@@ -241,10 +241,10 @@ def render(wrappers: list[RawWrappers]) -> str:
             "",
             "from __future__ import annotations",
             "",
-            *merged._render_imports(merged.runtime),
+            *merged.render_imports(merged.runtime),
             "",
             "if TYPE_CHECKING:",
-            *(f"    {line}" for line in merged._render_imports(annotation_only)),
+            *(f"    {line}" for line in merged.render_imports(annotation_only)),
             "",
             f"__all__ = [{', '.join(f'{name!r}' for name in names)}]",
             "",

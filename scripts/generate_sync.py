@@ -217,17 +217,17 @@ class Walker:
 
     def _discover(self, member: Member) -> None:
         if member.kind in ("resource", "lazy resource"):
-            if self._resource_twin(resolve(_annotation(member), member.module)) is None:
+            if self._resource_twin(resolve(annotation_node(member), member.module)) is None:
                 raise GenerationError(f"attribute {member.name!r} is not annotated with a resource")
         elif member.kind == "method":
-            node = _function_node(member.source).returns
+            node = function_node(member.source).returns
             if node is not None:
-                self._resource_twin(resolve(_unwrap_outer(node, member.module)[1], member.module))
+                self._resource_twin(resolve(unwrap_outer(node, member.module)[1], member.module))
 
     def _is_wrapper(self, getter: Callable[..., Any], owner: type) -> bool:
         """A property building an ``Async<Name>`` wrapper of its owner (``with_raw_response``)
         whose sync twin ``<Name>`` lives in the same module."""
-        node = _function_node(getter).returns
+        node = function_node(getter).returns
         returns = resolve(node, owner.__module__)
         return (
             isinstance(node, ast.Name)
@@ -266,7 +266,7 @@ class Walker:
 
     # shared rendering
 
-    def _render_imports(self, names: collections.abc.Set[str] | None = None) -> list[str]:
+    def render_imports(self, names: collections.abc.Set[str] | None = None) -> list[str]:
         """``import`` lines for the names imported, or for those of them in ``names``."""
         lines = []
         chosen = [(k, v) for k, v in self.imports.items() if names is None or k in names]
@@ -280,7 +280,7 @@ class Walker:
                 lines.append(f"from {ref.module} import {ref.attr}{alias}")
         return lines
 
-    def _import(self, ref: Ref, local: str, *, runtime: bool = True) -> str:
+    def import_ref(self, ref: Ref, local: str, *, runtime: bool = True) -> str:
         known = self.imports.setdefault(local, ref)
         if known.obj is not ref.obj:
             raise GenerationError(
@@ -308,7 +308,7 @@ class Walker:
             if isinstance(name, ast.Name):
                 ref = lookup(module, name.id)
                 if ref.module is not None:
-                    self._import(ref, name.id)
+                    self.import_ref(ref, name.id)
         return node
 
     def _rewrite(self, node: ast.expr, module: str, twin: Twin) -> str:
@@ -330,7 +330,7 @@ class Walker:
             return "run", returns
         if returns is None:
             raise GenerationError(f"{qualname} needs a return annotation")
-        outer, inner = _unwrap_outer(returns, module)
+        outer, inner = unwrap_outer(returns, module)
         if asyncgen or outer in ASYNC_ITERATION:
             if outer not in ASYNC_ITERATION:
                 raise GenerationError(f"{qualname} must be annotated AsyncIterator[...]")
@@ -347,7 +347,7 @@ class Generator(Walker):
         self, client: type, resource_base: type, sync_base: type, *, sync_client_name: str
     ) -> None:
         super().__init__(client, resource_base)
-        self.sync_base = _ref_of(sync_base)
+        self.sync_base = ref_of(sync_base)
         self._add_twin(client, sync_client_name, root=True)
 
     def _twin_name(self, cls: type) -> str:
@@ -371,7 +371,7 @@ class Generator(Walker):
         classes: list[str] = []
         while len(classes) < len(self.twins):  # rendering may meet resources not seen yet
             classes.append(self._render_class(list(self.twins.values())[len(classes)]))
-        self._import(Ref(RUNNER_MODULE, "Runner", RUNNER_MODULE), "Runner")
+        self.import_ref(Ref(RUNNER_MODULE, "Runner", RUNNER_MODULE), "Runner")
         taken = {twin.name for twin in self.twins.values()} & set(self.imports)
         if taken:
             raise GenerationError(f"imported names clash with generated classes: {sorted(taken)}")
@@ -386,7 +386,7 @@ class Generator(Walker):
                 "",
                 "from __future__ import annotations",
                 "",
-                *self._render_imports(),
+                *self.render_imports(),
                 "",
                 f"__all__ = [{names}]",
                 "",
@@ -395,12 +395,14 @@ class Generator(Walker):
         )
 
     def _render_class(self, twin: Twin) -> str:
-        doc = _docstring(twin.cls.__doc__, self._rename_text, indent=4)
-        async_name = self._import(
+        doc = docstring_lines(twin.cls.__doc__, self._rename_text, indent=4)
+        async_name = self.import_ref(
             Ref(twin.cls.__module__, twin.cls.__name__, twin.cls), twin.cls.__name__
         )
         resources = [m for m in twin.members if m.kind == "resource"]
-        base = "" if twin.root else f"({self._import(self.sync_base, self.sync_base.attr or '')})"
+        base = (
+            "" if twin.root else f"({self.import_ref(self.sync_base, self.sync_base.attr or '')})"
+        )
         body = [f"class {twin.name}{base}:", *doc]
         for member in resources:
             body.append(f"    {member.name}: {self._twin_of(member).name}")
@@ -427,7 +429,7 @@ class Generator(Walker):
 
     def _cached_property(self) -> str:
         cached = functools.cached_property
-        return self._import(Ref("functools", "cached_property", cached), "cached_property")
+        return self.import_ref(Ref("functools", "cached_property", cached), "cached_property")
 
     def _render_lazy_resource(self, member: Member) -> list[str]:
         """A ``cached_property`` resource stays one: built on first use, like its async twin."""
@@ -436,40 +438,40 @@ class Generator(Walker):
             "",
             f"    @{self._cached_property()}",
             f"    def {member.name}(self) -> {name}:",
-            *_docstring(member.source.__doc__, self._rename_text, indent=8),
+            *docstring_lines(member.source.__doc__, self._rename_text, indent=8),
             f"        return {name}(self._async.{member.name}, self._runner)",
         ]
 
     def _render_wrapper(self, member: Member) -> list[str]:
         """``Async<Name>(self)`` becomes ``<Name>(self)``, ``<Name>`` taken from the module
         ``Async<Name>`` comes from (its generated sync counterpart)."""
-        node = _function_node(member.source).returns
+        node = function_node(member.source).returns
         if not isinstance(node, ast.Name) or not node.id.startswith("Async"):
             raise GenerationError(f"{member.name} must return an Async... class by its name")
         ref = lookup(member.module, node.id)
         name = node.id.removeprefix("Async")
-        local = self._import(Ref(ref.module, name, _attr(ref.module or "builtins", name)), name)
+        local = self.import_ref(Ref(ref.module, name, _attr(ref.module or "builtins", name)), name)
         return [
             "",
             "    @property",
             f"    def {member.name}(self) -> {local}:",
-            *_docstring(member.source.__doc__, self._rename_text, indent=8),
+            *docstring_lines(member.source.__doc__, self._rename_text, indent=8),
             f"        return {local}(self)",
         ]
 
     def _twin_of(self, member: Member) -> Twin:
-        twin = self._resource_twin(resolve(_annotation(member), member.module))
+        twin = self._resource_twin(resolve(annotation_node(member), member.module))
         assert twin is not None
         return twin
 
     def _render_root_init(self, twin: Twin, async_name: str, resources: list[Member]) -> list[str]:
         init = self.client.__init__
-        node = _function_node(init)
+        node = function_node(init)
         params = self._render_params(node.args, init.__module__, twin)
         return [
             "",
             f"    def __init__({params}) -> None:",
-            f"        async_client = {async_name}({_call_args(node.args)})",
+            f"        async_client = {async_name}({call_args(node.args)})",
             "        self._bind(async_client, Runner(async_client.aclose))",
             "",
             "    @classmethod",
@@ -495,26 +497,26 @@ class Generator(Walker):
 
     def _render_property(self, twin: Twin, member: Member) -> list[str]:
         getter = member.source
-        node = _function_node(getter)
+        node = function_node(getter)
         returns = self._rewrite(node.returns, member.module, twin) if node.returns else None
         wrapped = self._wrap_result(twin, node.returns, member.module, f"self._async.{member.name}")
         return [
             "",
             "    @property",
             f"    def {member.name}(self){_arrow(returns)}:",
-            *_docstring(getter.__doc__, self._rename_text, indent=8),
+            *docstring_lines(getter.__doc__, self._rename_text, indent=8),
             f"        return {wrapped}",
         ]
 
     def _render_method(self, twin: Twin, member: Member) -> list[str]:
         func = member.source
-        node = _function_node(func)
+        node = function_node(func)
         async_name = func.__name__
         params = self._render_params(node.args, member.module, twin)
         # Callbacks are relayed to run in the caller's thread, drained while it waits.
         callbacks = _callback_params(node.args, member.module)
-        relay = _unused_name("relay", node.args)
-        call = f"self._async.{async_name}({_call_args(node.args, callbacks, relay)})"
+        relay = unused_name("relay", node.args)
+        call = f"self._async.{async_name}({call_args(node.args, callbacks, relay)})"
         kind, value = self._classify(
             func.__qualname__,
             node,
@@ -548,10 +550,10 @@ class Generator(Walker):
                 and not self._wrap_result(twin, value, member.module, "")
             ):
                 outer = Awaitable if kind == "run" else AsyncIterable
-                spelled = self._import(
+                spelled = self.import_ref(
                     Ref("collections.abc", outer.__name__, outer), outer.__name__
                 )
-                local = _unused_name("aw", node.args)
+                local = unused_name("aw", node.args)
                 item = self._rewrite(value, member.module, twin)
                 lines, call = [*lines, f"{local}: {spelled}[{item}] = {call}"], local
             if kind == "iterate":
@@ -565,7 +567,7 @@ class Generator(Walker):
             *stubs,
             "",
             f"    def {member.name}({params}){_arrow(returns)}:",
-            *_docstring(func.__doc__, self._rename_text, indent=8),
+            *docstring_lines(func.__doc__, self._rename_text, indent=8),
             *(f"        {line}" for line in lines),
         ]
 
@@ -578,7 +580,7 @@ class Generator(Walker):
         qualname = member.source.__qualname__
         if member.source.__name__ in RENAMED:
             raise GenerationError(f"overloads of {qualname} cannot be mirrored")
-        overload = self._import(Ref("typing", "overload", typing.overload), "overload")
+        overload = self.import_ref(Ref("typing", "overload", typing.overload), "overload")
         # What the implementation's value is wrapped in at run time (its twin, or nothing).
         wrapped = self._wrap_result(twin, value, member.module, "")
         lines: list[str] = []
@@ -611,7 +613,7 @@ class Generator(Walker):
         """The sync twin's return annotation for a method of this kind returning ``value``."""
         returns = self._rewrite(value, module, twin) if value is not None else None
         if kind == "iterate":
-            iterator = self._import(Ref("collections.abc", "Iterator", Iterator), "Iterator")
+            iterator = self.import_ref(Ref("collections.abc", "Iterator", Iterator), "Iterator")
             returns = f"{iterator}[{returns}]"
         return returns
 
@@ -656,18 +658,20 @@ class _Rewriter(ast.NodeTransformer):
             return ast.Name(spelled)
         if ref.module is None:
             if node.id in self.twin.member_names:  # a method named `list` hides the builtin
-                self.generator._import(Ref("builtins", None, builtins), "builtins", runtime=False)
+                self.generator.import_ref(
+                    Ref("builtins", None, builtins), "builtins", runtime=False
+                )
                 return ast.Attribute(ast.Name("builtins"), node.id)
             return node
-        self.generator._import(ref, node.id, runtime=False)
+        self.generator.import_ref(ref, node.id, runtime=False)
         return node
 
 
-def _annotation(member: Member) -> ast.expr | None:
+def annotation_node(member: Member) -> ast.expr | None:
     """The resource type of a ``resource`` (its annotation) or ``lazy resource`` (its getter's
     return annotation) member."""
     if member.kind == "lazy resource":
-        return _function_node(member.source).returns
+        return function_node(member.source).returns
     return member.source  # type: ignore[no-any-return]
 
 
@@ -680,7 +684,7 @@ def resolve(node: ast.expr | None, module: str) -> Any:
     return None
 
 
-def _unwrap_outer(node: ast.expr, module: str) -> tuple[Any, ast.expr]:
+def unwrap_outer(node: ast.expr, module: str) -> tuple[Any, ast.expr]:
     """For ``Outer[..., T]``: ``Outer`` resolved and the ``T`` its sync twin returns."""
     if not isinstance(node, ast.Subscript):
         return None, node
@@ -691,11 +695,11 @@ def _unwrap_outer(node: ast.expr, module: str) -> tuple[Any, ast.expr]:
     return outer, items[0]
 
 
-def _ref_of(cls: type) -> Ref:
+def ref_of(cls: type) -> Ref:
     return Ref(cls.__module__, cls.__name__, cls)
 
 
-def _function_node(func: Callable[..., Any]) -> ast.FunctionDef | ast.AsyncFunctionDef:
+def function_node(func: Callable[..., Any]) -> ast.FunctionDef | ast.AsyncFunctionDef:
     source = textwrap.dedent(inspect.getsource(inspect.unwrap(func)))
     node = ast.parse(source).body[0]
     assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -719,7 +723,7 @@ def _overload_nodes(cls: type, name: str) -> list[ast.FunctionDef | ast.AsyncFun
     ]
 
 
-def _unused_name(name: str, args: ast.arguments) -> str:
+def unused_name(name: str, args: ast.arguments) -> str:
     """``name``, with underscores appended until no parameter has it."""
     taken = {
         a.arg
@@ -753,7 +757,7 @@ def _is_callable(node: ast.expr, module: str) -> bool:
     return obj in CALLABLE or typing.get_origin(obj) in CALLABLE
 
 
-def _call_args(
+def call_args(
     args: ast.arguments, callbacks: collections.abc.Set[str] = frozenset(), relay: str = ""
 ) -> str:
     def value(name: str) -> str:
@@ -772,7 +776,7 @@ def _arrow(returns: str | None) -> str:
     return "" if returns is None else f" -> {returns}"
 
 
-def _docstring(doc: str | None, rename: Callable[[str], str], *, indent: int) -> list[str]:
+def docstring_lines(doc: str | None, rename: Callable[[str], str], *, indent: int) -> list[str]:
     if not doc:
         return []
     text = rename(doc).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import attrs
 import orjson
 import pytest
 
@@ -24,7 +25,7 @@ from lambda_cloud import (
     SSHKey,
     TagEntry,
 )
-from lambda_cloud._converter import converter, structure, unstructure
+from lambda_cloud._converter import _constructor, converter, structure, unstructure
 from lambda_cloud.resources.instances import build_launch_request
 
 ACTIONS: dict[str, Any] = {
@@ -288,3 +289,35 @@ def test_launch_body_with_every_option(image: Any, expected: dict[str, str]) -> 
         "firewall_rulesets": [{"id": "rs-1"}],
     }
     assert "#cloud-config" not in repr(request)
+
+
+def _sixteen_fields(**decorate: Any) -> type:
+    """A 16-field model: more keywords than a call passes without a dict."""
+    namespace = {f"f{i}": attrs.field() for i in range(16)}
+    cls = attrs.make_class("Wide", namespace, kw_only=True, **decorate)
+    return cls
+
+
+@pytest.mark.parametrize(
+    ("decorate", "bare"),
+    [({}, True), ({"frozen": True}, False), ({"init": False}, False)],
+    ids=["plain", "frozen", "hand-written-init"],
+)
+def test_wide_models_skip_init_only_when_it_just_stores(
+    decorate: dict[str, Any], bare: bool
+) -> None:
+    cls = _sixteen_fields(**decorate)
+    source = _constructor(cls, {f"f{i}": f"o['f{i}']" for i in range(16)})
+    assert ("__cl.__new__(__cl)" in source) is bare
+    if bare:  # the slots it sets are the whole object, as __init__ would build it
+        namespace: dict[str, Any] = {"__cl": cls}
+        exec(source, namespace)
+        data = {f"f{i}": i for i in range(16)}
+        assert namespace["structure"](data, cls) == cls(**data)
+
+
+def test_a_validated_wide_model_is_built_through_init() -> None:
+    namespace = {f"f{i}": attrs.field() for i in range(15)}
+    namespace["f15"] = attrs.field(validator=attrs.validators.instance_of(int))
+    cls = attrs.make_class("Checked", namespace, kw_only=True)
+    assert "__cl(" in _constructor(cls, {f"f{i}": "1" for i in range(16)})

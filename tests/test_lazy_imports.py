@@ -1,0 +1,79 @@
+"""``import lambda_cloud`` loads no resource, no bulk engine, no raw wrappers and no sync facade
+(speed goals live in ``benchmarks/``; these check what is loaded, not how fast)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import lambda_cloud
+
+HEAVY = ("lambda_cloud.bulk", "lambda_cloud.resources.", "lambda_cloud._raw", "lambda_cloud._sync")
+
+
+def run(code: str) -> None:
+    subprocess.run([sys.executable, "-c", textwrap.dedent(code)], check=True)
+
+
+def test_import_loads_none_of_what_waits_for_first_use() -> None:
+    run(
+        f"""
+        import sys, lambda_cloud
+        loaded = [m for m in sys.modules if m.startswith({HEAVY!r})]
+        assert not loaded, loaded
+        """
+    )
+
+
+def test_a_resource_loads_its_own_module_on_first_use() -> None:
+    run(
+        """
+        import sys, lambda_cloud
+        client = lambda_cloud.AsyncLambdaCloud(api_key="k")
+        client.regions
+        assert "lambda_cloud.resources.regions" in sys.modules
+        assert "lambda_cloud.resources.instances" not in sys.modules
+        assert "lambda_cloud.bulk" not in sys.modules
+        assert client.regions is client.regions  # built once
+        client.instances
+        assert "lambda_cloud.bulk.launch" in sys.modules
+        """
+    )
+
+
+def test_every_exported_name_resolves_to_its_own_module_object() -> None:
+    run(
+        """
+        import importlib, lambda_cloud
+        for name, module in lambda_cloud._LAZY.items():
+            value = getattr(lambda_cloud, name)
+            own = importlib.import_module(f"lambda_cloud.{module}")
+            assert value is (own if name == module else getattr(own, name)), name
+        assert set(lambda_cloud._LAZY) <= set(dir(lambda_cloud))
+        namespace = {}
+        exec("from lambda_cloud import *", namespace)
+        missing = set(lambda_cloud.__all__) - set(namespace)
+        assert not missing, missing
+        """
+    )
+
+
+def test_subpackages_and_resource_classes_are_reachable_as_before() -> None:
+    run(
+        """
+        import lambda_cloud
+        from lambda_cloud.resources import AsyncInstances, AsyncTickets
+        from lambda_cloud.resources.instances import AsyncInstances as Same
+        assert AsyncInstances is Same
+        assert lambda_cloud.bulk.Hunt is lambda_cloud.Hunt
+        assert "AsyncRegions" in dir(lambda_cloud.resources)
+        """
+    )
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="NoSuchThing"):
+        lambda_cloud.NoSuchThing  # noqa: B018

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 import attrs
 import orjson
+from aiohttp import hdrs
 
 from ._config import DEFAULT_MAX_RESPONSE_BYTES
 from ._deadline import current_deadline
@@ -457,7 +458,8 @@ def _read_bounded(
 ) -> Awaitable[bytes]:
     """The body, decompressed, and never more than ``limit`` bytes of it."""
     length = response.content_length
-    if length is not None and length <= limit and "Content-Encoding" not in response.headers:
+    # (an istr key: a plain str would be case-folded on every lookup)
+    if length is not None and length <= limit and hdrs.CONTENT_ENCODING not in response.headers:
         # Uncompressed with a declared length: aiohttp's parser reads no more than that, so
         # the bound holds without reading chunk by chunk (nor a coroutine of ours around it).
         return response.read()

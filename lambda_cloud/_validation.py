@@ -45,8 +45,6 @@ MOUNT_POINT_PATTERN = re.compile(r"^(/home|/lambda/nfs|/data)[//a-zA-Z0-9-]*$")
 # "1 MB" in the spec, read as 10**6 UTF-8 bytes (the emulator uses the same number).
 MAX_USER_DATA_BYTES = 1_000_000
 FILESYSTEM_NAME_PATTERN = re.compile(r"^[a-zA-Z]+[0-9a-zA-Z-]*$")
-# An id a URL path carries as it is: RFC 3986 "unreserved" characters, not a dot segment.
-_PLAIN_ID = re.compile(r"(?!\.\.?\Z)[A-Za-z0-9_.~-]{1,256}")
 
 
 def check_string(value: object, field: str) -> str:
@@ -85,8 +83,8 @@ def check_pattern(value: object, field: str, pattern: re.Pattern[str], *, max_le
 
 def check_path_id(value: object, field: str = "id") -> str:
     """An id that goes into a URL path: a non-empty string, sent percent-encoded."""
-    if type(value) is str and _PLAIN_ID.fullmatch(value):
-        return value  # the usual case (ids are hex): nothing to quote, the fewest calls
+    if type(value) is str and value.isascii() and value.isalnum() and len(value) <= 256:
+        return value  # the usual case (ids are hex): nothing to quote, no call of ours
     text = check_length(value, field, min_len=1, max_len=256)
     if text in (".", ".."):  # a dot segment would be resolved away, sending elsewhere
         raise ValidationError(field, f"{text!r} is not an id")

@@ -94,7 +94,8 @@ class AsyncLambdaCloud:
         self._owns_transport = True
 
     # Resources are built, and their modules imported, on first use (as anthropic-sdk-python
-    # does): `import lambda_cloud` stays cheap, and so do the copies `with_options` makes.
+    # does): `import lambda_cloud` stays cheap, and so do the copies `with_options` makes. Not a
+    # cycle dodged: the resources import this module for annotations only.
 
     @cached_property
     def instances(self) -> AsyncInstances:

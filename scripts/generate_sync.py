@@ -427,16 +427,13 @@ class Generator(Walker):
                 body += self._render_method(twin, member)
         return "\n".join(body) + "\n\n"
 
-    def _cached_property(self) -> str:
-        cached = functools.cached_property
-        return self.import_ref(Ref("functools", "cached_property", cached), "cached_property")
-
     def _render_lazy_resource(self, member: Member) -> list[str]:
         """A ``cached_property`` resource stays one: built on first use, like its async twin."""
         name = self._twin_of(member).name
+        cached = Ref("functools", "cached_property", functools.cached_property)
         return [
             "",
-            f"    @{self._cached_property()}",
+            f"    @{self.import_ref(cached, 'cached_property')}",
             f"    def {member.name}(self) -> {name}:",
             *docstring_lines(member.source.__doc__, self._rename_text, indent=8),
             f"        return {name}(self._async.{member.name}, self._runner)",

@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from ._sync import LambdaCloud, SyncCallInLoopThreadError, SyncInAsyncContextWarning
     from .bulk import (
         LAUNCH_TOKEN_TAG,
+        LAUNCHED_AT_TAG,
+        MAX_LAUNCH_COUNT,
         BulkError,
         BulkLaunchCancelledError,
         BulkLaunchError,
@@ -87,6 +89,8 @@ _LAZY = {
     **dict.fromkeys(
         (
             "LAUNCH_TOKEN_TAG",
+            "LAUNCHED_AT_TAG",
+            "MAX_LAUNCH_COUNT",
             "BulkError",
             "BulkLaunchCancelledError",
             "BulkLaunchError",
@@ -161,6 +165,8 @@ __all__ = [
     "WaitTimeoutError",
     # bulk operations (instances.launch_many, terminate_many, wait_for)
     "LAUNCH_TOKEN_TAG",
+    "LAUNCHED_AT_TAG",
+    "MAX_LAUNCH_COUNT",
     "BulkError",
     "BulkLaunchCancelledError",
     "BulkLaunchError",

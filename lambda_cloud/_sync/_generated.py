@@ -426,12 +426,15 @@ class Instances(SyncAPIResource):
 
         A launch whose outcome is unknown is reconciled against the instance list (one list call
         per ``poll_interval``): its instance is adopted when it shows up, and the slot is
-        launched again only once ``settle_timeout`` seconds have passed since the launch was
-        sent with no sign of it, so a slot never gets two instances. ``run_id`` (1 to 32
+        launched again only once ``settle_timeout`` seconds have passed since its outcome became
+        unknown with no sign of it, so a slot never gets two instances. ``run_id`` (1 to 32
         letters, digits or ``-``; random by default, always in ``report.run_id``) names the
         run: called again with the same ``run_id`` after a crash, each slot adopts the live
         instance the earlier run gave it and only empty slots are launched, so a rerun converges
-        on ``count`` instances. ``find_run`` and ``reclaim`` find and terminate a run's
+        on ``count`` instances; live instances of the run that these arguments would not make
+        (another type, region or name) refuse the rerun with ``ValidationError``. Concurrent
+        runs of one ``run_id`` keep, for each slot, the instance launched first. ``count`` is at
+        most ``MAX_LAUNCH_COUNT``. ``find_run`` and ``reclaim`` find and terminate a run's
         instances.
 
         ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting

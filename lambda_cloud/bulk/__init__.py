@@ -24,6 +24,8 @@ from .options import (
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     LAUNCH_TOKEN_TAG,
+    LAUNCHED_AT_TAG,
+    MAX_LAUNCH_COUNT,
     Hunt,
     OnCancel,
 )
@@ -45,6 +47,8 @@ __all__ = [
     "DEFAULT_UNHEALTHY_TIMEOUT",
     "DEFAULT_WAIT_TIMEOUT",
     "LAUNCH_TOKEN_TAG",
+    "LAUNCHED_AT_TAG",
+    "MAX_LAUNCH_COUNT",
     "BulkError",
     "BulkLaunchCancelledError",
     "BulkLaunchError",

@@ -62,8 +62,9 @@ class UnresolvedLaunchError(BulkError):
     """A launch for this slot may have created an instance that the run never saw: its outcome
     was unknown, and the instance list showed no sign of it within ``settle_timeout`` (or could
     not be read, or a second cancel cut the wait short). ``token`` is the slot's launch-token tag
-    value; ``instances.find_run`` and ``instances.reclaim`` find such a late instance. What made
-    the outcome unknown is ``__cause__``."""
+    value; ``instances.find_run`` and ``instances.reclaim`` find such a late instance. It is the
+    one error of every slot whose launch may still land, whatever ended the slot (its
+    ``__cause__``: what made the outcome unknown, or what failed after the slot was given up)."""
 
     def __init__(self, token: str, settle_timeout: float) -> None:
         super().__init__(

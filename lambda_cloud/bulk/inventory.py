@@ -10,10 +10,10 @@ import time
 from .._deadline import Deadline
 from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
 from .api import InstancesAPI
-from .options import LAUNCH_TOKEN_TAG
+from .options import LAUNCH_TOKEN_TAG, LAUNCHED_AT_TAG
 from .slots import parse_token
 
-__all__ = ["ENDED_STATUSES", "Inventory", "Listing", "is_live", "run_instances"]
+__all__ = ["ENDED_STATUSES", "Inventory", "Listing", "is_live", "launch_order", "run_instances"]
 
 #: Statuses of an instance that is gone or going: it no longer needs terminating.
 ENDED_STATUSES = TERMINAL_STATUSES | {InstanceStatus.TERMINATING}
@@ -22,6 +22,14 @@ ENDED_STATUSES = TERMINAL_STATUSES | {InstanceStatus.TERMINATING}
 def is_live(instance: Instance) -> bool:
     """Whether the instance is (or is about to be) running, and so billed."""
     return instance.status not in ENDED_STATUSES
+
+
+def launch_order(instance: Instance) -> tuple[bool, str, str]:
+    """Sort key of one slot's instances; the first is the one every run of the ``run_id`` keeps:
+    live before ended, then sent first (by its launch-time tag), then the smallest id. Every
+    process computes it from the listing alone, so concurrent runs agree without a lock. An
+    instance without the launch-time tag (an older SDK's) counts as sent first."""
+    return (not is_live(instance), instance.tag(LAUNCHED_AT_TAG) or "", instance.id)
 
 
 def run_instances(instances: list[Instance], run_id: str) -> dict[int, list[Instance]]:

@@ -5,8 +5,12 @@ Every slot carries a launch token (``<run_id>/<slot>``) as a tag. The launch end
 idempotency key, so a launch whose outcome is unknown (timeout after sending, broken connection,
 5xx, unreadable answer, cancelled mid-request) puts its slot in ``UNKNOWN``: the run lists
 instances once per poll until the token shows up (the slot adopts it) or ``settle_timeout`` has
-passed since the launch was sent with no sign of it (only then is the slot launched again).
-Cancellation honours the same horizon; a second cancel cuts it short.
+passed since the outcome became unknown with no sign of it (only then is the slot launched
+again). Cancellation honours the same horizon; a second cancel cuts it short.
+
+Runs of one ``run_id`` (a rerun, or a CI retry while the first job still runs) need no lock to
+agree: each instance also carries the time its launch was sent, and when a slot has several,
+every run keeps the first in ``inventory.launch_order`` and terminates the others.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import secrets
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timezone
 
 import attrs
 
@@ -48,12 +53,14 @@ from .errors import (
     SlotCancelledError,
     UnresolvedLaunchError,
 )
-from .inventory import ENDED_STATUSES, Inventory, Listing, is_live
+from .inventory import ENDED_STATUSES, Inventory, Listing, is_live, launch_order
 from .options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     LAUNCH_TOKEN_TAG,
+    LAUNCHED_AT_TAG,
+    MAX_LAUNCH_COUNT,
     Hunt,
     OnCancel,
 )
@@ -74,6 +81,13 @@ _MAX_SLOT_FAILURES = 3
 # leaving an instance unaccounted for costs more than running late.
 _CLEANUP_BUDGET = 30.0
 _S = SlotState
+#: Tag keys the run sets on every instance itself.
+_RESERVED_TAGS = frozenset({LAUNCH_TOKEN_TAG, LAUNCHED_AT_TAG})
+
+
+def _utc_stamp() -> str:
+    """Now, as the launch-time tag's value: fixed width, so text order is time order."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def slot_name(name_prefix: str | None, index: int) -> str | None:
@@ -142,7 +156,7 @@ class _Run:
         self.plan = plan
         self.progress = progress
         self.deadline = Deadline(plan.timeout)
-        self.user_tags = [t for t in plan.template.tags or () if t.key != LAUNCH_TOKEN_TAG]
+        self.user_tags = [t for t in plan.template.tags or () if t.key not in _RESERVED_TAGS]
         self.slots = Slots(
             [
                 Slot(
@@ -171,6 +185,9 @@ class _Run:
         self.fatal: Exception | None = None
         self.presumed_absent = False  # an unknown launch never showed up: it could land late
         self.extras: dict[str, LaunchedInstance] = {}
+        #: Ids of the instances this run's own launches created (not adopted from another run
+        #: of its ``run_id``): a cancel terminates these, and only these.
+        self.own: set[str] = set()
         # The reconciling phase's progress: unknown launches accounted for, of how many.
         self.reconciled = self.to_reconcile = 0
         self.report = BulkLaunchReport(
@@ -255,7 +272,7 @@ class _Run:
                 slot.regions_tried.append(target.region)
             if slot.state is _S.PENDING:
                 self.slots.move(slot, _S.SENDING)
-            slot.sent_at = time.monotonic()  # a retry is a new send: the horizon starts anew
+            slot.stamps.append(_utc_stamp())
             return self._request(slot, target)
 
         try:
@@ -281,7 +298,8 @@ class _Run:
                 instance_type_name=target.instance_type_name,
                 name=slot.name,
             )
-            await self._fill(slot, launched, _S.CONFIRMED)
+            self.own.add(launched.id)
+            await self._fill(slot, launched, _S.CONFIRMED, (False, slot.stamps[-1], launched.id))
 
     def _request(self, slot: Slot, target: Target) -> LaunchInstanceRequest:
         return attrs.evolve(
@@ -290,7 +308,11 @@ class _Run:
             region_name=target.region,
             name=slot.name,
             hostname=slot.hostname,
-            tags=[*self.user_tags, RequestedTagEntry(key=LAUNCH_TOKEN_TAG, value=slot.token)],
+            tags=[
+                *self.user_tags,
+                RequestedTagEntry(key=LAUNCH_TOKEN_TAG, value=slot.token),
+                RequestedTagEntry(key=LAUNCHED_AT_TAG, value=slot.stamps[-1]),
+            ],
         )
 
     async def _failed_launch(
@@ -347,16 +369,28 @@ class _Run:
         if slot.state is _S.PENDING:  # failed before its request left (a bug in build, say)
             return await self._fail(slot, error)
         slot.unknown_cause = error
+        slot.unknown_at = time.monotonic()
         self.slots.move(slot, _S.UNKNOWN, error=error)
         self.changed.fire()
 
     async def _fail(self, slot: Slot, error: Exception) -> None:
+        if slot.maybe_landing and not isinstance(error, UnresolvedLaunchError):
+            # Whatever ended the slot, a launch of it may still land: say so, in one way.
+            unresolved = UnresolvedLaunchError(slot.token, self.plan.settle_timeout)
+            unresolved.__cause__ = error
+            error = unresolved
         self.slots.move(slot, _S.FAILED, error=error)
         self.changed.fire()
         await self._emit(ProgressKind.FAILED, slot, error=error)
 
-    async def _fill(self, slot: Slot, instance: LaunchedInstance, state: SlotState) -> None:
-        slot.instance = instance
+    async def _fill(
+        self,
+        slot: Slot,
+        instance: LaunchedInstance,
+        state: SlotState,
+        order: tuple[bool, str, str],
+    ) -> None:
+        slot.instance, slot.order = instance, order
         slot.unknown_cause = None
         self.slots.move(slot, state)
         self.changed.fire()
@@ -424,24 +458,22 @@ class _Run:
             # Never seen either way: launching again could double, so past the horizon the
             # slot is given up as unresolved.
             for slot in list(self.slots.unknown.values()):
-                if started - slot.sent_at >= self.plan.settle_timeout:
+                if started - slot.unknown_at >= self.plan.settle_timeout:
                     await self._absent(slot, relaunch=False)
             return
         await self._absorb(listing)
         for slot in list(self.slots.unknown.values()):
-            if listing.started - slot.sent_at >= self.plan.settle_timeout:
+            if listing.started - slot.unknown_at >= self.plan.settle_timeout:
                 await self._absent(slot)
 
     async def _absent(self, slot: Slot, *, relaunch: bool = True) -> None:
         """No sign of the slot's unknown launch by its horizon: launch again, or give up."""
-        self.presumed_absent = True
+        self.presumed_absent = slot.maybe_landing = True
         cause = slot.unknown_cause
         assert cause is not None
         slot.unknown_cause = None
         if not relaunch or self.cancelled or self.deadline.expired:
-            error = UnresolvedLaunchError(slot.token, self.plan.settle_timeout)
-            error.__cause__ = cause
-            await self._counted(self._fail(slot, error))
+            await self._counted(self._fail(slot, cause))  # _fail says it may still land
         else:
             self.slots.move(slot, _S.PENDING, error=cause)
             await self._transient(slot, cause, slot.regions_tried[-1])
@@ -449,38 +481,43 @@ class _Run:
     async def _absorb(self, listing: Listing) -> None:
         """Take the listed instances carrying this run's tokens into its books."""
         for index, found in listing.by_slot.items():
-            slot = self.slots.all[index] if index < len(self.slots) else None
-            for instance in found:
-                if slot is not None and slot.instance is None and slot.state is not _S.SENDING:
-                    await self._counted(self._adopt(slot, instance))
-                elif slot is None or (slot.instance and slot.instance.id != instance.id):
-                    self._extra(index, instance)
+            if index < len(self.slots):
+                await self._keep_first(self.slots.all[index], found)
+            else:  # a slot past ``count``: a rerun asked for fewer
+                for instance in found:
+                    self._extra(self._launched(index, instance))
 
-    async def _adopt(self, slot: Slot, instance: Instance) -> None:
-        launched = LaunchedInstance(
-            id=instance.id,
-            slot=slot.index,
-            token=slot.token,
-            region=instance.region.name,
-            instance_type_name=instance.instance_type.name,
-            name=instance.name,
-            status=instance.status,
-            adopted=True,
-        )
-        self.capacity.launched()
-        await self._fill(slot, launched, _S.ADOPTED)
+    async def _keep_first(self, slot: Slot, found: list[Instance]) -> None:
+        """Give ``slot`` the instance that every run of this ``run_id`` keeps (the first in
+        ``launch_order``); any other instance of the slot is an extra."""
+        if slot.state is _S.SENDING:
+            return  # its launch's answer comes first; the next listing judges
+        for instance in found:
+            if instance.tag(LAUNCHED_AT_TAG) in slot.stamps:
+                self.own.add(instance.id)
+            if slot.instance is not None and instance.id == slot.instance.id:
+                slot.instance.status, slot.order = instance.status, launch_order(instance)
+        best = min(found, key=launch_order)
+        kept = slot.instance
+        if kept is None or (slot.order is not None and launch_order(best) < slot.order):
+            fill = self._fill(
+                slot, self._launched(slot.index, best), _S.ADOPTED, launch_order(best)
+            )
+            if kept is None:
+                self.capacity.launched()
+                await self._counted(fill)
+            else:  # another run launched the slot first, or this one ended: keep the first
+                self._extra(kept)
+                await fill
+            self.extras.pop(best.id, None)
+            kept = slot.instance
+            assert kept is not None
+        for instance in found:
+            if instance.id != kept.id:
+                self._extra(self._launched(slot.index, instance))
 
-    def _extra(self, index: int, instance: Instance) -> None:
-        if instance.id in self.extras:
-            self.extras[instance.id].status = instance.status
-            return
-        log.warning(
-            "launch_many %s: slot %d has a second instance %s",
-            self.plan.run_id,
-            index,
-            instance.id,
-        )
-        self.extras[instance.id] = LaunchedInstance(
+    def _launched(self, index: int, instance: Instance) -> LaunchedInstance:
+        return LaunchedInstance(
             id=instance.id,
             slot=index,
             token=token(self.plan.run_id, index),
@@ -491,6 +528,18 @@ class _Run:
             adopted=True,
         )
 
+    def _extra(self, extra: LaunchedInstance) -> None:
+        if extra.id in self.extras:
+            self.extras[extra.id].status = extra.status
+            return
+        log.warning(
+            "launch_many %s: slot %d has a second instance %s",
+            self.plan.run_id,
+            extra.slot,
+            extra.id,
+        )
+        self.extras[extra.id] = extra
+
     async def _counted(self, aw: Awaitable[None]) -> None:
         """Run a reconciliation step, counting it when the reconciling phase counts."""
         if self.phase is Phase.RECONCILING:
@@ -498,7 +547,9 @@ class _Run:
         await aw
 
     async def _adopt_live(self) -> None:
-        """A rerun: each slot adopts the live instance an earlier run with this id gave it."""
+        """A rerun: each slot adopts the live instance an earlier run with this id gave it.
+        Live instances of the run that this launch would not have made (another type, region or
+        name) refuse the rerun with ``ValidationError`` before anything is launched."""
         deadline = self.deadline.earliest(Deadline(_CLEANUP_BUDGET))
         listing = await self.inventory.lookup(deadline)
         for found in listing.by_slot.values():
@@ -506,7 +557,35 @@ class _Run:
                 if not is_live(instance):
                     self.inventory.ignored.add(instance.id)  # an earlier run's: not ours now
         live = {i: [x for x in found if is_live(x)] for i, found in listing.by_slot.items()}
+        differences = [
+            f"{x.id} (slot {i}): {why}"
+            for i, found in sorted(live.items())
+            for x in found
+            if (why := self._mismatch(i, x))
+        ]
+        if differences:
+            raise ValidationError(
+                "run_id",
+                f"run {self.plan.run_id!r} has live instances this launch would not make: "
+                f"{'; '.join(differences)}. Rerun with the arguments of the first run, or "
+                f"terminate them first with instances.reclaim({self.plan.run_id!r})",
+            )
         await self._absorb(Listing(listing.started, live))
+
+    def _mismatch(self, index: int, instance: Instance) -> str | None:
+        """How a live instance of slot ``index`` differs from what this run launches there."""
+        plan = self.plan
+        if index >= plan.count:
+            return None  # past ``count``: terminated as an extra, whatever it is
+        if instance.instance_type.name not in plan.instance_type_names:
+            wanted = " or ".join(plan.instance_type_names)
+            return f"type {instance.instance_type.name}, not {wanted}"
+        if plan.region_names is not None and instance.region.name not in plan.region_names:
+            return f"region {instance.region.name}, not {' or '.join(plan.region_names)}"
+        name = slot_name(plan.name_prefix, index)
+        if (instance.name or None) != name:
+            return f"name {instance.name!r}, not {name!r}"
+        return None
 
     # -- the end ------------------------------------------------------------------------------
 
@@ -621,7 +700,10 @@ class _Run:
             elif slot.state is _S.PENDING:
                 error = SlotCancelledError("cancelled before the slot was filled")
                 error.__cause__ = slot.error  # what it was retrying after, if anything
-                self.slots.move(slot, _S.CANCELLED, error=error)
+                if slot.maybe_landing:
+                    await self._fail(slot, error)
+                else:
+                    self.slots.move(slot, _S.CANCELLED, error=error)
         self.queue.clear()
         self.phase = Phase.RECONCILING
         self.reconciled, self.to_reconcile = 0, len(self.slots.unknown)
@@ -639,9 +721,19 @@ class _Run:
     async def _dispose(self) -> None:
         report = self.report
         if self.plan.on_cancel == "terminate":
-            left = [i for i in report.ids if i not in report.terminated]
+            left = [i for i in report.ids if i in self.own and i not in report.terminated]
             if left:
                 await self._terminate(left)
+            others = [i for i in report.ids if i not in self.own]
+            if others:  # another run of this run_id created them: they are not this run's
+                log.warning(
+                    "launch_many %s cancelled; kept %d instances an earlier or concurrent run "
+                    "of it created (instances.reclaim(%r) terminates them): %s",
+                    self.plan.run_id,
+                    len(others),
+                    self.plan.run_id,
+                    ", ".join(others),
+                )
             return
         for instance in report.instances:
             await self.progress.emit(
@@ -699,6 +791,8 @@ def plan_launch(
 ) -> LaunchPlan:
     """Check a bulk launch's own arguments (the resource checked the launch request)."""
     check_positive(count, "count", integer=True)
+    if count > MAX_LAUNCH_COUNT:
+        raise ValidationError("count", f"at most {MAX_LAUNCH_COUNT} instances a call, got {count}")
     check_positive(max_concurrency, "max_concurrency", integer=True)
     check_positive(settle_timeout, "settle_timeout")
     check_wait_options(timeout, poll_interval)
@@ -706,8 +800,9 @@ def plan_launch(
         raise ValidationError("on_cancel", f"must be 'terminate' or 'keep', got {on_cancel!r}")
     if not isinstance(wait, bool):
         raise ValidationError("wait", f"expected True or False, got {wait!r}")
-    if any(tag.key == LAUNCH_TOKEN_TAG for tag in template.tags or ()):
-        raise ValidationError("tags", f"the tag key {LAUNCH_TOKEN_TAG!r} is reserved")
+    for tag in template.tags or ():
+        if tag.key in _RESERVED_TAGS:
+            raise ValidationError("tags", f"the tag key {tag.key!r} is reserved")
     regions = check_names(region_names, "region_names")
     for i, region in enumerate(regions or ()):
         check_length(region, f"region_names[{i}]", min_len=1, max_len=64)

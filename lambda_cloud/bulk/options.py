@@ -16,7 +16,9 @@ __all__ = [
     "DEFAULT_SETTLE_TIMEOUT",
     "DEFAULT_UNHEALTHY_TIMEOUT",
     "DEFAULT_WAIT_TIMEOUT",
+    "LAUNCHED_AT_TAG",
     "LAUNCH_TOKEN_TAG",
+    "MAX_LAUNCH_COUNT",
     "Hunt",
     "OnCancel",
 ]
@@ -24,6 +26,13 @@ __all__ = [
 #: The tag key that marks each instance ``launch_many`` creates with its slot's token,
 #: ``<run_id>/<slot>``.
 LAUNCH_TOKEN_TAG = "lambda-cloud-launch-token"
+#: The tag key that records when (UTC, RFC 3339 to the microsecond) each launch was sent. When
+#: several instances carry one slot's token (concurrent runs of one ``run_id``), every run keeps
+#: the live one sent first, so all of them agree without talking to each other.
+LAUNCHED_AT_TAG = "lambda-cloud-launched-at"
+#: The most instances one ``launch_many`` may ask for: far above any account's quota, and low
+#: enough that a typo (``10**7``) is refused before a slot is allocated.
+MAX_LAUNCH_COUNT = 10_000
 #: Launches in flight at once by default: the launch rate limit's burst.
 DEFAULT_MAX_CONCURRENCY = 5
 #: Ids per terminate request. The API states no limit; this keeps one request small.
@@ -35,7 +44,8 @@ DEFAULT_POLL_INTERVAL = 5.0
 #: Seconds a bulk operation without a ``timeout`` keeps retrying one failing request: a longer
 #: outage is reported rather than waited out forever.
 DEFAULT_RETRY_WINDOW = 120.0
-#: Seconds a bulk launch keeps looking for the instance of a launch whose outcome was unknown
+#: Seconds a bulk launch keeps looking for the instance of a launch whose outcome was unknown,
+#: counted from the moment it became unknown (the timeout, the broken connection, the cancel),
 #: before it takes the launch to have created nothing (and may launch that slot again).
 DEFAULT_SETTLE_TIMEOUT = 60.0
 #: Seconds an instance may stay ``unhealthy`` before a wait for ``active`` gives it up.

@@ -61,13 +61,15 @@ class SlotState(enum.Enum):
 
 _S = SlotState
 #: The allowed transitions. A failed or cancelled slot may still be adopted: a launch that
-#: seemed lost can turn up in the instance list later, and then it is the slot's.
+#: seemed lost can turn up in the instance list later, and then it is the slot's. A filled slot
+#: adopts another instance when the keeper rule prefers it (another run of the same ``run_id``
+#: launched that slot first, or the slot's instance ended while another one lives).
 _NEXT: dict[SlotState, frozenset[SlotState]] = {
     _S.PENDING: frozenset({_S.SENDING, _S.ADOPTED, _S.FAILED, _S.CANCELLED}),
     _S.SENDING: frozenset({_S.PENDING, _S.UNKNOWN, _S.CONFIRMED, _S.FAILED}),
     _S.UNKNOWN: frozenset({_S.PENDING, _S.ADOPTED, _S.FAILED}),
-    _S.CONFIRMED: frozenset(),
-    _S.ADOPTED: frozenset(),
+    _S.CONFIRMED: frozenset({_S.ADOPTED}),
+    _S.ADOPTED: frozenset({_S.ADOPTED}),
     _S.FAILED: frozenset({_S.ADOPTED}),
     _S.CANCELLED: frozenset({_S.ADOPTED}),
 }
@@ -89,8 +91,16 @@ class Slot:
     error: Exception | None = None
     #: The failure that made the outcome of its latest launch unknown, while it is.
     unknown_cause: Exception | None = None
-    #: ``time.monotonic()`` when its latest launch was sent (set by the run as it sends).
-    sent_at: float = 0.0
+    #: ``time.monotonic()`` when the outcome of its latest launch became unknown: the settle
+    #: horizon counts from there, not from the send, so a request timeout does not eat it.
+    unknown_at: float = 0.0
+    #: The launch-time tag values of every launch this run sent for the slot: an instance
+    #: carrying one of them is this run's own, not another run's.
+    stamps: list[str] = attrs.Factory(list)
+    #: ``launch_order`` of ``instance`` (``None`` while the slot is empty).
+    order: tuple[bool, str, str] | None = None
+    #: A launch of unknown outcome was given up as absent: it could still land.
+    maybe_landing: bool = False
     regions_tried: list[str] = attrs.Factory(list)
     #: Launches that failed in a way worth retrying only a few times.
     failures: int = 0

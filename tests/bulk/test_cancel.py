@@ -226,7 +226,7 @@ async def test_a_second_cancel_does_not_cut_the_cleanup_short(slow_emu: Emulator
 
 
 async def test_a_cancel_after_an_extra_was_terminated_terminates_each_id_once() -> None:
-    from lambda_cloud.bulk import LAUNCH_TOKEN_TAG
+    from lambda_cloud.bulk import LAUNCH_TOKEN_TAG, LAUNCHED_AT_TAG
 
     async with emulated(boot_delay=10_000.0) as (emu, client):
         emu.faults.add(Fault(kind="reset_before_commit", path=LAUNCH, times=1))
@@ -241,7 +241,8 @@ async def test_a_cancel_after_an_extra_was_terminated_terminates_each_id_once() 
                     region_name=event.region or "",
                     instance_type_name=A10,
                     ssh_key_names=[KEY],
-                    tags={LAUNCH_TOKEN_TAG: f"{RUN}/0"},
+                    # Sent after the run's own launch: the run keeps its own, this is the extra.
+                    tags={LAUNCH_TOKEN_TAG: f"{RUN}/0", LAUNCHED_AT_TAG: "9999-12-31T00:00:00Z"},
                 )
             if event.kind is ProgressKind.STATUS:
                 waiting.set()

@@ -489,7 +489,8 @@ async def test_a_commit_landing_after_the_relaunch_is_an_extra_and_terminated(
     emu: Emulator, client: AsyncLambdaCloud, requests: RequestLog
 ) -> None:
     """The lost launch lands after both lists came back empty and the slot was launched again,
-    but before the final sweep: the sweep finds it, reports it in ``extras``, terminates it."""
+    but before the final sweep: the sweep finds both. The slot keeps the one sent first (the
+    rule every run of a ``run_id`` applies alike); the relaunch's is the extra, terminated."""
     fault = emu.faults.add(Fault(kind="late_commit", delay=500.0, path=LAUNCH, times=1))
     run: list[str] = []
 
@@ -511,12 +512,13 @@ async def test_a_commit_landing_after_the_relaunch_is_an_extra_and_terminated(
     assert requests[f"POST {LAUNCH}"] == 2
     created = check_launch_invariants(emu, report, extras=1)
     assert len(created) == 2
-    assert report.ids == run  # the relaunch's instance fills the slot
     (extra,) = report.extras
-    assert extra.slot == 0 and extra.id != run[0]
+    assert extra.slot == 0 and extra.id == run[0]  # the relaunch's instance
+    (kept,) = report.ids
+    assert kept != run[0] and kept in created  # the late commit, sent first
     assert report.terminated == [extra.id]
     assert created[extra.id]["status"] in ("terminating", "terminated")
-    assert created[run[0]]["status"] not in ("terminating", "terminated")
+    assert created[kept]["status"] not in ("terminating", "terminated")
     report.raise_for_errors()  # the slot is filled: an extra caught and terminated is no error
 
 

@@ -34,24 +34,36 @@ def _live(emu: Emulator, run_id: str) -> dict[str, dict[str, Any]]:
 
 
 async def _concurrent_runs(
-    client: AsyncLambdaCloud, runs: int, count: int, run_id: str
+    emu: Emulator, runs: int, count: int, run_id: str, *, timeout: float = 5.0
 ) -> list[BulkLaunchReport]:
-    return list(
-        await asyncio.gather(
-            *(
-                client.instances.launch_many(
-                    count,
-                    instance_type_name=A10,
-                    ssh_key_names=[KEY],
-                    run_id=run_id,
-                    poll_interval=POLL,
-                    settle_timeout=SETTLE,
-                    timeout=LIMIT,
+    """``runs`` launches of one ``run_id`` at once, each on a client of its own (as separate
+    processes would be: no shared pool, limiter or instance listing)."""
+    clients = [
+        AsyncLambdaCloud(
+            api_key=emu.api_key, base_url=emu.base_url, rate_limits=None, timeout=timeout
+        )
+        for _ in range(runs)
+    ]
+    try:
+        return list(
+            await asyncio.gather(
+                *(
+                    c.instances.launch_many(
+                        count,
+                        instance_type_name=A10,
+                        ssh_key_names=[KEY],
+                        run_id=run_id,
+                        poll_interval=POLL,
+                        settle_timeout=SETTLE,
+                        timeout=LIMIT,
+                    )
+                    for c in clients
                 )
-                for _ in range(runs)
             )
         )
-    )
+    finally:
+        for c in clients:
+            await c.aclose()
 
 
 def _check_agreed(emu: Emulator, reports: list[BulkLaunchReport], count: int) -> None:
@@ -72,8 +84,8 @@ def _check_agreed(emu: Emulator, reports: list[BulkLaunchReport], count: int) ->
 
 @pytest.mark.parametrize("runs", [2, 3])
 async def test_concurrent_runs_of_one_run_id_keep_one_instance_per_slot(runs: int) -> None:
-    async with emulated(paced=False) as (emu, client):
-        reports = await _concurrent_runs(client, runs, 6, "job-42")
+    async with emulated(paced=False) as (emu, _):
+        reports = await _concurrent_runs(emu, runs, 6, "job-42")
         _check_agreed(emu, reports, 6)
 
 
@@ -89,17 +101,16 @@ async def test_concurrent_runs_of_one_run_id_keep_one_instance_per_slot(runs: in
 )
 @pytest.mark.parametrize("runs", [2, 3])
 async def test_concurrent_runs_of_one_run_id_agree_through_faults(runs: int, fault: Fault) -> None:
-    async with emulated(paced=False, seed=runs) as (emu, client):
-        client = client.with_options(timeout=0.2)
+    async with emulated(paced=False, seed=runs) as (emu, _):
         emu.faults.add(fault)
-        reports = await _concurrent_runs(client, runs, 6, f"faulty-{runs}")
+        reports = await _concurrent_runs(emu, runs, 6, f"faulty-{runs}", timeout=0.2)
         _check_agreed(emu, reports, 6)
 
 
 async def test_a_second_run_started_later_adopts_and_leaves_the_first_runs_instances() -> None:
-    async with emulated(paced=False) as (emu, client):
-        (first,) = await _concurrent_runs(client, 1, 4, "ci-7")
-        (second,) = await _concurrent_runs(client, 1, 4, "ci-7")
+    async with emulated(paced=False) as (emu, _):
+        (first,) = await _concurrent_runs(emu, 1, 4, "ci-7")
+        (second,) = await _concurrent_runs(emu, 1, 4, "ci-7")
         _check_agreed(emu, [first, second], 4)
         assert all(i.adopted for i in second.instances)
 

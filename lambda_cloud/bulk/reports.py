@@ -7,8 +7,10 @@ import enum
 
 import attrs
 
-from ..types.instances import Instance, InstanceStatus
+from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
 from .errors import BulkLaunchError, BulkTerminateError
+
+_ENDED = TERMINAL_STATUSES | {InstanceStatus.TERMINATING}
 
 __all__ = [
     "BulkLaunchReport",
@@ -25,10 +27,9 @@ class LaunchedInstance:
     in ``region``.
 
     ``token`` is the value of its ``lambda-cloud-launch-token`` tag (``<run_id>/<slot>``);
-    ``status`` the last status seen (``None`` when the launch did not wait). ``adopted`` is true
-    for an instance found in the instance list rather than named by the launch's answer (a
-    launch whose answer was lost, or a rerun's earlier instance).
-    """
+    ``status`` the last status seen (``None`` when no instance listing has shown it yet).
+    ``adopted`` is true for an instance found in the instance list rather than named by the
+    launch's answer (a launch whose answer was lost, or another run's instance of its slot)."""
 
     id: str
     slot: int
@@ -101,9 +102,15 @@ class BulkLaunchReport:
         return [i for i in self.instances if i.status is not InstanceStatus.ACTIVE]
 
     @property
+    def ended(self) -> list[LaunchedInstance]:
+        """Launched instances the run's last listing showed ended (terminated, preempted or
+        terminating), with no live instance of their slot to keep instead."""
+        return [i for i in self.instances if i.status in _ENDED]
+
+    @property
     def ok(self) -> bool:
-        """Every slot filled (and active, if the launch waited)."""
-        return not self.failures and not self.not_active and not self.cancelled
+        """Every slot filled with a live instance (and active, if the launch waited)."""
+        return not self.failures and not self.not_active and not self.ended and not self.cancelled
 
     def summary(self) -> str:
         """A few lines: the run id, counts by outcome and by region, why slots failed."""
@@ -152,6 +159,8 @@ class BulkLaunchReport:
             problems.append(f"{len(self.failures)} of {self.requested} slots failed ({detail})")
         if self.not_active:
             problems.append(f"{len(self.not_active)} launched instances are not active")
+        elif self.ended:
+            problems.append(f"{len(self.ended)} launched instances have ended")
         if self.cancelled:
             problems.append("the launch was cancelled")
         raise BulkLaunchError("; ".join(problems), report=self)

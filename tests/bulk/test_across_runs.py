@@ -16,6 +16,7 @@ from lambda_cloud import AsyncLambdaCloud, ValidationError
 from lambda_cloud.bulk import (
     LAUNCHED_AT_TAG,
     MAX_LAUNCH_COUNT,
+    BulkLaunchError,
     BulkLaunchReport,
     ProgressEvent,
     ProgressKind,
@@ -241,3 +242,21 @@ async def test_the_launch_time_tag_is_reserved() -> None:
                 tags={LAUNCHED_AT_TAG: "2020-01-01T00:00:00.000000Z"},
             )
         assert not emu.instances(include_gone=True)
+
+
+async def test_a_report_shows_an_instance_that_ended_before_its_final_listing() -> None:
+    """An instance preempted before the run's final listing: the report shows it ended, and
+    ``raise_for_errors`` says so (a report is checked against its final listing)."""
+    async with emulated(paced=False) as (emu, client):
+
+        def on_progress(event: ProgressEvent) -> None:
+            if event.kind is ProgressKind.LAUNCHED and event.slot == 1:
+                emu.preempt(event.instance_id or "")
+
+        report = await client.instances.launch_many(
+            3, instance_type_name=A10, ssh_key_names=[KEY], on_progress=on_progress
+        )
+    assert [i.slot for i in report.ended] == [1]
+    assert not report.ok
+    with pytest.raises(BulkLaunchError, match="1 launched instances have ended"):
+        report.raise_for_errors()

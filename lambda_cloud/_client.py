@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 
+from ._budget import Budget
 from ._config import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
@@ -55,8 +56,9 @@ class AsyncLambdaCloud:
     Redirects are never followed, and a response body larger than ``max_response_bytes``
     (decompressed) raises ``ResponseTooLargeError``.
     ``max_hourly_cost_cents`` is a spend guard for every ``instances.launch`` and
-    ``launch_many`` that does not set its own: a launch whose instances would cost more per hour
-    raises ``SpendLimitExceededError`` before it is sent.
+    ``launch_many`` that does not set its own: a budget that counts what the account runs and
+    what the client's guarded calls in progress hold, so that together they never pass it (a
+    launch that would raises ``SpendLimitExceededError`` before it is sent).
     Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 
@@ -92,6 +94,8 @@ class AsyncLambdaCloud:
         )
         self._api_key = key
         self._owns_transport = True
+        # What guarded launches hold, for every copy on this account (each its own ceiling).
+        self._budget = Budget()
 
     # Resources are built, and their modules imported, on first use (as anthropic-sdk-python
     # does): `import lambda_cloud` stays cheap, and so do the copies `with_options` makes. Not a
@@ -212,7 +216,9 @@ class AsyncLambdaCloud:
     ) -> AsyncLambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets.
-        ``max_hourly_cost_cents=None`` removes the spend guard."""
+        ``max_hourly_cost_cents=None`` removes the spend guard. Unless ``api_key`` or
+        ``base_url`` changes the account, the copy shares the spend budget: a guarded launch on
+        either counts what the other's guarded calls hold, under its own ceiling."""
         ceiling = (
             self._max_hourly_cost_cents
             if max_hourly_cost_cents == "inherit"
@@ -242,15 +248,20 @@ class AsyncLambdaCloud:
         )
         copy = self._derive(transport, api_key=key, allow_insecure_http=insecure)
         copy._max_hourly_cost_cents = ceiling
+        if key != self._api_key or transport.base_url != current.base_url:
+            copy._budget = Budget()  # another account's books
         return copy
 
     def _with_authorization(self, authorization: Secret) -> AsyncLambdaCloud:
-        """A copy that sends this ``Authorization`` header (per-call ``security=``)."""
-        return self._derive(
+        """A copy that sends this ``Authorization`` header (per-call ``security=``), with a
+        spend budget of its own: the credentials may be another account's."""
+        copy = self._derive(
             self._transport.with_authorization(authorization),
             api_key=self._api_key,
             allow_insecure_http=self._allow_insecure_http,
         )
+        copy._budget = Budget()
+        return copy
 
     def _derive(
         self, transport: Transport, *, api_key: Secret, allow_insecure_http: bool
@@ -260,6 +271,7 @@ class AsyncLambdaCloud:
         copy._api_key = api_key
         copy._allow_insecure_http = allow_insecure_http
         copy._max_hourly_cost_cents = self._max_hourly_cost_cents
+        copy._budget = self._budget
         copy._owns_transport = False  # the pool belongs to the client it came from
         return copy
 

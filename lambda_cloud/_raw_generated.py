@@ -236,8 +236,10 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
         ``LaunchOutcomeUnknownError`` rather than risk paying for a duplicate: see
         ``launch_many`` for launches that reconcile by themselves.
 
-        With ``max_hourly_cost_cents`` (or the client's), the type's price is looked up first
-        and a launch that would cost more per hour raises ``SpendLimitExceededError`` unsent.
+        With ``max_hourly_cost_cents`` (or the client's), the type's price and the account's
+        live instances are listed first, and a launch that would take what the account runs,
+        plus what the client's other guarded calls hold, past that many cents per hour raises
+        ``SpendLimitExceededError`` unsent (``InvalidPriceError`` for a price that is not one).
         """
         return await call_raw_async(
             self._target.launch,
@@ -253,7 +255,8 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
         self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
     ) -> APIResponse[int]:
         """What the account's live instances (not terminating, terminated or preempted) cost
-        per hour, in US cents: one list call (each instance carries its type's price)."""
+        per hour, in US cents: one list call (each instance carries its type's price;
+        ``InvalidPriceError`` if one is not a whole number of cents)."""
         return await call_raw_async(
             self._target.hourly_cost_cents, timeout=timeout, retries=retries
         )
@@ -312,9 +315,12 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
         ``hunt=Hunt(timeout=..., poll_interval=...)`` waits for capacity: when no (type, region)
         is left, the instance types are listed once per ``hunt.poll_interval`` until capacity
         shows up or ``hunt.timeout`` (from the start) passes, and a launch never goes where the
-        latest listing showed none. ``max_hourly_cost_cents`` (or the client's) refuses the run
-        with ``SpendLimitExceededError``, before any launch, when ``count`` instances of the
-        dearest type it could launch would cost more per hour.
+        latest listing showed none. ``max_hourly_cost_cents`` (or the client's) is a budget
+        shared with the client's other guarded calls: the run is refused with
+        ``SpendLimitExceededError``, before any launch, when ``count`` instances of the dearest
+        type it could launch, on top of what the account runs and the other calls hold, would
+        cost more per hour; and each slot is launched only if it still fits at its type's
+        latest listed price (a slot that does not fails with that error, and so do the rest).
 
         Without ``region_names`` the regions reporting capacity for the type are used; with
         them, they are tried in order. A full region falls back to the next, and capacity is
@@ -1215,8 +1221,10 @@ class InstancesWithRawResponse(WithRawResponse):
         ``LaunchOutcomeUnknownError`` rather than risk paying for a duplicate: see
         ``launch_many`` for launches that reconcile by themselves.
 
-        With ``max_hourly_cost_cents`` (or the client's), the type's price is looked up first
-        and a launch that would cost more per hour raises ``SpendLimitExceededError`` unsent.
+        With ``max_hourly_cost_cents`` (or the client's), the type's price and the account's
+        live instances are listed first, and a launch that would take what the account runs,
+        plus what the client's other guarded calls hold, past that many cents per hour raises
+        ``SpendLimitExceededError`` unsent (``InvalidPriceError`` for a price that is not one).
         """
         return call_raw(
             self._target.launch,
@@ -1232,7 +1240,8 @@ class InstancesWithRawResponse(WithRawResponse):
         self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
     ) -> APIResponse[int]:
         """What the account's live instances (not terminating, terminated or preempted) cost
-        per hour, in US cents: one list call (each instance carries its type's price)."""
+        per hour, in US cents: one list call (each instance carries its type's price;
+        ``InvalidPriceError`` if one is not a whole number of cents)."""
         return call_raw(self._target.hourly_cost_cents, timeout=timeout, retries=retries)
 
     def restart(
@@ -1289,9 +1298,12 @@ class InstancesWithRawResponse(WithRawResponse):
         ``hunt=Hunt(timeout=..., poll_interval=...)`` waits for capacity: when no (type, region)
         is left, the instance types are listed once per ``hunt.poll_interval`` until capacity
         shows up or ``hunt.timeout`` (from the start) passes, and a launch never goes where the
-        latest listing showed none. ``max_hourly_cost_cents`` (or the client's) refuses the run
-        with ``SpendLimitExceededError``, before any launch, when ``count`` instances of the
-        dearest type it could launch would cost more per hour.
+        latest listing showed none. ``max_hourly_cost_cents`` (or the client's) is a budget
+        shared with the client's other guarded calls: the run is refused with
+        ``SpendLimitExceededError``, before any launch, when ``count`` instances of the dearest
+        type it could launch, on top of what the account runs and the other calls hold, would
+        cost more per hour; and each slot is launched only if it still fits at its type's
+        latest listed price (a slot that does not fails with that error, and so do the rest).
 
         Without ``region_names`` the regions reporting capacity for the type are used; with
         them, they are tried in order. A full region falls back to the next, and capacity is

@@ -30,6 +30,7 @@ __all__ = [
     "InsufficientCapacityError",
     "InternalServerError",
     "InvalidParametersError",
+    "InvalidPriceError",
     "LambdaCloudError",
     "LaunchOutcomeUnknownError",
     "LaunchResourceNotFoundError",
@@ -40,6 +41,7 @@ __all__ = [
     "RateLimitError",
     "RedirectError",
     "ResponseTooLargeError",
+    "SpendGuardError",
     "SpendLimitExceededError",
     "ValidationError",
     "WaitTimeoutError",
@@ -272,10 +274,19 @@ class DeadlineExceededError(LambdaCloudError, TimeoutError):
     say: the last failure is ``__cause__``)."""
 
 
-class SpendLimitExceededError(LambdaCloudError):
-    """A launch was refused before anything was sent: the ``count`` instances it could launch,
-    at up to ``price_cents_per_hour`` each (``instance_type_name``, the dearest type it could
-    launch), would cost ``hourly_cost_cents`` per hour, over ``max_hourly_cost_cents``."""
+class SpendGuardError(LambdaCloudError):
+    """The spend guard (``max_hourly_cost_cents``) refused a launch before it was sent."""
+
+
+class SpendLimitExceededError(SpendGuardError):
+    """A launch was refused unsent: ``count`` instances at up to ``price_cents_per_hour`` each
+    (``instance_type_name``, the dearest type it could launch) would cost ``hourly_cost_cents``
+    per hour, which on top of ``committed_cents`` (what the account runs, and what other
+    guarded calls of the client hold) passes ``max_hourly_cost_cents``.
+
+    Raised by ``launch`` or ``launch_many`` before anything is sent; within a ``launch_many``
+    run, the failure of a slot whose price rose past what the budget has left (``count`` 1).
+    """
 
     def __init__(
         self,
@@ -284,16 +295,35 @@ class SpendLimitExceededError(LambdaCloudError):
         instance_type_name: str,
         price_cents_per_hour: int,
         max_hourly_cost_cents: int,
+        committed_cents: int = 0,
     ) -> None:
         self.count = count
         self.instance_type_name = instance_type_name
         self.price_cents_per_hour = price_cents_per_hour
         self.hourly_cost_cents = count * price_cents_per_hour
         self.max_hourly_cost_cents = max_hourly_cost_cents
+        self.committed_cents = committed_cents
+        on_top = (
+            f" on top of {committed_cents} already running or reserved" if committed_cents else ""
+        )
         super().__init__(
             f"{count} x {instance_type_name} at {price_cents_per_hour} cents/hour would cost "
-            f"{self.hourly_cost_cents} cents/hour, over the ceiling of {max_hourly_cost_cents} "
-            "(max_hourly_cost_cents); nothing was launched"
+            f"{self.hourly_cost_cents} cents/hour{on_top}, over the ceiling of "
+            f"{max_hourly_cost_cents} (max_hourly_cost_cents); not launched"
+        )
+
+
+class InvalidPriceError(SpendGuardError):
+    """The API priced ``instance_type_name`` at ``price`` (as it came: negative, ``None`` for a
+    missing price, a string...), not a whole number of cents, so the spend guard could not
+    count it and refused the launch unsent."""
+
+    def __init__(self, instance_type_name: str, price: object) -> None:
+        self.instance_type_name = instance_type_name
+        self.price = price
+        super().__init__(
+            f"the API priced {instance_type_name} at {price!r} cents/hour, not a whole number "
+            "of cents of 0 or more: the spend guard cannot count it; not launched"
         )
 
 

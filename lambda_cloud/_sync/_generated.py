@@ -110,8 +110,9 @@ class LambdaCloud:
     Redirects are never followed, and a response body larger than ``max_response_bytes``
     (decompressed) raises ``ResponseTooLargeError``.
     ``max_hourly_cost_cents`` is a spend guard for every ``instances.launch`` and
-    ``launch_many`` that does not set its own: a launch whose instances would cost more per hour
-    raises ``SpendLimitExceededError`` before it is sent.
+    ``launch_many`` that does not set its own: a budget that counts what the account runs and
+    what the client's guarded calls in progress hold, so that together they never pass it (a
+    launch that would raises ``SpendLimitExceededError`` before it is sent).
     Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 
@@ -247,7 +248,9 @@ class LambdaCloud:
     ) -> LambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets.
-        ``max_hourly_cost_cents=None`` removes the spend guard."""
+        ``max_hourly_cost_cents=None`` removes the spend guard. Unless ``api_key`` or
+        ``base_url`` changes the account, the copy shares the spend budget: a guarded launch on
+        either counts what the other's guarded calls hold, under its own ceiling."""
         return LambdaCloud._from_async(
             self._async.with_options(
                 api_key=api_key,
@@ -337,8 +340,10 @@ class Instances(SyncAPIResource):
         ``LaunchOutcomeUnknownError`` rather than risk paying for a duplicate: see
         ``launch_many`` for launches that reconcile by themselves.
 
-        With ``max_hourly_cost_cents`` (or the client's), the type's price is looked up first
-        and a launch that would cost more per hour raises ``SpendLimitExceededError`` unsent.
+        With ``max_hourly_cost_cents`` (or the client's), the type's price and the account's
+        live instances are listed first, and a launch that would take what the account runs,
+        plus what the client's other guarded calls hold, past that many cents per hour raises
+        ``SpendLimitExceededError`` unsent (``InvalidPriceError`` for a price that is not one).
         """
         return self._runner.run(
             self._async.launch(
@@ -355,7 +360,8 @@ class Instances(SyncAPIResource):
         self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
     ) -> int:
         """What the account's live instances (not terminating, terminated or preempted) cost
-        per hour, in US cents: one list call (each instance carries its type's price)."""
+        per hour, in US cents: one list call (each instance carries its type's price;
+        ``InvalidPriceError`` if one is not a whole number of cents)."""
         return self._runner.run(self._async.hourly_cost_cents(timeout=timeout, retries=retries))
 
     def restart(
@@ -412,9 +418,12 @@ class Instances(SyncAPIResource):
         ``hunt=Hunt(timeout=..., poll_interval=...)`` waits for capacity: when no (type, region)
         is left, the instance types are listed once per ``hunt.poll_interval`` until capacity
         shows up or ``hunt.timeout`` (from the start) passes, and a launch never goes where the
-        latest listing showed none. ``max_hourly_cost_cents`` (or the client's) refuses the run
-        with ``SpendLimitExceededError``, before any launch, when ``count`` instances of the
-        dearest type it could launch would cost more per hour.
+        latest listing showed none. ``max_hourly_cost_cents`` (or the client's) is a budget
+        shared with the client's other guarded calls: the run is refused with
+        ``SpendLimitExceededError``, before any launch, when ``count`` instances of the dearest
+        type it could launch, on top of what the account runs and the other calls hold, would
+        cost more per hour; and each slot is launched only if it still fits at its type's
+        latest listed price (a slot that does not fails with that error, and so do the rest).
 
         Without ``region_names`` the regions reporting capacity for the type are used; with
         them, they are tried in order. A full region falls back to the next, and capacity is

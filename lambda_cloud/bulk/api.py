@@ -2,7 +2,8 @@
 
 Bulk code reaches the API through this and nothing else: it imports no resource and no client,
 so calls flow one way (resource -> bulk -> this interface -> transport), and the engine can be
-driven by anything that answers these four calls.
+driven by anything that answers these four calls. A spend-guarded launch also gets the
+client's spend budget the same way, as a ``SlotBudget``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from .._deadline import Deadline
 from ..types.instance_types import InstanceTypesItem
 from ..types.instances import Instance, LaunchInstanceRequest
 
-__all__ = ["InstancesAPI", "RequestBuilder"]
+__all__ = ["InstancesAPI", "RequestBuilder", "SlotBudget"]
 
 #: Makes a launch request once its rate-limit slot is reserved (and again on each retry).
 RequestBuilder = Callable[[], Awaitable[LaunchInstanceRequest]]
@@ -46,4 +47,15 @@ class InstancesAPI(Protocol):
     async def terminate(self, ids: list[str], deadline: Deadline) -> list[Instance]:
         """Terminate ``ids``. Every 404 raises ``NotFoundError``, even on a retry after a lost
         answer: the caller tells an unknown id from a terminated one."""
+        ...
+
+
+class SlotBudget(Protocol):
+    """A spend-guarded run's share of the client's spend budget, which each slot's launch
+    draws on, at the price the latest instance-types listing gives, before it is sent."""
+
+    def draw(self, slot: int, instance_type_name: str, price_cents_per_hour: object) -> None:
+        """Hold ``slot``'s launch at this price in place of what the slot held before; raise
+        ``SpendLimitExceededError`` if the budget has not that much left, ``InvalidPriceError``
+        if the price is not a whole number of cents (``None``: the listing had none)."""
         ...

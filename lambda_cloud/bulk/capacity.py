@@ -36,8 +36,8 @@ Notify = Callable[[ProgressKind, "Target | None"], Awaitable[None]]
 
 
 class Capacity:
-    """The targets to try, in order (types in order of preference, then regions), and which of
-    them are full or unusable.
+    """The targets to try, in order (types in order of preference, then regions), which of
+    them are full or unusable, and what each type costs as the latest listing says.
 
     Without explicit regions, a type's regions are those reporting capacity for it. Without a
     hunt, capacity is re-checked (``GET /instance-types``) only when every target is full, and
@@ -64,6 +64,7 @@ class Capacity:
         self._notify = notify
         self.order = [Target(t, r) for t in instance_type_names for r in explicit or ()]
         self._full: set[Target] = set()
+        self._prices: dict[str, object] = {}  # by type, as the latest listing gave them
         self._unusable: dict[str, Exception] = {}  # by region: an image or file system missing
         self._last_full_error: Exception | None = None
         self.checks = 0
@@ -80,12 +81,18 @@ class Capacity:
         if self._hunt is not None:
             self._hunt_deadline = Deadline(self._hunt.timeout)
         if self._explicit and self._hunt is None:
+            if self._listing is not None:  # a spend-guarded run's: its launches are priced
+                self._prices = _prices(self._types, self._listing)
             return
         if self._listing is None:
             await self._check(deadline)
         else:
             self._apply(self._listing)
         self._listing = None
+
+    def price(self, instance_type_name: str) -> object:
+        """The type's price per hour as the latest listing gave it (``None`` if it had none)."""
+        return self._prices.get(instance_type_name)
 
     def _current(self) -> Target | None:
         for target in self.order:
@@ -155,6 +162,7 @@ class Capacity:
             if not self._explicit:
                 self.order = listed + [t for t in self.order if t not in available]
             self._full = {t for t in self.order if t not in available}
+        self._prices = _prices(self._types, items)
         self.checks += 1
         self._checked_at = time.monotonic()
         self._launched_since_check = 0
@@ -185,3 +193,7 @@ class Capacity:
 
 def _targets(name: str, item: InstanceTypesItem | None) -> list[Target]:
     return [] if item is None else [Target(name, r) for r in item.region_names]
+
+
+def _prices(names: list[str], items: Mapping[str, InstanceTypesItem]) -> dict[str, object]:
+    return {n: items[n].instance_type.price_cents_per_hour for n in names if n in items}

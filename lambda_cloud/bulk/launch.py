@@ -40,11 +40,12 @@ from ..errors import (
     NotFoundError,
     PacingTimeoutError,
     RateLimitError,
+    SpendGuardError,
     ValidationError,
 )
 from ..types.instance_types import InstanceTypesItem
 from ..types.instances import Instance, InstanceStatus, LaunchInstanceRequest, RequestedTagEntry
-from .api import InstancesAPI
+from .api import InstancesAPI, SlotBudget
 from .capacity import Capacity, Target
 from .checks import check_names, check_positive
 from .errors import (
@@ -125,6 +126,9 @@ class LaunchPlan:
     #: An instance-types listing the caller has just fetched (the spend check's): the first
     #: capacity check uses it instead of listing the types again.
     instance_types: Mapping[str, InstanceTypesItem] | None = None
+    #: The spend budget each slot's launch draws on at its type's latest price (``None``: no
+    #: ceiling).
+    budget: SlotBudget | None = None
 
 
 class _SlotFilled(Exception):
@@ -267,6 +271,9 @@ class _Run:
             if target is None:
                 raise self.capacity.exhausted_error()
             _check_open(slot)
+            if self.plan.budget is not None:
+                price = self.capacity.price(target.instance_type_name)
+                self.plan.budget.draw(slot.index, target.instance_type_name, price)
             sent_to.append((target, self.capacity.checks))
             if target.region not in slot.regions_tried:
                 slot.regions_tried.append(target.region)
@@ -279,6 +286,9 @@ class _Run:
             ids = await self.api.launch(build, self.deadline)
         except _SlotFilled:
             return  # adopted while it waited for its turn: nothing was sent
+        except SpendGuardError as exc:  # raised by build at the latest price: nothing was sent
+            self.fatal = exc  # every later slot would be refused at that price as well
+            await self._fail(slot, exc)
         except PacingTimeoutError as exc:  # its slot comes after the run's deadline
             error = self._out_of_time(slot)
             error.__cause__ = exc

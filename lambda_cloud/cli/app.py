@@ -62,10 +62,15 @@ class Failure(click.ClickException):
             text = f"{error.code or error.status_code}: {error.message}"
             return f"{text}\n  {error.suggestion}" if error.suggestion else text
         if isinstance(error, SpendLimitExceededError):
+            on_top = (
+                f" on top of {price(error.committed_cents)} already running or reserved"
+                if error.committed_cents
+                else ""
+            )
             return (
                 f"spend limit: {error.count} x {error.instance_type_name} at "
-                f"{price(error.price_cents_per_hour)} would cost {price(error.hourly_cost_cents)}, "
-                f"over --max-hourly-cost {price(error.max_hourly_cost_cents)}.\n"
+                f"{price(error.price_cents_per_hour)} would cost {price(error.hourly_cost_cents)}"
+                f"{on_top}, over --max-hourly-cost {price(error.max_hourly_cost_cents)}.\n"
                 "  Nothing was launched."
             )
         return f"{type(error).__name__}: {error}"

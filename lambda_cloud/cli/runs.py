@@ -90,7 +90,8 @@ def _run_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
     metavar="DOLLARS",
     callback=dollars,
     help="Refuse the launch, before anything is sent, if COUNT instances of the dearest "
-    "--type would cost more than this many US dollars per hour (e.g. 12.50).",
+    "--type, on top of what the account already runs, would cost more than this many US "
+    "dollars per hour (e.g. 12.50); a slot whose price rose meanwhile is not launched past it.",
 )
 @click.option(
     "--run-id",

@@ -161,6 +161,8 @@ class Instance:
     id: str
     name: str | None
     instance_type: str
+    #: The type's price when the instance was launched: it keeps it through price changes.
+    price_cents_per_hour: object
     region: str
     ssh_key_names: list[str]
     file_system_ids: list[str]
@@ -247,6 +249,7 @@ class Instance:
             out["file_system_mounts"] = [dict(m) for m in self.file_system_mounts]
         out["region"] = region_json(self.region)
         out["instance_type"] = INSTANCE_TYPES[self.instance_type].to_json()
+        out["instance_type"]["price_cents_per_hour"] = self.price_cents_per_hour
         if launched:
             out["hostname"] = self.hostname
             out["jupyter_token"] = self.jupyter_token

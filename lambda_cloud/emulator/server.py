@@ -176,6 +176,13 @@ class Emulator:
             for at, type_name, region, count in changes
         )
 
+    def set_price(self, instance_type: str, cents: object) -> None:
+        """Set what ``instance_type`` costs from now on: its ``price_cents_per_hour`` in
+        ``GET /instance-types`` and on instances launched later (running instances keep the
+        price they were launched at). The value is served as given, so a test can also serve a
+        price the spec does not allow (negative, ``None`` for null, a string)."""
+        self._world.set_price(instance_type, cents)
+
     def capacity(self, instance_type: str, region: str) -> int:
         """Free slots for ``instance_type`` in ``region`` right now."""
         return self._world.capacity(instance_type, region)

@@ -102,6 +102,8 @@ class World:
         # Capacity changes due at a clock time, applied by ``settle`` in time order.
         self._scheduled: list[tuple[float, int, tuple[str, str], int]] = []
         self._schedule_seq = 0  # keeps entries due at the same time in the order given
+        # Prices set by a test, served in place of the catalog's (any JSON value).
+        self._prices: dict[str, object] = {}
         self._accounts: dict[str, Account] = {}
         self._ips: set[str] = set()
         self._event_seq = 0
@@ -249,13 +251,29 @@ class World:
                 entry = (now + delay, self._schedule_seq, (type_name, region), count)
                 heapq.heappush(self._scheduled, entry)
 
+    def set_price(self, type_name: str, price: object) -> None:
+        if type_name not in INSTANCE_TYPES:
+            raise ValueError(f"unknown instance type {type_name!r}")
+        with self.lock:
+            self._prices[type_name] = price
+
+    def price(self, type_name: str) -> object:
+        """What ``type_name`` costs now, in US cents per hour."""
+        with self.lock:
+            return self._prices.get(type_name, INSTANCE_TYPES[type_name].price_cents_per_hour)
+
+    def _type_json(self, itype: catalog.InstanceType) -> dict[str, Any]:
+        shown = itype.to_json()
+        shown["price_cents_per_hour"] = self.price(itype.name)
+        return shown
+
     def instance_types(self, account: Account) -> dict[str, Any]:
         with self.lock:
             self.settle()
             account.listed_capacity = frozenset(k for k, n in self._capacity.items() if n > 0)
             return {
                 name: {
-                    "instance_type": itype.to_json(),
+                    "instance_type": self._type_json(itype),
                     "regions_with_capacity_available": [
                         region_json(region)
                         for region in REGIONS
@@ -443,6 +461,7 @@ class World:
                 id=self.new_id(),
                 name=spec.name or None,
                 instance_type=itype.name,
+                price_cents_per_hour=self.price(itype.name),
                 region=region,
                 ssh_key_names=[spec.ssh_key_name],
                 file_system_ids=[fs.id for fs, _ in mounted],

@@ -1,30 +1,40 @@
-"""The spend guard: price a launch from the instance-types list before it is sent."""
+"""The spend guard's prices: a launch's from the instance-types list, the account's from its
+live instances (the books they go into are ``lambda_cloud._budget``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from ..errors import SpendLimitExceededError, ValidationError
+from .._budget import LiveCost, check_price
+from ..bulk.inventory import is_live
+from ..bulk.options import LAUNCH_TOKEN_TAG
+from ..errors import ValidationError
 from ..types.instance_types import InstanceTypesItem
+from ..types.instances import Instance
 
-__all__ = ["check_spend"]
+__all__ = ["dearest", "live_costs"]
 
 
-def check_spend(
-    types: Mapping[str, InstanceTypesItem], names: Sequence[str], count: int, ceiling: int
-) -> None:
-    """Raise ``SpendLimitExceededError`` if ``count`` instances of the dearest of ``names``
-    would cost more than ``ceiling`` cents per hour (``ValidationError`` for an unknown type)."""
+def dearest(types: Mapping[str, InstanceTypesItem], names: Sequence[str]) -> tuple[str, int]:
+    """The dearest of ``names`` and its price in cents per hour (``ValidationError`` for an
+    unknown type, ``InvalidPriceError`` for a price that is not a whole number of cents)."""
     unknown = [name for name in names if name not in types]
     if unknown:
         field = "instance_type_name" if len(names) == 1 else "instance_type_names"
         raise ValidationError(field, f"unknown instance type(s): {', '.join(unknown)}")
-    dearest = max(names, key=lambda name: types[name].instance_type.price_cents_per_hour)
-    price = types[dearest].instance_type.price_cents_per_hour
-    if count * price > ceiling:
-        raise SpendLimitExceededError(
-            count=count,
-            instance_type_name=dearest,
-            price_cents_per_hour=price,
-            max_hourly_cost_cents=ceiling,
-        )
+    priced = [
+        (name, check_price(name, types[name].instance_type.price_cents_per_hour)) for name in names
+    ]
+    return max(priced, key=lambda item: item[1])
+
+
+def live_costs(instances: Iterable[Instance]) -> list[LiveCost]:
+    """Each live instance's launch-token tag and price (``InvalidPriceError`` for a price that
+    is not a whole number of cents)."""
+    costs = []
+    for instance in instances:
+        if is_live(instance):
+            kind = instance.instance_type
+            price = check_price(kind.name, kind.price_cents_per_hour)
+            costs.append((instance.tag(LAUNCH_TOKEN_TAG), price))
+    return costs

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from .._budget import LiveCost, Reservation
 from .._compat import Unpack
 from .._config import Timeout, check_spend_ceiling
 from .._converter import structure, unstructure
@@ -43,7 +44,7 @@ from ..bulk.options import (
 )
 from ..bulk.progress import ProgressEvent
 from ..bulk.reports import BulkLaunchReport, BulkTerminateReport
-from ..bulk.slots import check_run_id
+from ..bulk.slots import check_run_id, token
 from ..errors import APIError, APIResponseError, LaunchOutcomeUnknownError, ValidationError
 from ..types.instance_types import InstanceTypesItem
 from ..types.instances import (
@@ -67,7 +68,7 @@ from ..types.launch import (
 )
 from ._base import AsyncAPIResource, is_conflict, is_not_found
 from ._seed import SeedInstancesMixin
-from ._spend import check_spend
+from ._spend import dearest, live_costs
 
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
@@ -142,47 +143,72 @@ class AsyncInstances(SeedInstancesMixin):
         ``LaunchOutcomeUnknownError`` rather than risk paying for a duplicate: see
         ``launch_many`` for launches that reconcile by themselves.
 
-        With ``max_hourly_cost_cents`` (or the client's), the type's price is looked up first
-        and a launch that would cost more per hour raises ``SpendLimitExceededError`` unsent.
+        With ``max_hourly_cost_cents`` (or the client's), the type's price and the account's
+        live instances are listed first, and a launch that would take what the account runs,
+        plus what the client's other guarded calls hold, past that many cents per hour raises
+        ``SpendLimitExceededError`` unsent (``InvalidPriceError`` for a price that is not one).
         """
         request = build_launch_request(region_name=region_name, name=name, **options)
-        await self._check_spend(
+        reservation, _ = await self._reserve(
             [request.instance_type_name], 1, max_hourly_cost_cents, timeout, retries
         )
 
         async def build() -> LaunchInstanceRequest:
             return request
 
-        return await self._send_launch(build, timeout=timeout, retries=retries)
+        try:
+            return await self._send_launch(build, timeout=timeout, retries=retries)
+        finally:
+            if reservation is not None:
+                reservation.release()
 
-    async def _check_spend(
+    async def _reserve(
         self,
         names: builtins.list[str],
         count: int,
         max_hourly_cost_cents: int | None,
         timeout: Timeout | None,
         retries: int | RetryPolicy | None,
-    ) -> dict[str, InstanceTypesItem] | None:
-        """Refuse a launch of ``count`` of the dearest of ``names`` past the spend ceiling; the
-        instance-types listing that priced it (``None`` without a ceiling)."""
+        *,
+        run_id: str | None = None,
+    ) -> tuple[Reservation | None, dict[str, InstanceTypesItem] | None]:
+        """Reserve ``count`` launches of the dearest of ``names`` (run ``run_id``'s slots) from
+        the client's spend budget, or raise ``SpendLimitExceededError`` (``InvalidPriceError``);
+        the reservation and the instance-types listing that priced it (``None`` and ``None``
+        without a ceiling)."""
         ceiling = (
             self._client.max_hourly_cost_cents
             if max_hourly_cost_cents is None
             else check_spend_ceiling(max_hourly_cost_cents)
         )
         if ceiling is None:
-            return None
+            return None, None
         types = await self._client.instance_types.list(timeout=timeout, retries=retries)
-        check_spend(types, names, count, ceiling)
-        return types
+        name, price = dearest(types, names)
+
+        async def live() -> builtins.list[LiveCost]:
+            return live_costs(await self.list(timeout=timeout, retries=retries))
+
+        # The run's instances, listed while it runs (or adopted by a rerun), are in its hold.
+        tokens = frozenset(() if run_id is None else (token(run_id, i) for i in range(count)))
+        reservation = await self._client._budget.reserve(
+            ceiling=ceiling,
+            count=count,
+            instance_type_name=name,
+            price=price,
+            live=live,
+            tokens=tokens,
+        )
+        return reservation, types
 
     async def hourly_cost_cents(
         self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
     ) -> int:
         """What the account's live instances (not terminating, terminated or preempted) cost
-        per hour, in US cents: one list call (each instance carries its type's price)."""
+        per hour, in US cents: one list call (each instance carries its type's price;
+        ``InvalidPriceError`` if one is not a whole number of cents)."""
         instances = await self.list(timeout=timeout, retries=retries)
-        return sum(i.instance_type.price_cents_per_hour for i in instances if is_live(i))
+        return sum(cost for _, cost in live_costs(instances))
 
     async def _send_launch(
         self,
@@ -330,9 +356,12 @@ class AsyncInstances(SeedInstancesMixin):
         ``hunt=Hunt(timeout=..., poll_interval=...)`` waits for capacity: when no (type, region)
         is left, the instance types are listed once per ``hunt.poll_interval`` until capacity
         shows up or ``hunt.timeout`` (from the start) passes, and a launch never goes where the
-        latest listing showed none. ``max_hourly_cost_cents`` (or the client's) refuses the run
-        with ``SpendLimitExceededError``, before any launch, when ``count`` instances of the
-        dearest type it could launch would cost more per hour.
+        latest listing showed none. ``max_hourly_cost_cents`` (or the client's) is a budget
+        shared with the client's other guarded calls: the run is refused with
+        ``SpendLimitExceededError``, before any launch, when ``count`` instances of the dearest
+        type it could launch, on top of what the account runs and the other calls hold, would
+        cost more per hour; and each slot is launched only if it still fits at its type's
+        latest listed price (a slot that does not fails with that error, and so do the rest).
 
         Without ``region_names`` the regions reporting capacity for the type are used; with
         them, they are tried in order. A full region falls back to the next, and capacity is
@@ -393,13 +422,17 @@ class AsyncInstances(SeedInstancesMixin):
             settle_timeout=settle_timeout,
             timeout=timeout,
         )
-        listing = await self._check_spend(
-            type_names, count, max_hourly_cost_cents, request_timeout, retries
+        reservation, listing = await self._reserve(
+            type_names, count, max_hourly_cost_cents, request_timeout, retries, run_id=plan.run_id
         )
         # The run's first capacity check starts from the spend check's listing, not a second one.
-        plan = attrs.evolve(plan, instance_types=listing)
+        plan = attrs.evolve(plan, instance_types=listing, budget=reservation)
         api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
-        return await bulk_launch.launch_many(api, plan, on_progress)
+        try:
+            return await bulk_launch.launch_many(api, plan, on_progress)
+        finally:
+            if reservation is not None:
+                reservation.release()
 
     async def find_run(
         self,

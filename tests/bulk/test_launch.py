@@ -80,18 +80,19 @@ async def test_the_spend_checks_listing_is_the_first_capacity_check(
     emu: Emulator, client: AsyncLambdaCloud, requests: RequestLog, hunt: Hunt | None
 ) -> None:
     """With a spend ceiling, the types are listed once: the bulk run starts from the listing
-    that priced it. (It listed them twice before.)"""
+    that priced it. (It listed them twice before.) The instances are listed once more than
+    without a ceiling, for what the account already runs."""
     guarded = client.with_options(max_hourly_cost_cents=1000)
     report = await guarded.instances.launch_many(
         3, instance_type_name=A10, ssh_key_names=[KEY], hunt=hunt, settle_timeout=SETTLE
     )
     report.raise_for_errors()
-    assert requests.counts == {"GET /instance-types": 1, f"POST {LAUNCH}": 3, "GET /instances": 1}
+    assert requests.counts == {"GET /instance-types": 1, f"POST {LAUNCH}": 3, "GET /instances": 2}
     requests.clear()
     await guarded.instances.launch(
         region_name="us-west-1", instance_type_name=A10, ssh_key_names=[KEY]
     )
-    assert requests.counts == {"GET /instance-types": 1, f"POST {LAUNCH}": 1}
+    assert requests.counts == {"GET /instance-types": 1, f"POST {LAUNCH}": 1, "GET /instances": 1}
 
 
 async def test_more_than_the_capacity_fails_the_rest(

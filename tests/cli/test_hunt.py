@@ -171,6 +171,13 @@ def test_a_spend_limit_refusal_says_the_figures_and_launches_nothing(
     )
     assert ok_json(fits)["ok"] is True
     assert calls[1]["max_hourly_cost_cents"] == 387
+    # What the account runs now counts against the ceiling too.
+    more = launch(*LAUNCH, "--type", A10, "--max-hourly-cost", "$4.50")
+    assert more.exit_code == 1
+    assert more.stderr.splitlines()[-2] == (
+        f"Error: spend limit: 1 x {A10} at $0.75/h would cost $0.75/h on top of $3.87/h "
+        "already running or reserved, over --max-hourly-cost $4.50/h."
+    )
 
 
 @pytest.mark.parametrize(

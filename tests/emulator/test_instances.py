@@ -268,6 +268,24 @@ async def test_scheduled_capacity_follows_the_clock(clock: ManualClock) -> None:
             emu.schedule_capacity([(-1, "gpu_1x_a10", "us-east-1", 1)])
 
 
+async def test_a_price_change_shows_in_listings_and_on_later_instances(
+    keyed: Api, emu: Emulator
+) -> None:
+    before = await keyed.launch_id()
+    emu.set_price("gpu_1x_a10", 300)
+    types = (await keyed.get("/instance-types")).data
+    assert types["gpu_1x_a10"]["instance_type"]["price_cents_per_hour"] == 300
+    assert types["gpu_1x_a6000"]["instance_type"]["price_cents_per_hour"] == 80
+    after = await keyed.launch_id()
+    prices = {i["id"]: i["instance_type"]["price_cents_per_hour"] for i in emu.instances()}
+    assert prices == {before: 75, after: 300}  # a running instance keeps its price
+    emu.set_price("gpu_1x_a10", None)  # served as given, off-spec or not
+    types = (await keyed.get("/instance-types")).data
+    assert types["gpu_1x_a10"]["instance_type"]["price_cents_per_hour"] is None
+    with pytest.raises(ValueError, match="unknown instance type"):
+        emu.set_price("gpu_9x_nope", 1)
+
+
 async def test_instance_quota(keyed: Api, emu: Emulator, clock: ManualClock) -> None:
     emu.account().instance_quota = 1
     instance_id = await keyed.launch_id()

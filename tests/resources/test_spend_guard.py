@@ -3,9 +3,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from lambda_cloud import AsyncLambdaCloud, SpendLimitExceededError, ValidationError
+from lambda_cloud import (
+    AsyncLambdaCloud,
+    InvalidPriceError,
+    SpendLimitExceededError,
+    ValidationError,
+)
 from lambda_cloud.emulator import Emulator, ManualClock
 
 from .conftest import NO_WAIT_RETRIES, Api, launch, ssh_key, terminate
@@ -119,3 +126,48 @@ async def test_hourly_cost_counts_live_instances(
     assert await api(lambda c: c.instances.hourly_cost_cents()) == 75 + 75 + 2392
     await terminate(api, clock, first)
     assert await api(lambda c: c.instances.hourly_cost_cents()) == 75 + 2392
+
+
+@pytest.mark.parametrize("price", [-5, None, "75", 75.5, True], ids=repr)
+async def test_a_price_that_is_not_one_is_refused(api: Api, emu: Emulator, price: object) -> None:
+    """A negative price would pass any ceiling; a missing or non-numeric one cannot be added."""
+    key = await ssh_key(api)
+    emu.set_price(A10, price)
+
+    def launch_a10(ceiling: int | None) -> Any:
+        return lambda c: c.instances.launch(
+            region_name="us-west-1",
+            instance_type_name=A10,
+            ssh_key_names=[key],
+            max_hourly_cost_cents=ceiling,
+        )
+
+    with pytest.raises(InvalidPriceError) as caught:
+        await api(launch_a10(10_000))
+    assert (caught.value.instance_type_name, caught.value.price) == (A10, price)
+    assert repr(price) in str(caught.value)
+    with pytest.raises(InvalidPriceError):
+        await api(
+            lambda c: c.instances.launch_many(
+                2,
+                instance_type_names=[H100_8X, A10],
+                ssh_key_names=[key],
+                max_hourly_cost_cents=10_000,
+            )
+        )
+    assert emu.launch_attempts() == []
+    # Without a ceiling nothing is priced: the launch goes out.
+    await api(launch_a10(None))
+    assert len(emu.launch_attempts()) == 1
+
+
+async def test_a_live_instance_with_a_bad_price_is_refused(api: Api, emu: Emulator) -> None:
+    emu.set_price(A10, -5)
+    await launch(api)  # unguarded; the instance keeps the price it was launched at
+    emu.set_price(A10, 75)
+    with pytest.raises(InvalidPriceError) as caught:
+        await api(lambda c: c.instances.hourly_cost_cents())
+    assert caught.value.price == -5
+    with pytest.raises(InvalidPriceError):
+        await launch(api, max_hourly_cost_cents=10_000)
+    assert len(emu.launch_attempts()) == 1

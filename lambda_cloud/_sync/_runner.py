@@ -192,7 +192,9 @@ class _Loop:
         """A call finished (on the loop)."""
         with self.lock:
             self.inflight -= 1
-            if not self.inflight and self.driver == self.ident:
+            # While draining, the daemon runs the loop until the drain is done: stopping it
+            # early would raise "Event loop stopped before Future completed" in that thread.
+            if not self.inflight and self.driver == self.ident and not self.draining:
                 self.loop.stop()  # the daemon parks
 
     def close_orphans(self) -> None:
@@ -252,14 +254,14 @@ _inherited: list[_Loop] = []
 
 
 class _CtrlC:
-    """While the main thread runs the loop, Ctrl-C cancels the call rather than raising
-    KeyboardInterrupt inside whatever code the loop runs (as ``asyncio.run`` does).
+    """While the main thread waits for a call, Ctrl-C cancels the call rather than raising
+    KeyboardInterrupt inside whatever code is running (as ``asyncio.run`` does).
 
-    KeyboardInterrupt is raised once the call has cleaned up, however long that takes: a
-    cancelled bulk launch terminates what it created, and a script exiting halfway through would
-    leave paid machines running. A second Ctrl-C cancels the call again, which hurries its
-    cleanup (a bulk launch stops waiting for launches of unknown outcome); a third raises at
-    once (the daemon finishes the cleanup while the process lives).
+    KeyboardInterrupt is raised once the call has finished cleaning up: a cancelled bulk launch
+    terminates what it created, and a script exiting halfway through would leave paid machines
+    running. Each further press cancels the call again, and the call decides what that means: a
+    bulk launch's second cancel stops its wait for launches of unknown outcome, the third cuts
+    its cleanup down to the terminate requests for the instances it knows of.
     """
 
     def __init__(self, state: _Loop, aw: Awaitable[Any], waiter: _Waiter) -> None:
@@ -268,40 +270,46 @@ class _CtrlC:
         self.waiter = waiter
         self.presses = 0
         self.done = False
+        self.previous: Callable[[int, Any], Any] | int | None = None  # while installed
 
     @property
     def pressed(self) -> bool:
         """Whether Ctrl-C was pressed during the call."""
         return self.presses > 0
 
-    @classmethod
-    def install(cls, state: _Loop, aw: Awaitable[Any], waiter: _Waiter) -> _CtrlC | None:
-        """Take over SIGINT if this is the main thread and nobody else handles it."""
-        if (
-            threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-        ):
-            return None
-        ctrl_c = cls(state, aw, waiter)
-        signal.signal(signal.SIGINT, ctrl_c._on_sigint)
-        return ctrl_c
+    def install(self, *, over: bool = False) -> None:
+        """Take SIGINT over if this is the main thread and nobody else handles it, or (``over``:
+        another handler's KeyboardInterrupt has just cancelled the call) even if somebody does,
+        so that no later press abandons the cleanup. Their handler is put back afterwards."""
+        if self.previous is not None or threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is None or (previous is not signal.default_int_handler and not over):
+            return  # not ours to handle, or set outside Python, where it could not be put back
+        self.previous = previous
+        signal.signal(signal.SIGINT, self._on_sigint)
 
     def uninstall(self) -> None:
         self.done = True
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+
+    def press(self) -> None:
+        """Count a Ctrl-C, and have the loop cancel the call (again)."""
+        self.presses += 1
+        # Only a thread-safe call here: a signal handler interrupts whatever the main thread
+        # does (the loop's own code, or a relayed callback writing to the terminal).
+        self.state.loop.call_soon_threadsafe(self._cancel, self.presses)
 
     def _on_sigint(self, signum: int, frame: object) -> None:
-        self.presses += 1
-        if self.presses > 2:
-            raise KeyboardInterrupt
-        _warn_interrupted(self.presses)
-        # Only thread-safe calls here: the handler interrupts the loop's own code.
-        self.state.loop.call_soon_threadsafe(self._cancel)
+        self.press()
 
-    def _cancel(self) -> None:
-        if self.done:
+    def _cancel(self, presses: int) -> None:
+        if self.done or self.waiter.task is None:  # the call is over
             return
-        if self.presses == 1:
+        _warn_interrupted(presses)
+        if presses == 1:
             _LoopThread._cancel(self.state, self.aw, self.waiter)
         else:
             _LoopThread._cancel_again(self.waiter)
@@ -310,14 +318,21 @@ class _CtrlC:
 def _warn_interrupted(presses: int) -> None:
     if presses == 1:
         log.warning(
-            "Interrupted: cancelling the call and waiting for it to clean up "
-            "(press Ctrl-C again to hurry the cleanup)"
+            "Interrupted: cancelling the call and waiting for it to clean up; a bulk launch "
+            "terminates what it launched (press Ctrl-C again to hurry the cleanup)"
         )
-    else:
+    elif presses == 2:
         log.warning(
             "Interrupted again: hurrying the cleanup; a bulk launch no longer waits for "
-            "launches of unknown outcome (press Ctrl-C once more to stop waiting)"
+            "launches of unknown outcome (press Ctrl-C once more to skip all but terminating)"
         )
+    elif presses == 3:
+        log.warning(
+            "Interrupted a third time: a bulk launch now only sends the terminate requests for "
+            "the instances it knows of; the call raises once they are done"
+        )
+    else:
+        log.warning("Interrupted again: still waiting for the call's last cleanup requests")
 
 
 async def _drive(aw: Awaitable[Any], waiter: _Waiter, state: _Loop, settle: bool) -> None:
@@ -498,22 +513,23 @@ class _LoopThread:
     def _run_here(state: _Loop, aw: Awaitable[Any], waiter: _Waiter) -> None:
         """Run the loop in this thread until the call is done."""
         loop = state.loop
-        ctrl_c = _CtrlC.install(state, aw, waiter)
+        ctrl_c = _CtrlC(state, aw, waiter)
+        ctrl_c.install()
         try:
             state.close_orphans()
             task = waiter.task = loop.create_task(_drive(aw, waiter, state, settle=True))
             try:
                 loop.run_until_complete(task)
             except BaseException:
-                if ctrl_c is None or not ctrl_c.pressed:
-                    # KeyboardInterrupt from another SIGINT handler, raised wherever the loop was.
-                    _LoopThread._cancel(state, aw, waiter)
-                    loop.run_until_complete(asyncio.wait([task]))
-                    raise
+                # KeyboardInterrupt from another SIGINT handler, raised wherever the loop was:
+                # a press like ours, and the call cleans up.
+                ctrl_c.press()
+                ctrl_c.install(over=True)
+                loop.run_until_complete(asyncio.wait([task]))
+                raise
         finally:
-            if ctrl_c is not None:
-                ctrl_c.uninstall()
-        if ctrl_c is not None and ctrl_c.pressed:
+            ctrl_c.uninstall()
+        if ctrl_c.pressed:
             # The call's own outcome (a bulk launch's report, say) stays reachable.
             raise KeyboardInterrupt from waiter.error
         waiter.lock.acquire()  # _drive released it
@@ -527,21 +543,23 @@ class _LoopThread:
             _discard(aw)
             state.finished()
             raise
+        ctrl_c = _CtrlC(state, aw, waiter)
         try:
-            waiter.wait()
-        except BaseException as exc:  # KeyboardInterrupt: cancel the call, let it clean up
-            loop.call_soon_threadsafe(self._cancel, state, aw, waiter)
-            _warn_interrupted(1)
             try:
-                waiter.wait()  # until it has cleaned up
-            except BaseException:  # again: hurry the cleanup; a third Ctrl-C stops waiting
-                _warn_interrupted(2)
-                loop.call_soon_threadsafe(self._cancel_again, waiter)
+                ctrl_c.install()  # after _spawn is queued: a press's cancel then finds the task
                 waiter.wait()
-            # As in _run_here: the call's own outcome (a bulk launch's report, say) stays
-            # reachable.
-            exc.__cause__ = waiter.error
-            raise
+            except BaseException as exc:  # KeyboardInterrupt from another SIGINT handler
+                ctrl_c.press()
+                ctrl_c.install(over=True)
+                waiter.wait()  # until it has cleaned up
+                # As in _run_here: the call's own outcome (a bulk launch's report, say) stays
+                # reachable.
+                exc.__cause__ = waiter.error
+                raise
+        finally:
+            ctrl_c.uninstall()
+        if ctrl_c.pressed:
+            raise KeyboardInterrupt from waiter.error
 
     @staticmethod
     def _spawn(state: _Loop, aw: Awaitable[Any], waiter: _Waiter) -> None:

@@ -6,7 +6,8 @@ idempotency key, so a launch whose outcome is unknown (timeout after sending, br
 5xx, unreadable answer, cancelled mid-request) puts its slot in ``UNKNOWN``: the run lists
 instances once per poll until the token shows up (the slot adopts it) or ``settle_timeout`` has
 passed since the outcome became unknown with no sign of it (only then is the slot launched
-again). Cancellation honours the same horizon; a second cancel cuts it short.
+again). Cancellation honours the same horizon; a second cancel cuts it short, a third cuts the
+cleanup down to terminating the instances the run knows of.
 
 Runs of one ``run_id`` (a rerun, or a CI retry while the first job still runs) need no lock to
 agree: each instance also carries the time its launch was sent, and when a slot has several,
@@ -184,6 +185,7 @@ class _Run:
         self.inventory = Inventory(api, plan.run_id)
         self.changed = _Signal()
         self.hurry = asyncio.Event()  # a second cancel: stop waiting for unknown launches
+        self.rush = asyncio.Event()  # a third: stop listing, only terminate what is known
         self.phase = Phase.LAUNCHING
         self.cancelled = False
         self.fatal: Exception | None = None
@@ -217,7 +219,7 @@ class _Run:
             if self.plan.wait:
                 await self._wait_active()
         except asyncio.CancelledError as cancelled:
-            if _cancelled_twice():  # two cancels before the run could react: a second Ctrl-C
+            for _ in range(_cancels_before_reacting() - 1):  # more Ctrl-C, pressed quickly
                 self._hurry_up()
             await _despite_cancellation(self._after_cancel(), on_again=self._hurry_up)
             raise cancelled from BulkLaunchCancelledError(self.report)
@@ -607,9 +609,7 @@ class _Run:
             self._log_unlisted(exc)
         else:
             await self._absorb(listing)
-        live = [e.id for e in self.extras.values() if e.status not in ENDED_STATUSES]
-        if live:
-            await self._terminate([i for i in live if i not in self.report.terminated])
+        await self._terminate_extras()
         if self.presumed_absent or self.slots.unknown:
             # A launch whose outcome was unknown was never seen; if the server carries it out
             # only after this listing, it leaves an instance no client can see yet.
@@ -622,6 +622,16 @@ class _Run:
                 LAUNCH_TOKEN_TAG,
                 self.plan.run_id,
             )
+
+    async def _terminate_extras(self) -> None:
+        ended = set(self.report.terminated)
+        live = [
+            e.id
+            for e in self.extras.values()
+            if e.status not in ENDED_STATUSES and e.id not in ended
+        ]
+        if live:
+            await self._terminate(live)
 
     def _log_unlisted(self, error: Exception) -> None:
         log.error(
@@ -688,6 +698,8 @@ class _Run:
     # -- cancellation -------------------------------------------------------------------------
 
     def _hurry_up(self) -> None:
+        """A further cancel: the first stops the wait for launches of unknown outcome, the next
+        one the listings too, leaving the terminate requests for the instances it knows of."""
         if not self.hurry.is_set():
             log.warning(
                 "launch_many %s cancelled again: no longer waiting for launches whose outcome "
@@ -698,6 +710,17 @@ class _Run:
                 self.plan.run_id,
                 self.plan.run_id,
             )
+        elif not self.rush.is_set():
+            log.warning(
+                "launch_many %s cancelled a third time: no longer listing instances, only "
+                "terminating those it knows of; instances tagged %s=%s/* that it has not seen "
+                "may be left: instances.reclaim(%r) terminates them",
+                self.plan.run_id,
+                LAUNCH_TOKEN_TAG,
+                self.plan.run_id,
+                self.plan.run_id,
+            )
+            self.rush.set()
         self.hurry.set()
         self.changed.fire()
 
@@ -717,16 +740,24 @@ class _Run:
         self.queue.clear()
         self.phase = Phase.RECONCILING
         self.reconciled, self.to_reconcile = 0, len(self.slots.unknown)
+        if not self.rush.is_set():
+            await _unless(self.rush, self._account())
+        if self.rush.is_set():  # the final listing may have been cut short before its end
+            await self._terminate_extras()
+        for slot in list(self.slots.unknown.values()):  # hurried: never seen either way
+            await self._absent(slot, relaunch=False)
+        self._build_report()
+        await self._dispose()
+
+    async def _account(self) -> None:
+        """Look for launches of unknown outcome (until hurried), then list the run's instances
+        a last time."""
         while self.slots.unknown and not self.hurry.is_set():
             await self._reconcile()
             if self.slots.unknown:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self.hurry.wait(), self.plan.poll_interval)
         await self._sweep()
-        for slot in list(self.slots.unknown.values()):  # hurried: never seen either way
-            await self._absent(slot, relaunch=False)
-        self._build_report()
-        await self._dispose()
 
     async def _dispose(self) -> None:
         report = self.report
@@ -761,11 +792,27 @@ class _Run:
             log.warning("launch_many cancelled; kept instances: %s", ", ".join(report.ids))
 
 
-def _cancelled_twice() -> bool:
-    """Whether this task was asked to cancel more than once (Python 3.11+ counts requests;
-    earlier Pythons merge them, and only a cancel during the cleanup hurries it there)."""
+def _cancels_before_reacting() -> int:
+    """How many times this task was asked to cancel (Python 3.11+ counts requests; earlier
+    Pythons merge them, and only a cancel during the cleanup hurries it there)."""
     task = asyncio.current_task()
-    return sys.version_info >= (3, 11) and task is not None and task.cancelling() > 1
+    if sys.version_info >= (3, 11) and task is not None:
+        return task.cancelling()
+    return 1
+
+
+async def _unless(event: asyncio.Event, aw: Awaitable[None]) -> None:
+    """Run ``aw``, but cancel it (and return) once ``event`` is set."""
+    task = asyncio.ensure_future(aw)
+    stop = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait([task, stop], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+        task.cancel()  # a no-op once it is done
+    await asyncio.wait([task])
+    if not task.cancelled():
+        task.result()
 
 
 async def _despite_cancellation(aw: Awaitable[None], *, on_again: Callable[[], None]) -> None:

@@ -4,11 +4,6 @@ them by run id."""
 from __future__ import annotations
 
 import secrets
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
 import click
@@ -31,7 +26,6 @@ from .params import dollars
 from .progress import track
 
 __all__ = [
-    "announce_interrupt",
     "find_run",
     "interrupted_lines",
     "launch",
@@ -129,7 +123,8 @@ def launch(
 
     The run id is printed first and every instance is tagged with it: if the command dies,
     `instances reclaim RUN_ID` terminates what it left. Ctrl-C stops the launch, terminates
-    what it created so far, and says so.
+    what it created so far, and says so; a second stops waiting for launches whose outcome
+    is unknown, a third for anything but the terminate requests.
 
     \b
     Example:
@@ -154,39 +149,13 @@ def launch(
     client = state.client()
     state.output.message(f"Run id: {run_id} (to clean up after a crash: {_reclaim_hint(run_id)})")
     try:
-        with announce_interrupt(state.output, run_id), track(state.output) as tracker:
+        with track(state.output) as tracker:
             report = client.instances.launch_many(count, on_progress=tracker, **options)
     except KeyboardInterrupt as exc:
         _interrupted(state.output, run_id, BulkLaunchCancelledError.find(exc))
         raise click.exceptions.Exit(130) from None
     _show_launch(state.output, report)
     report.raise_for_errors()  # exit status 1, with what went wrong
-
-
-@contextmanager
-def announce_interrupt(output: Output, run_id: str) -> Iterator[None]:
-    """Say at once, on Ctrl-C, that the launch is cleaning up: the SDK raises only when done,
-    which may take up to the settle timeout. Later presses go to the sync facade, which says
-    what each does (the second hurries the cleanup, the third stops waiting)."""
-    previous = signal.getsignal(signal.SIGINT)
-    main = threading.current_thread() is threading.main_thread()
-    if not main or previous is not signal.default_int_handler:
-        yield  # Ctrl-C is not ours to handle here
-        return
-
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        signal.signal(signal.SIGINT, previous)
-        output.message(
-            f"Interrupted: accounting for run {run_id}'s launches and terminating what it "
-            f"made (should more Ctrl-C leave any behind: {_reclaim_hint(run_id)})."
-        )
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _reclaim_hint(run_id: str) -> str:
@@ -204,7 +173,7 @@ def _hunt(timeout: float | None, poll: float | None) -> Hunt | None:
 
 def _interrupted(output: Output, run_id: str, cancelled: BulkLaunchCancelledError | None) -> None:
     """Say what an interrupted launch did, and what (if anything) is left running."""
-    if cancelled is None:  # a second Ctrl-C stopped the launch's own clean-up
+    if cancelled is None:  # Ctrl-C before the launch began or after it ended: no report
         output.message(
             f"Interrupted before the launch accounted for its instances: some may be running. "
             f"List them: lambda-cloud instances find-run {run_id}; "

@@ -388,9 +388,10 @@ class AsyncInstances(SeedInstancesMixin):
         for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``
         and ``retries`` apply to each request. Failed slots are in ``report.failures``; call
         ``report.raise_for_errors()`` to raise on any. When cancelled, it first accounts for
-        in-flight launches (within the same settle horizon; a second cancel cuts it short),
-        then terminates (``on_cancel="terminate"``) or keeps what it created, and re-raises the
-        ``CancelledError`` with a ``BulkLaunchCancelledError`` holding the report as its cause.
+        in-flight launches (within the same settle horizon; a second cancel cuts it short, a
+        third skips its last listing too), then terminates (``on_cancel="terminate"``) or keeps
+        what it knows it created, and re-raises the ``CancelledError`` with a
+        ``BulkLaunchCancelledError`` holding the report as its cause.
         """
         last = count - 1 if isinstance(count, int) and count > 0 else 0
         type_names = _type_names(options.get("instance_type_name"), instance_type_names)

@@ -294,3 +294,48 @@ async def test_two_cancels_before_the_run_reacts_hurry_it_too(emu: Emulator) -> 
         report = await cancelled_report(task)
     (failure,) = report.failures
     assert isinstance(failure.error, UnresolvedLaunchError)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="Task.cancelling() is new in 3.11")
+async def test_three_cancels_before_the_run_reacts_leave_only_the_terminate_requests(
+    emu: Emulator,
+) -> None:
+    """Three quick cancels (three Ctrl-C) cut the cleanup down to terminating what the run
+    knows of: it lists nothing more, and the held launch is reported unresolved."""
+    held = emu.faults.add(Fault(kind="late_commit", delay=600_000.0, path=LAUNCH, times=1))
+    answered = asyncio.Event()
+    seen = 0
+
+    def progress(event: ProgressEvent) -> None:
+        nonlocal seen
+        seen += event.kind is ProgressKind.LAUNCHED
+        if seen == 2:
+            answered.set()
+
+    async with make_client(emu) as client:
+        await client.ssh_keys.create(name=KEY)
+        task = asyncio.create_task(
+            client.instances.launch_many(
+                3,
+                instance_type_name=A10,
+                ssh_key_names=[KEY],
+                on_progress=progress,
+                request_timeout=30.0,
+                poll_interval=POLL,
+                settle_timeout=600.0,
+            )
+        )
+        await answered.wait()
+        await until(lambda: held.fired == 1)
+        listed = emu.faults.add(
+            Fault(kind="delay", delay=600_000.0, method="GET", path="/instances")
+        )
+        for _ in range(3):
+            task.cancel()
+        report = await cancelled_report(task)
+        created = check_launch_invariants(emu, report)
+    assert listed.fired == 0
+    assert len(report.instances) == 2 and sorted(report.terminated) == sorted(report.ids)
+    assert all(i["status"] in ENDED for i in created.values())
+    (failure,) = report.failures
+    assert isinstance(failure.error, UnresolvedLaunchError)

@@ -14,6 +14,7 @@ import pexpect
 from lambda_cloud import LambdaCloud
 from lambda_cloud.emulator import Emulator, ManualClock
 
+from ..ctrl_c import hold_listings, press_ctrl_c_thrice
 from .conftest import KEY_NAME, PUBLIC_KEY, emu_env
 
 
@@ -150,11 +151,49 @@ def test_ctrl_c_during_a_launch_terminates_and_says_what_it_did() -> None:
         err = "".join(seen) + err
         assert child.returncode == 130, err
         assert emu.api_key not in err + out and "Traceback" not in err
-        run_id = seen[0].split()[2]
         (launched,) = emu.instances()
         assert launched["status"] == "terminating"
-    assert f"Interrupted: accounting for run {run_id}'s launches" in err
+    assert "Interrupted: cancelling the call and waiting for it to clean up" in err
     assert "Interrupted: launch_many cancelled: 1 launched, 1 terminated, 0 kept." in err
     assert f"Terminated: {launched['id']}" in err
     assert "Nothing this run launched is left running." in err
     assert out.splitlines()[1].split("\t")[:2] == ["0", launched["id"]]  # the report's table
+
+
+def test_a_third_ctrl_c_during_the_cleanup_still_terminates_and_reports() -> None:
+    """Issue 17: a third Ctrl-C during the cleanup left every instance running and said
+    nothing. Now the third cuts the cleanup down to the terminate requests, and the command
+    says what it did."""
+    with Emulator(time_scale=0.001, seed=17) as emu:
+        with LambdaCloud(api_key=emu.api_key, base_url=emu.base_url, rate_limits=None) as client:
+            client.ssh_keys.create(KEY_NAME, PUBLIC_KEY)
+        held = hold_listings(emu)
+        env = {**os.environ, **emu_env(emu), "XDG_CONFIG_HOME": "/nonexistent"}
+        argv = ["--type", "gpu_1x_a10", "--region", "us-west-1", "--ssh-key", KEY_NAME]
+        child = subprocess.Popen(
+            [sys.executable, "-m", "lambda_cloud", "instances", "launch", *argv, "--count", "3"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            seen = press_ctrl_c_thrice(child, held)
+            out, err = child.communicate(timeout=60)
+        finally:
+            if child.poll() is None:
+                child.kill()
+        err = seen + err
+        launched = emu.instances(include_gone=True)
+    assert child.returncode == 130, err
+    assert emu.api_key not in err + out
+    assert "Traceback" not in err and "RuntimeError" not in err, err
+    assert len(launched) == 3
+    assert all(i["status"] in ("terminating", "terminated") for i in launched), launched
+    assert "cancelled a third time" in err
+    assert "Interrupted: launch_many cancelled: 3 launched, 3 terminated, 0 kept." in err
+    (terminated,) = [line for line in err.splitlines() if line.startswith("Terminated: ")]
+    assert sorted(terminated.removeprefix("Terminated: ").split(", ")) == sorted(
+        i["id"] for i in launched
+    )
+    assert "Nothing this run launched is left running." in err

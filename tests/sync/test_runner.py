@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import signal
+import subprocess
 import threading
 import traceback
 import warnings
@@ -26,6 +27,7 @@ from lambda_cloud import (
 from lambda_cloud._sync._runner import _loop_thread
 from lambda_cloud.emulator import Emulator
 
+from ..ctrl_c import hold_listings, press_ctrl_c_thrice
 from .conftest import HeldServer
 
 NewClient = Callable[..., LambdaCloud]
@@ -242,6 +244,57 @@ def test_ctrl_c_cancels_the_call_and_raises_keyboard_interrupt(
     assert "cause CancelledError" in stdout  # the call's own outcome, in both paths
     assert stderr.rstrip().endswith("KeyboardInterrupt")
     assert not [noise for noise in NOISE[:-1] if noise in stderr], stderr
+
+
+THRICE_SCRIPT = """
+import sys
+
+from lambda_cloud import BulkLaunchCancelledError, LambdaCloud
+
+url, key, path = sys.argv[1:]
+with LambdaCloud(api_key=key, base_url=url, rate_limits=None) as client:
+    client.ssh_keys.create("thrice")
+    try:
+        client.instances.launch_many(
+            3,
+            instance_type_name="gpu_1x_a10",
+            ssh_key_names=["thrice"],
+            run_id="thrice",
+            poll_interval=0.01,
+            # A callback makes the facade wait while its daemon thread runs the loop.
+            on_progress=(lambda event: None) if path == "waiting" else None,
+        )
+    except KeyboardInterrupt as exc:
+        cancelled = BulkLaunchCancelledError.find(exc)
+        print("terminated", cancelled and " ".join(sorted(cancelled.report.terminated)))
+        sys.exit(130)
+"""
+
+
+@pytest.mark.parametrize("path", ["driving", "waiting"])
+def test_a_third_ctrl_c_still_terminates_every_instance_the_launch_made(
+    start_script: Callable[..., subprocess.Popen[str]], path: str
+) -> None:
+    """Issue 17: a third Ctrl-C during a bulk launch's cleanup abandoned every instance it
+    had launched, and the loop thread raised RuntimeError. Now the third cuts the cleanup down
+    to the terminate requests, and the report stays reachable."""
+    with Emulator(time_scale=0.001, seed=17) as emu:
+        held = hold_listings(emu)
+        process = start_script(THRICE_SCRIPT, emu.base_url, emu.api_key, path)
+        try:
+            seen = press_ctrl_c_thrice(process, held)
+            stdout, stderr = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        stderr = seen + stderr
+        launched = emu.instances(include_gone=True)
+    assert process.returncode == 130, stderr
+    assert len(launched) == 3
+    assert all(i["status"] in ("terminating", "terminated") for i in launched), launched
+    assert stdout == f"terminated {' '.join(sorted(i['id'] for i in launched))}\n", stderr
+    assert "cancelled a third time" in stderr and "instances.reclaim('thrice')" in stderr
+    assert not [noise for noise in (*NOISE, "RuntimeError") if noise in stderr], stderr
 
 
 def test_a_forked_child_gets_a_fresh_loop_and_leaves_the_parents_pool_alone(

@@ -246,8 +246,9 @@ async def test_the_launch_time_tag_is_reserved() -> None:
 
 async def test_a_report_shows_an_instance_that_ended_before_its_final_listing() -> None:
     """An instance preempted before the run's final listing: the report shows it ended, and
-    ``raise_for_errors`` says so (a report is checked against its final listing)."""
-    async with emulated(paced=False) as (emu, client):
+    ``raise_for_errors`` says so (a report is checked against its final listing). The ended
+    instance stays listed for a long (compressed) while, so the final listing shows it."""
+    async with emulated(paced=False, terminated_retention=100_000.0) as (emu, client):
 
         def on_progress(event: ProgressEvent) -> None:
             if event.kind is ProgressKind.LAUNCHED and event.slot == 1:

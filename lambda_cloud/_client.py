@@ -22,7 +22,7 @@ from ._config import (
 )
 from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, RateLimits, RateLimitsLike
 from ._retry import RetryPolicy
-from ._security import Secret
+from ._security import Secret, conceal
 from ._transport import SessionHolder, Transport
 
 if TYPE_CHECKING:
@@ -75,7 +75,8 @@ class AsyncLambdaCloud:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_hourly_cost_cents: int | None = None,
     ) -> None:
-        key = Secret(resolve_api_key(api_key))
+        api_key = conceal(api_key)  # first: any error below has it in its frame's locals
+        key = resolve_api_key(api_key)
         self._max_hourly_cost_cents = check_spend_ceiling(max_hourly_cost_cents)
         self._allow_insecure_http = allow_insecure_http
         self._transport = Transport(
@@ -195,7 +196,11 @@ class AsyncLambdaCloud:
         return None if limiter is None else limiter.limits
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
+        # Also shown for a client whose __init__ raised (a traceback's locals): never raises.
+        transport = getattr(self, "_transport", None)
+        if transport is None:
+            return f"<{type(self).__name__} (not initialised)>"
+        return f"{type(self).__name__}(base_url={transport.base_url!r})"
 
     def with_options(
         self,
@@ -213,6 +218,7 @@ class AsyncLambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets.
         ``max_hourly_cost_cents=None`` removes the spend guard."""
+        api_key = conceal(api_key)  # first: any error below has it in its frame's locals
         ceiling = (
             self._max_hourly_cost_cents
             if max_hourly_cost_cents == "inherit"
@@ -220,7 +226,7 @@ class AsyncLambdaCloud:
         )
         current = self._transport
         insecure = self._allow_insecure_http if allow_insecure_http is None else allow_insecure_http
-        key = self._api_key if api_key is None else Secret(resolve_api_key(api_key))
+        key = self._api_key if api_key is None else resolve_api_key(api_key)
         limiter = current.rate_limiter
         if rate_limits != "inherit":
             limiter = None if rate_limits is None else RateLimiter(RateLimits.coerce(rate_limits))

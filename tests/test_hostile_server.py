@@ -1,12 +1,20 @@
-"""The transport against a server that misbehaves: redirects, huge bodies, a gzip bomb and a body
-that never ends. A small aiohttp.web server in the test plays each part over loopback."""
+"""The client against a server that misbehaves: redirects, huge bodies, a gzip bomb, a body that
+never ends, error text echoing the API key, page tokens that never end, 429s forever, a storage
+host that redirects an upload and upload instructions the client cannot follow. Small
+aiohttp.web servers in the test play each part over loopback. Also: the key stays out of the
+traceback (locals included) of an error raised while building a client."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import importlib.util
+import io
+import traceback
 import tracemalloc
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -14,14 +22,22 @@ import pytest
 from aiohttp import web
 
 from lambda_cloud import (
+    APIError,
+    APIStatusError,
     APITimeoutError,
     AsyncLambdaCloud,
+    AuthenticationError,
+    InternalServerError,
+    LambdaCloud,
     LaunchOutcomeUnknownError,
     RedirectError,
     ResponseTooLargeError,
+    SchemeBasicAuth,
+    Security,
     ValidationError,
 )
 from lambda_cloud._config import DEFAULT_MAX_RESPONSE_BYTES
+from lambda_cloud._security import Secret
 
 MiB = 1024 * 1024
 LIMIT = 1 * MiB
@@ -197,3 +213,201 @@ def test_the_default_limit_and_bad_limits() -> None:
         with pytest.raises(ValidationError) as info:
             AsyncLambdaCloud(api_key="k", max_response_bytes=bad)  # type: ignore[arg-type]
         assert info.value.field == "max_response_bytes"
+
+
+# -- a server of the test's own ------------------------------------------------------------------
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@contextlib.asynccontextmanager
+async def serve(handler: Handler) -> AsyncIterator[str]:
+    """A loopback server answering every request with ``handler``; yields its API base URL."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}/api/v1"
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def served(handler: Handler, api_key: str = "k") -> AsyncIterator[AsyncLambdaCloud]:
+    """A client (no pacing) of a server answering every request with ``handler``."""
+    async with (
+        serve(handler) as url,
+        AsyncLambdaCloud(api_key=api_key, base_url=url, rate_limits=None) as client,
+    ):
+        yield client
+
+
+# -- the key in tracebacks -----------------------------------------------------------------------
+
+#: Longer than the 80 characters of a local rich shows (as ``repr(value[:80])``).
+KEY = "secret_hostile_" + "0123456789abcdef" * 6
+#: Any part of the key this long, found in a text, is a leak.
+PART = KEY[:20]
+
+BAD_OPTIONS = [
+    pytest.param({"base_url": "ftp://example.com/api/v1"}, id="base_url"),
+    pytest.param({"timeout": -1.0}, id="timeout"),
+    pytest.param({"rate_limits": {"general": {"rate": "fast"}}}, id="rate_limits"),
+    pytest.param({"max_retries": -1}, id="max_retries"),
+]
+
+
+def raised(build: Callable[[], object]) -> ValueError:
+    """The error ``build`` raises (the key is a global: this frame's locals never hold it).
+    A ``ValueError``: a bad ``rate_limits`` mapping raises a plain one (not yet a
+    ``ValidationError``, which is one)."""
+    with pytest.raises(ValueError) as info:
+        build()
+    return info.value
+
+
+def assert_traceback_hides_the_key(exc: BaseException) -> None:
+    """Neither a frame's locals nor the traceback formatted with them (by the standard library
+    and, if installed, rich) show the key, which the frames do hold (concealed)."""
+    frames = [frame for frame, _ in traceback.walk_tb(exc.__traceback__)]
+    held = [v for f in frames for v in f.f_locals.values() if isinstance(v, str) and v == KEY]
+    assert held and all(type(v) is Secret for v in held)
+    for frame in frames:
+        for name, value in frame.f_locals.items():
+            assert PART not in repr(value), f"{name} in {frame.f_code.co_name}"
+    formatted = traceback.TracebackException.from_exception(exc, capture_locals=True).format()
+    text = "".join(formatted)
+    assert "api_key = '<redacted>'" in text
+    assert PART not in text
+    if importlib.util.find_spec("rich") is None:  # the CLI's extra
+        return
+    from rich.console import Console
+    from rich.traceback import Traceback
+
+    console = Console(file=io.StringIO(), width=300, color_system=None)
+    console.print(Traceback.from_exception(type(exc), exc, exc.__traceback__, show_locals=True))
+    shown = console.file.getvalue()
+    assert "api_key" in shown and PART not in shown
+
+
+@pytest.mark.parametrize("bad", BAD_OPTIONS)
+def test_an_async_constructor_error_hides_the_key(bad: dict[str, Any]) -> None:
+    error = raised(lambda: AsyncLambdaCloud(api_key=KEY, **bad))
+    assert_traceback_hides_the_key(error)
+
+
+@pytest.mark.parametrize("bad", BAD_OPTIONS)
+def test_a_sync_constructor_error_hides_the_key(bad: dict[str, Any]) -> None:
+    error = raised(lambda: LambdaCloud(api_key=KEY, **bad))
+    assert_traceback_hides_the_key(error)
+
+
+async def test_with_options_errors_hide_the_key() -> None:
+    async with AsyncLambdaCloud(api_key="k", base_url="https://h.invalid/api/v1") as client:
+        error = raised(lambda: client.with_options(api_key=KEY, timeout=-1.0))
+    assert_traceback_hides_the_key(error)
+
+
+def test_sync_with_options_errors_hide_the_key() -> None:
+    with LambdaCloud(api_key="k", base_url="https://h.invalid/api/v1") as client:
+        error = raised(lambda: client.with_options(api_key=KEY, max_retries=-1))
+    assert_traceback_hides_the_key(error)
+
+
+def test_a_half_built_client_has_a_repr() -> None:
+    for cls in (AsyncLambdaCloud, LambdaCloud):
+        assert repr(object.__new__(cls)) == f"<{cls.__name__} (not initialised)>"
+
+
+# -- error text that echoes the key --------------------------------------------------------------
+
+
+def echoing(status: int, *, html: bool = False) -> Handler:
+    """Answers ``status`` with every form of every credential it has been sent, in every part
+    of the error: message, suggestion, code, body, headers; as JSON, or as an HTML page that
+    the client's 2048-character cut would cut through the key."""
+    seen: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        seen.append(request.headers["Authorization"])
+        forms = []
+        for sent in seen:
+            scheme, _, token = sent.partition(" ")
+            forms += [sent, token]
+            if scheme == "Basic":
+                pair = base64.b64decode(token).decode()
+                forms += [pair, pair.partition(":")[0]]
+        echo = " / ".join(forms)
+        headers = {"X-Echo": echo}
+        if html:
+            text = HTML_PAGE.format(sent=seen[-1])
+            return web.Response(status=status, text=text, content_type="text/html", headers=headers)
+        token = seen[-1].partition(" ")[2]
+        body = {
+            "error": {
+                "code": f"global/{token}",
+                "message": f"bad Authorization header: {echo}",
+                "suggestion": f"{token} is not a valid key",
+            },
+            "echo": {token: forms},
+        }
+        return web.json_response(body, status=status, headers=headers)
+
+    return handle
+
+
+#: 2018 characters before the key: a cut at 2048 before redacting would keep 30 of it.
+HTML_PAGE = "<p>" + "x" * 2008 + "{sent}</p>" + "y" * 100
+
+
+def assert_redacted(exc: BaseException) -> None:
+    texts = [str(exc), repr(exc), repr(exc.args), "".join(traceback.format_exception(exc))]
+    if isinstance(exc, APIError):
+        texts.append(exc.message)
+    if isinstance(exc, APIStatusError):
+        texts += [str(exc.suggestion), str(exc.code), repr(exc.body), repr([*exc.headers.items()])]
+    basic = base64.b64encode(f"{KEY}:".encode()).decode()
+    for text in texts:
+        assert PART not in text and basic[:20] not in text, text[:300]
+
+
+@pytest.mark.parametrize("status", [401, 500])
+async def test_error_text_echoing_the_key_is_redacted(status: int) -> None:
+    expected = AuthenticationError if status == 401 else InternalServerError
+    async with served(echoing(status), api_key=KEY) as client:
+        with pytest.raises(expected) as info:
+            await client.instances.list(retries=0)
+    assert_redacted(info.value)
+    assert str(info.value).startswith(f"{status} global/<redacted>: bad Authorization header: ")
+    assert info.value.headers["x-echo"] == "Bearer <redacted> / <redacted>"
+    assert info.value.suggestion == "<redacted> is not a valid key"
+    assert info.value.code == "global/<redacted>"
+
+
+async def test_an_html_error_page_is_cut_after_the_redaction() -> None:
+    async with served(echoing(502, html=True), api_key=KEY) as client:
+        with pytest.raises(InternalServerError) as info:
+            await client.instances.list(retries=0)
+    assert info.value.body == HTML_PAGE.format(sent="Bearer <redacted>")[:2048]
+    assert_redacted(info.value)
+
+
+async def test_echoed_per_call_credentials_and_the_clients_key_are_redacted() -> None:
+    other = "secret_other_" + "f" * 40
+    async with served(echoing(401), api_key=KEY) as client:
+        with pytest.raises(AuthenticationError):
+            await client.instances.list(retries=0)  # the server learns the client's key
+        basic = Security(basic_auth=SchemeBasicAuth(username=other))
+        with pytest.raises(AuthenticationError) as info:
+            await client.instances.list_instances(security=basic, retries=0)
+        bearer = Security(bearer_auth=other)
+        with pytest.raises(AuthenticationError) as second:
+            await client.instances.list_instances(security=bearer, retries=0)
+    for exc in (info.value, second.value):
+        assert_redacted(exc)
+        assert "<redacted>" in str(exc)
+        assert other[:20] not in repr(exc.body) + repr([*exc.headers.items()])

@@ -27,7 +27,7 @@ from lambda_cloud._config import (
 from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits, RateLimitsLike
 from lambda_cloud._raw_generated import LambdaCloudWithRawResponse
 from lambda_cloud._retry import RetryPolicy
-from lambda_cloud._security import Security
+from lambda_cloud._security import Security, conceal
 from lambda_cloud._sync._runner import Runner
 from lambda_cloud.bulk.options import (
     DEFAULT_BATCH_SIZE,
@@ -130,6 +130,7 @@ class LambdaCloud:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_hourly_cost_cents: int | None = None,
     ) -> None:
+        api_key = conceal(api_key)
         async_client = AsyncLambdaCloud(
             api_key=api_key,
             base_url=base_url,
@@ -156,8 +157,12 @@ class LambdaCloud:
         self._runner = runner
 
     def __repr__(self) -> str:
-        # The async client's repr (it never shows the key) under this class's name.
-        described = repr(self._async).removeprefix(type(self._async).__name__)
+        # The async client's repr (it never shows the key) under this class's name;
+        # never raising for a client whose __init__ did (a traceback's locals).
+        async_client = getattr(self, "_async", None)
+        if async_client is None:
+            return f"<{type(self).__name__} (not initialised)>"
+        described = repr(async_client).removeprefix(type(async_client).__name__)
         return type(self).__name__ + described
 
     @cached_property
@@ -248,6 +253,7 @@ class LambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets.
         ``max_hourly_cost_cents=None`` removes the spend guard."""
+        api_key = conceal(api_key)
         return LambdaCloud._from_async(
             self._async.with_options(
                 api_key=api_key,

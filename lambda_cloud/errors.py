@@ -35,6 +35,7 @@ __all__ = [
     "LaunchResourceNotFoundError",
     "NotFoundError",
     "PacingTimeoutError",
+    "PaginationError",
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
@@ -125,6 +126,16 @@ class ResponseTooLargeError(APIResponseError):
             f"Response body larger than max_response_bytes={limit}", method=method, url=url
         )
         self.limit = limit
+
+
+class PaginationError(APIResponseError):
+    """A paginated list's page tokens would not end: a token came back a second time, or more
+    than ``max_pages`` pages came (a server handing out fresh tokens forever). The items of the
+    ``pages`` pages read were yielded; following the tokens further would never end."""
+
+    def __init__(self, message: str, *, method: str, url: str, pages: int) -> None:
+        super().__init__(message, method=method, url=url)
+        self.pages = pages
 
 
 class LaunchOutcomeUnknownError(APIError):

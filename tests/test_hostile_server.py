@@ -23,6 +23,7 @@ from aiohttp import web
 
 from lambda_cloud import (
     APIError,
+    APIResponseError,
     APIStatusError,
     APITimeoutError,
     AsyncLambdaCloud,
@@ -30,6 +31,7 @@ from lambda_cloud import (
     InternalServerError,
     LambdaCloud,
     LaunchOutcomeUnknownError,
+    PaginationError,
     RedirectError,
     ResponseTooLargeError,
     SchemeBasicAuth,
@@ -38,6 +40,7 @@ from lambda_cloud import (
 )
 from lambda_cloud._config import DEFAULT_MAX_RESPONSE_BYTES
 from lambda_cloud._security import Secret
+from lambda_cloud.resources._pages import MAX_PAGES
 
 MiB = 1024 * 1024
 LIMIT = 1 * MiB
@@ -411,3 +414,58 @@ async def test_echoed_per_call_credentials_and_the_clients_key_are_redacted() ->
         assert_redacted(exc)
         assert "<redacted>" in str(exc)
         assert other[:20] not in repr(exc.body) + repr([*exc.headers.items()])
+
+
+# -- page tokens that never end ------------------------------------------------------------------
+
+
+def endless_pages() -> tuple[Handler, list[str]]:
+    """Answers every audit-events and tickets page with a token never seen before; returns the
+    handler and the tokens it was asked for."""
+    asked: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        asked.append(request.query.get("page_token", ""))
+        token = f"t{len(asked)}"
+        if request.path.endswith("/audit-events"):
+            return web.json_response({"data": [], "page_token": token})
+        return web.json_response({"data": {"tickets": [], "page_token": token}})
+
+    return handle, asked
+
+
+@pytest.mark.parametrize("resource", ["audit_events", "tickets"])
+async def test_endless_page_tokens_stop_at_max_pages(resource: str) -> None:
+    handle, asked = endless_pages()
+    async with served(handle) as client:
+        pages = getattr(client, resource).list(max_pages=7)
+        with pytest.raises(PaginationError) as info:
+            async for _ in pages:
+                pass
+    assert info.value.pages == 7 and "max_pages=7" in str(info.value)
+    assert asked == ["", *(f"t{n}" for n in range(1, 7))]  # each token once, seven pages
+
+
+async def test_a_repeated_page_token_from_the_server_stops_the_iteration() -> None:
+    async def handle(request: web.Request) -> web.Response:
+        token = {"": "a", "a": "b", "b": "a"}[request.query.get("page_token", "")]
+        return web.json_response({"data": {"tickets": [], "page_token": token}})
+
+    async with served(handle) as client:
+        with pytest.raises(PaginationError) as info:
+            async for _ in client.tickets.list():
+                pass
+    assert info.value.pages == 3 and isinstance(info.value, APIResponseError)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10"])
+async def test_max_pages_is_checked(bad: object) -> None:
+    async with AsyncLambdaCloud(api_key="k", base_url="https://h.invalid/api/v1") as client:
+        with pytest.raises(ValidationError) as info:
+            async for _ in client.tickets.list(max_pages=bad):  # type: ignore[arg-type]
+                pass
+    assert info.value.field == "max_pages"
+
+
+def test_the_documented_page_limit() -> None:
+    assert MAX_PAGES == 10_000

@@ -42,6 +42,7 @@ from lambda_cloud.bulk.options import (
 from lambda_cloud.bulk.progress import ProgressEvent
 from lambda_cloud.bulk.reports import BulkLaunchReport, BulkTerminateReport
 from lambda_cloud.resources._base import SyncAPIResource
+from lambda_cloud.resources._pages import MAX_PAGES
 from lambda_cloud.resources.audit_events import AsyncAuditEvents
 from lambda_cloud.resources.fabric import AsyncFabricPartitions
 from lambda_cloud.resources.file_systems import AsyncFileSystems
@@ -979,6 +980,7 @@ class AuditEvents(SyncAPIResource):
         start: datetime.datetime | str | None = None,
         end: datetime.datetime | str | None = None,
         resource_type: str | None = None,
+        max_pages: int = MAX_PAGES,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> Iterator[AuditEvent]:
@@ -986,11 +988,17 @@ class AuditEvents(SyncAPIResource):
         optionally only of ``resource_type`` (e.g. ``cloud.api_key``), fetching pages as needed.
 
         ``for event in client.audit_events.list(start=...)``; ``timeout`` and ``retries``
-        apply to each page's request.
+        apply to each page's request. A page token seen twice, or more than ``max_pages``
+        pages, raises ``PaginationError``.
         """
         return self._runner.iterate(
             self._async.list(
-                start=start, end=end, resource_type=resource_type, timeout=timeout, retries=retries
+                start=start,
+                end=end,
+                resource_type=resource_type,
+                max_pages=max_pages,
+                timeout=timeout,
+                retries=retries,
             )
         )
 
@@ -1078,11 +1086,13 @@ class Tickets(SyncAPIResource):
         severity: Iterable[TicketSeverity | str] | None = None,
         order_by: TicketOrderBy | str | None = None,
         direction: SortDirection | str | None = None,
+        max_pages: int = MAX_PAGES,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> Iterator[Ticket]:
         """Iterate over the account's tickets, fetching pages as needed; each filter keeps the
-        tickets having any of the values given. ``timeout`` and ``retries`` apply per page."""
+        tickets having any of the values given. ``timeout`` and ``retries`` apply per page. A
+        page token seen twice, or more than ``max_pages`` pages, raises ``PaginationError``."""
         return self._runner.iterate(
             self._async.list(
                 status=status,
@@ -1090,6 +1100,7 @@ class Tickets(SyncAPIResource):
                 severity=severity,
                 order_by=order_by,
                 direction=direction,
+                max_pages=max_pages,
                 timeout=timeout,
                 retries=retries,
             )

@@ -34,7 +34,7 @@ from ..types.tickets import (
     TicketType,
 )
 from ._base import AsyncAPIResource, is_not_found
-from ._pages import follow_pages
+from ._pages import MAX_PAGES, follow_pages
 
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
@@ -208,11 +208,13 @@ class AsyncTickets(AsyncAPIResource):
         severity: Iterable[TicketSeverity | str] | None = None,
         order_by: TicketOrderBy | str | None = None,
         direction: SortDirection | str | None = None,
+        max_pages: int = MAX_PAGES,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> AsyncIterator[Ticket]:
         """Iterate over the account's tickets, fetching pages as needed; each filter keeps the
-        tickets having any of the values given. ``timeout`` and ``retries`` apply per page."""
+        tickets having any of the values given. ``timeout`` and ``retries`` apply per page. A
+        page token seen twice, or more than ``max_pages`` pages, raises ``PaginationError``."""
 
         async def fetch(page_token: str | None) -> tuple[builtins.list[Ticket], str | None]:
             page = await self.list_page(
@@ -227,7 +229,8 @@ class AsyncTickets(AsyncAPIResource):
             )
             return page.tickets, page.page_token
 
-        async for ticket in follow_pages(fetch, url=self._client.base_url + _PATH):
+        url = self._client.base_url + _PATH
+        async for ticket in follow_pages(fetch, url=url, max_pages=max_pages):
             yield ticket
 
     async def list_page(

@@ -225,7 +225,8 @@ class Transport:
         ``done_if`` recognises the error a retry meets when an earlier attempt whose answer was
         lost had already done the work (a delete then finds nothing to delete): the request
         then counts as done and the envelope's ``data`` is ``None``. Under ``retrying_until``
-        a request is retried until that deadline rather than a number of times.
+        a request is retried until that deadline rather than a number of times (one that never
+        ends: for the policy's ``retry_window``).
         ``build_body``, if given, makes each attempt's body once its rate-limit slot is
         reserved, so the body reflects everything learnt while the request waited its turn;
         whatever it raises propagates with nothing sent.

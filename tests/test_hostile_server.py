@@ -17,6 +17,7 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import attrs
 import orjson
 import pytest
 from aiohttp import web
@@ -28,19 +29,26 @@ from lambda_cloud import (
     APITimeoutError,
     AsyncLambdaCloud,
     AuthenticationError,
+    DeadlineExceededError,
     InternalServerError,
     LambdaCloud,
     LaunchOutcomeUnknownError,
     PaginationError,
+    RateLimitError,
     RedirectError,
     ResponseTooLargeError,
+    RetryPolicy,
     SchemeBasicAuth,
     Security,
     ValidationError,
+    WaitTimeoutError,
 )
 from lambda_cloud._config import DEFAULT_MAX_RESPONSE_BYTES
+from lambda_cloud._retry import DEFAULT_RETRY_WINDOW
 from lambda_cloud._security import Secret
+from lambda_cloud.emulator import Emulator, Fault
 from lambda_cloud.resources._pages import MAX_PAGES
+from tests.conftest import FAST_RETRIES
 
 MiB = 1024 * 1024
 LIMIT = 1 * MiB
@@ -469,3 +477,53 @@ async def test_max_pages_is_checked(bad: object) -> None:
 
 def test_the_documented_page_limit() -> None:
     assert MAX_PAGES == 10_000
+
+
+# -- 429 forever ---------------------------------------------------------------------------------
+
+
+def test_the_documented_retry_window() -> None:
+    assert DEFAULT_RETRY_WINDOW == 120.0 == RetryPolicy().retry_window
+    for bad in (0, -1.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="retry_window"):
+            RetryPolicy(retry_window=bad)
+
+
+async def test_launch_many_without_a_timeout_gives_up_on_endless_429s(
+    emu: Emulator, client: AsyncLambdaCloud, ssh_key: str
+) -> None:
+    throttle = Fault(kind="status", status=429, retry_after=0.0, path="/instance-operations/launch")
+    emu.faults.add(throttle)
+    policy = attrs.evolve(FAST_RETRIES, retry_window=0.2)
+    # wait_for only guards against a hang; the outcome does not depend on it.
+    report = await asyncio.wait_for(
+        client.instances.launch_many(
+            2,
+            region_names=["us-west-1"],
+            instance_type_name="gpu_1x_a10",
+            ssh_key_names=[ssh_key],
+            timeout=None,
+            retries=policy,
+        ),
+        timeout=60,
+    )
+    assert report.instances == [] and emu.instances() == []
+    assert [f.slot for f in report.failures] == [0, 1]
+    for failure in report.failures:
+        assert isinstance(failure.error, DeadlineExceededError)
+        assert isinstance(failure.error.__cause__, RateLimitError)
+        assert "retry_window" in str(failure.error)
+    assert throttle.fired >= 4  # each slot was retried, not given up at once
+
+
+async def test_a_bulk_list_without_a_timeout_gives_up_after_the_window(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    emu.faults.add(Fault(kind="status", status=429, retry_after=0.0, path="/instances"))
+    policy = attrs.evolve(FAST_RETRIES, retry_window=0.2)
+    with pytest.raises(WaitTimeoutError) as info:
+        await asyncio.wait_for(
+            client.instances.wait_for(["i-1"], timeout=None, retries=policy), timeout=60
+        )
+    assert isinstance(info.value.__cause__, DeadlineExceededError)
+    assert isinstance(info.value.__cause__.__cause__, RateLimitError)

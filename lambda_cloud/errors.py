@@ -189,7 +189,7 @@ class APIStatusError(APIError):
 class RedirectError(APIStatusError):
     """The server answered with a redirect (3xx), which is never followed: a redirect to another
     host would receive the request body. ``location`` is where it pointed; point ``base_url``
-    at the API itself."""
+    at the API itself (for an upload to storage: the storage redirected it)."""
 
     def __init__(
         self,
@@ -199,6 +199,7 @@ class RedirectError(APIStatusError):
         status_code: int,
         location: str | None,
         headers: Mapping[str, str],
+        suggestion: str = "point base_url at the API itself",
     ) -> None:
         super().__init__(
             f"Redirected to {location!r}; redirects are not followed",
@@ -206,7 +207,7 @@ class RedirectError(APIStatusError):
             url=url,
             status_code=status_code,
             code=None,
-            suggestion="point base_url at the API itself",
+            suggestion=suggestion,
             body=None,
             headers=headers,
         )

@@ -527,3 +527,72 @@ async def test_a_bulk_list_without_a_timeout_gives_up_after_the_window(
         )
     assert isinstance(info.value.__cause__, DeadlineExceededError)
     assert isinstance(info.value.__cause__.__cause__, RateLimitError)
+
+
+# -- presigned uploads ---------------------------------------------------------------------------
+
+
+class Storage:
+    """The API's attachment routes, and a storage host (on the same server) whose upload URL
+    redirects to a third host; ``initiate`` may be changed to hand out other instructions."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.received: dict[str, bytes] = {}
+        self.initiate: dict[str, Any] = {}
+
+    async def handle(self, request: web.Request) -> web.Response:
+        path, root = request.path, self.url.removesuffix("/api/v1")
+        if path.startswith(("/storage", "/third")):
+            self.received[path] = await request.read()
+            if path.startswith("/storage"):
+                return web.Response(status=307, headers={"Location": root + "/third?sig=s"})
+            return web.Response()
+        if path.endswith("/attachments"):
+            upload = {
+                "attachment_id": "a1",
+                "upload_url": root + "/storage/a1?sig=secret",
+                "upload_method": "PUT",
+                "upload_status": "pending",
+                "expires_in": 3600,
+                **self.initiate,
+            }
+            return web.json_response({"data": upload})
+        raise AssertionError(f"unexpected {request.method} {path}")
+
+
+async def test_a_presigned_upload_does_not_follow_a_redirect() -> None:
+    storage = Storage()
+    async with served(storage.handle) as client:
+        storage.url = client.base_url
+        with pytest.raises(RedirectError) as info:
+            await client.tickets.attachments.upload("t1", b"the file", filename="f.txt")
+    assert storage.received == {"/storage/a1": b"the file"}  # never resent to the third host
+    assert info.value.status_code == 307
+    assert "sig=" not in str(info.value) and "sig=" not in str(info.value.location)
+
+
+@pytest.mark.parametrize(
+    "instructions",
+    [
+        {"upload_method": "DELETE"},
+        {"upload_method": "PUT\r\nX-Injected: 1"},
+        {"upload_method": "GET /x HTTP/1.1"},
+        {"upload_url": "file:///etc/passwd"},
+        {"upload_url": "not a url"},
+        {"upload_method": None},
+        {"upload_url": 5},
+        {"attachment_id": ".."},
+    ],
+    ids=["delete", "crlf", "request-line", "file-url", "no-url", "no-method", "int-url", "dot-id"],
+)
+async def test_unusable_upload_instructions_are_a_typed_error(
+    instructions: dict[str, Any],
+) -> None:
+    storage = Storage()
+    storage.initiate = instructions
+    async with served(storage.handle) as client:
+        storage.url = client.base_url
+        with pytest.raises(APIResponseError, match="Unusable upload instructions"):
+            await client.tickets.attachments.upload("t1", b"the file", filename="f.txt")
+    assert storage.received == {}  # nothing was sent anywhere

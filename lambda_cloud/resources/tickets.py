@@ -6,6 +6,7 @@ import asyncio
 import builtins
 import mimetypes
 import os
+import urllib.parse
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from .._config import Timeout
 from .._converter import structure
 from .._retry import RetryPolicy, RetryRule
 from .._validation import check_choice, check_length, check_path_id, check_string
-from ..errors import ValidationError
+from ..errors import APIResponseError, ValidationError
 from ..types._base import OpenEnum
 from ..types.tickets import (
     Attachment,
@@ -43,6 +44,7 @@ __all__ = ["MAX_FILENAME_LENGTH", "AsyncTicketAttachments", "AsyncTickets"]
 
 MAX_FILENAME_LENGTH = 255
 _PATH = "/tickets"
+_UPLOAD_METHODS = ("PUT", "POST")
 
 
 def _ticket_path(ticket_id: str, *rest: str) -> str:
@@ -144,16 +146,20 @@ class AsyncTicketAttachments(AsyncAPIResource):
         retries: int | RetryPolicy | None,
     ) -> AttachmentUpload:
         body = {"filename": filename, "content_type": content_type, "size_bytes": size}
+        path = _ticket_path(ticket_id, "attachments")
         # A retry after a lost answer would leave a second, pending, attachment behind.
         data = await self._request(
-            "POST",
-            _ticket_path(ticket_id, "attachments"),
-            body=body,
-            rule=RetryRule.UNSAFE,
-            timeout=timeout,
-            retries=retries,
+            "POST", path, body=body, rule=RetryRule.UNSAFE, timeout=timeout, retries=retries
         )
-        return structure(data, AttachmentUpload)
+        target = structure(data, AttachmentUpload)
+        problem = _upload_problem(target)
+        if problem is not None:
+            raise APIResponseError(
+                f"Unusable upload instructions: {problem}",
+                method="POST",
+                url=self._client.base_url + path,
+            )
+        return target
 
     async def delete(
         self,
@@ -330,6 +336,26 @@ class AsyncTickets(AsyncAPIResource):
             timeout=timeout,
             retries=retries,
         )
+
+
+def _upload_problem(target: AttachmentUpload) -> str | None:
+    """What makes the API's upload instructions unusable (the spec allows PUT or POST to a
+    presigned http(s) URL), or ``None``."""
+    try:
+        check_path_id(target.attachment_id, "attachment_id")
+    except ValidationError as exc:
+        return str(exc)
+    # The model keeps whatever JSON type came: these may not even be strings.
+    if target.upload_method not in _UPLOAD_METHODS:
+        return f"upload_method {str(target.upload_method)[:32]!r} is neither PUT nor POST"
+    url = target.upload_url
+    try:
+        parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return "upload_url is not an http(s) URL"
+    return None
 
 
 def _create_body(

@@ -23,7 +23,7 @@ from ._config import (
 )
 from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, RateLimits, RateLimitsLike
 from ._retry import RetryPolicy
-from ._security import Secret
+from ._security import Secret, conceal
 from ._transport import SessionHolder, Transport
 
 if TYPE_CHECKING:
@@ -77,7 +77,8 @@ class AsyncLambdaCloud:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_hourly_cost_cents: int | None = None,
     ) -> None:
-        key = Secret(resolve_api_key(api_key))
+        api_key = conceal(api_key)  # first: any error below has it in its frame's locals
+        key = resolve_api_key(api_key)
         self._max_hourly_cost_cents = check_spend_ceiling(max_hourly_cost_cents)
         self._allow_insecure_http = allow_insecure_http
         self._transport = Transport(
@@ -199,7 +200,11 @@ class AsyncLambdaCloud:
         return None if limiter is None else limiter.limits
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
+        # Also shown for a client whose __init__ raised (a traceback's locals): never raises.
+        transport = getattr(self, "_transport", None)
+        if transport is None:
+            return f"<{type(self).__name__} (not initialised)>"
+        return f"{type(self).__name__}(base_url={transport.base_url!r})"
 
     def with_options(
         self,
@@ -219,6 +224,7 @@ class AsyncLambdaCloud:
         ``max_hourly_cost_cents=None`` removes the spend guard. Unless ``api_key`` or
         ``base_url`` changes the account, the copy shares the spend budget: a guarded launch on
         either counts what the other's guarded calls hold, under its own ceiling."""
+        api_key = conceal(api_key)  # first: any error below has it in its frame's locals
         ceiling = (
             self._max_hourly_cost_cents
             if max_hourly_cost_cents == "inherit"
@@ -226,7 +232,7 @@ class AsyncLambdaCloud:
         )
         current = self._transport
         insecure = self._allow_insecure_http if allow_insecure_http is None else allow_insecure_http
-        key = self._api_key if api_key is None else Secret(resolve_api_key(api_key))
+        key = self._api_key if api_key is None else resolve_api_key(api_key)
         limiter = current.rate_limiter
         if rate_limits != "inherit":
             limiter = None if rate_limits is None else RateLimiter(RateLimits.coerce(rate_limits))

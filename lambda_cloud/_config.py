@@ -10,6 +10,7 @@ import warnings
 
 import aiohttp
 
+from ._security import Secret, conceal
 from .errors import ValidationError
 
 __all__ = [
@@ -58,12 +59,13 @@ def to_client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=seconds, connect=connect, sock_connect=connect)
 
 
-def resolve_api_key(api_key: str | None) -> str:
+def resolve_api_key(api_key: str | None) -> Secret:
     """The explicit key, else ``$LAMBDA_API_KEY``, else a clear error."""
+    api_key = conceal(api_key)
     if api_key is not None and not isinstance(api_key, str):
         raise ValidationError("api_key", f"must be a str, got {type(api_key).__name__}")
-    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
-    key = (key or "").strip()  # a key read from a file usually ends in a newline
+    # Concealed as it is read (a key read from a file usually ends in a newline).
+    key = Secret((api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")).strip())
     if not key:
         raise ValidationError(
             "api_key",

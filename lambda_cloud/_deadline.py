@@ -39,10 +39,6 @@ class Deadline:
         """Whether waiting ``seconds`` still ends before the deadline."""
         return seconds < self.remaining()
 
-    def bounded(self, seconds: float) -> Deadline:
-        """This deadline, or one ``seconds`` from now if this one never ends."""
-        return self if self.finite else Deadline(seconds, clock=self._clock)
-
     def earliest(self, other: Deadline) -> Deadline:
         """Whichever of the two ends first."""
         return self if self._at <= other._at else other

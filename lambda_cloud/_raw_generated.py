@@ -324,11 +324,13 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
 
         Without ``region_names`` the regions reporting capacity for the type are used; with
         them, they are tried in order. A full region falls back to the next, and capacity is
-        re-checked when all are full. Launches are paced by the client's rate limits (429s are
-        retried, never raised). Each slot's instance is tagged ``lambda-cloud-launch-token:
-        <run_id>/<slot>`` and named ``<name_prefix>-<slot>``; a ``hostname`` gets the same
-        ``-<slot>`` suffix when ``count > 1``. ``wait=True`` also waits until they are
-        ``active`` (for at most ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
+        re-checked when all are full. Launches are paced by the client's rate limits; a 429 is
+        retried until ``timeout`` (without one, for the retry policy's ``retry_window``), then
+        fails its slot with ``DeadlineExceededError``. Each slot's instance is tagged
+        ``lambda-cloud-launch-token: <run_id>/<slot>`` and named ``<name_prefix>-<slot>``; a
+        ``hostname`` gets the same ``-<slot>`` suffix when ``count > 1``. ``wait=True`` also
+        waits until they are ``active`` (for at most ``DEFAULT_WAIT_TIMEOUT`` seconds when
+        ``timeout`` is ``None``).
 
         A launch whose outcome is unknown is reconciled against the instance list (one list call
         per ``poll_interval``): its instance is adopted when it shows up, and the slot is
@@ -1308,11 +1310,13 @@ class InstancesWithRawResponse(WithRawResponse):
 
         Without ``region_names`` the regions reporting capacity for the type are used; with
         them, they are tried in order. A full region falls back to the next, and capacity is
-        re-checked when all are full. Launches are paced by the client's rate limits (429s are
-        retried, never raised). Each slot's instance is tagged ``lambda-cloud-launch-token:
-        <run_id>/<slot>`` and named ``<name_prefix>-<slot>``; a ``hostname`` gets the same
-        ``-<slot>`` suffix when ``count > 1``. ``wait=True`` also waits until they are
-        ``active`` (for at most ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
+        re-checked when all are full. Launches are paced by the client's rate limits; a 429 is
+        retried until ``timeout`` (without one, for the retry policy's ``retry_window``), then
+        fails its slot with ``DeadlineExceededError``. Each slot's instance is tagged
+        ``lambda-cloud-launch-token: <run_id>/<slot>`` and named ``<name_prefix>-<slot>``; a
+        ``hostname`` gets the same ``-<slot>`` suffix when ``count > 1``. ``wait=True`` also
+        waits until they are ``active`` (for at most ``DEFAULT_WAIT_TIMEOUT`` seconds when
+        ``timeout`` is ``None``).
 
         A launch whose outcome is unknown is reconciled against the instance list (one list call
         per ``poll_interval``): its instance is adopted when it shows up, and the slot is

@@ -14,6 +14,7 @@ from __future__ import annotations
 import email.utils
 import enum
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -33,6 +34,7 @@ from .errors import (
 )
 
 __all__ = [
+    "DEFAULT_RETRY_WINDOW",
     "RetryPolicy",
     "RetryRule",
     "backoff_delay",
@@ -46,6 +48,15 @@ log = logging.getLogger("lambda_cloud")
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 #: The most retries a policy may ask for: more would hold a call for hours.
 MAX_RETRIES_LIMIT = 100
+#: Seconds a request of an operation without a ``timeout`` (a bulk one) keeps being retried
+#: after its first failure: a longer outage, or a server answering 429 forever, is reported
+#: rather than waited out forever.
+DEFAULT_RETRY_WINDOW = 120.0
+
+
+def _finite_positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{attribute.name} must be a positive number of seconds, got {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -55,6 +66,10 @@ class RetryPolicy:
     The delay before retry ``n`` (0-based) is ``initial_delay * 2**n`` capped at ``max_delay``,
     with up to ``jitter`` of it randomised, unless the server's ``Retry-After`` asks for longer
     (honoured up to ``max_retry_after`` seconds).
+
+    A bulk operation's requests are retried until its ``timeout`` instead of ``max_retries``
+    times; without one, for ``retry_window`` seconds from a request's first failure. Then
+    ``DeadlineExceededError`` is raised, the last failure its cause.
     """
 
     max_retries: int = attrs.field(
@@ -66,6 +81,7 @@ class RetryPolicy:
         default=0.25, validator=[attrs.validators.ge(0), attrs.validators.le(1)]
     )
     max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+    retry_window: float = attrs.field(default=DEFAULT_RETRY_WINDOW, validator=_finite_positive)
 
     @classmethod
     def coerce(cls, retries: int | RetryPolicy, *, field: str = "retries") -> RetryPolicy:
@@ -184,11 +200,16 @@ def make_retrying(
 ) -> tenacity.AsyncRetrying:
     """A tenacity controller applying ``policy`` under ``rule``.
 
-    With a finite ``deadline`` the attempts are not counted: a retryable failure is retried
-    (spaced as ``policy`` says) for as long as the next attempt starts before the deadline, and
-    running out of time raises ``DeadlineExceededError`` with the last failure as its cause.
-    This is how the bulk operations ride out an outage their own ``timeout`` has room for.
+    With a ``deadline`` the attempts are not counted: a retryable failure is retried (spaced
+    as ``policy`` says) for as long as the next attempt starts before the deadline, and running
+    out of time raises ``DeadlineExceededError`` with the last failure as its cause. This is
+    how the bulk operations ride out an outage their own ``timeout`` has room for. A deadline
+    that never ends gives way to ``policy.retry_window`` from now (the first failure), so no
+    failure is retried forever.
     """
+    windowed = deadline is not None and not deadline.finite
+    if windowed:
+        deadline = Deadline(policy.retry_window)
 
     def wait(state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -213,13 +234,15 @@ def make_retrying(
         exc = state.outcome.exception() if state.outcome else None
         assert exc is not None  # only failures are retried
         if out_of_time(state):
-            raise DeadlineExceededError(
-                f"gave up at the deadline after {state.attempt_number} attempts: {exc}"
-            ) from exc
+            when = "at the deadline"
+            if windowed:
+                when = f"after retrying for {policy.retry_window:g}s (retry_window)"
+            attempts = state.attempt_number
+            raise DeadlineExceededError(f"gave up {when}, {attempts} attempts: {exc}") from exc
         raise exc
 
-    persistent = deadline is not None and deadline.finite
-    stop = out_of_time if persistent else tenacity.stop_after_attempt(policy.max_retries + 1)
+    counted = tenacity.stop_after_attempt(policy.max_retries + 1)
+    stop = counted if deadline is None else out_of_time
     return tenacity.AsyncRetrying(
         stop=stop,
         wait=wait,

@@ -13,13 +13,14 @@ import logging
 import time
 import types
 import warnings
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
 import attrs
 import orjson
 from aiohttp import hdrs
+from multidict import CIMultiDict
 
 from ._config import DEFAULT_MAX_RESPONSE_BYTES
 from ._deadline import current_deadline
@@ -33,7 +34,7 @@ from ._retry import (
     retry_after_of,
     should_retry,
 )
-from ._security import Secret, bearer_header
+from ._security import Secret, bearer_header, credentials_in, redact
 from ._version import __version__
 from .errors import (
     APIConnectionError,
@@ -184,11 +185,15 @@ class Transport:
         self.rate_limiter = rate_limiter
         self.max_response_bytes = max_response_bytes
         self._sleep = sleep
-        self._set_authorization(bearer_header(api_key))
+        self._own_authorization = bearer_header(api_key)
+        self._set_authorization(self._own_authorization)
 
     def _set_authorization(self, authorization: Secret) -> None:
         # Every request's headers but a body's content type, built once.
         self._headers = {**self.default_headers, "Authorization": authorization}
+        # What an error's server text must not carry: the credentials sent, and the client's
+        # key (a hostile server learnt it from earlier requests).
+        self._secrets = credentials_in(authorization, self._own_authorization)
 
     def with_authorization(self, authorization: Secret) -> Transport:
         """A copy sending this ``Authorization`` header (per-call ``security=``), sharing the
@@ -220,7 +225,8 @@ class Transport:
         ``done_if`` recognises the error a retry meets when an earlier attempt whose answer was
         lost had already done the work (a delete then finds nothing to delete): the request
         then counts as done and the envelope's ``data`` is ``None``. Under ``retrying_until``
-        a request is retried until that deadline rather than a number of times.
+        a request is retried until that deadline rather than a number of times (one that never
+        ends: for the policy's ``retry_window``).
         ``build_body``, if given, makes each attempt's body once its rate-limit slot is
         reserved, so the body reflects everything learnt while the request waited its turn;
         whatever it raises propagates with nothing sent.
@@ -314,7 +320,7 @@ class Transport:
             ) as response:
                 status = response.status
                 if 300 <= status < 400:
-                    raise _redirect_error(method, url, response)
+                    raise self._redirect_error(method, url, response)
                 raw = await _read_bounded(response, self.max_response_bytes, method, url)
                 if wants_exchange():
                     record_exchange(_exchange(method, url, response, raw, started))
@@ -350,9 +356,14 @@ class Transport:
         *,
         launch: bool,
     ) -> APIStatusError:
-        """The typed error for an error status; a 429 also holds back the rate limiter."""
+        """The typed error for an error status; a 429 also holds back the rate limiter.
+        Credentials the server echoes (in the body or a header) are redacted first."""
         error = make_status_error(
-            method=method, url=url, status=status, body=_decode_error(raw), headers=headers
+            method=method,
+            url=url,
+            status=status,
+            body=_decode_error(raw, self._secrets),
+            headers=self._redacted(headers),
         )
         if status == 429 and self.rate_limiter is not None:
             wait = retry_after_of(error)
@@ -360,6 +371,22 @@ class Transport:
                 wait = min(wait, self.retry_policy.max_retry_after)  # as the retry does
                 self.rate_limiter.back_off(wait, launch=launch)
         return error
+
+    def _redirect_error(
+        self, method: str, url: str, response: aiohttp.ClientResponse
+    ) -> RedirectError:
+        headers = self._redacted(response.headers)
+        return RedirectError(
+            method=method,
+            url=url,
+            status_code=response.status,
+            location=headers.get("Location"),
+            headers=headers,
+        )
+
+    def _redacted(self, headers: Mapping[str, str]) -> CIMultiDict[str]:
+        """A copy of response headers without the credentials a server may echo in them."""
+        return CIMultiDict((name, redact(value, self._secrets)) for name, value in headers.items())
 
     async def _pace(
         self,
@@ -399,16 +426,6 @@ class Transport:
         if left <= 0:  # a launch's second bucket held it back past the end
             raise PacingTimeoutError(method=method, url=url, wait=waited, timeout=total)
         return attrs.evolve(timeout, total=left)
-
-
-def _redirect_error(method: str, url: str, response: aiohttp.ClientResponse) -> RedirectError:
-    return RedirectError(
-        method=method,
-        url=url,
-        status_code=response.status,
-        location=response.headers.get("Location"),
-        headers=response.headers.copy(),
-    )
 
 
 def _connection_error(exc: BaseException, method: str, url: str) -> APIError:
@@ -480,8 +497,12 @@ async def _read_chunks(
     return b"".join(chunks)  # a body read in one chunk is returned as is, not copied
 
 
-def _decode_error(raw: bytes) -> object:
+def _decode_error(raw: bytes, secrets: Sequence[str]) -> object:
+    """An error response's body, decoded, with ``secrets`` redacted."""
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return raw[:2048].decode("utf-8", "replace")  # an HTML page from a proxy, say
+        # An HTML page from a proxy, say: cut once redacted, since a cut through a credential
+        # would leave a part of it that the redaction misses.
+        return redact(raw.decode("utf-8", "replace"), secrets)[:2048]
+    return redact(body, secrets)

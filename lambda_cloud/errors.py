@@ -36,6 +36,7 @@ __all__ = [
     "LaunchResourceNotFoundError",
     "NotFoundError",
     "PacingTimeoutError",
+    "PaginationError",
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
@@ -129,6 +130,16 @@ class ResponseTooLargeError(APIResponseError):
         self.limit = limit
 
 
+class PaginationError(APIResponseError):
+    """A paginated list's page tokens would not end: a token came back a second time, or more
+    than ``max_pages`` pages came (a server handing out fresh tokens forever). The items of the
+    ``pages`` pages read were yielded; following the tokens further would never end."""
+
+    def __init__(self, message: str, *, method: str, url: str, pages: int) -> None:
+        super().__init__(message, method=method, url=url)
+        self.pages = pages
+
+
 class LaunchOutcomeUnknownError(APIError):
     """A launch may or may not have created an instance, so it was NOT retried.
 
@@ -180,7 +191,7 @@ class APIStatusError(APIError):
 class RedirectError(APIStatusError):
     """The server answered with a redirect (3xx), which is never followed: a redirect to another
     host would receive the request body. ``location`` is where it pointed; point ``base_url``
-    at the API itself."""
+    at the API itself (for an upload to storage: the storage redirected it)."""
 
     def __init__(
         self,
@@ -190,6 +201,7 @@ class RedirectError(APIStatusError):
         status_code: int,
         location: str | None,
         headers: Mapping[str, str],
+        suggestion: str = "point base_url at the API itself",
     ) -> None:
         super().__init__(
             f"Redirected to {location!r}; redirects are not followed",
@@ -197,7 +209,7 @@ class RedirectError(APIStatusError):
             url=url,
             status_code=status_code,
             code=None,
-            suggestion="point base_url at the API itself",
+            suggestion=suggestion,
             body=None,
             headers=headers,
         )

@@ -27,7 +27,7 @@ from lambda_cloud._config import (
 from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits, RateLimitsLike
 from lambda_cloud._raw_generated import LambdaCloudWithRawResponse
 from lambda_cloud._retry import RetryPolicy
-from lambda_cloud._security import Security
+from lambda_cloud._security import Security, conceal
 from lambda_cloud._sync._runner import Runner
 from lambda_cloud.bulk.options import (
     DEFAULT_BATCH_SIZE,
@@ -42,6 +42,7 @@ from lambda_cloud.bulk.options import (
 from lambda_cloud.bulk.progress import ProgressEvent
 from lambda_cloud.bulk.reports import BulkLaunchReport, BulkTerminateReport
 from lambda_cloud.resources._base import SyncAPIResource
+from lambda_cloud.resources._pages import MAX_PAGES
 from lambda_cloud.resources.audit_events import AsyncAuditEvents
 from lambda_cloud.resources.fabric import AsyncFabricPartitions
 from lambda_cloud.resources.file_systems import AsyncFileSystems
@@ -131,6 +132,7 @@ class LambdaCloud:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_hourly_cost_cents: int | None = None,
     ) -> None:
+        api_key = conceal(api_key)
         async_client = AsyncLambdaCloud(
             api_key=api_key,
             base_url=base_url,
@@ -157,8 +159,12 @@ class LambdaCloud:
         self._runner = runner
 
     def __repr__(self) -> str:
-        # The async client's repr (it never shows the key) under this class's name.
-        described = repr(self._async).removeprefix(type(self._async).__name__)
+        # The async client's repr (it never shows the key) under this class's name;
+        # never raising for a client whose __init__ did (a traceback's locals).
+        async_client = getattr(self, "_async", None)
+        if async_client is None:
+            return f"<{type(self).__name__} (not initialised)>"
+        described = repr(async_client).removeprefix(type(async_client).__name__)
         return type(self).__name__ + described
 
     @cached_property
@@ -251,6 +257,7 @@ class LambdaCloud:
         ``max_hourly_cost_cents=None`` removes the spend guard. Unless ``api_key`` or
         ``base_url`` changes the account, the copy shares the spend budget: a guarded launch on
         either counts what the other's guarded calls hold, under its own ceiling."""
+        api_key = conceal(api_key)
         return LambdaCloud._from_async(
             self._async.with_options(
                 api_key=api_key,
@@ -427,11 +434,13 @@ class Instances(SyncAPIResource):
 
         Without ``region_names`` the regions reporting capacity for the type are used; with
         them, they are tried in order. A full region falls back to the next, and capacity is
-        re-checked when all are full. Launches are paced by the client's rate limits (429s are
-        retried, never raised). Each slot's instance is tagged ``lambda-cloud-launch-token:
-        <run_id>/<slot>`` and named ``<name_prefix>-<slot>``; a ``hostname`` gets the same
-        ``-<slot>`` suffix when ``count > 1``. ``wait=True`` also waits until they are
-        ``active`` (for at most ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
+        re-checked when all are full. Launches are paced by the client's rate limits; a 429 is
+        retried until ``timeout`` (without one, for the retry policy's ``retry_window``), then
+        fails its slot with ``DeadlineExceededError``. Each slot's instance is tagged
+        ``lambda-cloud-launch-token: <run_id>/<slot>`` and named ``<name_prefix>-<slot>``; a
+        ``hostname`` gets the same ``-<slot>`` suffix when ``count > 1``. ``wait=True`` also
+        waits until they are ``active`` (for at most ``DEFAULT_WAIT_TIMEOUT`` seconds when
+        ``timeout`` is ``None``).
 
         A launch whose outcome is unknown is reconciled against the instance list (one list call
         per ``poll_interval``): its instance is adopted when it shows up, and the slot is
@@ -983,6 +992,7 @@ class AuditEvents(SyncAPIResource):
         start: datetime.datetime | str | None = None,
         end: datetime.datetime | str | None = None,
         resource_type: str | None = None,
+        max_pages: int = MAX_PAGES,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> Iterator[AuditEvent]:
@@ -990,11 +1000,17 @@ class AuditEvents(SyncAPIResource):
         optionally only of ``resource_type`` (e.g. ``cloud.api_key``), fetching pages as needed.
 
         ``for event in client.audit_events.list(start=...)``; ``timeout`` and ``retries``
-        apply to each page's request.
+        apply to each page's request. A page token seen twice, or more than ``max_pages``
+        pages, raises ``PaginationError``.
         """
         return self._runner.iterate(
             self._async.list(
-                start=start, end=end, resource_type=resource_type, timeout=timeout, retries=retries
+                start=start,
+                end=end,
+                resource_type=resource_type,
+                max_pages=max_pages,
+                timeout=timeout,
+                retries=retries,
             )
         )
 
@@ -1082,11 +1098,13 @@ class Tickets(SyncAPIResource):
         severity: Iterable[TicketSeverity | str] | None = None,
         order_by: TicketOrderBy | str | None = None,
         direction: SortDirection | str | None = None,
+        max_pages: int = MAX_PAGES,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> Iterator[Ticket]:
         """Iterate over the account's tickets, fetching pages as needed; each filter keeps the
-        tickets having any of the values given. ``timeout`` and ``retries`` apply per page."""
+        tickets having any of the values given. ``timeout`` and ``retries`` apply per page. A
+        page token seen twice, or more than ``max_pages`` pages, raises ``PaginationError``."""
         return self._runner.iterate(
             self._async.list(
                 status=status,
@@ -1094,6 +1112,7 @@ class Tickets(SyncAPIResource):
                 severity=severity,
                 order_by=order_by,
                 direction=direction,
+                max_pages=max_pages,
                 timeout=timeout,
                 retries=retries,
             )

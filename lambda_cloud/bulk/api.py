@@ -25,8 +25,9 @@ class InstancesAPI(Protocol):
     """One bulk call's view of the API, bound to its ``request_timeout`` and ``retries``.
 
     The list and terminate calls are safe to repeat: they retry transient failures until
-    ``deadline`` (``DEFAULT_RETRY_WINDOW`` seconds, for one that never ends), then raise
-    ``DeadlineExceededError``.
+    ``deadline`` (for one that never ends, the retry policy's ``retry_window`` from the first
+    failure: ``DEFAULT_RETRY_WINDOW`` seconds by default), then raise
+    ``DeadlineExceededError``; so does a launch that keeps being answered 429.
     """
 
     async def list_instances(self, deadline: Deadline) -> list[Instance]:

@@ -6,6 +6,7 @@ from typing import Literal
 
 import attrs
 
+from .._retry import DEFAULT_RETRY_WINDOW  # the RetryPolicy default, re-exported
 from .checks import check_positive
 
 __all__ = [
@@ -41,9 +42,6 @@ DEFAULT_BATCH_SIZE = 50
 DEFAULT_WAIT_TIMEOUT = 1800.0
 #: Seconds between two polls by default: one list call, well within the 1 request/s limit.
 DEFAULT_POLL_INTERVAL = 5.0
-#: Seconds a bulk operation without a ``timeout`` keeps retrying one failing request: a longer
-#: outage is reported rather than waited out forever.
-DEFAULT_RETRY_WINDOW = 120.0
 #: Seconds a bulk launch keeps looking for the instance of a launch whose outcome was unknown,
 #: counted from the moment it became unknown (the timeout, the broken connection, the cancel),
 #: before it takes the launch to have created nothing (and may launch that slot again).

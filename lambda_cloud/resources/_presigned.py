@@ -7,7 +7,7 @@ import urllib.parse
 
 import aiohttp
 
-from ..errors import APIConnectionError, APITimeoutError, make_status_error
+from ..errors import APIConnectionError, APITimeoutError, RedirectError, make_status_error
 
 __all__ = ["send_presigned"]
 
@@ -27,7 +27,8 @@ async def send_presigned(
     timeout: aiohttp.ClientTimeout,
 ) -> None:
     """Send ``data`` with ``method`` to ``url``; a failure raises a typed ``APIError`` whose URL
-    has no signature. The URL carries its own authorisation, so no Authorization header goes."""
+    has no signature. The URL carries its own authorisation, so no Authorization header goes.
+    A redirect is not followed (``RedirectError``): it would send the file to another host."""
     shown = _redact(url)
     try:
         async with session.request(
@@ -36,7 +37,18 @@ async def send_presigned(
             data=data,
             headers={"Content-Type": content_type},
             timeout=timeout,
+            allow_redirects=False,
         ) as response:
+            if 300 <= response.status < 400:
+                location = response.headers.get("Location")
+                raise RedirectError(
+                    method=method,
+                    url=shown,
+                    status_code=response.status,
+                    location=None if location is None else _redact(location),
+                    headers=response.headers.copy(),
+                    suggestion="the storage redirected the upload; the file was not sent on",
+                )
             body = await response.read()
             if response.status >= 300:
                 raise make_status_error(

@@ -11,7 +11,7 @@ from .._retry import RetryPolicy
 from .._validation import check_length, check_string, check_timestamp
 from ..types.audit_events import AuditEvent, AuditEventsPage
 from ._base import AsyncAPIResource
-from ._pages import follow_pages
+from ._pages import MAX_PAGES, follow_pages
 
 __all__ = ["AsyncAuditEvents"]
 
@@ -27,6 +27,7 @@ class AsyncAuditEvents(AsyncAPIResource):
         start: datetime.datetime | str | None = None,
         end: datetime.datetime | str | None = None,
         resource_type: str | None = None,
+        max_pages: int = MAX_PAGES,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> AsyncIterator[AuditEvent]:
@@ -34,7 +35,8 @@ class AsyncAuditEvents(AsyncAPIResource):
         optionally only of ``resource_type`` (e.g. ``cloud.api_key``), fetching pages as needed.
 
         ``async for event in client.audit_events.list(start=...)``; ``timeout`` and ``retries``
-        apply to each page's request.
+        apply to each page's request. A page token seen twice, or more than ``max_pages``
+        pages, raises ``PaginationError``.
         """
 
         async def fetch(page_token: str | None) -> tuple[list[AuditEvent], str | None]:
@@ -48,7 +50,8 @@ class AsyncAuditEvents(AsyncAPIResource):
             )
             return page.data, page.page_token
 
-        async for event in follow_pages(fetch, url=self._client.base_url + _PATH):
+        url = self._client.base_url + _PATH
+        async for event in follow_pages(fetch, url=url, max_pages=max_pages):
             yield event
 
     async def list_page(

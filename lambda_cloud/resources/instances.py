@@ -35,7 +35,6 @@ from ..bulk.options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_POLL_INTERVAL,
-    DEFAULT_RETRY_WINDOW,
     DEFAULT_SETTLE_TIMEOUT,
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
@@ -365,11 +364,13 @@ class AsyncInstances(SeedInstancesMixin):
 
         Without ``region_names`` the regions reporting capacity for the type are used; with
         them, they are tried in order. A full region falls back to the next, and capacity is
-        re-checked when all are full. Launches are paced by the client's rate limits (429s are
-        retried, never raised). Each slot's instance is tagged ``lambda-cloud-launch-token:
-        <run_id>/<slot>`` and named ``<name_prefix>-<slot>``; a ``hostname`` gets the same
-        ``-<slot>`` suffix when ``count > 1``. ``wait=True`` also waits until they are
-        ``active`` (for at most ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
+        re-checked when all are full. Launches are paced by the client's rate limits; a 429 is
+        retried until ``timeout`` (without one, for the retry policy's ``retry_window``), then
+        fails its slot with ``DeadlineExceededError``. Each slot's instance is tagged
+        ``lambda-cloud-launch-token: <run_id>/<slot>`` and named ``<name_prefix>-<slot>``; a
+        ``hostname`` gets the same ``-<slot>`` suffix when ``count > 1``. ``wait=True`` also
+        waits until they are ``active`` (for at most ``DEFAULT_WAIT_TIMEOUT`` seconds when
+        ``timeout`` is ``None``).
 
         A launch whose outcome is unknown is reconciled against the instance list (one list call
         per ``poll_interval``): its instance is adopted when it shows up, and the slot is
@@ -556,11 +557,11 @@ class _BulkRequests(AsyncAPIResource):
         self._retries = retries
 
     async def list_instances(self, deadline: Deadline) -> builtins.list[Instance]:
-        with retrying_until(deadline.bounded(DEFAULT_RETRY_WINDOW)):
+        with retrying_until(deadline):
             return await self._client.instances.list(timeout=self._timeout, retries=self._retries)
 
     async def list_instance_types(self, deadline: Deadline) -> dict[str, InstanceTypesItem]:
-        with retrying_until(deadline.bounded(DEFAULT_RETRY_WINDOW)):
+        with retrying_until(deadline):
             return await self._client.instance_types.list(
                 timeout=self._timeout, retries=self._retries
             )
@@ -574,7 +575,7 @@ class _BulkRequests(AsyncAPIResource):
     async def terminate(
         self, ids: builtins.list[str], deadline: Deadline
     ) -> builtins.list[Instance]:
-        with retrying_until(deadline.bounded(DEFAULT_RETRY_WINDOW)):
+        with retrying_until(deadline):
             return await self._client.instances._terminate(
                 ids, timeout=self._timeout, retries=self._retries, gone_is_done=False
             )

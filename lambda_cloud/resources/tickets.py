@@ -6,6 +6,7 @@ import asyncio
 import builtins
 import mimetypes
 import os
+import urllib.parse
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from .._config import Timeout
 from .._converter import structure
 from .._retry import RetryPolicy, RetryRule
 from .._validation import check_choice, check_length, check_path_id, check_string
-from ..errors import ValidationError
+from ..errors import APIResponseError, ValidationError
 from ..types._base import OpenEnum
 from ..types.tickets import (
     Attachment,
@@ -34,7 +35,7 @@ from ..types.tickets import (
     TicketType,
 )
 from ._base import AsyncAPIResource, is_not_found
-from ._pages import follow_pages
+from ._pages import MAX_PAGES, follow_pages
 
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
@@ -43,6 +44,7 @@ __all__ = ["MAX_FILENAME_LENGTH", "AsyncTicketAttachments", "AsyncTickets"]
 
 MAX_FILENAME_LENGTH = 255
 _PATH = "/tickets"
+_UPLOAD_METHODS = ("PUT", "POST")
 
 
 def _ticket_path(ticket_id: str, *rest: str) -> str:
@@ -144,16 +146,20 @@ class AsyncTicketAttachments(AsyncAPIResource):
         retries: int | RetryPolicy | None,
     ) -> AttachmentUpload:
         body = {"filename": filename, "content_type": content_type, "size_bytes": size}
+        path = _ticket_path(ticket_id, "attachments")
         # A retry after a lost answer would leave a second, pending, attachment behind.
         data = await self._request(
-            "POST",
-            _ticket_path(ticket_id, "attachments"),
-            body=body,
-            rule=RetryRule.UNSAFE,
-            timeout=timeout,
-            retries=retries,
+            "POST", path, body=body, rule=RetryRule.UNSAFE, timeout=timeout, retries=retries
         )
-        return structure(data, AttachmentUpload)
+        target = structure(data, AttachmentUpload)
+        problem = _upload_problem(target)
+        if problem is not None:
+            raise APIResponseError(
+                f"Unusable upload instructions: {problem}",
+                method="POST",
+                url=self._client.base_url + path,
+            )
+        return target
 
     async def delete(
         self,
@@ -208,11 +214,13 @@ class AsyncTickets(AsyncAPIResource):
         severity: Iterable[TicketSeverity | str] | None = None,
         order_by: TicketOrderBy | str | None = None,
         direction: SortDirection | str | None = None,
+        max_pages: int = MAX_PAGES,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
     ) -> AsyncIterator[Ticket]:
         """Iterate over the account's tickets, fetching pages as needed; each filter keeps the
-        tickets having any of the values given. ``timeout`` and ``retries`` apply per page."""
+        tickets having any of the values given. ``timeout`` and ``retries`` apply per page. A
+        page token seen twice, or more than ``max_pages`` pages, raises ``PaginationError``."""
 
         async def fetch(page_token: str | None) -> tuple[builtins.list[Ticket], str | None]:
             page = await self.list_page(
@@ -227,7 +235,8 @@ class AsyncTickets(AsyncAPIResource):
             )
             return page.tickets, page.page_token
 
-        async for ticket in follow_pages(fetch, url=self._client.base_url + _PATH):
+        url = self._client.base_url + _PATH
+        async for ticket in follow_pages(fetch, url=url, max_pages=max_pages):
             yield ticket
 
     async def list_page(
@@ -327,6 +336,26 @@ class AsyncTickets(AsyncAPIResource):
             timeout=timeout,
             retries=retries,
         )
+
+
+def _upload_problem(target: AttachmentUpload) -> str | None:
+    """What makes the API's upload instructions unusable (the spec allows PUT or POST to a
+    presigned http(s) URL), or ``None``."""
+    try:
+        check_path_id(target.attachment_id, "attachment_id")
+    except ValidationError as exc:
+        return str(exc)
+    # The model keeps whatever JSON type came: these may not even be strings.
+    if target.upload_method not in _UPLOAD_METHODS:
+        return f"upload_method {str(target.upload_method)[:32]!r} is neither PUT nor POST"
+    url = target.upload_url
+    try:
+        parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return "upload_url is not an http(s) URL"
+    return None
 
 
 def _create_body(

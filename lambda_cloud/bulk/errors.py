@@ -79,8 +79,8 @@ class InstanceWaitError(BulkError):
     (terminated, preempted, gone, or unhealthy for too long).
 
     ``failed`` maps those ids to their last status (``None``: not listed any more);
-    ``statuses`` holds every awaited id's last status and ``instances`` the instances that did
-    reach the awaited status.
+    ``statuses`` holds every awaited id's last status and ``instances`` the instances at the
+    awaited status, all as the wait's last poll saw them.
     """
 
     def __init__(

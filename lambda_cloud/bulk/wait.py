@@ -27,9 +27,17 @@ class _Verdict(enum.Enum):
     FAILED = enum.auto()
 
 
+_SETTLED = frozenset({_Verdict.REACHED, _Verdict.FAILED})
+
+
 @attrs.define(kw_only=True)
 class WaitOutcome:
-    """Where a wait ended. ``statuses[id]`` is ``None`` for an id the list did not show."""
+    """Where a wait ended, as its last listing showed every awaited id.
+
+    ``statuses[id]`` is ``None`` for an id that listing did not show, unless the id was last
+    seen ``terminated`` or ``preempted``: an instance never leaves those, so that copy stays
+    true (and stays in ``instances``). ``reached`` and ``failed`` are in the order given.
+    """
 
     target: InstanceStatus
     ids: list[str]
@@ -62,74 +70,87 @@ def _judge(
 
 
 class _Watch:
-    """One wait's books: every id's last status, and which ids are settled."""
+    """One wait's books: every awaited id's verdict by the latest listing.
+
+    Every listing judges every id again, settled or not: an instance can leave the awaited
+    status after reaching it (preempted, terminated; or restarted, back to ``booting``), and a
+    wait must report what it is now, never an old copy. So ``reached`` and ``failed`` are one
+    listing's verdicts, and the wait ends on a listing that settles every id at once.
+    """
 
     def __init__(
         self, ids: Sequence[str], target: InstanceStatus, unhealthy_timeout: float
     ) -> None:
         self.outcome = WaitOutcome(target=target, ids=list(ids))
-        self.pending = list(ids)
+        self._verdicts: dict[str, _Verdict] = {}
+        self._settled = 0  # ids whose current verdict is not WAIT
+        # Progress events' ``done`` never goes back, even when an id is waited on again.
+        self._done = 0
         self._unhealthy_since: dict[str, float] = {}
         self._unhealthy_timeout = unhealthy_timeout
         self._reached = (
             ProgressKind.ACTIVE if target is InstanceStatus.ACTIVE else ProgressKind.TERMINATED
         )
 
+    @property
+    def pending(self) -> bool:
+        """Whether the latest listing left any id to wait for."""
+        return self._settled < len(self.outcome.ids)
+
     async def observe(self, listing: Sequence[Instance], progress: Progress) -> None:
-        """Judge every pending id by this listing; keep those still to wait for."""
+        """Judge every awaited id by this listing; report each change of verdict or status."""
         seen = {instance.id: instance for instance in listing}
         now = time.monotonic()
-        waiting = []
-        for instance_id in self.pending:
-            verdict, changed = self._judge(instance_id, seen.get(instance_id), now)
-            if verdict is _Verdict.WAIT:
-                waiting.append(instance_id)
-                if not changed:
-                    continue
+        outcome = self.outcome
+        for instance_id in outcome.ids:
+            before = self._verdicts.get(instance_id)
+            was = outcome.statuses.get(instance_id)
+            verdict = self._judge(instance_id, seen.get(instance_id), now)
+            self._settled += (verdict in _SETTLED) - (before in _SETTLED)
+            self._done = max(self._done, self._settled)
+            # A waiting id reports each new status; a settled one only a new verdict (its move
+            # from terminating to terminated, failed all along, is no news).
+            moved = verdict is _Verdict.WAIT and outcome.statuses[instance_id] != was
+            if verdict is before and not moved:
+                continue
             kind = {
                 _Verdict.WAIT: ProgressKind.STATUS,
                 _Verdict.REACHED: self._reached,
                 _Verdict.FAILED: ProgressKind.FAILED,
             }[verdict]
-            await progress.emit(self._event(kind, instance_id, seen.get(instance_id)))
-        self.pending = waiting
+            await progress.emit(self._event(kind, instance_id))
+        outcome.reached = [i for i in outcome.ids if self._verdicts[i] is _Verdict.REACHED]
+        outcome.failed = [i for i in outcome.ids if self._verdicts[i] is _Verdict.FAILED]
 
-    def _judge(
-        self, instance_id: str, instance: Instance | None, now: float
-    ) -> tuple[_Verdict, bool]:
-        """What this sighting means for the id, and whether its status changed."""
+    def _judge(self, instance_id: str, instance: Instance | None, now: float) -> _Verdict:
+        """Record this sighting of the id (``None``: not listed) and judge it."""
         outcome = self.outcome
-        status = None if instance is None else instance.status
-        if instance is None:
-            outcome.instances.pop(instance_id, None)  # its last copy would be stale
-        else:
+        if instance is not None:
             outcome.instances[instance_id] = instance
-        changed = instance_id not in outcome.statuses or outcome.statuses[instance_id] != status
-        outcome.statuses[instance_id] = status
+            outcome.statuses[instance_id] = instance.status
+        elif outcome.statuses.get(instance_id) not in TERMINAL_STATUSES:
+            # Its last copy would be stale; a terminated or preempted one stays true.
+            outcome.instances.pop(instance_id, None)
+            outcome.statuses[instance_id] = None
+        status = outcome.statuses[instance_id]
         if status is InstanceStatus.UNHEALTHY:
             self._unhealthy_since.setdefault(instance_id, now)
         else:
             self._unhealthy_since.pop(instance_id, None)
         too_long = now - self._unhealthy_since.get(instance_id, now) >= self._unhealthy_timeout
-        verdict = _judge(outcome.target, status, too_long)
-        if verdict is _Verdict.REACHED:
-            outcome.reached.append(instance_id)
-        elif verdict is _Verdict.FAILED:
-            outcome.failed.append(instance_id)
-        return verdict, changed
+        verdict = self._verdicts[instance_id] = _judge(outcome.target, status, too_long)
+        return verdict
 
-    def _event(
-        self, kind: ProgressKind, instance_id: str, instance: Instance | None
-    ) -> ProgressEvent:
-        outcome = self.outcome
+    def _event(self, kind: ProgressKind, instance_id: str) -> ProgressEvent:
+        instance = self.outcome.instances.get(instance_id)
         return ProgressEvent(
             kind=kind,
             phase=Phase.WAITING,
-            done=len(outcome.reached) + len(outcome.failed),
-            total=len(outcome.ids),
+            done=self._done,
+            total=len(self.outcome.ids),
             instance_id=instance_id,
             region=None if instance is None else instance.region.name,
-            status=None if instance is None else instance.status,
+            status=self.outcome.statuses[instance_id],
         )
 
 
@@ -143,11 +164,11 @@ async def watch(
     unhealthy_timeout: float,
     progress: Progress,
 ) -> WaitOutcome:
-    """Poll the instance list until every id reached ``target`` or failed, or time runs out.
+    """Poll the instance list until one listing shows every id at ``target`` or failed, or
+    time runs out; the outcome is the last listing's view (see ``WaitOutcome``).
 
     A failing list call is retried until ``deadline``; errors that are not transient (401,
-    say) propagate: without the list there is nothing to wait on. An instance that drops out of
-    the list is left out of ``instances``: its last copy would be stale.
+    say) propagate: without the list there is nothing to wait on.
     """
     books = _Watch(ids, target, unhealthy_timeout)
     while True:

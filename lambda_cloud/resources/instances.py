@@ -523,12 +523,14 @@ class AsyncInstances(SeedInstancesMixin):
         """Wait until every instance is ``active`` (or ``terminated``); return them, in order.
 
         Polls with one list call per ``poll_interval``, however many ids; a failing list call
-        is retried until ``timeout``. Waiting for ``active``, an instance that ends terminated,
-        preempted or gone, or stays unhealthy for ``unhealthy_timeout`` seconds, is not waited
-        on: ``InstanceWaitError`` names them once the rest are settled. Waiting for
-        ``terminated``, an id the list no longer shows counts as terminated (and is left out of
-        the result). After ``timeout`` seconds (``None``: no limit) raises ``WaitTimeoutError``
-        with every id's last status (and the list's last failure as its cause, if it failed).
+        is retried until ``timeout``. Every poll judges every id again, and the wait ends on a
+        poll that settles them all: the result is that poll's view. Waiting for ``active``, an
+        instance that is terminating, terminated, preempted or gone, or unhealthy for
+        ``unhealthy_timeout`` seconds, has failed (even if it was active before):
+        ``InstanceWaitError`` names those. Waiting for ``terminated``, an id the list no longer
+        shows counts as terminated (and is left out of the result unless it was seen ended).
+        After ``timeout`` seconds (``None``: no limit) raises ``WaitTimeoutError`` with every
+        id's last status (and the list's last failure as its cause, if it failed).
         """
         return await bulk_wait.wait_for(
             _BulkRequests(self._client, timeout=request_timeout, retries=retries),

@@ -237,7 +237,16 @@ class ConflictError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: too many requests."""
+    """429: too many requests. A throttled request was not carried out, so the client sends it
+    again until the call's time is up; then this is raised, ``attempts`` the times it was
+    sent."""
+
+    #: How many times the request was sent before the client gave up.
+    attempts: int = 1
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return text if self.attempts == 1 else f"{text} [gave up after {self.attempts} attempts]"
 
 
 class InternalServerError(APIStatusError):

@@ -15,11 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
 import attrs
+
+from .shared.options import SHARED_STATE_ENV, SharedState, SharedStateLike
 
 __all__ = [
     "DEFAULT_RATE_LIMITS",
@@ -28,6 +31,7 @@ __all__ = [
     "RateLimits",
     "RateLimitsLike",
     "SlotTooFar",
+    "limiter_for",
 ]
 
 log = logging.getLogger("lambda_cloud")
@@ -46,6 +50,10 @@ class RateLimit:
         return 1.0 / self.rate
 
 
+def _shared(value: SharedStateLike | None) -> SharedState | None:
+    return None if value is None else SharedState.coerce(value)
+
+
 @attrs.frozen(kw_only=True)
 class RateLimits:
     """The limits one client honours.
@@ -55,11 +63,14 @@ class RateLimits:
     With ``adaptive`` (the default), a 429 slows the bucket it hit down and the requests that
     pass speed it up again, up to these limits: processes sharing a key settle on shares of
     it. ``adaptive=False`` paces to the limits as if the client were the key's only user.
+    ``shared`` (a ``redis://`` URL or a ``SharedState``; by default ``$LAMBDA_CLOUD_SHARED_STATE``)
+    keeps the buckets in Redis, one pair for every process using the key.
     """
 
     general: RateLimit = RateLimit(rate=1.0, burst=5)
     launch: RateLimit = RateLimit(rate=1.0 / 12.0, burst=5)
     adaptive: bool = True
+    shared: SharedState | None = attrs.field(default=None, converter=_shared)
 
     @classmethod
     def coerce(cls, value: RateLimitsLike) -> RateLimits:
@@ -92,6 +103,21 @@ class RateLimits:
             general=RateLimit(rate=self.general.rate / time_scale, burst=self.general.burst),
             launch=RateLimit(rate=self.launch.rate / time_scale, burst=self.launch.burst),
         )
+
+
+def limiter_for(limits: RateLimits | None, *, api_key: str, base_url: str) -> RateLimiter | None:
+    """The limiter a client paces with: ``None`` for no pacing, the store's buckets when
+    ``limits.shared`` (or ``$LAMBDA_CLOUD_SHARED_STATE``) names one, else its own."""
+    if limits is None:
+        return None
+    if limits.shared is None and os.environ.get(SHARED_STATE_ENV):
+        limits = attrs.evolve(limits, shared=os.environ[SHARED_STATE_ENV])
+    if limits.shared is None:
+        return RateLimiter(limits)
+    from .shared.pacing import SharedRateLimiter
+    from .shared.store import Store, namespace
+
+    return SharedRateLimiter(limits, Store(limits.shared), namespace(api_key, base_url))
 
 
 #: ``RateLimits``, or the same numbers as plain mappings (see ``RateLimits.coerce``).
@@ -207,6 +233,14 @@ class RateLimiter:
         self._rand = rand
         self._general = _Bucket(limits.general, adaptive=limits.adaptive)
         self._launch = _Bucket(limits.launch, adaptive=limits.adaptive)
+
+    def for_account(self, *, api_key: str, base_url: str) -> RateLimiter:
+        """The limiter a copy of the client on another account uses (these buckets: a process
+        paces everything it sends alike)."""
+        return self
+
+    async def close(self) -> None:
+        """Release what the limiter holds (a shared store's connections)."""
 
     @property
     def rates(self) -> dict[str, float]:

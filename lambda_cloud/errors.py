@@ -42,6 +42,7 @@ __all__ = [
     "RateLimitError",
     "RedirectError",
     "ResponseTooLargeError",
+    "SharedStateError",
     "SpendGuardError",
     "SpendLimitExceededError",
     "ValidationError",
@@ -293,6 +294,13 @@ class AccountInactiveError(PermissionDeniedError):
 class DeadlineExceededError(LambdaCloudError, TimeoutError):
     """An operation's overall ``timeout`` ran out before this was done (a request kept failing,
     say: the last failure is ``__cause__``)."""
+
+
+class SharedStateError(LambdaCloudError):
+    """The shared store (``SharedState``: Redis or Valkey) failed, and it is ``strict``:
+    unreachable, slower than its ``timeout``, answering nonsense, or the client library is not
+    installed. Without ``strict`` the client falls back to its own pacing and books instead.
+    Nothing was sent to the API for the call that raised it."""
 
 
 class SpendGuardError(LambdaCloudError):

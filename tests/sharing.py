@@ -17,6 +17,7 @@ import pathlib
 import sys
 from typing import Any
 
+import attrs
 import orjson
 
 from lambda_cloud import AsyncLambdaCloud, RateLimits
@@ -63,8 +64,10 @@ async def run_processes(
     return [orjson.loads(out) for out, _ in outputs]
 
 
-async def _calls(base_url: str, calls: int, time_scale: float) -> dict[str, Any]:
-    limits = RateLimits().scaled(time_scale)
+async def _calls(
+    base_url: str, calls: int, time_scale: float, shared: str | None
+) -> dict[str, Any]:
+    limits = attrs.evolve(RateLimits().scaled(time_scale), shared=shared)
     timeout = (DEFAULT_TIMEOUT.total or 60.0) * time_scale
     report: dict[str, Any] = {"ok": 0, "raised": []}
     async with AsyncLambdaCloud(base_url=base_url, rate_limits=limits, timeout=timeout) as client:
@@ -85,8 +88,9 @@ def main() -> None:
     parser.add_argument("base_url")
     parser.add_argument("calls", type=int)
     parser.add_argument("time_scale", type=float)
+    parser.add_argument("--shared", help="the shared store's URL")
     args = parser.parse_args()
-    report = asyncio.run(_calls(args.base_url, args.calls, args.time_scale))
+    report = asyncio.run(_calls(args.base_url, args.calls, args.time_scale, args.shared))
     sys.stdout.write(orjson.dumps(report).decode() + "\n")
 
 

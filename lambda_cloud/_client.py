@@ -58,7 +58,7 @@ class AsyncLambdaCloud:
     a plain mapping such as ``Emulator.rate_limits`` is accepted, see ``RateLimits.coerce``),
     slowing down when 429s say other processes use the key too; with ``RateLimits(shared=...)``
     or ``$LAMBDA_CLOUD_SHARED_STATE`` (a ``redis://`` URL), every process using the key paces
-    from one pair of buckets kept in Redis.
+    from one pair of buckets kept in Redis, and ``launch_many`` leases its ``run_id`` there.
     Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
     and closed by ``aclose()`` or ``async with`` (a closed client raises ``ClientClosedError``).
     Plain ``http://`` is refused except to this machine, unless ``allow_insecure_http=True``.

@@ -19,10 +19,14 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
 from .shared.options import SHARED_STATE_ENV, SharedState, SharedStateLike
+
+if TYPE_CHECKING:
+    from .shared.store import Account
 
 __all__ = [
     "DEFAULT_RATE_LIMITS",
@@ -64,7 +68,8 @@ class RateLimits:
     pass speed it up again, up to these limits: processes sharing a key settle on shares of
     it. ``adaptive=False`` paces to the limits as if the client were the key's only user.
     ``shared`` (a ``redis://`` URL or a ``SharedState``; by default ``$LAMBDA_CLOUD_SHARED_STATE``)
-    keeps the buckets in Redis, one pair for every process using the key.
+    keeps the buckets in Redis, one pair for every process using the key, and there a
+    ``launch_many`` with a ``run_id`` holds a lease on it.
     """
 
     general: RateLimit = RateLimit(rate=1.0, burst=5)
@@ -115,9 +120,9 @@ def limiter_for(limits: RateLimits | None, *, api_key: str, base_url: str) -> Ra
     if limits.shared is None:
         return RateLimiter(limits)
     from .shared.pacing import SharedRateLimiter
-    from .shared.store import Store, namespace
+    from .shared.store import Account, Store, namespace
 
-    return SharedRateLimiter(limits, Store(limits.shared), namespace(api_key, base_url))
+    return SharedRateLimiter(limits, Account(Store(limits.shared), namespace(api_key, base_url)))
 
 
 #: ``RateLimits``, or the same numbers as plain mappings (see ``RateLimits.coerce``).
@@ -241,6 +246,11 @@ class RateLimiter:
 
     async def close(self) -> None:
         """Release what the limiter holds (a shared store's connections)."""
+
+    def shared_account(self) -> Account | None:
+        """The account's state in the shared store, if there is one (``None``: this process
+        paces, budgets and leases alone)."""
+        return None
 
     @property
     def rates(self) -> dict[str, float]:

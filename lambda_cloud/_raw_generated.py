@@ -341,9 +341,10 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
         instance the earlier run gave it and only empty slots are launched, so a rerun converges
         on ``count`` instances; live instances of the run that these arguments would not make
         (another type, region or name) refuse the rerun with ``ValidationError``. Concurrent
-        runs of one ``run_id`` keep, for each slot, the instance launched first. ``count`` is at
-        most ``MAX_LAUNCH_COUNT``. ``find_run`` and ``reclaim`` find and terminate a run's
-        instances.
+        runs of one ``run_id`` keep, for each slot, the instance launched first; with a shared
+        store (``RateLimits(shared=...)``) a second run of it is refused with ``RunLeasedError``
+        instead, before it launches anything. ``count`` is at most ``MAX_LAUNCH_COUNT``.
+        ``find_run`` and ``reclaim`` find and terminate a run's instances.
 
         ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
         for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``
@@ -1329,9 +1330,10 @@ class InstancesWithRawResponse(WithRawResponse):
         instance the earlier run gave it and only empty slots are launched, so a rerun converges
         on ``count`` instances; live instances of the run that these arguments would not make
         (another type, region or name) refuse the rerun with ``ValidationError``. Concurrent
-        runs of one ``run_id`` keep, for each slot, the instance launched first. ``count`` is at
-        most ``MAX_LAUNCH_COUNT``. ``find_run`` and ``reclaim`` find and terminate a run's
-        instances.
+        runs of one ``run_id`` keep, for each slot, the instance launched first; with a shared
+        store (``RateLimits(shared=...)``) a second run of it is refused with ``RunLeasedError``
+        instead, before it launches anything. ``count`` is at most ``MAX_LAUNCH_COUNT``.
+        ``find_run`` and ``reclaim`` find and terminate a run's instances.
 
         ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
         for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``

@@ -107,7 +107,7 @@ class LambdaCloud:
     a plain mapping such as ``Emulator.rate_limits`` is accepted, see ``RateLimits.coerce``),
     slowing down when 429s say other processes use the key too; with ``RateLimits(shared=...)``
     or ``$LAMBDA_CLOUD_SHARED_STATE`` (a ``redis://`` URL), every process using the key paces
-    from one pair of buckets kept in Redis.
+    from one pair of buckets kept in Redis, and ``launch_many`` leases its ``run_id`` there.
     Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
     and closed by ``close()`` or ``with`` (a closed client raises ``ClientClosedError``).
     Plain ``http://`` is refused except to this machine, unless ``allow_insecure_http=True``.
@@ -455,9 +455,10 @@ class Instances(SyncAPIResource):
         instance the earlier run gave it and only empty slots are launched, so a rerun converges
         on ``count`` instances; live instances of the run that these arguments would not make
         (another type, region or name) refuse the rerun with ``ValidationError``. Concurrent
-        runs of one ``run_id`` keep, for each slot, the instance launched first. ``count`` is at
-        most ``MAX_LAUNCH_COUNT``. ``find_run`` and ``reclaim`` find and terminate a run's
-        instances.
+        runs of one ``run_id`` keep, for each slot, the instance launched first; with a shared
+        store (``RateLimits(shared=...)``) a second run of it is refused with ``RunLeasedError``
+        instead, before it launches anything. ``count`` is at most ``MAX_LAUNCH_COUNT``.
+        ``find_run`` and ``reclaim`` find and terminate a run's instances.
 
         ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
         for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``

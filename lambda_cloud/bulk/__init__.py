@@ -12,6 +12,7 @@ from .errors import (
     CapacityExhaustedError,
     DeadlineExceededError,
     InstanceWaitError,
+    RunLeasedError,
     SlotCancelledError,
     UnresolvedLaunchError,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "ProgressCallback",
     "ProgressEvent",
     "ProgressKind",
+    "RunLeasedError",
     "SlotCancelledError",
     "UnresolvedLaunchError",
     "SlotFailure",

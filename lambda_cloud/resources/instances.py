@@ -4,7 +4,9 @@ terminate."""
 from __future__ import annotations
 
 import builtins
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -381,9 +383,10 @@ class AsyncInstances(SeedInstancesMixin):
         instance the earlier run gave it and only empty slots are launched, so a rerun converges
         on ``count`` instances; live instances of the run that these arguments would not make
         (another type, region or name) refuse the rerun with ``ValidationError``. Concurrent
-        runs of one ``run_id`` keep, for each slot, the instance launched first. ``count`` is at
-        most ``MAX_LAUNCH_COUNT``. ``find_run`` and ``reclaim`` find and terminate a run's
-        instances.
+        runs of one ``run_id`` keep, for each slot, the instance launched first; with a shared
+        store (``RateLimits(shared=...)``) a second run of it is refused with ``RunLeasedError``
+        instead, before it launches anything. ``count`` is at most ``MAX_LAUNCH_COUNT``.
+        ``find_run`` and ``reclaim`` find and terminate a run's instances.
 
         ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
         for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``
@@ -424,17 +427,34 @@ class AsyncInstances(SeedInstancesMixin):
             settle_timeout=settle_timeout,
             timeout=timeout,
         )
-        reservation, listing = await self._reserve(
-            type_names, count, max_hourly_cost_cents, request_timeout, retries, run_id=plan.run_id
-        )
-        # The run's first capacity check starts from the spend check's listing, not a second one.
-        plan = attrs.evolve(plan, instance_types=listing, budget=reservation)
-        api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
-        try:
-            return await bulk_launch.launch_many(api, plan, on_progress)
-        finally:
-            if reservation is not None:
-                reservation.release()
+        async with self._run_lease(plan.run_id if plan.rerun else None):
+            reservation, listing = await self._reserve(
+                type_names,
+                count,
+                max_hourly_cost_cents,
+                request_timeout,
+                retries,
+                run_id=plan.run_id,
+            )
+            # The first capacity check starts from the spend check's listing, not a second one.
+            plan = attrs.evolve(plan, instance_types=listing, budget=reservation)
+            api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
+            try:
+                return await bulk_launch.launch_many(api, plan, on_progress)
+            finally:
+                if reservation is not None:
+                    reservation.release()
+
+    def _run_lease(self, run_id: str | None) -> AbstractAsyncContextManager[None]:
+        """The lease on ``run_id`` in the shared store, held while the run goes (nothing
+        without a run id chosen by the caller, or without a store)."""
+        limiter = self._client._transport.rate_limiter
+        account = None if limiter is None or run_id is None else limiter.shared_account()
+        if account is None or run_id is None:
+            return contextlib.nullcontext()
+        from ..shared.leases import run_lease
+
+        return run_lease(account, run_id)
 
     async def find_run(
         self,

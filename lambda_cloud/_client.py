@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 
-from ._budget import Budget
+from ._budget import Budget, budget_for
 from ._config import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
@@ -66,8 +66,9 @@ class AsyncLambdaCloud:
     (decompressed) raises ``ResponseTooLargeError``.
     ``max_hourly_cost_cents`` is a spend guard for every ``instances.launch`` and
     ``launch_many`` that does not set its own: a budget that counts what the account runs and
-    what the client's guarded calls in progress hold, so that together they never pass it (a
-    launch that would raises ``SpendLimitExceededError`` before it is sent).
+    what the client's guarded calls in progress hold (with a shared store: every process's),
+    so that together they never pass it (a launch that would raises
+    ``SpendLimitExceededError`` before it is sent).
     Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 
@@ -111,7 +112,7 @@ class AsyncLambdaCloud:
         # Every limiter this client and its copies made, closed with the pool.
         self._limiters: list[RateLimiter] = [] if limiter is None else [limiter]
         # What guarded launches hold, for every copy on this account (each its own ceiling).
-        self._budget = Budget()
+        self._budget = budget_for(limiter)
 
     # Resources are built, and their modules imported, on first use (as anthropic-sdk-python
     # does): `import lambda_cloud` stays cheap, and so do the copies `with_options` makes. Not a
@@ -277,8 +278,10 @@ class AsyncLambdaCloud:
         )
         copy = self._derive(transport, api_key=key, allow_insecure_http=insecure)
         copy._max_hourly_cost_cents = ceiling
-        if key != self._api_key or transport.base_url != current.base_url:
-            copy._budget = Budget()  # another account's books
+        shared = None if limiter is None else limiter.shared_account()
+        was_shared = None if current.rate_limiter is None else current.rate_limiter.shared_account()
+        if key != self._api_key or url != current.base_url or shared != was_shared:
+            copy._budget = budget_for(limiter)  # another account's books, or another store's
         return copy
 
     def _with_authorization(self, authorization: Secret) -> AsyncLambdaCloud:

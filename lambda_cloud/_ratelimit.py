@@ -68,8 +68,8 @@ class RateLimits:
     pass speed it up again, up to these limits: processes sharing a key settle on shares of
     it. ``adaptive=False`` paces to the limits as if the client were the key's only user.
     ``shared`` (a ``redis://`` URL or a ``SharedState``; by default ``$LAMBDA_CLOUD_SHARED_STATE``)
-    keeps the buckets in Redis, one pair for every process using the key, and there a
-    ``launch_many`` with a ``run_id`` holds a lease on it.
+    keeps the buckets in Redis, one pair for every process using the key; there too a
+    ``launch_many`` with a ``run_id`` holds a lease on it, and the spend budget its books.
     """
 
     general: RateLimit = RateLimit(rate=1.0, burst=5)

@@ -115,8 +115,9 @@ class LambdaCloud:
     (decompressed) raises ``ResponseTooLargeError``.
     ``max_hourly_cost_cents`` is a spend guard for every ``instances.launch`` and
     ``launch_many`` that does not set its own: a budget that counts what the account runs and
-    what the client's guarded calls in progress hold, so that together they never pass it (a
-    launch that would raises ``SpendLimitExceededError`` before it is sent).
+    what the client's guarded calls in progress hold (with a shared store: every process's),
+    so that together they never pass it (a launch that would raises
+    ``SpendLimitExceededError`` before it is sent).
     Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 

@@ -161,7 +161,7 @@ class AsyncInstances(SeedInstancesMixin):
             return await self._send_launch(build, timeout=timeout, retries=retries)
         finally:
             if reservation is not None:
-                reservation.release()
+                await reservation.release()
 
     async def _reserve(
         self,
@@ -443,7 +443,7 @@ class AsyncInstances(SeedInstancesMixin):
                 return await bulk_launch.launch_many(api, plan, on_progress)
             finally:
                 if reservation is not None:
-                    reservation.release()
+                    await reservation.release()
 
     def _run_lease(self, run_id: str | None) -> AbstractAsyncContextManager[None]:
         """The lease on ``run_id`` in the shared store, held while the run goes (nothing

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from .._ratelimit import RateLimits
 from .._sync import LambdaCloud
 from .._version import __version__
 from ..errors import APIStatusError, LambdaCloudError, SpendLimitExceededError, ValidationError
@@ -35,7 +36,10 @@ class State:
                     "no API key: set LAMBDA_API_KEY, pass --api-key-file, "
                     "or run `lambda-cloud configure`"
                 )
-            self._client = LambdaCloud(api_key=settings.api_key, base_url=settings.base_url)
+            limits = RateLimits(shared=settings.shared_state)  # None: the client's own pacing
+            self._client = LambdaCloud(
+                api_key=settings.api_key, base_url=settings.base_url, rate_limits=limits
+            )
             click.get_current_context().find_root().call_on_close(self.close)
         return self._client
 
@@ -103,6 +107,12 @@ class Root(click.Group):
 )
 @click.option("--base-url", metavar="URL", help="API root URL (default: $LAMBDA_BASE_URL).")
 @click.option(
+    "--shared-state",
+    metavar="URL",
+    help="Redis URL shared by every process using the key: one pace, spend budget and run "
+    "leases (default: $LAMBDA_CLOUD_SHARED_STATE, or the profile's shared_state).",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Choice([m.value for m in Mode]),
@@ -117,6 +127,7 @@ def cli(
     api_key_file: str | None,
     api_key: str | None,
     base_url: str | None,
+    shared_state: str | None,
     output: str | None,
     debug: bool,
 ) -> None:
@@ -149,5 +160,6 @@ def cli(
         api_key_file=api_key_file,
         base_url=base_url,
         profile=profile,
+        shared_state=shared_state,
     )
     ctx.obj = State(settings, Output(Mode(output) if output else None))

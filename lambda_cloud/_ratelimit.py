@@ -140,13 +140,14 @@ class SlotTooFar(Exception):
 
 # Adaptive pacing: additive increase, multiplicative decrease (as TCP does, and botocore's
 # adaptive retry mode with its factor of 0.7). A 429 cuts the rate of the bucket it hit to 0.7 of
-# itself; each request the server lets through gives back a twentieth of the limit, and more
-# once several pass in a row, so a process whose neighbours went quiet is soon back at the
-# limit. Processes sharing a key then settle on shares that add up to about the limit without
-# knowing of each other.
+# itself; each request the server lets through gives back a twentieth of the limit. Processes
+# sharing a key then settle on shares that add up to about the limit without knowing of each
+# other. A run of requests let through says the others have gone quiet: after three in a row,
+# each further one gives back a twentieth more than the one before. (Speeding up by a factor
+# instead recovers faster, but lets the process that got ahead take every token, starving the
+# others: an increase that does not grow with the rate keeps the shares fair.)
 _DECREASE = 0.7
 _INCREASE = 0.05
-# Requests let through in a row after which each further one gives back a twentieth more.
 _STREAK = 2
 # No bucket slows below this fraction of its limit, so no process sharing a key starves.
 _FLOOR = 1.0 / 16.0

@@ -291,6 +291,20 @@ async def test_a_throttled_launch_is_retried_until_the_call_s_time_is_up(
     assert emu.instances() == []
 
 
+async def test_a_429_whose_next_slot_is_past_the_call_s_time_ends_it_at_once(
+    emu: Emulator,
+) -> None:
+    # Paced, the retry waits for its rate-limit slot, which the server's Retry-After holds
+    # back: a slot the call's time does not reach is not waited for.
+    fault = emu.faults.add(Fault(kind="status", status=429, retry_after=30.0))
+    options = {"rate_limits": emu.rate_limits, "timeout": 2.0, "max_retries": RetryPolicy()}
+    async with make_client(emu, **options) as client:
+        with pytest.raises(RateLimitError) as info:
+            await client.instances.list()
+    assert info.value.attempts == fault.fired == 1
+    assert info.value.__cause__ is None
+
+
 async def test_launch_to_a_closed_port_is_retried_and_raised_as_not_sent(
     closed_url: str,
 ) -> None:

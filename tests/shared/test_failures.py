@@ -100,21 +100,19 @@ async def test_a_store_answering_nonsense(
 async def test_a_store_that_never_answers_costs_its_timeout_once(
     emu: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    connected = asyncio.Event()
+    connections = []
 
     async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connected.set()
+        connections.append(writer)
         await reader.read()  # until the client hangs up
 
     server, url = await serving(hold)
     async with server:
         async with client_for(emu, SharedState(url=url, timeout=0.2)) as client:
-            started = time.monotonic()
             for _ in range(5):
                 assert await client.instances.list() == []
-            assert connected.is_set()
-            # One timeout, then the store is left alone until it is due for a recheck.
-            assert time.monotonic() - started < 5.0
+        # One timeout, then the store is left alone until it is due for a recheck.
+        assert len(connections) == 1
         assert len(warnings_in(caplog)) == 1
 
 

@@ -88,7 +88,7 @@ async def test_a_second_run_of_a_run_id_is_refused_while_the_first_goes(
 async def test_a_crashed_run_s_lease_lapses(emu: Emulator, redis_url: str) -> None:
     async with client_for(emu, redis_url) as client:
         await client.ssh_keys.create("k")
-        argv = ["-m", "tests.shared.lease_holder", emu.base_url, redis_url, "crashy", "1.0"]
+        argv = ["-m", "tests.shared.lease_holder", emu.base_url, redis_url, "crashy", "3.0"]
         holder = await asyncio.create_subprocess_exec(
             sys.executable,
             *argv,
@@ -117,7 +117,8 @@ async def test_a_crashed_run_s_lease_lapses(emu: Emulator, redis_url: str) -> No
 
 
 async def test_the_lease_is_renewed_while_the_run_goes(emu: Emulator, redis_url: str) -> None:
-    shared = SharedState(url=redis_url, lease_ttl=0.3)
+    # A store slower than its timeout is one that failed: the run would go on unleased.
+    shared = SharedState(url=redis_url, lease_ttl=1.0, timeout=5.0)
     hunting = asyncio.Event()
 
     def progress(event: ProgressEvent) -> None:
@@ -129,7 +130,7 @@ async def test_the_lease_is_renewed_while_the_run_goes(emu: Emulator, redis_url:
         running = asyncio.ensure_future(launch(first, 1, "long", hunt=hunt, on_progress=progress))
         store = redis.Redis.from_url(redis_url)
         await hunting.wait()
-        await asyncio.sleep(1.0)  # more than three times its time to live
+        await asyncio.sleep(2.0)  # twice its time to live
         with pytest.raises(RunLeasedError):
             await launch(second, 1, "long")
         running.cancel()

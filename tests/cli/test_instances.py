@@ -123,11 +123,43 @@ def test_terminate_asks_first_and_no_means_nothing_is_terminated(
 
 
 def test_terminate_all_with_yes_and_wait(run: Run, launched: dict[str, object]) -> None:
-    result = run("-o", "json", "instances", "terminate", "--all", "--yes", "--wait")
+    result = run("-o", "json", "instances", "terminate", "--all", "--yes", "--wait", *FAST)
     assert set(ok_json(result)["outcomes"].values()) == {"terminated"}
     assert ok_json(run("-o", "json", "cost")) == {"price_cents_per_hour": 0}
     nothing = run("instances", "terminate", "--all", "--yes")
     assert nothing.exit_code == 0 and "Nothing to terminate." in nothing.stderr
+
+
+def test_get_and_terminate_take_names(
+    run: Run, launched: dict[str, object], cli_emu: Emulator
+) -> None:
+    ids = [i["id"] for i in launched["instances"]]  # type: ignore[attr-defined]
+    assert ok_json(run("-o", "json", "instances", "get", "job-1"))["id"] == ids[1]
+    unknown = run("instances", "get", "job-9")
+    assert unknown.exit_code == 1
+    assert "no instance has the id or name 'job-9' (did you mean" in unknown.stderr
+    assert run("instances", "get", "0" * 32).exit_code == 1
+
+    terminated = ok_json(run("-o", "json", "instances", "terminate", "job-1", "--yes"))
+    assert list(terminated["outcomes"]) == [ids[1]]
+    status = {i["id"]: i["status"] for i in cli_emu.instances()}
+    assert status[ids[0]] == "active" and status[ids[1]] in ("terminating", "terminated")
+    again = run("instances", "terminate", "job-1", "--yes")  # the name still finds it
+    assert again.exit_code == 0 and f"Instance {ids[1]} is already" in again.stderr
+
+
+def test_terminate_refuses_unknown_or_ambiguous_names_before_terminating(
+    run: Run, launched: dict[str, object], cli_emu: Emulator
+) -> None:
+    ids = [i["id"] for i in launched["instances"]]  # type: ignore[attr-defined]
+    unknown = run("instances", "terminate", "job-0", "trainer-2", "--yes")
+    assert unknown.exit_code == 1 and "'trainer-2'" in unknown.stderr
+    missing_id = run("instances", "terminate", "f" * 32, "--yes")
+    assert missing_id.exit_code == 1
+    assert run("instances", "rename", ids[1], "job-0").exit_code == 0
+    ambiguous = run("instances", "terminate", "job-0", "--yes")
+    assert ambiguous.exit_code == 2 and "2 instances are named 'job-0'" in ambiguous.stderr
+    assert all(i["status"] == "active" for i in cli_emu.instances())  # nothing was terminated
 
 
 def test_terminate_needs_exactly_one_selection(run: Run) -> None:

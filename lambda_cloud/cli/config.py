@@ -120,6 +120,8 @@ def _profile(name: str | None) -> dict[str, Any]:
             data: dict[str, Any] = tomllib.load(file)
     except tomllib.TOMLDecodeError as exc:
         raise click.UsageError(f"{path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:  # tomllib decodes UTF-8 and lets a binary file's error through
+        raise click.UsageError(f"{path} is not text") from None
     section = data.get(name or DEFAULT_PROFILE)
     if section is None:
         if name is not None:

@@ -74,6 +74,16 @@ def test_a_binary_api_key_file_is_a_clear_error(run: Run, tmp_path: Path) -> Non
     assert result.stderr.splitlines()[-1] == f"Error: the API key file {binary} is not text"
 
 
+def test_a_binary_profile_file_is_a_clear_error(run: Run, config_home: Path) -> None:
+    path = config_home / "lambda-cloud" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\xff\xfe\x00\x9f binary")
+    path.chmod(0o600)
+    result = run("regions", env={"LAMBDA_API_KEY": None})
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"Error: {path} is not text"
+
+
 def test_a_remote_http_base_url_needs_allow_insecure_http(
     run: Run, cli_emu: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

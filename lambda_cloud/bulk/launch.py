@@ -20,6 +20,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import re
 import secrets
 import sys
 import time
@@ -337,7 +338,9 @@ class _Run:
         elif isinstance(exc, InsufficientCapacityError):
             self.capacity.mark_full(target, check, exc)
             await self._requeue(slot, exc, region)
-        elif isinstance(exc, NotFoundError | FileSystemInWrongRegionError):
+        elif isinstance(exc, FileSystemInWrongRegionError) or (
+            isinstance(exc, NotFoundError) and not _names_account_resource(exc, self.plan.template)
+        ):
             # Region-specific (an image or file system missing there): try the next region.
             self.capacity.mark_unusable(region, exc)
             await self._requeue(slot, exc, region)
@@ -351,7 +354,7 @@ class _Run:
             # Provably not sent, or refused without a readable reason (a proxy's page): this
             # slot may try again, but it says nothing about the others.
             await self._transient(slot, exc, region)
-        else:  # bad key, quota, invalid request: every other slot would fail the same way
+        else:  # bad key, quota, invalid request, no such SSH key: every slot would fail alike
             self.fatal = exc
             await self._fail(slot, exc)
 
@@ -891,3 +894,15 @@ async def launch_many(
 ) -> BulkLaunchReport:
     """Run a bulk launch (see ``AsyncInstances.launch_many``)."""
     return await _Run(api, plan, Progress(on_progress)).run()
+
+
+def _names_account_resource(error: NotFoundError, request: LaunchInstanceRequest) -> bool:
+    """Whether a launch's not-found names one of its SSH keys or file systems (the API's code
+    is the same for all it looks up, its message names the one missing). They belong to the
+    account, not to a region: every region would refuse the launch alike."""
+    names = [
+        *request.ssh_key_names,
+        *(request.file_system_names or ()),
+        *(mount.file_system_id for mount in request.file_system_mounts or ()),
+    ]
+    return any(re.search(rf"(?<![\w.-]){re.escape(n)}(?![\w.-])", error.message) for n in names)

@@ -5,7 +5,7 @@ Installed with the ``cli`` extra (``pip install 'lambda-cloud[cli]'``).
 
 from __future__ import annotations
 
-from .app import cli
+from .app import accept_output_option, cli
 from .audit_events import audit_events
 from .catalog import images, regions, types
 from .connect import ssh
@@ -41,6 +41,7 @@ for command in (
     demo,
 ):
     cli.add_command(command)
+accept_output_option(cli)
 
 
 def main() -> None:

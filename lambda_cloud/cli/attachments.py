@@ -108,5 +108,5 @@ def download_url(state: State, ticket_id: str, attachment_id: str) -> None:
     if state.output.mode is Mode.JSON:
         state.output.json(link.to_dict())
         return
-    click.echo(link.download_url)
+    state.output.line(link.download_url)
     state.output.message(f"Valid for {link.expires_in} s.")

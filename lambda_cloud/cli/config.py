@@ -25,23 +25,47 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-__all__ = ["Settings", "config_path", "resolve", "write_profile"]
+__all__ = [
+    "ConfigFileHelp",
+    "Settings",
+    "config_path",
+    "resolve",
+    "show_config_path",
+    "write_profile",
+]
 
 DEFAULT_PROFILE = "default"
 
 
 @attrs.frozen(kw_only=True)
 class Settings:
-    """What a client is built from. ``api_key`` is kept out of the repr."""
+    """What a client is built from. ``api_key`` is kept out of the repr; ``key_source`` says
+    where it came from, for a message when the API refuses it."""
 
     api_key: str | None = attrs.field(repr=False)
     base_url: str | None
+    key_source: str | None = None
 
 
 def config_path() -> Path:
     """``$XDG_CONFIG_HOME/lambda-cloud/config.toml`` (``~/.config`` by default)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "lambda-cloud" / "config.toml"
+
+
+def show_config_path(formatter: click.HelpFormatter) -> None:
+    """End a command's help with the profile file as it is now (``$XDG_CONFIG_HOME`` is read
+    when the help is shown), on a line of its own: a path is copied whole, never wrapped."""
+    formatter.write_paragraph()
+    formatter.write(f"Profiles: {config_path()}\n")
+
+
+class ConfigFileHelp(click.Command):
+    """A command whose help ends with the profile file's path."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        show_config_path(formatter)
 
 
 def resolve(
@@ -53,24 +77,30 @@ def resolve(
 ) -> Settings:
     """The settings from the flags given, then ``LAMBDA_API_KEY`` / ``LAMBDA_BASE_URL``, then
     the profile (``--profile``, ``$LAMBDA_PROFILE``, or ``default``)."""
-    section = _profile(profile or os.environ.get("LAMBDA_PROFILE"))
+    name = profile or os.environ.get("LAMBDA_PROFILE")
+    section = _profile(name)
+    in_profile = f"profile {name or DEFAULT_PROFILE!r} in {config_path()}"
+    source = "--api-key"
     if api_key is None and api_key_file is not None:
-        api_key = _read_key(api_key_file)
+        api_key, source = _read_key(api_key_file), f"--api-key-file {api_key_file}"
     if api_key is None:
-        api_key = os.environ.get("LAMBDA_API_KEY")
+        api_key, source = os.environ.get("LAMBDA_API_KEY"), "$LAMBDA_API_KEY"
     if api_key is None and "api_key_file" in section:
-        api_key = _read_key(str(section["api_key_file"]))
+        path = str(section["api_key_file"])
+        api_key, source = _read_key(path), f"api_key_file {path} of {in_profile}"
     if api_key is None and "api_key" in section:
-        api_key = str(section["api_key"])
+        api_key, source = str(section["api_key"]), in_profile
     base_url = base_url or os.environ.get("LAMBDA_BASE_URL") or section.get("base_url")
-    return Settings(api_key=api_key, base_url=base_url)
+    return Settings(api_key=api_key, base_url=base_url, key_source=source if api_key else None)
 
 
 def _read_key(path: str) -> str:
     try:
-        key = Path(path).expanduser().read_text().strip()
+        key = Path(path).expanduser().read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise click.UsageError(f"cannot read the API key file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise click.UsageError(f"the API key file {path} is not text") from None
     if not key:
         raise click.UsageError(f"the API key file {path} is empty")
     return key
@@ -90,6 +120,8 @@ def _profile(name: str | None) -> dict[str, Any]:
             data: dict[str, Any] = tomllib.load(file)
     except tomllib.TOMLDecodeError as exc:
         raise click.UsageError(f"{path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:  # tomllib decodes UTF-8 and lets a binary file's error through
+        raise click.UsageError(f"{path} is not text") from None
     section = data.get(name or DEFAULT_PROFILE)
     if section is None:
         if name is not None:

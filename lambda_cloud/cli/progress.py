@@ -16,7 +16,7 @@ import attrs
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..bulk import ProgressEvent, ProgressKind
-from .output import Output
+from .output import Output, clean
 
 __all__ = ["Step", "Tracker", "read", "track"]
 
@@ -79,7 +79,7 @@ class Tracker:
             return
         self._progress.update(
             self._task,
-            description=self._describe(step),
+            description=clean(self._describe(step)),  # it may quote the server
             completed=step.done,
             total=step.total,
             refresh=True,  # a frame per event, not only at the timer's next tick
@@ -98,7 +98,7 @@ def track(output: Output) -> Iterator[Tracker]:
         yield Tracker(output, None)
         return
     progress = Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

@@ -3,9 +3,11 @@ CLI prints today.
 
 The marked blocks are replayed in page order, in-process (click's runner: stdout is not a
 terminal, and stdout and stderr come out interleaved as on a screen), against one emulator
-seeded as the page's was, so ids and IPs come out the same. A ``[y/N]: y`` in the output is
-answered ``y``; ``(exit N)`` is the expected status. ``waiting ... status`` lines are left out
-of the comparison: whether a poll catches an instance mid-transition depends on timing.
+seeded as the page's was, so ids and IPs come out the same, and named ``lambda-cloud`` as
+installed (usage lines name it). A ``[y/N]: y`` in the output is answered ``y``; ``(exit N)`` is
+the expected status. Blank lines separate steps, so the output's own are not compared;
+``waiting ... status`` lines are left out of the comparison too: whether a poll catches an
+instance mid-transition depends on timing.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def _steps(example: Example) -> list[tuple[str, list[str]]]:
 
 
 def _comparable(lines: list[str]) -> list[str]:
-    return [line for line in lines if not TIMING.match(line)]
+    return [line for line in lines if line and not TIMING.match(line)]
 
 
 def test_the_page_has_transcripts_to_replay() -> None:
@@ -73,7 +75,7 @@ def test_the_marked_transcripts_are_what_the_cli_prints(tmp_path: Path) -> None:
                 args[args.index(KEY_FILE)] = str(key)
             status = EXIT.match(expected[-1]) if expected else None
             answer = "y\n" if any(line.endswith("[y/N]: y") for line in expected) else None
-            result = CliRunner().invoke(cli, args, env=env, input=answer)
+            result = CliRunner().invoke(cli, args, env=env, input=answer, prog_name="lambda-cloud")
             shown = expected[:-1] if status else expected
             assert _comparable(result.output.splitlines()) == _comparable(shown), command
             assert result.exit_code == (int(status["status"]) if status else 0), command

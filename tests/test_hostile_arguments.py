@@ -24,7 +24,7 @@ import types
 import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NotRequired
+from typing import Any
 
 import aiohttp
 import attrs
@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lambda_cloud import AsyncLambdaCloud, LambdaCloud, RetryPolicy, Security
+from lambda_cloud._compat import NotRequired, Required
 from lambda_cloud.bulk import Hunt
 from lambda_cloud.emulator import Emulator
 from lambda_cloud.errors import LambdaCloudError, ValidationError
@@ -100,11 +101,20 @@ def _params(func: Callable[..., Any]) -> list[Param]:
             (options,) = typing.get_args(hint)  # Unpack[SomeTypedDict]
             params += [
                 Param(key, value, key in _required_keys(options))
-                for key, value in typing.get_type_hints(options).items()
+                for key, value in _fields(options).items()
             ]
         else:
             params.append(Param(p.name, hint, p.default is p.empty))
     return params
+
+
+def _fields(typed_dict: Any) -> dict[str, Any]:
+    """A TypedDict's field types, without ``Required``/``NotRequired``."""
+    hints = typing.get_type_hints(typed_dict, include_extras=True)
+    return {
+        key: typing.get_args(hint)[0] if typing.get_origin(hint) in _MARKS else hint
+        for key, hint in hints.items()
+    }
 
 
 def _required_keys(typed_dict: Any) -> set[str]:
@@ -114,7 +124,7 @@ def _required_keys(typed_dict: Any) -> set[str]:
     return {
         key
         for key, hint in hints.items()
-        if typing.get_origin(hint) is typing.Required
+        if typing.get_origin(hint) is Required
         or (key in typed_dict.__required_keys__ and typing.get_origin(hint) is not NotRequired)
     }
 
@@ -122,6 +132,7 @@ def _required_keys(typed_dict: Any) -> set[str]:
 # -- what a type admits ------------------------------------------------------------------------
 
 _UNIONS = (typing.Union, types.UnionType)
+_MARKS = (Required, NotRequired)
 _LISTS = (collections.abc.Sequence, collections.abc.Iterable, list)
 
 
@@ -155,7 +166,7 @@ def conforms(value: object, hint: Any) -> bool:
     if origin is collections.abc.Callable:
         return callable(value)
     if typing.is_typeddict(hint):
-        fields = typing.get_type_hints(hint)
+        fields = _fields(hint)
         return (
             isinstance(value, collections.abc.Mapping)
             and _required_keys(hint) <= set(value)

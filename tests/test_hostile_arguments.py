@@ -84,11 +84,19 @@ def _resolve(client: object, path: str) -> Callable[..., Any]:
     return typing.cast(Callable[..., Any], target)
 
 
+_NONE: Any = object()  # no plain value: the parameter keeps its default
+
+
 @attrs.frozen
 class Param:
     name: str
     hint: Any
     required: bool
+
+    @property
+    def plain(self) -> Any:
+        """A value of the declared type, for when the parameter is not under attack."""
+        return plain(self.hint) if self.required else plain(self.hint, _NONE)
 
 
 def _params(func: Callable[..., Any]) -> list[Param]:
@@ -179,11 +187,12 @@ def conforms(value: object, hint: Any) -> bool:
     raise AssertionError(f"conforms() does not know {hint!r}: teach it")
 
 
-def plain(hint: Any) -> Any:
-    """A value of type ``hint`` for a required parameter that is not under attack."""
+def plain(hint: Any, default: Any = None) -> Any:
+    """A value of type ``hint``; without one, ``default``, or for a required parameter
+    (``default`` None) an error asking for one."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in _UNIONS:
-        return plain(next(arg for arg in args if arg is not type(None)))
+        return plain(next(arg for arg in args if arg is not type(None)), default)
     if origin in _LISTS:
         return ["x1"] if args[0] is str else []
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
@@ -191,7 +200,9 @@ def plain(hint: Any) -> Any:
     plains: dict[Any, Any] = {str: "x1", bool: False, int: 1, float: 1.0, bytes: b"x1"}
     if hint in plains:
         return plains[hint]
-    raise AssertionError(f"plain() has no value of {hint!r}: teach it")
+    if default is None:
+        raise AssertionError(f"plain() has no value of {hint!r}: teach it")
+    return default
 
 
 # -- hostile values ----------------------------------------------------------------------------
@@ -414,10 +425,15 @@ def _signature(kind: str, path: str) -> dict[str, Param]:
     return {p.name: p for p in _params(func)}
 
 
+#: Arguments only the API's answer can refuse (an instance type it does not list, a run whose
+#: live instances differ): their ValidationError follows the listing that told.
+ANSWER_CHECKED = frozenset({"instance_type_name", "instance_type_names", "run_id"})
+
+
 @pytest.mark.parametrize(("kind", "path"), METHODS, ids=[f"{k}:{p}" for k, p in METHODS])
 @settings(
     derandomize=True,
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
@@ -432,7 +448,11 @@ def test_hostile_arguments_raise_sdk_errors_before_sending(
         label="attacked",
     )
     hostile = {name: data.draw(HOSTILE, label=name) for name in attacked}
-    kwargs = {p.name: plain(p.hint) for p in params.values() if p.required}
+    # Required parameters get a plain value; optional ones sometimes do, so that a call gets
+    # past one argument's check to the next (launch_many needs an instance type, say).
+    optional = sorted(p.name for p in params.values() if not p.required and p.plain is not _NONE)
+    given = data.draw(st.sets(st.sampled_from(optional)) if optional else st.just(set()))
+    kwargs = {p.name: p.plain for p in params.values() if p.required or p.name in given}
     if path == CONSTRUCTOR:
         kwargs.update(world.options())
     kwargs.update(hostile)
@@ -443,7 +463,7 @@ def test_hostile_arguments_raise_sdk_errors_before_sending(
     sent = world.sent - before
     if wrong:
         assert error is not None, f"{path} accepted {wrong}"
-    if wrong or isinstance(error, ValidationError):
+    if wrong or (isinstance(error, ValidationError) and error.field not in ANSWER_CHECKED):
         assert sent == 0, f"{path} sent {sent} request(s) before refusing: {error!r}"
 
 

@@ -396,16 +396,15 @@ def _settle_sync(result: Any, built: bool) -> None:
 def call(world: World, kind: str, path: str, kwargs: dict[str, Any]) -> LambdaCloudError | None:
     """Make the call; the SDK error it raised, if any (anything else propagates)."""
     built = path == CONSTRUCTOR
+    fn = CLIENTS[kind] if built else _resolve(world.clients[kind], path)
+
+    async def run() -> None:
+        await _settle(fn(**kwargs), built)
+
     try:
         if kind == "async":
-            fn = CLIENTS[kind] if built else _resolve(world.clients[kind], path)
-
-            async def run() -> None:
-                await _settle(fn(**kwargs), built)
-
             world.loop.run_until_complete(asyncio.wait_for(run(), LIMIT))
         else:
-            fn = CLIENTS[kind] if built else _resolve(world.clients[kind], path)
             _settle_sync(fn(**kwargs), built)
     except LambdaCloudError as exc:
         return exc

@@ -25,6 +25,7 @@ from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, RateLimits, RateLimits
 from ._retry import RetryPolicy
 from ._security import Secret, conceal
 from ._transport import SessionHolder, Transport
+from ._validation import check_bool, check_headers
 
 if TYPE_CHECKING:
     from ._raw_generated import AsyncLambdaCloudWithRawResponse
@@ -86,7 +87,7 @@ class AsyncLambdaCloud:
             base_url=resolve_base_url(base_url, allow_insecure_http=allow_insecure_http),
             timeout=to_client_timeout(timeout),
             retry_policy=RetryPolicy.coerce(max_retries, field="max_retries"),
-            default_headers=default_headers or {},
+            default_headers=check_headers(default_headers),
             sessions=SessionHolder(session, trace_configs=trace_configs),
             rate_limiter=None
             if rate_limits is None
@@ -231,7 +232,11 @@ class AsyncLambdaCloud:
             else check_spend_ceiling(max_hourly_cost_cents)
         )
         current = self._transport
-        insecure = self._allow_insecure_http if allow_insecure_http is None else allow_insecure_http
+        insecure = (
+            self._allow_insecure_http
+            if allow_insecure_http is None
+            else check_bool(allow_insecure_http, "allow_insecure_http")
+        )
         key = self._api_key if api_key is None else resolve_api_key(api_key)
         limiter = current.rate_limiter
         if rate_limits != "inherit":
@@ -245,7 +250,7 @@ class AsyncLambdaCloud:
             retry_policy=current.retry_policy
             if max_retries is None
             else RetryPolicy.coerce(max_retries, field="max_retries"),
-            default_headers={**current.default_headers, **(default_headers or {})},
+            default_headers={**current.default_headers, **check_headers(default_headers)},
             sessions=current.sessions,
             rate_limiter=limiter,
             max_response_bytes=current.max_response_bytes

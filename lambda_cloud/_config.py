@@ -11,6 +11,7 @@ import warnings
 import aiohttp
 
 from ._security import Secret, conceal
+from ._validation import check_bool, check_real
 from .errors import ValidationError
 
 __all__ = [
@@ -41,20 +42,15 @@ DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=60.0, connect=10.0, sock_connect=1
 Timeout = float | aiohttp.ClientTimeout
 
 
-def to_client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
-    """Normalise a user-facing timeout."""
+def to_client_timeout(timeout: Timeout, field: str = "timeout") -> aiohttp.ClientTimeout:
+    """Normalise a user-facing timeout; ``field`` names the option in a ``ValidationError``."""
     if isinstance(timeout, aiohttp.ClientTimeout):
         return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise ValidationError(
-            "timeout",
-            f"must be seconds (int or float) or an aiohttp.ClientTimeout, "
-            f"got {type(timeout).__name__}",
-        )
-    seconds = float(timeout)
+    expected = "seconds (int or float) or an aiohttp.ClientTimeout"
+    seconds = float(check_real(timeout, field, expected=expected))
     # aiohttp reads 0 (and below) as "no timeout at all"; NaN and infinity bound nothing.
     if not (seconds > 0 and math.isfinite(seconds)):
-        raise ValidationError("timeout", f"must be a positive number of seconds, got {timeout!r}")
+        raise ValidationError(field, f"must be a positive number of seconds, got {timeout!r}")
     connect = min(seconds, DEFAULT_TIMEOUT.connect or seconds)
     return aiohttp.ClientTimeout(total=seconds, connect=connect, sock_connect=connect)
 
@@ -83,6 +79,7 @@ def resolve_base_url(base_url: str | None, *, allow_insecure_http: bool = False)
     Refuses anything but an http(s) URL with a host, and plain http to a host other than this
     machine unless ``allow_insecure_http`` (the key would cross the network in clear text).
     """
+    check_bool(allow_insecure_http, "allow_insecure_http")
     if base_url is not None and not isinstance(base_url, str):
         raise ValidationError("base_url", f"must be a str, got {type(base_url).__name__}")
     url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")

@@ -15,6 +15,9 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import attrs
 
+from ._validation import check_real
+from .errors import ValidationError
+
 __all__ = ["DEFAULT_RATE_LIMITS", "RateLimit", "RateLimiter", "RateLimits", "RateLimitsLike"]
 
 log = logging.getLogger("lambda_cloud")
@@ -52,15 +55,13 @@ class RateLimits:
         if isinstance(value, RateLimits):
             return value
         if not isinstance(value, Mapping):
-            raise TypeError(f"rate_limits must be RateLimits or a mapping, not {type(value)}")
-        unknown = set(value) - {"general", "launch"}
+            raise ValidationError(
+                "rate_limits", f"expected RateLimits or a mapping, got {type(value).__name__}"
+            )
+        unknown = [repr(name) for name in value if name not in ("general", "launch")]
         if unknown:
-            raise ValueError(f"unknown rate-limit buckets: {sorted(unknown)}")
-        buckets = {
-            name: RateLimit(rate=float(spec["rate"]), burst=int(spec.get("burst", 1)))
-            for name, spec in value.items()
-        }
-        return cls(**buckets)
+            raise ValidationError("rate_limits", f"unknown buckets: {', '.join(unknown)}")
+        return cls(**{name: _bucket(spec, f"rate_limits.{name}") for name, spec in value.items()})
 
     def scaled(self, time_scale: float) -> RateLimits:
         """The same limits with every interval multiplied by ``time_scale``."""
@@ -68,6 +69,20 @@ class RateLimits:
             general=RateLimit(rate=self.general.rate / time_scale, burst=self.general.burst),
             launch=RateLimit(rate=self.launch.rate / time_scale, burst=self.launch.burst),
         )
+
+
+def _bucket(spec: object, field: str) -> RateLimit:
+    """A bucket given as ``{"rate": ..., "burst": ...}`` (``burst`` defaults to 1)."""
+    if not isinstance(spec, Mapping) or "rate" not in spec or not set(spec) <= {"rate", "burst"}:
+        raise ValidationError(field, f'expected {{"rate": ..., "burst": ...}}, got {spec!r}')
+    rate = check_real(spec["rate"], f"{field}.rate")
+    burst = check_real(spec.get("burst", 1), f"{field}.burst")
+    # NaN compares false, so it fails here too; an infinite rate is no pacing, which is allowed.
+    if not rate > 0:
+        raise ValidationError(f"{field}.rate", f"must be a positive number, got {rate!r}")
+    if not isinstance(burst, int) or burst < 1:
+        raise ValidationError(f"{field}.burst", f"must be a positive int, got {burst!r}")
+    return RateLimit(rate=rate, burst=burst)
 
 
 #: ``RateLimits``, or the same numbers as plain mappings (see ``RateLimits.coerce``).

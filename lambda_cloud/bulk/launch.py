@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 import attrs
 
 from .._deadline import Deadline
-from .._validation import check_length
+from .._validation import check_bool, check_length
 from ..errors import (
     APIConnectionError,
     APIStatusError,
@@ -73,7 +73,14 @@ from .slots import Slot, Slots, SlotState, check_run_id, token
 from .terminate import terminate_ids
 from .wait import check_wait_options, watch
 
-__all__ = ["LaunchPlan", "launch_many", "plan_launch", "slot_hostname", "slot_name"]
+__all__ = [
+    "LaunchPlan",
+    "launch_many",
+    "plan_launch",
+    "slot_hostname",
+    "slot_name",
+    "unstarted_report",
+]
 
 log = logging.getLogger("lambda_cloud")
 
@@ -131,6 +138,32 @@ class LaunchPlan:
     #: The spend budget each slot's launch draws on at its type's latest price (``None``: no
     #: ceiling).
     budget: SlotBudget | None = None
+
+
+def _new_report(plan: LaunchPlan) -> BulkLaunchReport:
+    return BulkLaunchReport(
+        run_id=plan.run_id,
+        instance_type_name=plan.template.instance_type_name,
+        instance_type_names=list(plan.instance_type_names),
+        requested=plan.count,
+    )
+
+
+def unstarted_report(plan: LaunchPlan) -> BulkLaunchReport:
+    """The report of a run cancelled before it started: nothing launched, every slot
+    cancelled."""
+    report = _new_report(plan)
+    report.cancelled = True
+    report.failures = [
+        SlotFailure(
+            slot=i,
+            token=token(plan.run_id, i),
+            name=slot_name(plan.name_prefix, i),
+            error=SlotCancelledError("cancelled before the slot was filled"),
+        )
+        for i in range(plan.count)
+    ]
+    return report
 
 
 class _SlotFilled(Exception):
@@ -197,12 +230,7 @@ class _Run:
         self.own: set[str] = set()
         # The reconciling phase's progress: unknown launches accounted for, of how many.
         self.reconciled = self.to_reconcile = 0
-        self.report = BulkLaunchReport(
-            run_id=plan.run_id,
-            instance_type_name=plan.template.instance_type_name,
-            instance_type_names=list(plan.instance_type_names),
-            requested=plan.count,
-        )
+        self.report = _new_report(plan)
 
     # -- the run ------------------------------------------------------------------------------
 
@@ -858,8 +886,7 @@ def plan_launch(
     check_wait_options(timeout, poll_interval)
     if on_cancel not in ("terminate", "keep"):
         raise ValidationError("on_cancel", f"must be 'terminate' or 'keep', got {on_cancel!r}")
-    if not isinstance(wait, bool):
-        raise ValidationError("wait", f"expected True or False, got {wait!r}")
+    check_bool(wait, "wait")
     for tag in template.tags or ():
         if tag.key in _RESERVED_TAGS:
             raise ValidationError("tags", f"the tag key {tag.key!r} is reserved")

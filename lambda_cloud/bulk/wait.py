@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import attrs
 
 from .._deadline import Deadline
+from .._validation import check_real
 from ..errors import DeadlineExceededError, ValidationError, WaitTimeoutError
 from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
 from .api import InstancesAPI
@@ -202,7 +203,7 @@ def wait_target(status: InstanceStatus | str) -> InstanceStatus:
 def check_wait_options(timeout: float | None, poll_interval: float) -> None:
     """``timeout`` (``None`` or at least 0) and ``poll_interval`` (positive)."""
     check_positive(poll_interval, "poll_interval")
-    if timeout is not None and (isinstance(timeout, bool) or not timeout >= 0):
+    if timeout is not None and not check_real(timeout, "timeout") >= 0:
         raise ValidationError("timeout", f"must be None or at least 0, got {timeout!r}")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -133,18 +134,20 @@ def _profile(name: str | None) -> dict[str, Any]:
 
 
 def write_profile(name: str, *, api_key: str, base_url: str | None) -> Path:
-    """Add or replace profile ``name`` in the config file, created with mode 0600."""
+    """Add or replace profile ``name`` in the config file, created with mode 0600. A control
+    character in any value (a pasted newline, say) is refused, and the file left as it was."""
     path = config_path()
     data: dict[str, Any] = {}
     if path.exists():
         with path.open("rb") as file:
             data = tomllib.load(file)
     data[name] = {"api_key": api_key, **({"base_url": base_url} if base_url else {})}
+    text = _dump(data)  # before the file is truncated: a refused value must not empty it
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
     with os.fdopen(fd, "w") as file:
-        file.write(_dump(data))
+        file.write(text)
     return path
 
 
@@ -152,12 +155,19 @@ def _dump(data: dict[str, Any]) -> str:
     """TOML for tables of strings (all a profile holds); the stdlib only reads TOML."""
     lines: list[str] = []
     for name, section in data.items():
-        lines.append(f"[{_quote(name)}]")
-        lines += [f"{key} = {_quote(str(value))}" for key, value in section.items()]
+        lines.append(f"[{_quote(name, 'the profile name')}]")
+        lines += [
+            f"{key} = {_quote(str(value), f'{key} of profile {name!r}')}"
+            for key, value in section.items()
+        ]
         lines.append("")
     return "\n".join(lines)
 
 
-def _quote(text: str) -> str:
+def _quote(text: str, what: str) -> str:
+    # Unescaped, a control character is invalid TOML (a newline ends the string), and then no
+    # profile of the file can be read. The text is not shown: it may be the API key.
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise click.UsageError(f"{what} contains a control character (a newline?)")
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'

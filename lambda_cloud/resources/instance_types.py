@@ -10,7 +10,7 @@ import attrs
 from .._config import Timeout
 from .._converter import structure
 from .._retry import RetryPolicy
-from .._validation import check_length
+from .._validation import check_bool, check_length, check_list
 from ..errors import ValidationError
 from ..types.instance_types import InstanceTypesItem
 from ._base import AsyncAPIResource
@@ -87,12 +87,9 @@ class _Filter:
     ) -> _Filter:
         if gpus is not None and min_gpus is not None:
             raise ValidationError("gpus", "give gpus or min_gpus, not both")
-        if regions is not None and (isinstance(regions, str) or not regions):
+        names = None if regions is None else check_list(regions, "regions")
+        if names == []:
             raise ValidationError("regions", "expected a non-empty list of region names")
-        if not isinstance(available_only, bool):
-            raise ValidationError(
-                "available_only", f"expected True or False, got {available_only!r}"
-            )
         return cls(
             gpus=_count(gpus, "gpus", least=0),
             min_gpus=_count(min_gpus, "min_gpus", least=0),
@@ -101,12 +98,11 @@ class _Filter:
             else check_length(gpu_name, "gpu_name", min_len=1, max_len=256).lower(),
             max_price=_count(max_price_cents_per_hour, "max_price_cents_per_hour", least=1),
             regions=None
-            if regions is None
+            if names is None
             else frozenset(
-                check_length(r, f"regions[{i}]", min_len=1, max_len=64)
-                for i, r in enumerate(regions)
+                check_length(r, f"regions[{i}]", min_len=1, max_len=64) for i, r in enumerate(names)
             ),
-            available_only=available_only,
+            available_only=check_bool(available_only, "available_only"),
         )
 
     def narrowed(self, item: InstanceTypesItem) -> InstanceTypesItem:

@@ -3,6 +3,7 @@ terminate."""
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -11,17 +12,20 @@ import attrs
 
 from .._budget import LiveCost, Reservation
 from .._compat import Unpack
-from .._config import Timeout, check_spend_ceiling
+from .._config import Timeout, check_spend_ceiling, to_client_timeout
 from .._converter import structure, unstructure
 from .._deadline import Deadline, retrying_until
 from .._retry import RetryPolicy, RetryRule, may_have_taken_effect
 from .._validation import (
+    check_callback,
     check_hostname,
     check_ids,
     check_length,
+    check_list,
     check_mount_point,
     check_path_id,
     check_single_ssh_key,
+    check_string,
     check_tag,
     check_user_data,
 )
@@ -30,6 +34,7 @@ from ..bulk import terminate as bulk_terminate
 from ..bulk import wait as bulk_wait
 from ..bulk.api import RequestBuilder
 from ..bulk.checks import check_names
+from ..bulk.errors import BulkLaunchCancelledError
 from ..bulk.inventory import is_live, run_instances
 from ..bulk.options import (
     DEFAULT_BATCH_SIZE,
@@ -396,16 +401,21 @@ class AsyncInstances(SeedInstancesMixin):
         """
         last = count - 1 if isinstance(count, int) and count > 0 else 0
         type_names = _type_names(options.get("instance_type_name"), instance_type_names)
-        # The last slot has the longest name and hostname: if it passes, they all do.
+        # The last slot has the longest name and hostname: if it passes, they all do (once
+        # they are known to be strings: a suffixed 5 would pass as "5-0").
         hostname = options.get("hostname")
         last_slot: LaunchOptions = {
             **options,
             "instance_type_name": type_names[0],
-            "hostname": bulk_launch.slot_hostname(hostname, last, count),
+            "hostname": bulk_launch.slot_hostname(
+                None if hostname is None else check_string(hostname, "hostname"), last, count
+            ),
         }
         template = build_launch_request(
-            region_name=region_names[0] if region_names else _ANY_REGION,
-            name=bulk_launch.slot_name(name_prefix, last),
+            region_name=_ANY_REGION,  # plan_launch checks region_names
+            name=bulk_launch.slot_name(
+                None if name_prefix is None else check_string(name_prefix, "name_prefix"), last
+            ),
             **last_slot,
         )
         plan = bulk_launch.plan_launch(
@@ -424,9 +434,20 @@ class AsyncInstances(SeedInstancesMixin):
             settle_timeout=settle_timeout,
             timeout=timeout,
         )
-        reservation, listing = await self._reserve(
-            type_names, count, max_hourly_cost_cents, request_timeout, retries, run_id=plan.run_id
-        )
+        check_callback(on_progress, "on_progress")
+        try:
+            reservation, listing = await self._reserve(
+                type_names,
+                count,
+                max_hourly_cost_cents,
+                request_timeout,
+                retries,
+                run_id=plan.run_id,
+            )
+        except asyncio.CancelledError as cancelled:
+            # Nothing launched yet; the caller still finds the report as the cause, as it
+            # would for a run cancelled at any later point.
+            raise cancelled from BulkLaunchCancelledError(bulk_launch.unstarted_report(plan))
         # The run's first capacity check starts from the spend check's listing, not a second one.
         plan = attrs.evolve(plan, instance_types=listing, budget=reservation)
         api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
@@ -462,8 +483,18 @@ class AsyncInstances(SeedInstancesMixin):
     ) -> BulkTerminateReport:
         """Terminate every live instance of run ``run_id`` except the ids in ``keep``: what a
         crashed or interrupted ``launch_many`` left running. Arguments as ``terminate_many``."""
-        kept = set(check_ids(keep, "keep")) if keep else set()
-        live = await self.find_run(run_id, timeout=request_timeout, retries=retries)
+        # Every argument is checked before the listing: a bad one costs no request.
+        keep_ids = check_list(keep, "keep")
+        kept = set(check_ids(keep_ids, "keep")) if keep_ids else set()
+        bulk_terminate.check_options(
+            batch_size=DEFAULT_BATCH_SIZE,
+            wait=wait,
+            on_progress=on_progress,
+            poll_interval=DEFAULT_POLL_INTERVAL,
+            timeout=timeout,
+        )
+        api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
+        live = await self.find_run(run_id, timeout=api.timeout, retries=api.retries)
         ids = [i.id for i in live if i.id not in kept]
         if not ids:  # nothing left running: terminate_many refuses an empty list
             return BulkTerminateReport()
@@ -555,23 +586,24 @@ class _BulkRequests(AsyncAPIResource):
         retries: int | RetryPolicy | None,
     ) -> None:
         super().__init__(client)
-        self._timeout = timeout
-        self._retries = retries
+        # Checked now, not at the first request: a bulk call refuses them before it starts.
+        self.timeout = None if timeout is None else to_client_timeout(timeout, "request_timeout")
+        self.retries = None if retries is None else RetryPolicy.coerce(retries)
 
     async def list_instances(self, deadline: Deadline) -> builtins.list[Instance]:
         with retrying_until(deadline):
-            return await self._client.instances.list(timeout=self._timeout, retries=self._retries)
+            return await self._client.instances.list(timeout=self.timeout, retries=self.retries)
 
     async def list_instance_types(self, deadline: Deadline) -> dict[str, InstanceTypesItem]:
         with retrying_until(deadline):
             return await self._client.instance_types.list(
-                timeout=self._timeout, retries=self._retries
+                timeout=self.timeout, retries=self.retries
             )
 
     async def launch(self, build: RequestBuilder, deadline: Deadline) -> builtins.list[str]:
         with retrying_until(deadline):
             return await self._client.instances._send_launch(
-                build, timeout=self._timeout, retries=self._retries
+                build, timeout=self.timeout, retries=self.retries
             )
 
     async def terminate(
@@ -579,7 +611,7 @@ class _BulkRequests(AsyncAPIResource):
     ) -> builtins.list[Instance]:
         with retrying_until(deadline):
             return await self._client.instances._terminate(
-                ids, timeout=self._timeout, retries=self._retries, gone_is_done=False
+                ids, timeout=self.timeout, retries=self.retries, gone_is_done=False
             )
 
 
@@ -634,7 +666,9 @@ def _type_names(single: str | None, several: Sequence[str] | None) -> builtins.l
     """``launch_many``'s instance types: ``instance_type_name`` or ``instance_type_names``."""
     if several is None:
         if single is None:
-            raise TypeError("missing required launch option: instance_type_name")
+            raise ValidationError(
+                "instance_type_name", "required (or instance_type_names, in order of preference)"
+            )
         return [single]
     if single is not None:
         raise ValidationError(
@@ -647,9 +681,10 @@ def _type_names(single: str | None, several: Sequence[str] | None) -> builtins.l
 
 
 def _names(values: Sequence[str], field: str) -> builtins.list[str]:
-    if isinstance(values, str):
-        raise ValidationError(field, "expected a list of names, got a single string")
-    return [check_length(v, f"{field}[{i}]", min_len=1, max_len=256) for i, v in enumerate(values)]
+    return [
+        check_length(v, f"{field}[{i}]", min_len=1, max_len=256)
+        for i, v in enumerate(check_list(values, field))
+    ]
 
 
 def _entry(value: object, cls: type[_M], field: str, keys: tuple[str, ...]) -> _M:
@@ -666,7 +701,7 @@ def _mounts(
     values: Sequence[RequestedFilesystemMountEntry | FileSystemMountParam],
 ) -> builtins.list[RequestedFilesystemMountEntry]:
     result = []
-    for i, value in enumerate(values):
+    for i, value in enumerate(check_list(values, "file_system_mounts")):
         field = f"file_system_mounts[{i}]"
         entry = _entry(value, RequestedFilesystemMountEntry, field, _MOUNT_KEYS)
         check_mount_point(entry.mount_point, f"{field}.mount_point")
@@ -698,7 +733,8 @@ def _tags(tags: TagsParam) -> builtins.list[RequestedTagEntry]:
         entries = [RequestedTagEntry(key=k, value=v) for k, v in tags.items()]
     else:
         entries = [
-            _entry(t, RequestedTagEntry, f"tags[{i}]", ("key", "value")) for i, t in enumerate(tags)
+            _entry(t, RequestedTagEntry, f"tags[{i}]", ("key", "value"))
+            for i, t in enumerate(check_list(tags, "tags"))
         ]
     for i, entry in enumerate(entries):
         check_tag(entry.key, entry.value, f"tags[{i}]")
@@ -708,10 +744,8 @@ def _tags(tags: TagsParam) -> builtins.list[RequestedTagEntry]:
 def _rulesets(
     values: Sequence[str | FirewallRulesetEntry | FirewallRulesetParam],
 ) -> builtins.list[FirewallRulesetEntry]:
-    if isinstance(values, str):
-        raise ValidationError("firewall_rulesets", "expected a list of ruleset ids")
     result = []
-    for i, value in enumerate(values):
+    for i, value in enumerate(check_list(values, "firewall_rulesets")):
         field = f"firewall_rulesets[{i}]"
         entry = (
             FirewallRulesetEntry(id=value)

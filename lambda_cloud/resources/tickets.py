@@ -16,7 +16,7 @@ from multidict import MultiDict
 from .._config import Timeout
 from .._converter import structure
 from .._retry import RetryPolicy, RetryRule
-from .._validation import check_choice, check_length, check_path_id, check_string
+from .._validation import check_choice, check_length, check_list, check_path_id, check_string
 from ..errors import APIResponseError, ValidationError
 from ..types._base import OpenEnum
 from ..types.tickets import (
@@ -56,10 +56,29 @@ def _filters(
 ) -> None:
     if values is None:
         return
-    if isinstance(values, str | bytes):
-        raise ValidationError(field, "expected a list of values, got a single string")
-    for i, value in enumerate(values):
+    for i, value in enumerate(check_list(values, field)):
         params.add(field, check_choice(value, f"{field}[{i}]", choices))
+
+
+def _file_path(value: object) -> Path:
+    """The path of the file to upload: a ``str`` or ``os.PathLike`` of one."""
+    if not isinstance(value, str | os.PathLike):
+        raise ValidationError(
+            "data_or_path", f"expected bytes or a file's path, got {type(value).__name__}"
+        )
+    path = os.fspath(value)
+    if not isinstance(path, str):  # a PathLike of bytes
+        raise ValidationError("data_or_path", "expected a path as text, got bytes")
+    return Path(path)
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes; a file that cannot be read is the caller's argument at fault."""
+    try:
+        return path.read_bytes()
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ValidationError("data_or_path", f"cannot read {str(path)!r}: {reason}") from exc
 
 
 class AsyncTicketAttachments(AsyncAPIResource):
@@ -108,9 +127,9 @@ class AsyncTicketAttachments(AsyncAPIResource):
                 raise ValidationError("filename", "required when uploading bytes")
             data = data_or_path
         else:
-            path = Path(data_or_path)
+            path = _file_path(data_or_path)
             filename = path.name if filename is None else filename
-            data = await asyncio.to_thread(path.read_bytes)
+            data = await asyncio.to_thread(_read, path)
         filename = check_length(filename, "filename", max_len=MAX_FILENAME_LENGTH)
         if content_type is None:
             content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"

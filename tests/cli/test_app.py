@@ -170,6 +170,31 @@ def test_configure_writes_a_0600_profile_without_echoing_the_key(
     assert ok_json(run("--profile", "lab", "-o", "json", "regions", env=no_env))
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--base-url", "{url}\n[evil]", "base_url of profile 'work'"),
+        ("--base-url", "{url}\r", "base_url of profile 'work'"),
+        ("--profile", "wo\nrk", "the profile name"),
+    ],
+)
+def test_configure_refuses_a_control_character_and_keeps_every_profile(
+    run: Run, cli_emu: Emulator, config_home: Path, option: str, value: str, named: str
+) -> None:
+    key = cli_emu.api_key + "\n"
+    assert run("configure", "--profile", "lab", input=key).exit_code == 0
+    path = config_home / "lambda-cloud" / "config.toml"
+    before = path.read_bytes()
+    args = {"--profile": "work", "--base-url": cli_emu.base_url}
+    args[option] = value.format(url=cli_emu.base_url)
+    bad = run("configure", *(a for item in args.items() for a in item), input=key)
+    assert bad.exit_code == 2
+    assert f"{named} contains a control character" in bad.stderr
+    assert path.read_bytes() == before
+    # The other profiles still work (before, the file no longer parsed at all).
+    assert run("--profile", "lab", "regions", env={"LAMBDA_API_KEY": None}).exit_code == 0
+
+
 def test_debug_turns_on_the_sdk_logger(run: Run) -> None:
     logger = logging.getLogger("lambda_cloud")
     level, handlers = logger.level, list(logger.handlers)

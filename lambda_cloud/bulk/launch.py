@@ -60,9 +60,11 @@ from .options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
+    EXPIRES_AT_TAG,
     LAUNCH_TOKEN_TAG,
     LAUNCHED_AT_TAG,
     MAX_LAUNCH_COUNT,
+    OWNER_TAG,
     Hunt,
     OnCancel,
 )
@@ -83,8 +85,8 @@ _MAX_SLOT_FAILURES = 3
 # leaving an instance unaccounted for costs more than running late.
 _CLEANUP_BUDGET = 30.0
 _S = SlotState
-#: Tag keys the run sets on every instance itself.
-_RESERVED_TAGS = frozenset({LAUNCH_TOKEN_TAG, LAUNCHED_AT_TAG})
+#: Tag keys the run sets on every instance itself (the lifecycle ones through ``sdk_tags``).
+_RESERVED_TAGS = frozenset({LAUNCH_TOKEN_TAG, LAUNCHED_AT_TAG, EXPIRES_AT_TAG, OWNER_TAG})
 
 
 def _utc_stamp() -> str:
@@ -130,6 +132,8 @@ class LaunchPlan:
     #: The spend budget each slot's launch draws on at its type's latest price (``None``: no
     #: ceiling).
     budget: SlotBudget | None = None
+    #: The owner and expiry tags every slot's instance carries (the same for the whole run).
+    sdk_tags: tuple[RequestedTagEntry, ...] = ()
 
 
 class _SlotFilled(Exception):
@@ -322,6 +326,7 @@ class _Run:
             hostname=slot.hostname,
             tags=[
                 *self.user_tags,
+                *self.plan.sdk_tags,
                 RequestedTagEntry(key=LAUNCH_TOKEN_TAG, value=slot.token),
                 RequestedTagEntry(key=LAUNCHED_AT_TAG, value=slot.stamps[-1]),
             ],

@@ -573,7 +573,11 @@ class _Run:
             for instance in found:
                 if not is_live(instance):
                     self.inventory.ignored.add(instance.id)  # an earlier run's: not ours now
-        live = {i: [x for x in found if is_live(x)] for i, found in listing.by_slot.items()}
+        live = {
+            i: alive
+            for i, found in listing.by_slot.items()
+            if (alive := [x for x in found if is_live(x)])  # a slot left only ended ones is empty
+        }
         differences = [
             f"{x.id} (slot {i}): {why}"
             for i, found in sorted(live.items())

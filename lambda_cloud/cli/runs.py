@@ -3,6 +3,7 @@ them by run id."""
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from typing import Any
 
@@ -21,6 +22,7 @@ from ..bulk.slots import check_run_id
 from ..errors import ValidationError
 from .app import State, pass_state
 from .instances import COLUMNS, confirm_terminate, show_terminate
+from .lifecycle import duration
 from .output import Mode, Output
 from .params import dollars
 from .progress import track
@@ -101,6 +103,13 @@ def _run_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
     show_default=True,
     help="Seconds to look for a launch whose answer was lost before launching its slot again.",
 )
+@click.option(
+    "--expires-in",
+    metavar="DURATION",
+    callback=duration,
+    help="Tag the instances to expire after DURATION (e.g. 4h, 2d): `lambda-cloud reap` then "
+    "terminates them.",
+)
 @pass_state
 def launch(
     state: State,
@@ -118,6 +127,7 @@ def launch(
     max_hourly_cost: int | None,
     run_id: str,
     settle_timeout: float,
+    expires_in: datetime.timedelta | None,
 ) -> None:
     """Launch instances, showing progress, and report on every one.
 
@@ -129,6 +139,7 @@ def launch(
     \b
     Example:
       lambda-cloud instances launch --type gpu_1x_a10 --ssh-key me --count 4 --wait
+      lambda-cloud instances launch --type gpu_1x_a10 --ssh-key me --expires-in 4h
       lambda-cloud instances launch --type gpu_8x_h100_sxm5 --type gpu_8x_a100_80gb_sxm4 \\
           --ssh-key me --count 2 --hunt 3600 --max-hourly-cost 60
     """
@@ -145,6 +156,7 @@ def launch(
         "poll_interval": poll_interval,
         "settle_timeout": settle_timeout,
         "run_id": run_id,
+        "expires_in": expires_in,
     }
     client = state.client()
     state.output.message(f"Run id: {run_id} (to clean up after a crash: {_reclaim_hint(run_id)})")

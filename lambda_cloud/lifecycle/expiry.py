@@ -60,11 +60,10 @@ def lifecycle_tags(
     expires_in: object,
     expires_at: object,
     default_expires_in: datetime.timedelta | None,
-    now: datetime.datetime | None = None,
 ) -> tuple[RequestedTagEntry, ...]:
     """The owner tag and, if an expiry is given (or the client has a default), the expiry tag.
     ``ValidationError`` for both ``expires_in`` and ``expires_at``, or an expiry not ahead."""
-    now = datetime.datetime.now(_UTC) if now is None else now
+    now = datetime.datetime.now(_UTC)
     if expires_in is not None and expires_at is not None:
         raise ValidationError("expires_at", "give expires_in or expires_at, not both")
     when: datetime.datetime | None = None

@@ -35,7 +35,7 @@ def sdk_tags(
     expires_at: datetime.datetime | None,
 ) -> tuple[RequestedTagEntry, ...]:
     """The owner and expiry tags a launch adds to ``user_tags`` (``ValidationError`` if those
-    set either key themselves: the reaper must be able to trust them)."""
+    set either key themselves: the SDK alone writes them)."""
     for tag in user_tags or ():
         if tag.key in _LIFECYCLE_TAGS:
             raise ValidationError("tags", f"the tag key {tag.key!r} is reserved")

@@ -433,6 +433,7 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
         now: datetime.datetime | None = None,
         keep: Sequence[str] = (),
         extensions: ExpiryExtensions | None = None,
+        delete_file_systems: Sequence[str] = (),
         wait: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
         timeout: float | None = None,
@@ -445,8 +446,10 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
 
         Only instances carrying both the SDK's owner and expiry tags are considered, never one
         in ``keep``. Tags cannot change after launch: an expiry extended in ``extensions``
-        (an ``ExpiryExtensions`` store) postpones it. File systems are only listed, never
-        deleted. Terminate arguments as ``terminate_many``; one list call of each.
+        (an ``ExpiryExtensions`` store) postpones it. File systems no live instance mounts are
+        listed, and deleted only when named in ``delete_file_systems`` (and not a dry run;
+        ``ValidationError``, before anything is terminated, for one that is not idle).
+        Terminate arguments as ``terminate_many``; one list call of each.
         """
         return await call_raw_async(
             self._target.reap,
@@ -455,6 +458,7 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
             now=now,
             keep=keep,
             extensions=extensions,
+            delete_file_systems=delete_file_systems,
             wait=wait,
             on_progress=on_progress,
             timeout=timeout,
@@ -1503,6 +1507,7 @@ class InstancesWithRawResponse(WithRawResponse):
         now: datetime.datetime | None = None,
         keep: Sequence[str] = (),
         extensions: ExpiryExtensions | None = None,
+        delete_file_systems: Sequence[str] = (),
         wait: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
         timeout: float | None = None,
@@ -1515,8 +1520,10 @@ class InstancesWithRawResponse(WithRawResponse):
 
         Only instances carrying both the SDK's owner and expiry tags are considered, never one
         in ``keep``. Tags cannot change after launch: an expiry extended in ``extensions``
-        (an ``ExpiryExtensions`` store) postpones it. File systems are only listed, never
-        deleted. Terminate arguments as ``terminate_many``; one list call of each.
+        (an ``ExpiryExtensions`` store) postpones it. File systems no live instance mounts are
+        listed, and deleted only when named in ``delete_file_systems`` (and not a dry run;
+        ``ValidationError``, before anything is terminated, for one that is not idle).
+        Terminate arguments as ``terminate_many``; one list call of each.
         """
         return call_raw(
             self._target.reap,
@@ -1525,6 +1532,7 @@ class InstancesWithRawResponse(WithRawResponse):
             now=now,
             keep=keep,
             extensions=extensions,
+            delete_file_systems=delete_file_systems,
             wait=wait,
             on_progress=on_progress,
             timeout=timeout,

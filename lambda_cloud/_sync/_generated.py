@@ -564,6 +564,7 @@ class Instances(SyncAPIResource):
         now: datetime.datetime | None = None,
         keep: Sequence[str] = (),
         extensions: ExpiryExtensions | None = None,
+        delete_file_systems: Sequence[str] = (),
         wait: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
         timeout: float | None = None,
@@ -576,8 +577,10 @@ class Instances(SyncAPIResource):
 
         Only instances carrying both the SDK's owner and expiry tags are considered, never one
         in ``keep``. Tags cannot change after launch: an expiry extended in ``extensions``
-        (an ``ExpiryExtensions`` store) postpones it. File systems are only listed, never
-        deleted. Terminate arguments as ``terminate_many``; one list call of each.
+        (an ``ExpiryExtensions`` store) postpones it. File systems no live instance mounts are
+        listed, and deleted only when named in ``delete_file_systems`` (and not a dry run;
+        ``ValidationError``, before anything is terminated, for one that is not idle).
+        Terminate arguments as ``terminate_many``; one list call of each.
         """
         relay = self._runner.relay()
         return relay.run(
@@ -587,6 +590,7 @@ class Instances(SyncAPIResource):
                 now=now,
                 keep=keep,
                 extensions=extensions,
+                delete_file_systems=delete_file_systems,
                 wait=wait,
                 on_progress=relay.wrap(on_progress),
                 timeout=timeout,

@@ -129,6 +129,7 @@ def _show_reap(output: Output, report: ReapReport) -> None:
                 "extended": [_expired(e) for e in report.extended],
                 "price_cents_per_hour": report.hourly_cost_cents,
                 "idle_file_systems": [_idle(f) for f in report.idle_file_systems],
+                "deleted_file_systems": report.deleted_file_systems,
                 "outcomes": None
                 if report.terminated is None
                 else {i: o.value for i, o in report.terminated.outcomes.items()},
@@ -151,6 +152,8 @@ def _show_reap(output: Output, report: ReapReport) -> None:
     for entry in report.extended:
         output.message(f"Extended: {entry.id}, until {_stamp(entry.expires_at)}")
     _show_idle(output, report.idle_file_systems)
+    for fs_id in report.deleted_file_systems:
+        output.message(f"Deleted file system {fs_id}")
     if report.dry_run and report.expired:
         output.message("Dry run: nothing was terminated. Pass --yes to terminate them.")
     if report.terminated is not None:
@@ -176,6 +179,13 @@ def _show_reap(output: Output, report: ReapReport) -> None:
     callback=duration,
     help="Keep reaping, once every INTERVAL (e.g. 10m), until interrupted.",
 )
+@click.option(
+    "--delete-file-system",
+    "delete_file_systems",
+    multiple=True,
+    metavar="ID",
+    help="Also delete this idle file system (with --yes; refused if an instance mounts it).",
+)
 @click.option("--wait", is_flag=True, help="Also wait until they are terminated.")
 @pass_state
 def reap(
@@ -185,11 +195,13 @@ def reap(
     owner: str | None,
     as_of: datetime.datetime | None,
     watch: datetime.timedelta | None,
+    delete_file_systems: tuple[str, ...],
     wait: bool,
 ) -> None:
     """List the owner's instances whose expiry has passed, and what each costs per hour;
     terminate them with --yes. Only instances launched with the SDK's owner and expiry tags
-    are ever touched; file systems no instance mounts are listed, never deleted.
+    are ever touched; file systems no instance mounts are listed, and deleted only when named
+    with --delete-file-system.
 
     \b
     Example:
@@ -197,6 +209,8 @@ def reap(
       lambda-cloud reap --yes --keep 0920582c7ff041399e34823a0be62549
       lambda-cloud reap --yes --watch 10m    # keep doing it
     """
+    if watch is not None and delete_file_systems:
+        raise click.UsageError("--delete-file-system deletes once: it does not go with --watch")
     client = state.client()
     while True:
         with track(state.output) as tracker:
@@ -205,10 +219,13 @@ def reap(
                 owner=owner,
                 now=as_of,
                 keep=keep,
+                delete_file_systems=delete_file_systems,
                 wait=wait,
                 on_progress=tracker,
             )
         _show_reap(state.output, report)
+        if report.dry_run and delete_file_systems:
+            state.output.message(f"Would delete file system(s): {', '.join(delete_file_systems)}")
         if watch is None:
             report.raise_for_errors()  # exit status 1, with what went wrong
             return

@@ -76,6 +76,8 @@ class ReapReport:
     #: Instances whose tag expired but whose extension has not (``expires_at`` is the extension).
     extended: list[ExpiredInstance] = attrs.Factory(list)
     idle_file_systems: list[IdleFileSystem] = attrs.Factory(list)
+    #: The idle file systems deleted, as ``delete_file_systems`` asked (never in a dry run).
+    deleted_file_systems: list[str] = attrs.Factory(list)
     #: The terminate's report; ``None`` for a dry run or when nothing had expired.
     terminated: BulkTerminateReport | None = None
 

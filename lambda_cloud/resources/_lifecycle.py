@@ -59,6 +59,7 @@ async def reap(
     now: datetime.datetime | None,
     keep: Sequence[str],
     extensions: ExpiryExtensions | None,
+    delete_file_systems: Sequence[str],
     wait: bool,
     on_progress: Callable[[ProgressEvent], object] | None,
     timeout: float | None,
@@ -71,6 +72,7 @@ async def reap(
     whose = client.owner if owner is None else check_owner(owner)
     moment = _moment(now, "now")
     kept = frozenset(check_ids(keep, "keep")) if keep else frozenset()
+    doomed = check_ids(delete_file_systems, "delete_file_systems") if delete_file_systems else []
     instances = await client.instances.list(timeout=request_timeout, retries=retries)
     file_systems = await client.file_systems.list(timeout=request_timeout, retries=retries)
     expired = expired_instances(instances, owner=whose, now=moment)
@@ -81,6 +83,14 @@ async def reap(
         found = await extensions.extended_expiries(asked)
         extended = {iid: to_utc(when, f"extensions[{iid!r}]") for iid, when in found.items()}
     due, held, postponed = sort_out(expired, keep=kept, extensions=extended, now=moment)
+    idle = idle_file_systems(file_systems, instances, moment)
+    # Checked before anything is terminated: only a file system nothing mounts may go.
+    busy = sorted(set(doomed) - {f.id for f in idle})
+    if busy:
+        raise ValidationError(
+            "delete_file_systems",
+            f"not idle (mounted, in use, or unknown): {', '.join(busy)}",
+        )
     report = ReapReport(
         now=moment,
         owner=whose,
@@ -88,7 +98,7 @@ async def reap(
         expired=due,
         kept=held,
         extended=postponed,
-        idle_file_systems=idle_file_systems(file_systems, instances, moment),
+        idle_file_systems=idle,
     )
     if not dry_run and due:
         report.terminated = await client.instances.terminate_many(
@@ -99,6 +109,10 @@ async def reap(
             request_timeout=request_timeout,
             retries=retries,
         )
+    if not dry_run:
+        for fs_id in dict.fromkeys(doomed):
+            await client.file_systems.delete(fs_id, timeout=request_timeout, retries=retries)
+            report.deleted_file_systems.append(fs_id)
     return report
 
 

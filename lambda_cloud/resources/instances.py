@@ -500,6 +500,7 @@ class AsyncInstances(SeedInstancesMixin):
         now: datetime.datetime | None = None,
         keep: Sequence[str] = (),
         extensions: ExpiryExtensions | None = None,
+        delete_file_systems: Sequence[str] = (),
         wait: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
         timeout: float | None = None,
@@ -512,8 +513,10 @@ class AsyncInstances(SeedInstancesMixin):
 
         Only instances carrying both the SDK's owner and expiry tags are considered, never one
         in ``keep``. Tags cannot change after launch: an expiry extended in ``extensions``
-        (an ``ExpiryExtensions`` store) postpones it. File systems are only listed, never
-        deleted. Terminate arguments as ``terminate_many``; one list call of each.
+        (an ``ExpiryExtensions`` store) postpones it. File systems no live instance mounts are
+        listed, and deleted only when named in ``delete_file_systems`` (and not a dry run;
+        ``ValidationError``, before anything is terminated, for one that is not idle).
+        Terminate arguments as ``terminate_many``; one list call of each.
         """
         return await _lifecycle.reap(
             self._client,
@@ -522,6 +525,7 @@ class AsyncInstances(SeedInstancesMixin):
             now=now,
             keep=keep,
             extensions=extensions,
+            delete_file_systems=delete_file_systems,
             wait=wait,
             on_progress=on_progress,
             timeout=timeout,

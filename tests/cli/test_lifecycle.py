@@ -76,6 +76,11 @@ def test_a_bad_duration_is_a_usage_error(run: Run, args: list[str]) -> None:
     assert result.exit_code == 2 and "duration" in result.stderr
 
 
+def test_deleting_a_file_system_is_once_not_watched(run: Run) -> None:
+    result = run("reap", "--watch", "10m", "--delete-file-system", "abc")
+    assert result.exit_code == 2 and "--watch" in result.stderr
+
+
 def test_durations() -> None:
     assert parse_duration("90") == datetime.timedelta(seconds=90)
     assert parse_duration("1h30m") == datetime.timedelta(minutes=90)

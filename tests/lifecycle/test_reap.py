@@ -153,18 +153,28 @@ async def test_nothing_expired_sends_no_terminate(alice: AsyncLambdaCloud) -> No
     assert report.expired == [] and report.terminated is None and report.ok
 
 
-async def test_idle_file_systems_are_listed_never_deleted(
+async def test_idle_file_systems_are_listed_and_deleted_only_by_id(
     emu: Emulator, alice: AsyncLambdaCloud
 ) -> None:
     idle = await alice.file_systems.create("idle", REGION)
-    await alice.file_systems.create("used", REGION)
-    await launch(alice, file_system_names=["used"], expires_in=HOUR)
+    used = await alice.file_systems.create("used", REGION)
+    expired = await launch(alice, file_system_names=["used"], expires_in=HOUR)
     now = datetime.datetime.now(UTC) + 2 * HOUR
-    report = await alice.instances.reap(now=now, dry_run=False)
+    report = await alice.instances.reap(now=now)
     assert [f.id for f in report.idle_file_systems] == [idle.id]
     assert report.idle_file_systems[0].age >= 2 * HOUR - datetime.timedelta(minutes=1)
     assert report.idle_file_systems[0].bytes_used == idle.bytes_used
-    assert len(emu.account().filesystems) == 2
+    # One that an instance mounts is refused before anything is terminated.
+    with pytest.raises(ValidationError) as caught:
+        await alice.instances.reap(now=now, dry_run=False, delete_file_systems=[used.id])
+    assert caught.value.field == "delete_file_systems" and used.id in str(caught.value)
+    assert status(emu)[expired] != "terminating"
+    dry = await alice.instances.reap(now=now, delete_file_systems=[idle.id])
+    assert dry.deleted_file_systems == [] and len(emu.account().filesystems) == 2
+    done = await alice.instances.reap(now=now, dry_run=False, delete_file_systems=[idle.id])
+    assert done.deleted_file_systems == [idle.id]
+    assert list(emu.account().filesystems) == [used.id]
+    assert status(emu)[expired] == "terminating"
 
 
 @pytest.mark.parametrize(

@@ -242,18 +242,29 @@ class AsyncLambdaCloud:
         allow_insecure_http: bool | None = None,
         max_response_bytes: int | None = None,
         max_hourly_cost_cents: int | Literal["inherit"] | None = "inherit",
+        owner: str | None = None,
+        default_expires_in: float | datetime.timedelta | Literal["inherit"] | None = "inherit",
     ) -> AsyncLambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets.
         ``max_hourly_cost_cents=None`` removes the spend guard. Unless ``api_key`` or
         ``base_url`` changes the account, the copy shares the spend budget: a guarded launch on
-        either counts what the other's guarded calls hold, under its own ceiling."""
+        either counts what the other's guarded calls hold, under its own ceiling.
+        ``default_expires_in=None`` removes the default expiry."""
         api_key = conceal(api_key)  # first: any error below has it in its frame's locals
         ceiling = (
             self._max_hourly_cost_cents
             if max_hourly_cost_cents == "inherit"
             else check_spend_ceiling(max_hourly_cost_cents)
         )
+        expiry = self._default_expires_in
+        if default_expires_in != "inherit":
+            expiry = (
+                None
+                if default_expires_in is None
+                else check_expires_in(default_expires_in, "default_expires_in")
+            )
+        whose = self._owner if owner is None else resolve_owner(owner)
         current = self._transport
         insecure = self._allow_insecure_http if allow_insecure_http is None else allow_insecure_http
         key = self._api_key if api_key is None else resolve_api_key(api_key)
@@ -278,6 +289,8 @@ class AsyncLambdaCloud:
         )
         copy = self._derive(transport, api_key=key, allow_insecure_http=insecure)
         copy._max_hourly_cost_cents = ceiling
+        copy._owner = whose
+        copy._default_expires_in = expiry
         if key != self._api_key or transport.base_url != current.base_url:
             copy._budget = Budget()  # another account's books
         return copy

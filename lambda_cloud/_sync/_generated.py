@@ -269,12 +269,15 @@ class LambdaCloud:
         allow_insecure_http: bool | None = None,
         max_response_bytes: int | None = None,
         max_hourly_cost_cents: int | Literal["inherit"] | None = "inherit",
+        owner: str | None = None,
+        default_expires_in: float | datetime.timedelta | Literal["inherit"] | None = "inherit",
     ) -> LambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets.
         ``max_hourly_cost_cents=None`` removes the spend guard. Unless ``api_key`` or
         ``base_url`` changes the account, the copy shares the spend budget: a guarded launch on
-        either counts what the other's guarded calls hold, under its own ceiling."""
+        either counts what the other's guarded calls hold, under its own ceiling.
+        ``default_expires_in=None`` removes the default expiry."""
         api_key = conceal(api_key)
         return LambdaCloud._from_async(
             self._async.with_options(
@@ -287,6 +290,8 @@ class LambdaCloud:
                 allow_insecure_http=allow_insecure_http,
                 max_response_bytes=max_response_bytes,
                 max_hourly_cost_cents=max_hourly_cost_cents,
+                owner=owner,
+                default_expires_in=default_expires_in,
             ),
             self._runner.derive(),
         )

@@ -82,8 +82,13 @@ async def test_launches_carry_owner_and_expiry_tags(alice: AsyncLambdaCloud) -> 
 
 
 async def test_the_client_default_expiry_applies(emu: Emulator, alice: AsyncLambdaCloud) -> None:
-    later = alice.with_options()
-    assert later.owner == "alice@laptop"
+    same = alice.with_options()
+    assert (same.owner, same.default_expires_in) == ("alice@laptop", None)
+    other = alice.with_options(owner="dave", default_expires_in=HOUR)
+    assert (other.owner, other.default_expires_in) == ("dave", HOUR)
+    assert other.with_options(default_expires_in=None).default_expires_in is None
+    with pytest.raises(ValidationError):
+        alice.with_options(default_expires_in=-1)
     async with make_client(emu, owner="carol", default_expires_in=600) as carol:
         assert carol.default_expires_in == datetime.timedelta(minutes=10)
         iid = await launch(carol)

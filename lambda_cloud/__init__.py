@@ -77,6 +77,7 @@ if TYPE_CHECKING:
         TerminateOutcome,
         UnresolvedLaunchError,
     )
+    from .lifecycle import CostReport, ExpiryExtensions, ReapReport
 
 setup_logging()
 
@@ -85,6 +86,7 @@ setup_logging()
 #: subpackages the client loads on first use.
 _LAZY = {
     "bulk": "bulk",
+    "lifecycle": "lifecycle",
     "resources": "resources",
     **dict.fromkeys(
         ("LambdaCloud", "SyncCallInLoopThreadError", "SyncInAsyncContextWarning"), "_sync"
@@ -115,6 +117,7 @@ _LAZY = {
         ),
         "bulk",
     ),
+    **dict.fromkeys(("CostReport", "ExpiryExtensions", "ReapReport"), "lifecycle"),
 }
 
 
@@ -191,6 +194,10 @@ __all__ = [
     "SlotFailure",
     "TerminateOutcome",
     "UnresolvedLaunchError",
+    # expiry, reaping and cost to date (instances.reap, instances.costs)
+    "CostReport",
+    "ExpiryExtensions",
+    "ReapReport",
     "__version__",
     *_types_all,
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
@@ -15,10 +16,12 @@ from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     Timeout,
+    check_expires_in,
     check_max_response_bytes,
     check_spend_ceiling,
     resolve_api_key,
     resolve_base_url,
+    resolve_owner,
     to_client_timeout,
 )
 from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, RateLimits, RateLimitsLike
@@ -60,6 +63,9 @@ class AsyncLambdaCloud:
     ``launch_many`` that does not set its own: a budget that counts what the account runs and
     what the client's guarded calls in progress hold, so that together they never pass it (a
     launch that would raises ``SpendLimitExceededError`` before it is sent).
+    Every launch is tagged with ``owner`` (default ``$LAMBDA_CLOUD_OWNER``, else
+    ``<user>@<host>``), which ``instances.reap`` matches, and expires after
+    ``default_expires_in`` (seconds or a ``timedelta``) unless it gives its own expiry.
     Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 
@@ -77,10 +83,18 @@ class AsyncLambdaCloud:
         allow_insecure_http: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_hourly_cost_cents: int | None = None,
+        owner: str | None = None,
+        default_expires_in: float | datetime.timedelta | None = None,
     ) -> None:
         api_key = conceal(api_key)  # first: any error below has it in its frame's locals
         key = resolve_api_key(api_key)
         self._max_hourly_cost_cents = check_spend_ceiling(max_hourly_cost_cents)
+        self._owner = resolve_owner(owner)
+        self._default_expires_in = (
+            None
+            if default_expires_in is None
+            else check_expires_in(default_expires_in, "default_expires_in")
+        )
         self._allow_insecure_http = allow_insecure_http
         self._transport = Transport(
             api_key=key,
@@ -195,6 +209,16 @@ class AsyncLambdaCloud:
         return self._max_hourly_cost_cents
 
     @property
+    def owner(self) -> str:
+        """The owner every launch is tagged with, and ``instances.reap`` reaps by default."""
+        return self._owner
+
+    @property
+    def default_expires_in(self) -> datetime.timedelta | None:
+        """How long after launch an instance expires unless its launch says (``None``: never)."""
+        return self._default_expires_in
+
+    @property
     def rate_limits(self) -> RateLimits | None:
         """The pacing this client applies, or ``None``."""
         limiter = self._transport.rate_limiter
@@ -219,18 +243,29 @@ class AsyncLambdaCloud:
         allow_insecure_http: bool | None = None,
         max_response_bytes: int | None = None,
         max_hourly_cost_cents: int | Literal["inherit"] | None = "inherit",
+        owner: str | None = None,
+        default_expires_in: float | datetime.timedelta | Literal["inherit"] | None = "inherit",
     ) -> AsyncLambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets.
         ``max_hourly_cost_cents=None`` removes the spend guard. Unless ``api_key`` or
         ``base_url`` changes the account, the copy shares the spend budget: a guarded launch on
-        either counts what the other's guarded calls hold, under its own ceiling."""
+        either counts what the other's guarded calls hold, under its own ceiling.
+        ``default_expires_in=None`` removes the default expiry."""
         api_key = conceal(api_key)  # first: any error below has it in its frame's locals
         ceiling = (
             self._max_hourly_cost_cents
             if max_hourly_cost_cents == "inherit"
             else check_spend_ceiling(max_hourly_cost_cents)
         )
+        expiry = self._default_expires_in
+        if default_expires_in != "inherit":
+            expiry = (
+                None
+                if default_expires_in is None
+                else check_expires_in(default_expires_in, "default_expires_in")
+            )
+        whose = self._owner if owner is None else resolve_owner(owner)
         current = self._transport
         insecure = (
             self._allow_insecure_http
@@ -259,6 +294,8 @@ class AsyncLambdaCloud:
         )
         copy = self._derive(transport, api_key=key, allow_insecure_http=insecure)
         copy._max_hourly_cost_cents = ceiling
+        copy._owner = whose
+        copy._default_expires_in = expiry
         if key != self._api_key or transport.base_url != current.base_url:
             copy._budget = Budget()  # another account's books
         return copy
@@ -282,6 +319,8 @@ class AsyncLambdaCloud:
         copy._api_key = api_key
         copy._allow_insecure_http = allow_insecure_http
         copy._max_hourly_cost_cents = self._max_hourly_cost_cents
+        copy._owner = self._owner
+        copy._default_expires_in = self._default_expires_in
         copy._budget = self._budget
         copy._owns_transport = False  # the pool belongs to the client it came from
         return copy

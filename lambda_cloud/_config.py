@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+import getpass
 import ipaddress
 import math
 import os
+import socket
 import urllib.parse
 import warnings
 
@@ -21,16 +24,22 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "OWNER_ENV",
     "Timeout",
+    "check_expires_in",
     "check_max_response_bytes",
+    "check_owner",
     "check_spend_ceiling",
     "resolve_api_key",
     "resolve_base_url",
+    "resolve_owner",
     "to_client_timeout",
 ]
 
 API_KEY_ENV = "LAMBDA_API_KEY"
 BASE_URL_ENV = "LAMBDA_BASE_URL"
+#: Names the owner every launch is tagged with, when the client is given none.
+OWNER_ENV = "LAMBDA_CLOUD_OWNER"
 DEFAULT_BASE_URL = "https://cloud.lambda.ai/api/v1"
 DEFAULT_MAX_RETRIES = 2
 #: The largest response body read, counted after decompression (the biggest real list is ~MBs).
@@ -134,3 +143,41 @@ def check_spend_ceiling(value: int | None, field: str = "max_hourly_cost_cents")
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise ValidationError(field, f"must be a positive int (US cents per hour), got {value!r}")
     return value
+
+
+def check_owner(value: object, field: str = "owner") -> str:
+    """An owner: a tag value, 1 to 128 characters."""
+    if not isinstance(value, str) or not 1 <= len(value) <= _MAX_TAG_VALUE:
+        raise ValidationError(field, f"must be a string of 1 to 128 characters, got {value!r}")
+    return value
+
+
+def resolve_owner(owner: str | None) -> str:
+    """The explicit owner, else ``$LAMBDA_CLOUD_OWNER``, else ``<user>@<host>`` (cut to the
+    tag value limit)."""
+    if owner is not None:
+        return check_owner(owner)
+    configured = os.environ.get(OWNER_ENV)
+    if configured:
+        return check_owner(configured, OWNER_ENV)
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # a container user with no passwd entry and no $USER
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"[:_MAX_TAG_VALUE]
+
+
+def check_expires_in(value: object, field: str = "expires_in") -> datetime.timedelta:
+    """A positive, finite number of seconds or ``timedelta``."""
+    if isinstance(value, datetime.timedelta):
+        delta = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        delta = datetime.timedelta(seconds=value)
+    else:
+        raise ValidationError(field, f"expected seconds or a timedelta, got {value!r}")
+    if delta <= datetime.timedelta(0):
+        raise ValidationError(field, f"must be positive, got {value!r}")
+    return delta
+
+
+_MAX_TAG_VALUE = 128

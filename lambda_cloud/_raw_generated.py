@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from lambda_cloud.bulk.options import Hunt, OnCancel
     from lambda_cloud.bulk.progress import ProgressEvent
     from lambda_cloud.bulk.reports import BulkLaunchReport, BulkTerminateReport
+    from lambda_cloud.lifecycle import CostReport, ExpiresIn, ExpiryExtensions, GroupBy, ReapReport
     from lambda_cloud.resources.audit_events import AsyncAuditEvents
     from lambda_cloud.resources.fabric import AsyncFabricPartitions
     from lambda_cloud.resources.file_systems import AsyncFileSystems
@@ -222,6 +223,8 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
         region_name: str,
         name: str | None = None,
         max_hourly_cost_cents: int | None = None,
+        expires_in: ExpiresIn | None = None,
+        expires_at: datetime.datetime | None = None,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
         **options: Unpack[LaunchOptions],
@@ -240,12 +243,18 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
         live instances are listed first, and a launch that would take what the account runs,
         plus what the client's other guarded calls hold, past that many cents per hour raises
         ``SpendLimitExceededError`` unsent (``InvalidPriceError`` for a price that is not one).
+
+        The instance is tagged with the client's ``owner`` and, given ``expires_in`` (seconds
+        or a ``timedelta``) or ``expires_at`` (or the client's ``default_expires_in``), with
+        when it expires: ``reap`` terminates it after that.
         """
         return await call_raw_async(
             self._target.launch,
             region_name=region_name,
             name=name,
             max_hourly_cost_cents=max_hourly_cost_cents,
+            expires_in=expires_in,
+            expires_at=expires_at,
             timeout=timeout,
             retries=retries,
             **options,
@@ -296,6 +305,8 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
         region_names: Sequence[str] | None = None,
         name_prefix: str | None = None,
         run_id: str | None = None,
+        expires_in: ExpiresIn | None = None,
+        expires_at: datetime.datetime | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         wait: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
@@ -343,7 +354,9 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
         (another type, region or name) refuse the rerun with ``ValidationError``. Concurrent
         runs of one ``run_id`` keep, for each slot, the instance launched first. ``count`` is at
         most ``MAX_LAUNCH_COUNT``. ``find_run`` and ``reclaim`` find and terminate a run's
-        instances.
+        instances. Each instance is also tagged with the client's ``owner`` and, given
+        ``expires_in``/``expires_at`` (or the client's default), with when the run expires,
+        for ``reap``.
 
         ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
         for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``
@@ -363,6 +376,8 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
             region_names=region_names,
             name_prefix=name_prefix,
             run_id=run_id,
+            expires_in=expires_in,
+            expires_at=expires_at,
             max_concurrency=max_concurrency,
             wait=wait,
             on_progress=on_progress,
@@ -407,6 +422,78 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
             on_progress=on_progress,
             timeout=timeout,
             request_timeout=request_timeout,
+            retries=retries,
+        )
+
+    async def reap(
+        self,
+        *,
+        dry_run: bool = True,
+        owner: str | None = None,
+        now: datetime.datetime | None = None,
+        keep: Sequence[str] = (),
+        extensions: ExpiryExtensions | None = None,
+        delete_file_systems: Sequence[str] = (),
+        wait: bool = False,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        timeout: float | None = None,
+        request_timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> APIResponse[ReapReport]:
+        """The live instances of ``owner`` (default: the client's) whose expiry tag has passed
+        by ``now`` (default: the current time; naive is UTC), and the idle file systems; with
+        ``dry_run=False`` the expired instances are terminated through ``terminate_many``.
+
+        Only instances carrying both the SDK's owner and expiry tags are considered, never one
+        in ``keep``. Tags cannot change after launch: an expiry extended in ``extensions``
+        (an ``ExpiryExtensions`` store) postpones it. File systems no live instance mounts are
+        listed, and deleted only when named in ``delete_file_systems`` (and not a dry run;
+        ``ValidationError``, before anything is terminated, for one that is not idle).
+        Terminate arguments as ``terminate_many``; one list call of each.
+        """
+        return await call_raw_async(
+            self._target.reap,
+            dry_run=dry_run,
+            owner=owner,
+            now=now,
+            keep=keep,
+            extensions=extensions,
+            delete_file_systems=delete_file_systems,
+            wait=wait,
+            on_progress=on_progress,
+            timeout=timeout,
+            request_timeout=request_timeout,
+            retries=retries,
+        )
+
+    async def costs(
+        self,
+        *,
+        since: datetime.datetime | datetime.timedelta,
+        until: datetime.datetime | None = None,
+        group_by: GroupBy = "run",
+        max_pages: int | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> APIResponse[CostReport]:
+        """Cents spent from ``since`` (a datetime, or a ``timedelta`` before ``until``) to
+        ``until`` (default: now), per ``"run"``, ``"owner"``, ``"instance"`` or ``"type"``,
+        and what runs now per hour; idle file systems too.
+
+        Launch and terminate times come from the audit log's ``cloud.instance`` events (at
+        most ``max_pages`` pages; by default as many as ``audit_events.list`` reads); an
+        instance whose launch it does not show from ``since`` on is in
+        ``report.unaccounted``, not guessed. Each instance is priced as its listing shows
+        it (its launch price); one no longer listed at its type's current price, marked
+        ``estimated``, and its run and owner are then unknown.
+        """
+        return await call_raw_async(
+            self._target.costs,
+            since=since,
+            until=until,
+            group_by=group_by,
+            max_pages=max_pages,
+            timeout=timeout,
             retries=retries,
         )
 
@@ -1212,6 +1299,8 @@ class InstancesWithRawResponse(WithRawResponse):
         region_name: str,
         name: str | None = None,
         max_hourly_cost_cents: int | None = None,
+        expires_in: ExpiresIn | None = None,
+        expires_at: datetime.datetime | None = None,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
         **options: Unpack[LaunchOptions],
@@ -1230,12 +1319,18 @@ class InstancesWithRawResponse(WithRawResponse):
         live instances are listed first, and a launch that would take what the account runs,
         plus what the client's other guarded calls hold, past that many cents per hour raises
         ``SpendLimitExceededError`` unsent (``InvalidPriceError`` for a price that is not one).
+
+        The instance is tagged with the client's ``owner`` and, given ``expires_in`` (seconds
+        or a ``timedelta``) or ``expires_at`` (or the client's ``default_expires_in``), with
+        when it expires: ``reap`` terminates it after that.
         """
         return call_raw(
             self._target.launch,
             region_name=region_name,
             name=name,
             max_hourly_cost_cents=max_hourly_cost_cents,
+            expires_in=expires_in,
+            expires_at=expires_at,
             timeout=timeout,
             retries=retries,
             **options,
@@ -1284,6 +1379,8 @@ class InstancesWithRawResponse(WithRawResponse):
         region_names: Sequence[str] | None = None,
         name_prefix: str | None = None,
         run_id: str | None = None,
+        expires_in: ExpiresIn | None = None,
+        expires_at: datetime.datetime | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         wait: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
@@ -1331,7 +1428,9 @@ class InstancesWithRawResponse(WithRawResponse):
         (another type, region or name) refuse the rerun with ``ValidationError``. Concurrent
         runs of one ``run_id`` keep, for each slot, the instance launched first. ``count`` is at
         most ``MAX_LAUNCH_COUNT``. ``find_run`` and ``reclaim`` find and terminate a run's
-        instances.
+        instances. Each instance is also tagged with the client's ``owner`` and, given
+        ``expires_in``/``expires_at`` (or the client's default), with when the run expires,
+        for ``reap``.
 
         ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
         for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``
@@ -1351,6 +1450,8 @@ class InstancesWithRawResponse(WithRawResponse):
             region_names=region_names,
             name_prefix=name_prefix,
             run_id=run_id,
+            expires_in=expires_in,
+            expires_at=expires_at,
             max_concurrency=max_concurrency,
             wait=wait,
             on_progress=on_progress,
@@ -1395,6 +1496,78 @@ class InstancesWithRawResponse(WithRawResponse):
             on_progress=on_progress,
             timeout=timeout,
             request_timeout=request_timeout,
+            retries=retries,
+        )
+
+    def reap(
+        self,
+        *,
+        dry_run: bool = True,
+        owner: str | None = None,
+        now: datetime.datetime | None = None,
+        keep: Sequence[str] = (),
+        extensions: ExpiryExtensions | None = None,
+        delete_file_systems: Sequence[str] = (),
+        wait: bool = False,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        timeout: float | None = None,
+        request_timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> APIResponse[ReapReport]:
+        """The live instances of ``owner`` (default: the client's) whose expiry tag has passed
+        by ``now`` (default: the current time; naive is UTC), and the idle file systems; with
+        ``dry_run=False`` the expired instances are terminated through ``terminate_many``.
+
+        Only instances carrying both the SDK's owner and expiry tags are considered, never one
+        in ``keep``. Tags cannot change after launch: an expiry extended in ``extensions``
+        (an ``ExpiryExtensions`` store) postpones it. File systems no live instance mounts are
+        listed, and deleted only when named in ``delete_file_systems`` (and not a dry run;
+        ``ValidationError``, before anything is terminated, for one that is not idle).
+        Terminate arguments as ``terminate_many``; one list call of each.
+        """
+        return call_raw(
+            self._target.reap,
+            dry_run=dry_run,
+            owner=owner,
+            now=now,
+            keep=keep,
+            extensions=extensions,
+            delete_file_systems=delete_file_systems,
+            wait=wait,
+            on_progress=on_progress,
+            timeout=timeout,
+            request_timeout=request_timeout,
+            retries=retries,
+        )
+
+    def costs(
+        self,
+        *,
+        since: datetime.datetime | datetime.timedelta,
+        until: datetime.datetime | None = None,
+        group_by: GroupBy = "run",
+        max_pages: int | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> APIResponse[CostReport]:
+        """Cents spent from ``since`` (a datetime, or a ``timedelta`` before ``until``) to
+        ``until`` (default: now), per ``"run"``, ``"owner"``, ``"instance"`` or ``"type"``,
+        and what runs now per hour; idle file systems too.
+
+        Launch and terminate times come from the audit log's ``cloud.instance`` events (at
+        most ``max_pages`` pages; by default as many as ``audit_events.list`` reads); an
+        instance whose launch it does not show from ``since`` on is in
+        ``report.unaccounted``, not guessed. Each instance is priced as its listing shows
+        it (its launch price); one no longer listed at its type's current price, marked
+        ``estimated``, and its run and owner are then unknown.
+        """
+        return call_raw(
+            self._target.costs,
+            since=since,
+            until=until,
+            group_by=group_by,
+            max_pages=max_pages,
+            timeout=timeout,
             retries=retries,
         )
 

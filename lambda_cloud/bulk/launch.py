@@ -61,9 +61,11 @@ from .options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
+    EXPIRES_AT_TAG,
     LAUNCH_TOKEN_TAG,
     LAUNCHED_AT_TAG,
     MAX_LAUNCH_COUNT,
+    OWNER_TAG,
     Hunt,
     OnCancel,
 )
@@ -91,8 +93,8 @@ _MAX_SLOT_FAILURES = 3
 # leaving an instance unaccounted for costs more than running late.
 _CLEANUP_BUDGET = 30.0
 _S = SlotState
-#: Tag keys the run sets on every instance itself.
-_RESERVED_TAGS = frozenset({LAUNCH_TOKEN_TAG, LAUNCHED_AT_TAG})
+#: Tag keys the run sets on every instance itself (the lifecycle ones through ``sdk_tags``).
+_RESERVED_TAGS = frozenset({LAUNCH_TOKEN_TAG, LAUNCHED_AT_TAG, EXPIRES_AT_TAG, OWNER_TAG})
 
 
 def _utc_stamp() -> str:
@@ -138,6 +140,8 @@ class LaunchPlan:
     #: The spend budget each slot's launch draws on at its type's latest price (``None``: no
     #: ceiling).
     budget: SlotBudget | None = None
+    #: The owner and expiry tags every slot's instance carries (the same for the whole run).
+    sdk_tags: tuple[RequestedTagEntry, ...] = ()
 
 
 def _new_report(plan: LaunchPlan) -> BulkLaunchReport:
@@ -351,6 +355,7 @@ class _Run:
             hostname=slot.hostname,
             tags=[
                 *self.user_tags,
+                *self.plan.sdk_tags,
                 RequestedTagEntry(key=LAUNCH_TOKEN_TAG, value=slot.token),
                 RequestedTagEntry(key=LAUNCHED_AT_TAG, value=slot.stamps[-1]),
             ],
@@ -599,7 +604,11 @@ class _Run:
             for instance in found:
                 if not is_live(instance):
                     self.inventory.ignored.add(instance.id)  # an earlier run's: not ours now
-        live = {i: [x for x in found if is_live(x)] for i, found in listing.by_slot.items()}
+        live = {
+            i: alive
+            for i, found in listing.by_slot.items()
+            if (alive := [x for x in found if is_live(x)])  # a slot left only ended ones is empty
+        }
         differences = [
             f"{x.id} (slot {i}): {why}"
             for i, found in sorted(live.items())

@@ -12,7 +12,8 @@ from .connect import ssh
 from .fabric import fabric_partitions
 from .file_systems import file_systems
 from .firewall import firewall
-from .instances import cost, instances
+from .instances import instances
+from .lifecycle import cost, reap
 from .runs import find_run, launch, reclaim
 from .ssh_keys import ssh_keys
 from .tickets import tickets
@@ -35,6 +36,7 @@ for command in (
     fabric_partitions,
     tickets,
     cost,
+    reap,
     ssh,
     configure,
     emulator,

@@ -3,6 +3,7 @@ them by run id."""
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from typing import Any
 
@@ -26,6 +27,7 @@ from ..types.instances import Instance
 from .app import State, pass_state
 from .catalog import check_regions
 from .instances import COLUMNS, confirm_terminate, show_terminate
+from .lifecycle import duration
 from .output import Mode, Output
 from .params import check_names, dollars
 from .progress import track
@@ -106,6 +108,13 @@ def _run_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
     show_default=True,
     help="Seconds to look for a launch whose answer was lost before launching its slot again.",
 )
+@click.option(
+    "--expires-in",
+    metavar="DURATION",
+    callback=duration,
+    help="Tag the instances to expire after DURATION (e.g. 4h, 2d): `lambda-cloud reap` then "
+    "terminates them.",
+)
 @pass_state
 def launch(
     state: State,
@@ -123,6 +132,7 @@ def launch(
     max_hourly_cost: int | None,
     run_id: str,
     settle_timeout: float,
+    expires_in: datetime.timedelta | None,
 ) -> None:
     """Launch instances, showing progress, and report on every one.
 
@@ -135,6 +145,7 @@ def launch(
     \b
     Example:
       lambda-cloud instances launch --type gpu_1x_a10 --ssh-key me --count 4 --wait
+      lambda-cloud instances launch --type gpu_1x_a10 --ssh-key me --expires-in 4h
       lambda-cloud instances launch --type gpu_8x_h100_sxm5 --type gpu_8x_a100_80gb_sxm4 \\
           --ssh-key me --count 2 --hunt 3600 --max-hourly-cost 60
     """
@@ -151,6 +162,7 @@ def launch(
         "poll_interval": poll_interval,
         "settle_timeout": settle_timeout,
         "run_id": run_id,
+        "expires_in": expires_in,
     }
     state.trace_configs.append(_announce(state.output, run_id))
     client = state.client()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import datetime
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -50,6 +51,7 @@ from ..bulk.progress import ProgressEvent
 from ..bulk.reports import BulkLaunchReport, BulkTerminateReport
 from ..bulk.slots import check_run_id, token
 from ..errors import APIError, APIResponseError, LaunchOutcomeUnknownError, ValidationError
+from ..lifecycle import CostReport, ExpiresIn, ExpiryExtensions, GroupBy, ReapReport
 from ..types.instance_types import InstanceTypesItem
 from ..types.instances import (
     FirewallRulesetEntry,
@@ -70,6 +72,7 @@ from ..types.launch import (
     LaunchOptions,
     TagsParam,
 )
+from . import _lifecycle
 from ._base import AsyncAPIResource, is_conflict, is_not_found
 from ._seed import SeedInstancesMixin
 from ._spend import dearest, live_costs
@@ -133,6 +136,8 @@ class AsyncInstances(SeedInstancesMixin):
         region_name: str,
         name: str | None = None,
         max_hourly_cost_cents: int | None = None,
+        expires_in: ExpiresIn | None = None,
+        expires_at: datetime.datetime | None = None,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
         **options: Unpack[LaunchOptions],
@@ -151,8 +156,14 @@ class AsyncInstances(SeedInstancesMixin):
         live instances are listed first, and a launch that would take what the account runs,
         plus what the client's other guarded calls hold, past that many cents per hour raises
         ``SpendLimitExceededError`` unsent (``InvalidPriceError`` for a price that is not one).
+
+        The instance is tagged with the client's ``owner`` and, given ``expires_in`` (seconds
+        or a ``timedelta``) or ``expires_at`` (or the client's ``default_expires_in``), with
+        when it expires: ``reap`` terminates it after that.
         """
         request = build_launch_request(region_name=region_name, name=name, **options)
+        tags = _lifecycle.sdk_tags(self._client, request.tags, expires_in, expires_at)
+        request = attrs.evolve(request, tags=[*(request.tags or ()), *tags])
         reservation, _ = await self._reserve(
             [request.instance_type_name], 1, max_hourly_cost_cents, timeout, retries
         )
@@ -341,6 +352,8 @@ class AsyncInstances(SeedInstancesMixin):
         region_names: Sequence[str] | None = None,
         name_prefix: str | None = None,
         run_id: str | None = None,
+        expires_in: ExpiresIn | None = None,
+        expires_at: datetime.datetime | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         wait: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
@@ -388,7 +401,9 @@ class AsyncInstances(SeedInstancesMixin):
         (another type, region or name) refuse the rerun with ``ValidationError``. Concurrent
         runs of one ``run_id`` keep, for each slot, the instance launched first. ``count`` is at
         most ``MAX_LAUNCH_COUNT``. ``find_run`` and ``reclaim`` find and terminate a run's
-        instances.
+        instances. Each instance is also tagged with the client's ``owner`` and, given
+        ``expires_in``/``expires_at`` (or the client's default), with when the run expires,
+        for ``reap``.
 
         ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
         for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``
@@ -434,6 +449,7 @@ class AsyncInstances(SeedInstancesMixin):
             settle_timeout=settle_timeout,
             timeout=timeout,
         )
+        tags = _lifecycle.sdk_tags(self._client, template.tags, expires_in, expires_at)
         check_callback(on_progress, "on_progress")
         try:
             reservation, listing = await self._reserve(
@@ -449,7 +465,7 @@ class AsyncInstances(SeedInstancesMixin):
             # would for a run cancelled at any later point.
             raise cancelled from BulkLaunchCancelledError(bulk_launch.unstarted_report(plan))
         # The run's first capacity check starts from the spend check's listing, not a second one.
-        plan = attrs.evolve(plan, instance_types=listing, budget=reservation)
+        plan = attrs.evolve(plan, instance_types=listing, budget=reservation, sdk_tags=tags)
         api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
         try:
             return await bulk_launch.launch_many(api, plan, on_progress)
@@ -504,6 +520,78 @@ class AsyncInstances(SeedInstancesMixin):
             on_progress=on_progress,
             timeout=timeout,
             request_timeout=request_timeout,
+            retries=retries,
+        )
+
+    async def reap(
+        self,
+        *,
+        dry_run: bool = True,
+        owner: str | None = None,
+        now: datetime.datetime | None = None,
+        keep: Sequence[str] = (),
+        extensions: ExpiryExtensions | None = None,
+        delete_file_systems: Sequence[str] = (),
+        wait: bool = False,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        timeout: float | None = None,
+        request_timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> ReapReport:
+        """The live instances of ``owner`` (default: the client's) whose expiry tag has passed
+        by ``now`` (default: the current time; naive is UTC), and the idle file systems; with
+        ``dry_run=False`` the expired instances are terminated through ``terminate_many``.
+
+        Only instances carrying both the SDK's owner and expiry tags are considered, never one
+        in ``keep``. Tags cannot change after launch: an expiry extended in ``extensions``
+        (an ``ExpiryExtensions`` store) postpones it. File systems no live instance mounts are
+        listed, and deleted only when named in ``delete_file_systems`` (and not a dry run;
+        ``ValidationError``, before anything is terminated, for one that is not idle).
+        Terminate arguments as ``terminate_many``; one list call of each.
+        """
+        return await _lifecycle.reap(
+            self._client,
+            dry_run=dry_run,
+            owner=owner,
+            now=now,
+            keep=keep,
+            extensions=extensions,
+            delete_file_systems=delete_file_systems,
+            wait=wait,
+            on_progress=on_progress,
+            timeout=timeout,
+            request_timeout=request_timeout,
+            retries=retries,
+        )
+
+    async def costs(
+        self,
+        *,
+        since: datetime.datetime | datetime.timedelta,
+        until: datetime.datetime | None = None,
+        group_by: GroupBy = "run",
+        max_pages: int | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> CostReport:
+        """Cents spent from ``since`` (a datetime, or a ``timedelta`` before ``until``) to
+        ``until`` (default: now), per ``"run"``, ``"owner"``, ``"instance"`` or ``"type"``,
+        and what runs now per hour; idle file systems too.
+
+        Launch and terminate times come from the audit log's ``cloud.instance`` events (at
+        most ``max_pages`` pages; by default as many as ``audit_events.list`` reads); an
+        instance whose launch it does not show from ``since`` on is in
+        ``report.unaccounted``, not guessed. Each instance is priced as its listing shows
+        it (its launch price); one no longer listed at its type's current price, marked
+        ``estimated``, and its run and owner are then unknown.
+        """
+        return await _lifecycle.costs(
+            self._client,
+            since=since,
+            until=until,
+            group_by=group_by,
+            max_pages=max_pages,
+            timeout=timeout,
             retries=retries,
         )
 

@@ -167,16 +167,30 @@ def resolve_owner(owner: str | None) -> str:
     return f"{user}@{socket.gethostname()}"[:_MAX_TAG_VALUE]
 
 
+#: The longest span a duration option takes (an expiry, a cost window): any longer is a typo,
+#: and near ``timedelta``'s own limit, adding it to a date overflows.
+MAX_DURATION = datetime.timedelta(days=3650)
+
+
 def check_expires_in(value: object, field: str = "expires_in") -> datetime.timedelta:
-    """A positive, finite number of seconds or ``timedelta``."""
+    """A positive number of seconds or ``timedelta``, at most ``MAX_DURATION``."""
     if isinstance(value, datetime.timedelta):
         delta = value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+    elif (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and abs(value) <= MAX_DURATION.total_seconds()
+    ):
         delta = datetime.timedelta(seconds=value)
     else:
-        raise ValidationError(field, f"expected seconds or a timedelta, got {value!r}")
-    if delta <= datetime.timedelta(0):
-        raise ValidationError(field, f"must be positive, got {value!r}")
+        raise ValidationError(
+            field, f"expected seconds or a timedelta up to {MAX_DURATION.days} days, got {value!r}"
+        )
+    if not datetime.timedelta(0) < delta <= MAX_DURATION:
+        raise ValidationError(
+            field, f"must be positive and at most {MAX_DURATION.days} days, got {value!r}"
+        )
     return delta
 
 

@@ -200,6 +200,8 @@ def plain(hint: Any, default: Any = None) -> Any:
     plains: dict[Any, Any] = {str: "x1", bool: False, int: 1, float: 1.0, bytes: b"x1"}
     if hint in plains:
         return plains[hint]
+    if hint is datetime.datetime and default is None:  # a required moment: a day ago
+        return datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)
     if default is None:
         raise AssertionError(f"plain() has no value of {hint!r}: teach it")
     return default
@@ -425,8 +427,11 @@ def _signature(kind: str, path: str) -> dict[str, Param]:
 
 
 #: Arguments only the API's answer can refuse (an instance type it does not list, a run whose
-#: live instances differ): their ValidationError follows the listing that told.
-ANSWER_CHECKED = frozenset({"instance_type_name", "instance_type_names", "run_id"})
+#: live instances differ, a file system that is not idle): their ValidationError follows the
+#: listing that told.
+ANSWER_CHECKED = frozenset(
+    {"instance_type_name", "instance_type_names", "run_id", "delete_file_systems"}
+)
 
 
 @pytest.mark.parametrize(("kind", "path"), METHODS, ids=[f"{k}:{p}" for k, p in METHODS])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from .._config import check_expires_in
 from ..bulk.options import EXPIRES_AT_TAG, OWNER_TAG
@@ -31,6 +31,7 @@ ExpiresIn = float | datetime.timedelta
 _UTC = datetime.timezone.utc
 
 
+@runtime_checkable
 class ExpiryExtensions(Protocol):
     """Where extended expiries are recorded (tags cannot change after launch): the shared store
     implements it, and ``instances.reap(extensions=...)`` consults it."""

@@ -7,11 +7,12 @@ import datetime
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from .._config import Timeout, check_owner
+from .._config import Timeout, check_expires_in, check_owner
 from .._retry import RetryPolicy
-from .._validation import check_ids
-from ..bulk.options import EXPIRES_AT_TAG, OWNER_TAG
+from .._validation import check_bool, check_callback, check_ids, check_list
+from ..bulk.options import DEFAULT_POLL_INTERVAL, EXPIRES_AT_TAG, OWNER_TAG
 from ..bulk.progress import ProgressEvent
+from ..bulk.wait import check_wait_options
 from ..errors import ValidationError
 from ..lifecycle.costs import INSTANCE_EVENTS, CostReport, GroupBy, check_group_by, compute_costs
 from ..lifecycle.expiry import ExpiresIn, ExpiryExtensions, lifecycle_tags, to_utc
@@ -47,6 +48,12 @@ def sdk_tags(
     )
 
 
+def _some_ids(value: object, field: str) -> list[str]:
+    """Ids from a list that may be empty."""
+    items = check_list(value, field)
+    return check_ids(items, field) if items else []
+
+
 def _moment(value: object, field: str) -> datetime.datetime:
     return datetime.datetime.now(_UTC) if value is None else to_utc(value, field)
 
@@ -67,12 +74,19 @@ async def reap(
     retries: int | RetryPolicy | None,
 ) -> ReapReport:
     """See ``AsyncInstances.reap``."""
-    if not isinstance(dry_run, bool):
-        raise ValidationError("dry_run", f"expected True or False, got {dry_run!r}")
+    check_bool(dry_run, "dry_run")
+    # terminate_many's own options, checked before anything is listed.
+    check_bool(wait, "wait")
+    check_callback(on_progress, "on_progress")
+    check_wait_options(timeout, DEFAULT_POLL_INTERVAL)
     whose = client.owner if owner is None else check_owner(owner)
     moment = _moment(now, "now")
-    kept = frozenset(check_ids(keep, "keep")) if keep else frozenset()
-    doomed = check_ids(delete_file_systems, "delete_file_systems") if delete_file_systems else []
+    kept = frozenset(_some_ids(keep, "keep"))
+    doomed = _some_ids(delete_file_systems, "delete_file_systems")
+    if extensions is not None and not callable(getattr(extensions, "extended_expiries", None)):
+        raise ValidationError(
+            "extensions", f"expected an ExpiryExtensions (extended_expiries), got {extensions!r}"
+        )
     instances = await client.instances.list(timeout=request_timeout, retries=retries)
     file_systems = await client.file_systems.list(timeout=request_timeout, retries=retries)
     expired = expired_instances(instances, owner=whose, now=moment)
@@ -129,9 +143,10 @@ async def costs(
     """See ``AsyncInstances.costs``."""
     end = _moment(until, "until")
     if isinstance(since, datetime.timedelta):
-        if since <= datetime.timedelta(0):
-            raise ValidationError("since", f"a timedelta must be positive, got {since!r}")
-        start = end - since
+        try:
+            start = end - check_expires_in(since, "since")
+        except OverflowError:
+            raise ValidationError("since", f"{since!r} before {end} is out of range") from None
     else:
         start = to_utc(since, "since")
     if start >= end:

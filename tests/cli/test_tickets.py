@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lambda_cloud.emulator import Emulator
-from lambda_cloud.emulator import tickets as emulated_tickets
+from lambda_cloud.emulator import attachments as emulated_attachments
 
 from .conftest import Run, ok_json
 
@@ -133,7 +133,7 @@ def test_a_download_url_is_printed_without_control_characters(
         run("-o", "json", "tickets", "attachments", "upload", ticket["id"], str(log))
     )
     evil = "https://files.example/a\x1b]52;c;ZXZpbA==\x07b?sig=\x1b[2J1"
-    monkeypatch.setattr(emulated_tickets, "_storage_url", lambda origin, token: evil)
+    monkeypatch.setattr(emulated_attachments, "_storage_url", lambda origin, token: evil)
     args = ("tickets", "attachments", "download-url", ticket["id"], attached["id"])
     assert run(*args).stdout == "https://files.example/ab?sig=1\n"
     assert ok_json(run("-o", "json", *args))["download_url"] == evil  # JSON is exact

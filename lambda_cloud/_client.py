@@ -31,19 +31,18 @@ from ._transport import SessionHolder, Transport
 from ._validation import check_bool, check_headers
 
 if TYPE_CHECKING:
-    from ._raw_generated import AsyncLambdaCloudWithRawResponse
-    from .resources.audit_events import AsyncAuditEvents
-    from .resources.fabric import AsyncFabricPartitions
-    from .resources.file_systems import AsyncFileSystems
-    from .resources.firewall import AsyncFirewall
-    from .resources.images import AsyncImages
-    from .resources.instance_types import AsyncInstanceTypes
-    from .resources.instances import AsyncInstances
-    from .resources.regions import AsyncRegions
-    from .resources.ssh_keys import AsyncSSHKeys
-    from .resources.tickets import AsyncTickets
+    from .resources.audit_events import AsyncAuditEvents, AsyncAuditEventsWithRawResponse
+    from .resources.fabric import AsyncFabricPartitions, AsyncFabricPartitionsWithRawResponse
+    from .resources.file_systems import AsyncFileSystems, AsyncFileSystemsWithRawResponse
+    from .resources.firewall import AsyncFirewall, AsyncFirewallWithRawResponse
+    from .resources.images import AsyncImages, AsyncImagesWithRawResponse
+    from .resources.instance_types import AsyncInstanceTypes, AsyncInstanceTypesWithRawResponse
+    from .resources.instances import AsyncInstances, AsyncInstancesWithRawResponse
+    from .resources.regions import AsyncRegions, AsyncRegionsWithRawResponse
+    from .resources.ssh_keys import AsyncSSHKeys, AsyncSSHKeysWithRawResponse
+    from .resources.tickets import AsyncTickets, AsyncTicketsWithRawResponse
 
-__all__ = ["AsyncLambdaCloud"]
+__all__ = ["AsyncLambdaCloud", "AsyncLambdaCloudWithRawResponse"]
 
 
 class AsyncLambdaCloud:
@@ -194,8 +193,6 @@ class AsyncLambdaCloud:
         in ``await client.with_raw_response.instances.get(id)``."""
         # Not cached: kept on the client it would point back at it, a cycle only the garbage
         # collector frees (with the sync client's event loop and pool).
-        from ._raw_generated import AsyncLambdaCloudWithRawResponse
-
         return AsyncLambdaCloudWithRawResponse(self)
 
     @property
@@ -343,3 +340,72 @@ class AsyncLambdaCloud:
 
     def __getstate__(self) -> Any:
         raise TypeError(f"{type(self).__name__} cannot be pickled")
+
+
+class AsyncLambdaCloudWithRawResponse:
+    """``client.with_raw_response``: the client's resources, each method returning the
+    ``APIResponse`` of its value (see ``lambda_cloud._raw``). A resource's module is imported
+    on first use, as by the client."""
+
+    def __init__(self, client: AsyncLambdaCloud) -> None:
+        self._client = client
+
+    @property
+    def instances(self) -> AsyncInstancesWithRawResponse:
+        from .resources.instances import AsyncInstancesWithRawResponse
+
+        return AsyncInstancesWithRawResponse(self._client.instances)
+
+    @property
+    def instance_types(self) -> AsyncInstanceTypesWithRawResponse:
+        from .resources.instance_types import AsyncInstanceTypesWithRawResponse
+
+        return AsyncInstanceTypesWithRawResponse(self._client.instance_types)
+
+    @property
+    def ssh_keys(self) -> AsyncSSHKeysWithRawResponse:
+        from .resources.ssh_keys import AsyncSSHKeysWithRawResponse
+
+        return AsyncSSHKeysWithRawResponse(self._client.ssh_keys)
+
+    @property
+    def file_systems(self) -> AsyncFileSystemsWithRawResponse:
+        from .resources.file_systems import AsyncFileSystemsWithRawResponse
+
+        return AsyncFileSystemsWithRawResponse(self._client.file_systems)
+
+    @property
+    def images(self) -> AsyncImagesWithRawResponse:
+        from .resources.images import AsyncImagesWithRawResponse
+
+        return AsyncImagesWithRawResponse(self._client.images)
+
+    @property
+    def regions(self) -> AsyncRegionsWithRawResponse:
+        from .resources.regions import AsyncRegionsWithRawResponse
+
+        return AsyncRegionsWithRawResponse(self._client.regions)
+
+    @property
+    def firewall(self) -> AsyncFirewallWithRawResponse:
+        from .resources.firewall import AsyncFirewallWithRawResponse
+
+        return AsyncFirewallWithRawResponse(self._client.firewall)
+
+    @property
+    def audit_events(self) -> AsyncAuditEventsWithRawResponse:
+        from .resources.audit_events import AsyncAuditEventsWithRawResponse
+
+        return AsyncAuditEventsWithRawResponse(self._client.audit_events)
+
+    @property
+    def fabric_partitions(self) -> AsyncFabricPartitionsWithRawResponse:
+        from .resources.fabric import AsyncFabricPartitionsWithRawResponse
+
+        return AsyncFabricPartitionsWithRawResponse(self._client.fabric_partitions)
+
+    @property
+    def tickets(self) -> AsyncTicketsWithRawResponse:
+        from .resources.tickets import AsyncTicketsWithRawResponse
+
+        return AsyncTicketsWithRawResponse(self._client.tickets)

@@ -25,7 +25,7 @@ from lambda_cloud._config import (
     Timeout,
 )
 from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits, RateLimitsLike
-from lambda_cloud._raw_generated import LambdaCloudWithRawResponse
+from lambda_cloud._raw import WithRawResponse, to_raw_response_wrapper
 from lambda_cloud._retry import RetryPolicy
 from lambda_cloud._security import Security, conceal
 from lambda_cloud._sync._runner import Runner
@@ -95,6 +95,20 @@ __all__ = [
     "FabricPartitions",
     "Tickets",
     "TicketAttachments",
+    "LambdaCloudWithRawResponse",
+    "InstancesWithRawResponse",
+    "InstanceTypesWithRawResponse",
+    "SSHKeysWithRawResponse",
+    "FileSystemsWithRawResponse",
+    "ImagesWithRawResponse",
+    "RegionsWithRawResponse",
+    "FirewallWithRawResponse",
+    "AuditEventsWithRawResponse",
+    "FabricPartitionsWithRawResponse",
+    "TicketsWithRawResponse",
+    "FirewallRulesWithRawResponse",
+    "FirewallRulesetsWithRawResponse",
+    "TicketAttachmentsWithRawResponse",
 ]
 
 
@@ -1395,3 +1409,196 @@ class TicketAttachments(SyncAPIResource):
         return self._runner.run(
             self._async.download_url(ticket_id, attachment_id, timeout=timeout, retries=retries)
         )
+
+
+class LambdaCloudWithRawResponse:
+    """``LambdaCloud``'s resources, each method returning an ``APIResponse``."""
+
+    def __init__(self, client: LambdaCloud) -> None:
+        self._client = client
+
+    @property
+    def instances(self) -> InstancesWithRawResponse:
+        return InstancesWithRawResponse(self._client.instances)
+
+    @property
+    def instance_types(self) -> InstanceTypesWithRawResponse:
+        return InstanceTypesWithRawResponse(self._client.instance_types)
+
+    @property
+    def ssh_keys(self) -> SSHKeysWithRawResponse:
+        return SSHKeysWithRawResponse(self._client.ssh_keys)
+
+    @property
+    def file_systems(self) -> FileSystemsWithRawResponse:
+        return FileSystemsWithRawResponse(self._client.file_systems)
+
+    @property
+    def images(self) -> ImagesWithRawResponse:
+        return ImagesWithRawResponse(self._client.images)
+
+    @property
+    def regions(self) -> RegionsWithRawResponse:
+        return RegionsWithRawResponse(self._client.regions)
+
+    @property
+    def firewall(self) -> FirewallWithRawResponse:
+        return FirewallWithRawResponse(self._client.firewall)
+
+    @property
+    def audit_events(self) -> AuditEventsWithRawResponse:
+        return AuditEventsWithRawResponse(self._client.audit_events)
+
+    @property
+    def fabric_partitions(self) -> FabricPartitionsWithRawResponse:
+        return FabricPartitionsWithRawResponse(self._client.fabric_partitions)
+
+    @property
+    def tickets(self) -> TicketsWithRawResponse:
+        return TicketsWithRawResponse(self._client.tickets)
+
+
+class InstancesWithRawResponse(WithRawResponse):
+    """``Instances``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: Instances) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.launch = to_raw_response_wrapper(resource.launch)
+        self.hourly_cost_cents = to_raw_response_wrapper(resource.hourly_cost_cents)
+        self.restart = to_raw_response_wrapper(resource.restart)
+        self.terminate = to_raw_response_wrapper(resource.terminate)
+        self.launch_many = to_raw_response_wrapper(resource.launch_many)
+        self.find_run = to_raw_response_wrapper(resource.find_run)
+        self.reclaim = to_raw_response_wrapper(resource.reclaim)
+        self.reap = to_raw_response_wrapper(resource.reap)
+        self.costs = to_raw_response_wrapper(resource.costs)
+        self.terminate_many = to_raw_response_wrapper(resource.terminate_many)
+        self.wait_for = to_raw_response_wrapper(resource.wait_for)
+        self.list_instances = to_raw_response_wrapper(resource.list_instances)
+        self.get_instance = to_raw_response_wrapper(resource.get_instance)
+        self.post_instance = to_raw_response_wrapper(resource.post_instance)
+        self.list_instance_types = to_raw_response_wrapper(resource.list_instance_types)
+        self.launch_instance = to_raw_response_wrapper(resource.launch_instance)
+        self.restart_instance = to_raw_response_wrapper(resource.restart_instance)
+        self.terminate_instance = to_raw_response_wrapper(resource.terminate_instance)
+
+
+class InstanceTypesWithRawResponse(WithRawResponse):
+    """``InstanceTypes``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: InstanceTypes) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.find = to_raw_response_wrapper(resource.find)
+
+
+class SSHKeysWithRawResponse(WithRawResponse):
+    """``SSHKeys``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: SSHKeys) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+
+
+class FileSystemsWithRawResponse(WithRawResponse):
+    """``FileSystems``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: FileSystems) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+
+
+class ImagesWithRawResponse(WithRawResponse):
+    """``Images``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: Images) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+
+
+class RegionsWithRawResponse(WithRawResponse):
+    """``Regions``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: Regions) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+
+
+class FirewallWithRawResponse(WithRawResponse):
+    """``Firewall``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: Firewall) -> None:
+        super().__init__(resource)
+        self.rules = FirewallRulesWithRawResponse(resource.rules)
+        self.rulesets = FirewallRulesetsWithRawResponse(resource.rulesets)
+
+
+class AuditEventsWithRawResponse(WithRawResponse):
+    """``AuditEvents``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: AuditEvents) -> None:
+        super().__init__(resource)
+        self.list_page = to_raw_response_wrapper(resource.list_page)
+
+
+class FabricPartitionsWithRawResponse(WithRawResponse):
+    """``FabricPartitions``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: FabricPartitions) -> None:
+        super().__init__(resource)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
+
+
+class TicketsWithRawResponse(WithRawResponse):
+    """``Tickets``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: Tickets) -> None:
+        super().__init__(resource)
+        self.attachments = TicketAttachmentsWithRawResponse(resource.attachments)
+        self.list_page = to_raw_response_wrapper(resource.list_page)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+
+
+class FirewallRulesWithRawResponse(WithRawResponse):
+    """``FirewallRules``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: FirewallRules) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.replace = to_raw_response_wrapper(resource.replace)
+
+
+class FirewallRulesetsWithRawResponse(WithRawResponse):
+    """``FirewallRulesets``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: FirewallRulesets) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get_global = to_raw_response_wrapper(resource.get_global)
+        self.update_global = to_raw_response_wrapper(resource.update_global)
+
+
+class TicketAttachmentsWithRawResponse(WithRawResponse):
+    """``TicketAttachments``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: TicketAttachments) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.upload = to_raw_response_wrapper(resource.upload)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.download_url = to_raw_response_wrapper(resource.download_url)

@@ -9,13 +9,14 @@ import attrs
 
 from .._config import Timeout
 from .._converter import structure
+from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._retry import RetryPolicy
 from .._validation import check_bool, check_length, check_list
 from ..errors import ValidationError
 from ..types.instance_types import InstanceTypesItem
 from ._base import AsyncAPIResource
 
-__all__ = ["AsyncInstanceTypes"]
+__all__ = ["AsyncInstanceTypes", "AsyncInstanceTypesWithRawResponse"]
 
 
 class AsyncInstanceTypes(AsyncAPIResource):
@@ -137,3 +138,12 @@ def _price_per_gpu(item: InstanceTypesItem) -> tuple[bool, float, str]:
     gpus = kind.specs.gpus
     per_gpu = kind.price_cents_per_hour / gpus if gpus > 0 else float(kind.price_cents_per_hour)
     return (gpus <= 0, per_gpu, kind.name)
+
+
+class AsyncInstanceTypesWithRawResponse(WithRawResponse):
+    """``AsyncInstanceTypes``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, instance_types: AsyncInstanceTypes) -> None:
+        super().__init__(instance_types)
+        self.list = async_to_raw_response_wrapper(instance_types.list)
+        self.find = async_to_raw_response_wrapper(instance_types.find)

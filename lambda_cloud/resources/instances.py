@@ -16,6 +16,7 @@ from .._compat import Unpack
 from .._config import Timeout, check_spend_ceiling, to_client_timeout
 from .._converter import structure, unstructure
 from .._deadline import Deadline, retrying_until
+from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._retry import RetryPolicy, RetryRule, may_have_taken_effect
 from .._validation import (
     check_callback,
@@ -80,7 +81,7 @@ from ._spend import dearest, live_costs
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
 
-__all__ = ["AsyncInstances", "build_launch_request"]
+__all__ = ["AsyncInstances", "AsyncInstancesWithRawResponse", "build_launch_request"]
 
 
 class AsyncInstances(SeedInstancesMixin):
@@ -859,3 +860,29 @@ def _outcome_unknown(exc: APIError, body: dict[str, Any]) -> LaunchOutcomeUnknow
         url=exc.url,
         request_body=sent,
     )
+
+
+class AsyncInstancesWithRawResponse(WithRawResponse):
+    """``AsyncInstances``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, instances: AsyncInstances) -> None:
+        super().__init__(instances)
+        self.list = async_to_raw_response_wrapper(instances.list)
+        self.get = async_to_raw_response_wrapper(instances.get)
+        self.update = async_to_raw_response_wrapper(instances.update)
+        self.launch = async_to_raw_response_wrapper(instances.launch)
+        self.hourly_cost_cents = async_to_raw_response_wrapper(instances.hourly_cost_cents)
+        self.restart = async_to_raw_response_wrapper(instances.restart)
+        self.terminate = async_to_raw_response_wrapper(instances.terminate)
+        self.launch_many = async_to_raw_response_wrapper(instances.launch_many)
+        self.find_run = async_to_raw_response_wrapper(instances.find_run)
+        self.reclaim = async_to_raw_response_wrapper(instances.reclaim)
+        self.terminate_many = async_to_raw_response_wrapper(instances.terminate_many)
+        self.wait_for = async_to_raw_response_wrapper(instances.wait_for)
+        self.list_instances = async_to_raw_response_wrapper(instances.list_instances)
+        self.get_instance = async_to_raw_response_wrapper(instances.get_instance)
+        self.post_instance = async_to_raw_response_wrapper(instances.post_instance)
+        self.list_instance_types = async_to_raw_response_wrapper(instances.list_instance_types)
+        self.launch_instance = async_to_raw_response_wrapper(instances.launch_instance)
+        self.restart_instance = async_to_raw_response_wrapper(instances.restart_instance)
+        self.terminate_instance = async_to_raw_response_wrapper(instances.terminate_instance)

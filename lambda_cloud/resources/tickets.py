@@ -15,6 +15,7 @@ from multidict import MultiDict
 
 from .._config import Timeout
 from .._converter import structure
+from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._retry import RetryPolicy, RetryRule
 from .._validation import check_choice, check_length, check_list, check_path_id, check_string
 from ..errors import APIResponseError, ValidationError
@@ -40,7 +41,13 @@ from ._pages import MAX_PAGES, follow_pages
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
 
-__all__ = ["MAX_FILENAME_LENGTH", "AsyncTicketAttachments", "AsyncTickets"]
+__all__ = [
+    "AsyncTicketAttachments",
+    "AsyncTicketAttachmentsWithRawResponse",
+    "AsyncTickets",
+    "AsyncTicketsWithRawResponse",
+    "MAX_FILENAME_LENGTH",
+]
 
 MAX_FILENAME_LENGTH = 255
 _PATH = "/tickets"
@@ -393,3 +400,26 @@ def _create_body(
     elif severity is not None:
         raise ValidationError("severity", "not allowed for a service request")
     return body
+
+
+class AsyncTicketAttachmentsWithRawResponse(WithRawResponse):
+    """``AsyncTicketAttachments``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, attachments: AsyncTicketAttachments) -> None:
+        super().__init__(attachments)
+        self.list = async_to_raw_response_wrapper(attachments.list)
+        self.upload = async_to_raw_response_wrapper(attachments.upload)
+        self.delete = async_to_raw_response_wrapper(attachments.delete)
+        self.download_url = async_to_raw_response_wrapper(attachments.download_url)
+
+
+class AsyncTicketsWithRawResponse(WithRawResponse):
+    """``AsyncTickets``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, tickets: AsyncTickets) -> None:
+        super().__init__(tickets)
+        self.attachments = AsyncTicketAttachmentsWithRawResponse(tickets.attachments)
+        self.list_page = async_to_raw_response_wrapper(tickets.list_page)
+        self.create = async_to_raw_response_wrapper(tickets.create)
+        self.get = async_to_raw_response_wrapper(tickets.get)
+        self.update = async_to_raw_response_wrapper(tickets.update)

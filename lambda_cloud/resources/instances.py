@@ -879,6 +879,8 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
         self.reclaim = async_to_raw_response_wrapper(instances.reclaim)
         self.terminate_many = async_to_raw_response_wrapper(instances.terminate_many)
         self.wait_for = async_to_raw_response_wrapper(instances.wait_for)
+        self.reap = async_to_raw_response_wrapper(instances.reap)
+        self.costs = async_to_raw_response_wrapper(instances.costs)
         self.list_instances = async_to_raw_response_wrapper(instances.list_instances)
         self.get_instance = async_to_raw_response_wrapper(instances.get_instance)
         self.post_instance = async_to_raw_response_wrapper(instances.post_instance)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import math
-import time
 
+from .._clock import monotonic
 from .._deadline import Deadline
 from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
 from .api import InstancesAPI
@@ -61,13 +61,13 @@ class Inventory:
             fetch.cancel()
 
     async def lookup(self, deadline: Deadline, *, since: float | None = None) -> Listing:
-        """A listing begun at or after ``since`` (a ``time.monotonic()`` value; default now),
+        """A listing begun at or after ``since`` (a ``_clock.monotonic()`` value; default now),
         retried until ``deadline``."""
-        since = time.monotonic() if since is None else since
+        since = monotonic() if since is None else since
         fetch = self._fetch
         failed = fetch is not None and fetch.done() and (fetch.cancelled() or fetch.exception())
         if fetch is None or self._started < since or failed:
-            self._started = time.monotonic()
+            self._started = monotonic()
             fetch = self._fetch = asyncio.ensure_future(self._list(self._started, deadline))
             self._running.add(fetch)
             fetch.add_done_callback(self._finished)

@@ -17,11 +17,11 @@ import contextlib
 import logging
 import secrets
 import sys
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import attrs
 
+from .._clock import monotonic
 from .._deadline import Deadline
 from .._validation import check_length
 from ..errors import (
@@ -255,7 +255,7 @@ class _Run:
                 slot.regions_tried.append(target.region)
             if slot.state is _S.PENDING:
                 self.slots.move(slot, _S.SENDING)
-            slot.sent_at = time.monotonic()  # a retry is a new send: the horizon starts anew
+            slot.sent_at = monotonic()  # a retry is a new send: the horizon starts anew
             return self._request(slot, target)
 
         try:
@@ -414,7 +414,7 @@ class _Run:
     async def _reconcile(self) -> None:
         """One listing: unknown slots whose token shows up adopt it; those whose horizon has
         passed with no sign of it are launched again (or given up, once cancelled)."""
-        started = time.monotonic()
+        started = monotonic()
         try:
             listing = await self.inventory.lookup(Deadline(self.plan.settle_timeout))
         except LambdaCloudError as exc:

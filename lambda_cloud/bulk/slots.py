@@ -89,7 +89,7 @@ class Slot:
     error: Exception | None = None
     #: The failure that made the outcome of its latest launch unknown, while it is.
     unknown_cause: Exception | None = None
-    #: ``time.monotonic()`` when its latest launch was sent (set by the run as it sends).
+    #: ``_clock.monotonic()`` when its latest launch was sent (set by the run as it sends).
     sent_at: float = 0.0
     regions_tried: list[str] = attrs.Factory(list)
     #: Launches that failed in a way worth retrying only a few times.

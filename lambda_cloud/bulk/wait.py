@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import enum
-import time
 from collections.abc import Sequence
 
 import attrs
 
+from .._clock import monotonic
 from .._deadline import Deadline
 from ..errors import DeadlineExceededError, ValidationError, WaitTimeoutError
 from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
@@ -78,7 +78,7 @@ class _Watch:
     async def observe(self, listing: Sequence[Instance], progress: Progress) -> None:
         """Judge every pending id by this listing; keep those still to wait for."""
         seen = {instance.id: instance for instance in listing}
-        now = time.monotonic()
+        now = monotonic()
         waiting = []
         for instance_id in self.pending:
             verdict, changed = self._judge(instance_id, seen.get(instance_id), now)

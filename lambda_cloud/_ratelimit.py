@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 
 import attrs
 
+from ._clock import monotonic
 from ._validation import check_real
 from .errors import ValidationError
 
@@ -124,7 +124,7 @@ class RateLimiter:
         self,
         limits: RateLimits,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.limits = limits

@@ -23,12 +23,12 @@ import logging
 import re
 import secrets
 import sys
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timezone
 
 import attrs
 
+from .._clock import monotonic
 from .._deadline import Deadline
 from .._validation import check_bool, check_length
 from ..errors import (
@@ -417,7 +417,7 @@ class _Run:
         if slot.state is _S.PENDING:  # failed before its request left (a bug in build, say)
             return await self._fail(slot, error)
         slot.unknown_cause = error
-        slot.unknown_at = time.monotonic()
+        slot.unknown_at = monotonic()
         self.slots.move(slot, _S.UNKNOWN, error=error)
         self.changed.fire()
 
@@ -496,7 +496,7 @@ class _Run:
     async def _reconcile(self) -> None:
         """One listing: unknown slots whose token shows up adopt it; those whose horizon has
         passed with no sign of it are launched again (or given up, once cancelled)."""
-        started = time.monotonic()
+        started = monotonic()
         try:
             listing = await self.inventory.lookup(Deadline(self.plan.settle_timeout))
         except LambdaCloudError as exc:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import enum
-import time
 from collections.abc import Sequence
 
 import attrs
 
+from .._clock import monotonic
 from .._deadline import Deadline
 from .._validation import check_real
 from ..errors import DeadlineExceededError, ValidationError, WaitTimeoutError
@@ -101,7 +101,7 @@ class _Watch:
     async def observe(self, listing: Sequence[Instance], progress: Progress) -> None:
         """Judge every awaited id by this listing; report each change of verdict or status."""
         seen = {instance.id: instance for instance in listing}
-        now = time.monotonic()
+        now = monotonic()
         outcome = self.outcome
         for instance_id in outcome.ids:
             before = self._verdicts.get(instance_id)

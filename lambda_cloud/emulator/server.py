@@ -6,7 +6,6 @@ import asyncio
 import concurrent.futures
 import random
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
@@ -15,6 +14,7 @@ from aiohttp import web
 
 from .app import API_PREFIX, EmulatorApp
 from .catalog import DEFAULT_CAPACITY
+from .clock import loop_time
 from .faults import FaultSet
 from .launch import LaunchAttempt
 from .model import Account
@@ -69,7 +69,7 @@ class Emulator:
         self.time_scale = time_scale
         self.seed = seed
         self.enforce_rate_limits = enforce_rate_limits
-        self.clock: Callable[[], float] = clock if clock is not None else time.monotonic
+        self.clock: Callable[[], float] = clock if clock is not None else loop_time
         self._world = World(
             clock=self.clock,
             rng=random.Random(seed),

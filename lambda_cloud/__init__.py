@@ -76,6 +76,9 @@ if TYPE_CHECKING:
         SlotFailure,
         TerminateOutcome,
         UnresolvedLaunchError,
+        check_run_id,
+        is_live,
+        parse_token,
     )
     from .lifecycle import CostReport, ExpiryExtensions, ReapReport
 
@@ -114,6 +117,9 @@ _LAZY = {
             "SlotFailure",
             "TerminateOutcome",
             "UnresolvedLaunchError",
+            "check_run_id",
+            "is_live",
+            "parse_token",
         ),
         "bulk",
     ),
@@ -194,6 +200,9 @@ __all__ = [
     "SlotFailure",
     "TerminateOutcome",
     "UnresolvedLaunchError",
+    "check_run_id",
+    "is_live",
+    "parse_token",
     # expiry, reaping and cost to date (instances.reap, instances.costs)
     "CostReport",
     "ExpiryExtensions",

@@ -9,22 +9,26 @@ import re
 import sys
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import click
 
-from .._sync import LambdaCloud
-from .._version import __version__
-from ..errors import (
+from lambda_cloud import (
     APIStatusError,
     AuthenticationError,
     LambdaCloudError,
     SpendLimitExceededError,
     ValidationError,
+    __version__,
 )
+
 from . import config
 from .output import Mode, Output, clean, price
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from lambda_cloud import LambdaCloud
 
 __all__ = ["State", "accept_output_option", "cli", "pass_state"]
 
@@ -59,6 +63,9 @@ class State:
                     "or run `lambda-cloud configure`"
                 )
             self.key_source = settings.key_source
+            # The sync facade (and through it every resource) loads here: `--help` needs none.
+            from lambda_cloud import LambdaCloud
+
             # The SDK warns about an odd base URL; a warning's usual form names a file and line
             # inside the SDK, which means nothing here.
             with warnings.catch_warnings(record=True) as caught:

@@ -6,7 +6,8 @@ import datetime
 
 import click
 
-from ..types.tickets import Attachment, AttachmentUploadStatus
+from lambda_cloud import Attachment, AttachmentUploadStatus
+
 from .app import State, pass_state
 from .output import Column, Mode
 

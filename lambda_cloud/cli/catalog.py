@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 import click
 
-from .._sync import LambdaCloud
-from ..types.images import Image
-from ..types.instance_types import InstanceTypesItem
-from ..types.regions import Region
+from lambda_cloud import Image, InstanceTypesItem, Region
+
 from .app import State, pass_state
 from .output import Column, price
 from .params import check_names, dollars
+
+if TYPE_CHECKING:
+    from lambda_cloud import LambdaCloud
 
 __all__ = ["images", "regions", "types"]
 

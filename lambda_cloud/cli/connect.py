@@ -7,13 +7,17 @@ import os
 import shlex
 import socket
 import time
+from typing import TYPE_CHECKING
 
 import click
 
-from .._sync import LambdaCloud
-from ..types.instances import TERMINAL_STATUSES, Instance
+from lambda_cloud import TERMINAL_STATUSES, Instance
+
 from .app import State, pass_state
 from .instances import resolve
+
+if TYPE_CHECKING:
+    from lambda_cloud import LambdaCloud
 
 __all__ = ["port_open", "ssh"]
 

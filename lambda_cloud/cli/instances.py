@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
-from .._sync import LambdaCloud
-from ..bulk import BulkTerminateReport
-from ..bulk.inventory import is_live
-from ..types.instances import Instance, InstanceStatus
+from lambda_cloud import Instance, InstanceStatus, is_live
+
 from .app import State, pass_state
 from .output import Column, Mode, Output, price
 from .params import did_you_mean
 from .progress import track
+
+if TYPE_CHECKING:
+    from lambda_cloud import BulkTerminateReport, LambdaCloud
 
 __all__ = ["COLUMNS", "confirm_terminate", "cost", "instances", "resolve", "show_terminate"]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ..lifecycle import (
+from lambda_cloud.lifecycle import (
     GROUP_BY,
     CostReport,
     ExpiredInstance,
@@ -18,6 +18,7 @@ from ..lifecycle import (
     IdleFileSystem,
     ReapReport,
 )
+
 from .app import State, pass_state
 from .instances import cost as hourly_cost
 from .instances import show_terminate

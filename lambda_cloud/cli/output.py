@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import enum
 import errno
+import functools
 import json
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["Column", "Dictable", "Mode", "Output", "clean", "price", "to_data"]
 
@@ -76,13 +77,17 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", _ESCAPE.sub("", text))
 
 
-class _Console(Console):
-    """A console that leaves a closed pipe to the root command, which ends quietly with 0
-    (rich's own way exits with 1)."""
+def _console(*, stderr: bool) -> Console:
+    """A rich console (rich is loaded here, on first use) that leaves a closed pipe to the root
+    command, which ends quietly with 0 (rich's own way exits with 1)."""
+    from rich.console import Console
 
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return _Console(stderr=stderr, highlight=False)
 
 
 class Output:
@@ -91,9 +96,17 @@ class Output:
     def __init__(self, mode: Mode | None) -> None:
         terminal = sys.stdout.isatty()
         self.mode = mode or (Mode.TABLE if terminal else Mode.PLAIN)
-        self.console = _Console(highlight=False)
-        # Progress and notes go to stderr, so stdout stays pure data; animated only on a tty.
-        self.err = _Console(stderr=True, highlight=False)
+
+    @functools.cached_property
+    def console(self) -> Console:
+        """stdout, for tables."""
+        return _console(stderr=False)
+
+    @functools.cached_property
+    def err(self) -> Console:
+        """stderr: progress and notes go there, so stdout stays pure data (animated only on a
+        tty)."""
+        return _console(stderr=True)
 
     @property
     def live(self) -> bool:
@@ -145,6 +158,9 @@ class Output:
     ) -> None:
         """Rows under headers, as the mode shows them (JSON callers use ``json``)."""
         if self.mode is Mode.TABLE:
+            from rich.table import Table
+            from rich.text import Text
+
             table = Table(title=title and clean(title), title_justify="left")
             for header in headers:
                 # Ids and IPs are copied whole, so they never wrap: the other columns give way

@@ -11,12 +11,16 @@ from __future__ import annotations
 import collections
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import attrs
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..bulk import ProgressEvent, ProgressKind
+from lambda_cloud import ProgressEvent, ProgressKind
+
 from .output import Output, clean
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 __all__ = ["Step", "Tracker", "read", "track"]
 
@@ -97,6 +101,8 @@ def track(output: Output) -> Iterator[Tracker]:
     if not output.live:
         yield Tracker(output, None)
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         TextColumn("{task.description}", markup=False),
         BarColumn(),

@@ -5,25 +5,25 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import click
 
-from .._sync import LambdaCloud
-from ..bulk import (
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_SETTLE_TIMEOUT,
+from lambda_cloud import (
     LAUNCH_TOKEN_TAG,
     BulkLaunchCancelledError,
     BulkLaunchReport,
     Hunt,
+    Instance,
     LaunchedInstance,
     UnresolvedLaunchError,
+    ValidationError,
+    check_run_id,
+    parse_token,
 )
-from ..bulk.slots import check_run_id, parse_token
-from ..errors import ValidationError
-from ..types.instances import Instance
+from lambda_cloud.bulk import DEFAULT_POLL_INTERVAL, DEFAULT_SETTLE_TIMEOUT
+
 from .app import State, pass_state
 from .catalog import check_regions
 from .instances import COLUMNS, confirm_terminate, show_terminate
@@ -31,6 +31,9 @@ from .lifecycle import duration
 from .output import Mode, Output
 from .params import check_names, dollars
 from .progress import track
+
+if TYPE_CHECKING:
+    from lambda_cloud import LambdaCloud
 
 __all__ = [
     "find_run",

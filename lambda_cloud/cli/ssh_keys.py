@@ -9,7 +9,8 @@ from typing import TextIO
 
 import click
 
-from ..types.ssh_keys import SSHKey
+from lambda_cloud import SSHKey
+
 from .app import State, pass_state
 from .output import Column, Mode, to_data
 

@@ -7,8 +7,6 @@ import sys
 
 import click
 
-from .. import demo as demo_module
-from ..emulator import __main__ as emulator_main
 from . import config
 
 __all__ = ["configure", "demo", "emulator"]
@@ -70,6 +68,8 @@ def serve(
     Example:
       lambda-cloud emulator serve --port 8080 --time-scale 0.01
     """
+    from lambda_cloud.emulator import __main__ as emulator_main
+
     argv = ["--host", host, "--port", str(port), "--time-scale", str(time_scale)]
     argv += ["--seed", str(seed)] if seed is not None else []
     argv += ["--enforce-rate-limits"] if enforce_rate_limits else []
@@ -91,6 +91,8 @@ def demo(count: int, time_scale: float) -> None:
     Example:
       lambda-cloud demo --count 8
     """
+    from lambda_cloud import demo as demo_module
+
     raise click.exceptions.Exit(
         demo_module.main(["--count", str(count), "--time-scale", str(time_scale)])
     )

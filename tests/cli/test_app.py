@@ -12,8 +12,9 @@ from typing import Any
 import click
 import pytest
 
+import lambda_cloud
 from lambda_cloud import LambdaCloud
-from lambda_cloud.cli import app, cli, connect
+from lambda_cloud.cli import cli, connect
 from lambda_cloud.emulator import Emulator
 
 from .conftest import KEY_NAME, Run, ok_json
@@ -93,13 +94,13 @@ def test_a_remote_http_base_url_needs_allow_insecure_http(
     assert "(or pass --allow-insecure-http)" in refused.stderr
     assert "allow_insecure_http" not in refused.stderr  # the SDK's name, not an option here
     built: list[dict[str, object]] = []
-    real = app.LambdaCloud
+    real = lambda_cloud.LambdaCloud  # the CLI imports it from the package as it builds one
 
     def spy(**kwargs: Any) -> LambdaCloud:
         built.append(kwargs)
         return real(**{**kwargs, "base_url": cli_emu.base_url})  # the emulator stands in
 
-    monkeypatch.setattr(app, "LambdaCloud", spy)
+    monkeypatch.setattr(lambda_cloud, "LambdaCloud", spy)
     allowed = run("--allow-insecure-http", "--base-url", remote, "regions")
     assert allowed.exit_code == 0, allowed.output
     assert [(b["base_url"], b["allow_insecure_http"]) for b in built] == [(remote, True)]

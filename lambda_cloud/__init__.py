@@ -44,11 +44,13 @@ from .errors import (
     RateLimitError,
     RedirectError,
     ResponseTooLargeError,
+    SharedStateError,
     SpendGuardError,
     SpendLimitExceededError,
     ValidationError,
     WaitTimeoutError,
 )
+from .shared import SharedState
 from .types import *  # noqa: F403
 from .types import __all__ as _types_all
 
@@ -169,6 +171,8 @@ __all__ = [
     "RedirectError",
     "ResponseTooLargeError",
     "RetryPolicy",
+    "SharedState",
+    "SharedStateError",
     "SpendGuardError",
     "SpendLimitExceededError",
     "SchemeBasicAuth",

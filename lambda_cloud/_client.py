@@ -24,7 +24,13 @@ from ._config import (
     resolve_owner,
     to_client_timeout,
 )
-from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, RateLimits, RateLimitsLike
+from ._ratelimit import (
+    DEFAULT_RATE_LIMITS,
+    RateLimiter,
+    RateLimits,
+    RateLimitsLike,
+    limiter_for,
+)
 from ._retry import RetryPolicy
 from ._security import Secret, conceal
 from ._transport import SessionHolder, Transport
@@ -52,7 +58,10 @@ class AsyncLambdaCloud:
     ``https://cloud.lambda.ai/api/v1``. ``timeout`` is seconds for a whole request or an
     ``aiohttp.ClientTimeout``; ``max_retries`` applies to requests that are safe to retry.
     ``rate_limits`` paces requests to the API's documented limits (``None`` turns pacing off;
-    a plain mapping such as ``Emulator.rate_limits`` is accepted, see ``RateLimits.coerce``).
+    a plain mapping such as ``Emulator.rate_limits`` is accepted, see ``RateLimits.coerce``),
+    slowing down when 429s say other processes use the key too; with ``RateLimits(shared=...)``
+    or ``$LAMBDA_CLOUD_SHARED_STATE`` (a ``redis://`` URL), every process using the key paces
+    from one pair of buckets kept in Redis.
     Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
     and closed by ``aclose()`` or ``async with`` (a closed client raises ``ClientClosedError``).
     Plain ``http://`` is refused except to this machine, unless ``allow_insecure_http=True``.
@@ -95,20 +104,26 @@ class AsyncLambdaCloud:
             else check_expires_in(default_expires_in, "default_expires_in")
         )
         self._allow_insecure_http = allow_insecure_http
+        url = resolve_base_url(base_url, allow_insecure_http=allow_insecure_http)
+        limiter = limiter_for(
+            None if rate_limits is None else RateLimits.coerce(rate_limits),
+            api_key=key,
+            base_url=url,
+        )
         self._transport = Transport(
             api_key=key,
-            base_url=resolve_base_url(base_url, allow_insecure_http=allow_insecure_http),
+            base_url=url,
             timeout=to_client_timeout(timeout),
             retry_policy=RetryPolicy.coerce(max_retries, field="max_retries"),
             default_headers=check_headers(default_headers),
             sessions=SessionHolder(session, trace_configs=trace_configs),
-            rate_limiter=None
-            if rate_limits is None
-            else RateLimiter(RateLimits.coerce(rate_limits)),
+            rate_limiter=limiter,
             max_response_bytes=check_max_response_bytes(max_response_bytes),
         )
         self._api_key = key
         self._owns_transport = True
+        # Every limiter this client and its copies made, closed with the pool.
+        self._limiters: list[RateLimiter] = [] if limiter is None else [limiter]
         # What guarded launches hold, for every copy on this account (each its own ceiling).
         self._budget = Budget()
 
@@ -270,14 +285,22 @@ class AsyncLambdaCloud:
             else check_bool(allow_insecure_http, "allow_insecure_http")
         )
         key = self._api_key if api_key is None else resolve_api_key(api_key)
+        url = (
+            current.base_url
+            if base_url is None
+            else resolve_base_url(base_url, allow_insecure_http=insecure)
+        )
         limiter = current.rate_limiter
         if rate_limits != "inherit":
-            limiter = None if rate_limits is None else RateLimiter(RateLimits.coerce(rate_limits))
+            limits = None if rate_limits is None else RateLimits.coerce(rate_limits)
+            limiter = limiter_for(limits, api_key=key, base_url=url)
+            if limiter is not None:
+                self._limiters.append(limiter)
+        elif limiter is not None and (key != self._api_key or url != current.base_url):
+            limiter = limiter.for_account(api_key=key, base_url=url)
         transport = Transport(
             api_key=key,
-            base_url=current.base_url
-            if base_url is None
-            else resolve_base_url(base_url, allow_insecure_http=insecure),
+            base_url=url,
             timeout=current.timeout if timeout is None else to_client_timeout(timeout),
             retry_policy=current.retry_policy
             if max_retries is None
@@ -319,13 +342,17 @@ class AsyncLambdaCloud:
         copy._owner = self._owner
         copy._default_expires_in = self._default_expires_in
         copy._budget = self._budget
+        copy._limiters = self._limiters
         copy._owns_transport = False  # the pool belongs to the client it came from
         return copy
 
     async def aclose(self) -> None:
-        """Close the connection pool, if this client created it (copies leave it open)."""
+        """Close the connection pool, and the shared store's connections, if this client
+        created them (copies leave them open)."""
         if self._owns_transport:
             await self._transport.sessions.close()
+            for limiter in self._limiters:
+                await limiter.close()
 
     async def __aenter__(self) -> AsyncLambdaCloud:
         return self

@@ -4,12 +4,19 @@ Each limit is a GCRA token bucket (one "theoretical arrival time" per bucket, as
 it): a request reserves the earliest slot the bucket allows and sleeps until then. Reservation
 happens synchronously on the event loop, so concurrent callers are served in arrival order with
 no lock, and pacing stays within a rounding error of the bound.
+
+A client alone on its key would never be throttled. Other processes using the same key spend
+from the same server-side buckets unseen, so an adaptive bucket (the default) reads each 429
+as their share: it slows down, and speeds up again as requests get through.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import os
+import random
 from collections.abc import Awaitable, Callable, Mapping
 
 import attrs
@@ -17,8 +24,17 @@ import attrs
 from ._clock import monotonic
 from ._validation import check_real
 from .errors import ValidationError
+from .shared.options import SHARED_STATE_ENV, SharedState, SharedStateLike
 
-__all__ = ["DEFAULT_RATE_LIMITS", "RateLimit", "RateLimiter", "RateLimits", "RateLimitsLike"]
+__all__ = [
+    "DEFAULT_RATE_LIMITS",
+    "RateLimit",
+    "RateLimiter",
+    "RateLimits",
+    "RateLimitsLike",
+    "SlotTooFar",
+    "limiter_for",
+]
 
 log = logging.getLogger("lambda_cloud")
 
@@ -36,16 +52,27 @@ class RateLimit:
         return 1.0 / self.rate
 
 
+def _shared(value: SharedStateLike | None) -> SharedState | None:
+    return None if value is None else SharedState.coerce(value)
+
+
 @attrs.frozen(kw_only=True)
 class RateLimits:
     """The limits one client honours.
 
     The defaults follow the API's documentation: about one request per second in general, and a
     launch at most every 12 seconds (five a minute). A launch counts against both buckets.
+    With ``adaptive`` (the default), a 429 slows the bucket it hit down and the requests that
+    pass speed it up again, up to these limits: processes sharing a key settle on shares of
+    it. ``adaptive=False`` paces to the limits as if the client were the key's only user.
+    ``shared`` (a ``redis://`` URL or a ``SharedState``; by default ``$LAMBDA_CLOUD_SHARED_STATE``)
+    keeps the buckets in Redis, one pair for every process using the key.
     """
 
     general: RateLimit = RateLimit(rate=1.0, burst=5)
     launch: RateLimit = RateLimit(rate=1.0 / 12.0, burst=5)
+    adaptive: bool = True
+    shared: SharedState | None = attrs.field(default=None, converter=_shared)
 
     @classmethod
     def coerce(cls, value: RateLimitsLike) -> RateLimits:
@@ -61,18 +88,27 @@ class RateLimits:
         unknown = [repr(name) for name in value if name not in ("general", "launch")]
         if unknown:
             raise ValidationError("rate_limits", f"unknown buckets: {', '.join(unknown)}")
-        return cls(**{name: _bucket(spec, f"rate_limits.{name}") for name, spec in value.items()})
+        default = cls()
+        return attrs.evolve(
+            default,
+            general=_bucket(value.get("general"), "rate_limits.general", default.general),
+            launch=_bucket(value.get("launch"), "rate_limits.launch", default.launch),
+        )
 
     def scaled(self, time_scale: float) -> RateLimits:
         """The same limits with every interval multiplied by ``time_scale``."""
-        return RateLimits(
+        return attrs.evolve(
+            self,
             general=RateLimit(rate=self.general.rate / time_scale, burst=self.general.burst),
             launch=RateLimit(rate=self.launch.rate / time_scale, burst=self.launch.burst),
         )
 
 
-def _bucket(spec: object, field: str) -> RateLimit:
-    """A bucket given as ``{"rate": ..., "burst": ...}`` (``burst`` defaults to 1)."""
+def _bucket(spec: object, field: str, default: RateLimit) -> RateLimit:
+    """A bucket given as ``{"rate": ..., "burst": ...}`` (``burst`` defaults to 1); ``default``
+    when not given."""
+    if spec is None:
+        return default
     if not isinstance(spec, Mapping) or "rate" not in spec or not set(spec) <= {"rate", "burst"}:
         raise ValidationError(field, f'expected {{"rate": ..., "burst": ...}}, got {spec!r}')
     rate = check_real(spec["rate"], f"{field}.rate")
@@ -85,40 +121,119 @@ def _bucket(spec: object, field: str) -> RateLimit:
     return RateLimit(rate=rate, burst=burst)
 
 
+def limiter_for(limits: RateLimits | None, *, api_key: str, base_url: str) -> RateLimiter | None:
+    """The limiter a client paces with: ``None`` for no pacing, the store's buckets when
+    ``limits.shared`` (or ``$LAMBDA_CLOUD_SHARED_STATE``) names one, else its own."""
+    if limits is None:
+        return None
+    if limits.shared is None and os.environ.get(SHARED_STATE_ENV):
+        limits = attrs.evolve(limits, shared=os.environ[SHARED_STATE_ENV])
+    if limits.shared is None:
+        return RateLimiter(limits)
+    from .shared.pacing import SharedRateLimiter
+    from .shared.store import Store, namespace
+
+    return SharedRateLimiter(limits, Store(limits.shared), namespace(api_key, base_url))
+
+
 #: ``RateLimits``, or the same numbers as plain mappings (see ``RateLimits.coerce``).
 RateLimitsLike = RateLimits | Mapping[str, Mapping[str, float]]
 
 
-class _Bucket:
-    __slots__ = ("_limit", "_tat")
+class SlotTooFar(Exception):
+    """The next slot is ``wait`` seconds away, at or past what the caller may wait: nothing
+    was reserved."""
 
-    def __init__(self, limit: RateLimit) -> None:
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"the next rate-limit slot is {wait:.3f}s away")
+        self.wait = wait
+
+
+# Adaptive pacing: additive increase, multiplicative decrease (as TCP does, and botocore's
+# adaptive retry mode with its factor of 0.7). A 429 cuts the rate of the bucket it hit to 0.7 of
+# itself; each request the server lets through gives back a twentieth of the limit, and more
+# once several pass in a row, so a process whose neighbours went quiet is soon back at the
+# limit. Processes sharing a key then settle on shares that add up to about the limit without
+# knowing of each other.
+_DECREASE = 0.7
+_INCREASE = 0.05
+# Requests let through in a row after which each further one gives back a twentieth more.
+_STREAK = 2
+# No bucket slows below this fraction of its limit, so no process sharing a key starves.
+_FLOOR = 1.0 / 16.0
+
+
+class _Bucket:
+    __slots__ = ("_adaptive", "_cut_at", "_limit", "_rate", "_streak", "_tat")
+
+    def __init__(self, limit: RateLimit, *, adaptive: bool) -> None:
         self._limit = limit
+        self._adaptive = adaptive
+        self._rate = limit.rate  # the pace now: the limit's, or less after a 429
+        self._cut_at = float("-inf")  # when a 429 last lowered the rate
+        self._streak = 0  # requests let through since
         self._tat = float("-inf")  # theoretical arrival time of the next conforming request
+
+    @property
+    def rate(self) -> float:
+        """Requests per second the bucket paces to now."""
+        return self._rate
+
+    def _interval(self) -> float:
+        return 1.0 / self._rate
+
+    def _burst(self) -> int:
+        # A slowed bucket sends no burst: the tokens it would spend are the other processes'.
+        return self._limit.burst if self._rate >= self._limit.rate else 1
 
     def peek(self, now: float) -> float:
         """The delay a reservation made now would get (nothing is reserved)."""
-        allowed_at = max(self._tat, now) - (self._limit.burst - 1) * self._limit.interval
+        allowed_at = max(self._tat, now) - (self._burst() - 1) * self._interval()
         return max(0.0, allowed_at - now)
 
     def reserve(self, now: float) -> float:
         """Reserve the next slot; return the delay before it may be used."""
         delay = self.peek(now)
-        self._tat = max(self._tat, now) + self._limit.interval
+        self._tat = max(self._tat, now) + self._interval()
         return delay
 
     def sent_at(self, when: float) -> None:
         """Record that the reserved request left at ``when``, later than its slot."""
-        self._tat = max(self._tat, when + self._limit.interval)
+        self._tat = max(self._tat, when + self._interval())
 
-    def hold_until(self, when: float) -> None:
-        """Let no request through before ``when`` (after a server-side 429)."""
-        floor = when + (self._limit.burst - 1) * self._limit.interval
-        self._tat = max(self._tat, floor)
+    def throttled(self, now: float, retry_after: float | None, cap: float, jitter: float) -> None:
+        """The server answered 429: slow down (adaptive buckets), and let no request through
+        before its ``Retry-After`` (one interval without one), ``cap`` seconds at most, plus
+        ``jitter`` (0 to 1) of the limit's interval."""
+        # The refused request took no token from the server: its slot here is free again.
+        self._tat = max(now, self._tat - self._interval())
+        # Requests sent before the last cut learnt nothing new: one cut per interval.
+        if self._adaptive and now - self._cut_at >= self._interval():
+            self._rate = max(self._limit.rate * _FLOOR, self._rate * _DECREASE)
+            self._cut_at = now
+            self._streak = 0
+        interval = self._interval()
+        wait = min(cap, interval if retry_after is None else retry_after)
+        if self._adaptive:
+            # Processes refused together must not all come back at the instant the server
+            # named: spread over one of its intervals, they take its next tokens in turn.
+            wait = min(cap, wait + jitter / self._limit.rate)
+        self._tat = max(self._tat, now + wait + (self._burst() - 1) * interval)
+
+    def passed(self) -> None:
+        """The server let a request through: recover some of the rate a 429 took."""
+        if self._rate < self._limit.rate:
+            self._streak += 1
+            step = max(1, self._streak - _STREAK) * _INCREASE * self._limit.rate
+            self._rate = min(self._limit.rate, self._rate + step)
 
 
 class RateLimiter:
-    """Token buckets shared by everything one client (and its ``with_options`` copies) sends."""
+    """Token buckets shared by everything one client (and its ``with_options`` copies) sends.
+
+    With ``limits.adaptive`` (the default), a 429 lowers the rate of the bucket it hit and each
+    request the server lets through raises it again, up to the limit.
+    """
 
     def __init__(
         self,
@@ -126,19 +241,41 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
     ) -> None:
         self.limits = limits
         self._clock = clock
         self._sleep = sleep
-        self._general = _Bucket(limits.general)
-        self._launch = _Bucket(limits.launch)
+        self._rand = rand
+        self._general = _Bucket(limits.general, adaptive=limits.adaptive)
+        self._launch = _Bucket(limits.launch, adaptive=limits.adaptive)
 
-    async def acquire(self, *, launch: bool = False) -> float:
+    def for_account(self, *, api_key: str, base_url: str) -> RateLimiter:
+        """The limiter a copy of the client on another account uses (these buckets: a process
+        paces everything it sends alike)."""
+        return self
+
+    async def close(self) -> None:
+        """Release what the limiter holds (a shared store's connections)."""
+
+    @property
+    def rates(self) -> dict[str, float]:
+        """Each bucket's pace now, in requests per second (below its limit after a 429)."""
+        return {"general": self._general.rate, "launch": self._launch.rate}
+
+    async def acquire(self, *, launch: bool = False, max_wait: float = math.inf) -> float:
         """Wait for a slot in the launch bucket (for a launch), then in the general bucket;
-        return the seconds waited."""
+        return the seconds waited. A slot ``max_wait`` seconds away or more raises
+        ``SlotTooFar`` with nothing reserved."""
+        now = self._clock()
+        ahead = self._general.peek(now)
+        if launch:
+            ahead = max(ahead, self._launch.peek(now))
+        if ahead > 0 and ahead >= max_wait:
+            raise SlotTooFar(ahead)
         waited = 0.0
         if launch:
-            waited += await self._wait(self._launch.reserve(self._clock()), "launch")
+            waited += await self._wait(self._launch.reserve(now), "launch")
         # Reserved only once the launch may go, so a launch waiting for its own slot holds up
         # no other request.
         waited += await self._wait(self._general.reserve(self._clock()), "general")
@@ -153,20 +290,20 @@ class RateLimiter:
             await self._sleep(delay)
         return delay
 
-    def delay(self, *, launch: bool = False) -> float:
-        """Seconds a request sent now would wait for its slot; reserves nothing."""
-        now = self._clock()
-        delay = self._general.peek(now)
-        if launch:
-            delay = max(delay, self._launch.peek(now))
-        return delay
+    async def throttled(
+        self, *, launch: bool = False, retry_after: float | None = None, cap: float = math.inf
+    ) -> None:
+        """The server answered 429 (to a launch, with ``launch``): slow the bucket it hit down
+        and hold it for ``retry_after`` seconds, ``cap`` at most."""
+        bucket, name = (self._launch, "launch") if launch else (self._general, "general")
+        bucket.throttled(self._clock(), retry_after, cap, self._rand())
+        log.debug("rate limit: 429 on the %s bucket; pacing at %.3g/s", name, bucket.rate)
 
-    def back_off(self, seconds: float, *, launch: bool = False) -> None:
-        """Hold every later request for ``seconds`` after the server said 429."""
-        until = self._clock() + seconds
-        self._general.hold_until(until)
+    def passed(self, *, launch: bool = False) -> None:
+        """The server let a request through (any answer but 429)."""
+        self._general.passed()
         if launch:
-            self._launch.hold_until(until)
+            self._launch.passed()
 
 
 #: The documented limits, as applied by default.

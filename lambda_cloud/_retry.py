@@ -29,6 +29,7 @@ from .errors import (
     APIStatusError,
     DeadlineExceededError,
     PacingTimeoutError,
+    RateLimitError,
     ResponseTooLargeError,
     ValidationError,
 )
@@ -38,6 +39,9 @@ __all__ = [
     "RetryPolicy",
     "RetryRule",
     "backoff_delay",
+    "is_throttled",
+    "out_of_time_error",
+    "retry_limit",
     "may_have_taken_effect",
     "parse_retry_after",
     "should_retry",
@@ -67,6 +71,8 @@ class RetryPolicy:
     with up to ``jitter`` of it randomised, unless the server's ``Retry-After`` asks for longer
     (honoured up to ``max_retry_after`` seconds).
 
+    ``max_retries`` does not count 429s: a throttled request was not carried out, and is
+    retried until the call's ``timeout`` is up (without one, for ``retry_window`` seconds).
     A bulk operation's requests are retried until its ``timeout`` instead of ``max_retries``
     times; without one, for ``retry_window`` seconds from a request's first failure. Then
     ``DeadlineExceededError`` is raised, the last failure its cause.
@@ -191,32 +197,52 @@ def retry_after_of(exc: BaseException | None) -> float | None:
     return None
 
 
+def is_throttled(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is a 429: the request was not carried out, and may be sent again."""
+    return isinstance(exc, APIStatusError) and exc.status_code == 429
+
+
 def make_retrying(
     policy: RetryPolicy,
     rule: RetryRule,
     *,
     sleep: Callable[[float], Awaitable[None]],
     deadline: Deadline | None = None,
+    call_deadline: Deadline | None = None,
+    paced: bool = False,
 ) -> tenacity.AsyncRetrying:
     """A tenacity controller applying ``policy`` under ``rule``.
 
-    With a ``deadline`` the attempts are not counted: a retryable failure is retried (spaced
-    as ``policy`` says) for as long as the next attempt starts before the deadline, and running
-    out of time raises ``DeadlineExceededError`` with the last failure as its cause. This is
-    how the bulk operations ride out an outage their own ``timeout`` has room for. A deadline
-    that never ends gives way to ``policy.retry_window`` from now (the first failure), so no
-    failure is retried forever.
+    A 429 is not counted against ``policy.max_retries``: the request was not carried out, so
+    it is retried until ``call_deadline`` (the end of the call's ``timeout``; without one,
+    ``policy.retry_window`` from now), then the last ``RateLimitError`` is raised with its
+    ``attempts``. With ``paced``, the client's rate limiter (which the 429 slowed down and
+    held back) spaces those attempts, so the retry adds no wait of its own.
+
+    With a ``deadline`` the attempts are not counted at all: a retryable failure is retried
+    (spaced as ``policy`` says) for as long as the next attempt starts before the deadline,
+    and running out of time raises ``DeadlineExceededError`` with the last failure as its
+    cause. This is how the bulk operations ride out an outage their own ``timeout`` has room
+    for. A deadline that never ends gives way to ``policy.retry_window`` from now (the first
+    failure), so no failure is retried forever.
     """
     windowed = deadline is not None and not deadline.finite
-    if windowed:
-        deadline = Deadline(policy.retry_window)
+    operation = deadline is not None
+    limit = retry_limit(policy, deadline, call_deadline)  # for every failure of an operation
+    counted = [0]  # failures other than 429 so far
+
+    def count(state: tenacity.RetryCallState) -> None:
+        if not is_throttled(_failure(state)):
+            counted[0] += 1
 
     def wait(state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
+        exc = _failure(state)
+        if paced and is_throttled(exc):
+            return 0.0
         return backoff_delay(policy, state.attempt_number - 1, retry_after_of(exc))
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
+        exc = _failure(state)
         wait_s = state.next_action.sleep if state.next_action else 0.0
         log.info(
             "retrying in %.2fs after attempt %d failed: %s: %s",
@@ -228,26 +254,60 @@ def make_retrying(
 
     def out_of_time(state: tenacity.RetryCallState) -> bool:
         # tenacity computes the wait before asking whether to stop.
-        return deadline is not None and not deadline.allows(state.upcoming_sleep)
+        timed = operation or is_throttled(_failure(state))
+        return timed and not limit.allows(state.upcoming_sleep)
+
+    def stop(state: tenacity.RetryCallState) -> bool:
+        return out_of_time(state) or (not operation and counted[0] > policy.max_retries)
 
     def give_up(state: tenacity.RetryCallState) -> object:
-        exc = state.outcome.exception() if state.outcome else None
+        exc = _failure(state)
         assert exc is not None  # only failures are retried
-        if out_of_time(state):
-            when = "at the deadline"
-            if windowed:
-                when = f"after retrying for {policy.retry_window:g}s (retry_window)"
-            attempts = state.attempt_number
-            raise DeadlineExceededError(f"gave up {when}, {attempts} attempts: {exc}") from exc
-        raise exc
+        if not out_of_time(state):
+            raise exc  # retried as many times as ``policy.max_retries`` allows
+        window = policy.retry_window if windowed else None
+        raise out_of_time_error(exc, state.attempt_number, operation=operation, window=window)
 
-    counted = tenacity.stop_after_attempt(policy.max_retries + 1)
-    stop = counted if deadline is None else out_of_time
     return tenacity.AsyncRetrying(
         stop=stop,
         wait=wait,
         retry=tenacity.retry_if_exception(lambda exc: should_retry(exc, rule)),
+        after=count,
         before_sleep=before_sleep,
         sleep=sleep,
         retry_error_callback=give_up,
     )
+
+
+def _failure(state: tenacity.RetryCallState) -> BaseException | None:
+    """The exception the attempt ``state`` describes failed with."""
+    return state.outcome.exception() if state.outcome else None
+
+
+def retry_limit(
+    policy: RetryPolicy, deadline: Deadline | None, call_deadline: Deadline | None
+) -> Deadline:
+    """Until when a 429 is retried: the operation's ``deadline``, else the call's, else (for
+    either that never ends) ``policy.retry_window`` from now."""
+    if deadline is not None:
+        return deadline if deadline.finite else Deadline(policy.retry_window)
+    return call_deadline if call_deadline is not None else Deadline(policy.retry_window)
+
+
+def out_of_time_error(
+    exc: BaseException, attempts: int, *, operation: bool, window: float | None
+) -> BaseException:
+    """What a request whose retries ran out of time raises, ``exc`` its last failure after
+    ``attempts`` attempts: under an operation's deadline (``window``: the ``retry_window``
+    standing in for one that never ends), ``DeadlineExceededError`` caused by ``exc``;
+    otherwise ``exc`` itself, a ``RateLimitError`` recording its ``attempts``."""
+    if operation:
+        when = "at the deadline"
+        if window is not None:
+            when = f"after retrying for {window:g}s (retry_window)"
+        error = DeadlineExceededError(f"gave up {when}, {attempts} attempts: {exc}")
+        error.__cause__ = exc
+        return error
+    if isinstance(exc, RateLimitError):
+        exc.attempts = attempts
+    return exc

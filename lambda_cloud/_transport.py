@@ -10,6 +10,7 @@ import asyncio
 import copy
 import functools
 import logging
+import math
 import time
 import types
 import warnings
@@ -23,15 +24,18 @@ from aiohttp import hdrs
 from multidict import CIMultiDict
 
 from ._config import DEFAULT_MAX_RESPONSE_BYTES
-from ._deadline import current_deadline
-from ._ratelimit import RateLimiter
+from ._deadline import Deadline, current_deadline
+from ._ratelimit import RateLimiter, SlotTooFar
 from ._response import Exchange, record_exchange, wants_exchange
 from ._retry import (
     RetryPolicy,
     RetryRule,
+    is_throttled,
     make_retrying,
     may_have_taken_effect,
+    out_of_time_error,
     retry_after_of,
+    retry_limit,
     should_retry,
 )
 from ._security import Secret, bearer_header, credentials_in, redact
@@ -258,6 +262,7 @@ class Transport:
         # repeat it): that starts only once a failure may be retried.
         args = (method, self.base_url + path, params, body, build_body)
         launch, timeout = rule is RetryRule.LAUNCH, timeout or self.timeout
+        started = time.monotonic()
         first: APIError | None = None
         try:
             whole = await self._send_once(*args, launch, timeout, 1)
@@ -266,46 +271,79 @@ class Transport:
                 raise
             first = exc
         if first is not None:  # retried outside the handler: no "during handling" chain
+            # The call's time: what a 429 is retried within.
+            total = timeout.total
+            call = None if total is None else Deadline(total - (time.monotonic() - started))
             send = functools.partial(self._send_once, *args, launch, timeout)
-            whole = await self._retry(send, first, rule=rule, retries=retries, done_if=done_if)
+            whole = await self._retry(
+                send, first, rule=rule, retries=retries, done_if=done_if, call_deadline=call
+            )
         return whole if envelope else whole["data"]
 
     async def _retry(
         self,
-        send: Callable[[int], Awaitable[dict[str, Any]]],
+        send: Callable[[int, Deadline | None], Awaitable[dict[str, Any]]],
         first: APIError,
         *,
         rule: RetryRule,
         retries: RetryPolicy | None,
         done_if: Callable[[APIStatusError], bool] | None,
+        call_deadline: Deadline | None,
     ) -> dict[str, Any]:
         """Attempts after a retryable first failure, until one succeeds or the policy (or
-        the deadline in force) gives up."""
+        the deadline in force) gives up. After a 429 the next attempt waits for its rate-limit
+        slot only if the slot comes before the 429s' time is up (``retry_limit``); a slot
+        further away ends the call as that time running out would."""
+        policy, operation = retries or self.retry_policy, current_deadline()
         maybe_applied = may_have_taken_effect(first)
         pending: APIError | None = first
+        throttled = first if is_throttled(first) else None
+        limit = retry_limit(policy, operation, call_deadline)
         retrying = make_retrying(
-            retries or self.retry_policy, rule, sleep=self._sleep, deadline=current_deadline()
+            policy,
+            rule,
+            sleep=self._sleep,
+            deadline=operation,
+            call_deadline=limit,
+            paced=self.rate_limiter is not None,
         )
-        async for state in retrying:
-            with state:
-                if pending is not None:
-                    failed, pending = pending, None
-                    raise failed  # tenacity judges the first attempt as if it had made it
-                try:
-                    return await send(state.retry_state.attempt_number)
-                except APIError as exc:
-                    if (
-                        maybe_applied
-                        and isinstance(exc, APIStatusError)
-                        and done_if
-                        and done_if(exc)
-                    ):
-                        log.debug(
-                            "%s %s: done by an earlier attempt (%s)", exc.method, exc.url, exc.code
-                        )
-                        return {"data": None}
-                    maybe_applied = maybe_applied or may_have_taken_effect(exc)
-                    raise
+        attempt = 1
+        try:
+            async for state in retrying:
+                with state:
+                    if pending is not None:
+                        failed, pending = pending, None
+                        raise failed  # tenacity judges the first attempt as if it had made it
+                    attempt = state.retry_state.attempt_number
+                    try:
+                        return await send(attempt, limit if throttled else None)
+                    except PacingTimeoutError:
+                        raise  # nothing was sent: ``throttled`` still says why it waited
+                    except APIError as exc:
+                        throttled = exc if is_throttled(exc) else None
+                        if (
+                            maybe_applied
+                            and isinstance(exc, APIStatusError)
+                            and done_if
+                            and done_if(exc)
+                        ):
+                            log.debug(
+                                "%s %s: done by an earlier attempt (%s)",
+                                exc.method,
+                                exc.url,
+                                exc.code,
+                            )
+                            return {"data": None}
+                        maybe_applied = maybe_applied or may_have_taken_effect(exc)
+                        raise
+        except PacingTimeoutError:
+            if throttled is None:
+                raise
+            window = policy.retry_window if operation and not operation.finite else None
+            error = out_of_time_error(
+                throttled, attempt - 1, operation=operation is not None, window=window
+            )
+            raise error from (None if error is throttled else throttled)
         raise AssertionError("unreachable: tenacity re-raises the last failure")  # pragma: no cover
 
     async def _send_once(
@@ -318,12 +356,15 @@ class Transport:
         launch: bool,
         timeout: aiohttp.ClientTimeout,
         attempt: int,
+        pace_by: Deadline | None = None,
     ) -> dict[str, Any]:
-        """One attempt (numbered ``attempt``, for the log): a rate-limit slot, then the
-        exchange; the decoded envelope, or the typed error."""
-        if self.rate_limiter is not None:
+        """One attempt (numbered ``attempt``, for the log): a rate-limit slot (one that comes
+        before ``pace_by``, if given), then the exchange; the decoded envelope, or the typed
+        error. The rate limiter learns whether the server let the request through."""
+        limiter = self.rate_limiter
+        if limiter is not None:
             timeout = await self._pace(
-                self.rate_limiter, method, url, launch=launch, timeout=timeout
+                limiter, method, url, launch=launch, timeout=timeout, deadline=pace_by
             )
         if build_body is not None:
             body = await build_body()
@@ -357,8 +398,17 @@ class Transport:
             self._log_attempt(method, url, type(error).__name__, started, attempt)
             raise error from exc
         self._log_attempt(method, url, status, started, attempt)
+        if limiter is not None and status != 429:
+            limiter.passed(launch=launch)
         if error_headers is not None:
-            raise self._status_error(method, url, status, raw, error_headers, launch=launch)
+            error = self._status_error(method, url, status, raw, error_headers)
+            if status == 429 and limiter is not None:
+                await limiter.throttled(
+                    launch=launch,
+                    retry_after=retry_after_of(error),
+                    cap=self.retry_policy.max_retry_after,  # as a retry without pacing does
+                )
+            raise error
         return _decode_envelope(method, url, status, raw)
 
     def _log_attempt(
@@ -376,24 +426,16 @@ class Transport:
         status: int,
         raw: bytes,
         headers: Mapping[str, str],
-        *,
-        launch: bool,
     ) -> APIStatusError:
-        """The typed error for an error status; a 429 also holds back the rate limiter.
-        Credentials the server echoes (in the body or a header) are redacted first."""
-        error = make_status_error(
+        """The typed error for an error status. Credentials the server echoes (in the body or
+        a header) are redacted first."""
+        return make_status_error(
             method=method,
             url=url,
             status=status,
             body=_decode_error(raw, self._secrets),
             headers=self._redacted(headers),
         )
-        if status == 429 and self.rate_limiter is not None:
-            wait = retry_after_of(error)
-            if wait is not None:
-                wait = min(wait, self.retry_policy.max_retry_after)  # as the retry does
-                self.rate_limiter.back_off(wait, launch=launch)
-        return error
 
     def _redirect_error(
         self, method: str, url: str, response: aiohttp.ClientResponse
@@ -419,31 +461,29 @@ class Transport:
         *,
         launch: bool,
         timeout: aiohttp.ClientTimeout,
+        deadline: Deadline | None,
     ) -> aiohttp.ClientTimeout:
         """Wait for a rate-limit slot; return what is left of ``timeout`` for the exchange.
 
         A wait that alone would use up the timeout raises ``PacingTimeoutError`` before any
         slot is taken, so a caller gives up at once rather than after queueing in vain. Under
-        ``retrying_until`` the operation's deadline bounds the queueing instead, and the
-        exchange keeps its whole timeout: a bulk launch queues for its slot as long as its run
-        has time.
+        ``retrying_until`` (or a ``deadline`` given) that deadline bounds the queueing instead,
+        and the exchange keeps its whole timeout: a bulk launch queues for its slot as long as
+        its run has time.
         """
         total = timeout.total
-        deadline = current_deadline()
+        deadline = deadline or current_deadline()
         if deadline is not None:
-            ahead = limiter.delay(launch=launch)
-            if ahead > 0 and not deadline.allows(ahead):
-                raise PacingTimeoutError(
-                    method=method, url=url, wait=ahead, timeout=deadline.remaining()
-                )
-            await limiter.acquire(launch=launch)
-            return timeout
-        if total is not None:
-            ahead = limiter.delay(launch=launch)
-            if ahead >= total:
-                raise PacingTimeoutError(method=method, url=url, wait=ahead, timeout=total)
-        waited = await limiter.acquire(launch=launch)
-        if total is None or waited == 0:
+            max_wait = deadline.remaining()
+        else:
+            max_wait = math.inf if total is None else total
+        try:
+            waited = await limiter.acquire(launch=launch, max_wait=max_wait)
+        except SlotTooFar as far:
+            raise PacingTimeoutError(
+                method=method, url=url, wait=far.wait, timeout=max_wait
+            ) from None
+        if deadline is not None or total is None or waited == 0:
             return timeout
         left = total - waited
         if left <= 0:  # a launch's second bucket held it back past the end

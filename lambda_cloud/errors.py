@@ -42,6 +42,7 @@ __all__ = [
     "RateLimitError",
     "RedirectError",
     "ResponseTooLargeError",
+    "SharedStateError",
     "SpendGuardError",
     "SpendLimitExceededError",
     "ValidationError",
@@ -237,7 +238,16 @@ class ConflictError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: too many requests."""
+    """429: too many requests. A throttled request was not carried out, so the client sends it
+    again until the call's time is up; then this is raised, ``attempts`` the times it was
+    sent."""
+
+    #: How many times the request was sent before the client gave up.
+    attempts: int = 1
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return text if self.attempts == 1 else f"{text} [gave up after {self.attempts} attempts]"
 
 
 class InternalServerError(APIStatusError):
@@ -284,6 +294,13 @@ class AccountInactiveError(PermissionDeniedError):
 class DeadlineExceededError(LambdaCloudError, TimeoutError):
     """An operation's overall ``timeout`` ran out before this was done (a request kept failing,
     say: the last failure is ``__cause__``)."""
+
+
+class SharedStateError(LambdaCloudError):
+    """The shared store (``SharedState``: Redis or Valkey) failed, and it is ``strict``:
+    unreachable, slower than its ``timeout``, answering nonsense, or the client library is not
+    installed. Without ``strict`` the client falls back to its own pacing and books instead.
+    Nothing was sent to the API for the call that raised it."""
 
 
 class SpendGuardError(LambdaCloudError):

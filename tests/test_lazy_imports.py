@@ -28,6 +28,18 @@ def test_import_loads_none_of_what_waits_for_first_use() -> None:
     )
 
 
+def test_the_redis_client_loads_only_when_a_client_first_talks_to_the_store() -> None:
+    run(
+        """
+        import asyncio, sys, lambda_cloud
+        limits = lambda_cloud.RateLimits(shared="redis://127.0.0.1:1/0")
+        client = lambda_cloud.AsyncLambdaCloud(api_key="k", rate_limits=limits)
+        assert not [m for m in sys.modules if m.startswith(("redis", "valkey"))]
+        asyncio.run(client.aclose())
+        """
+    )
+
+
 def test_a_resource_loads_its_own_module_on_first_use() -> None:
     run(
         """

@@ -18,9 +18,11 @@ from lambda_cloud import (
     APITimeoutError,
     InternalServerError,
     LaunchOutcomeUnknownError,
+    RateLimitError,
     RetryPolicy,
     ValidationError,
 )
+from lambda_cloud._deadline import Deadline
 from lambda_cloud._retry import (
     RetryRule,
     backoff_delay,
@@ -323,13 +325,15 @@ class Flaky:
         return "ok"
 
 
-async def run(policy: RetryPolicy, rule: RetryRule, fn: Flaky) -> tuple[str, list[float]]:
+async def run(
+    policy: RetryPolicy, rule: RetryRule, fn: Flaky, **options: Any
+) -> tuple[str, list[float]]:
     slept: list[float] = []
 
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    async for attempt in make_retrying(policy, rule, sleep=sleep):
+    async for attempt in make_retrying(policy, rule, sleep=sleep, **options):
         with attempt:
             return fn(), slept
     raise AssertionError("unreachable")
@@ -383,3 +387,35 @@ async def test_retrying_waits_as_long_as_retry_after_asks_up_to_the_cap() -> Non
     result, slept = await run(policy, SAFE, fn)
     assert result == "ok"
     assert slept == pytest.approx([3.0, 10.0, 0.02])
+
+
+async def test_429s_are_not_counted_against_max_retries() -> None:
+    fn = Flaky(status(429), status(503), status(429), status(429), status(503), status(429))
+    result, _ = await run(RetryPolicy(max_retries=2), LAUNCH, Flaky(*[status(429)] * 6))
+    assert result == "ok"
+    result, _ = await run(RetryPolicy(max_retries=2), SAFE, fn)
+    assert (result, fn.calls) == ("ok", 7)  # two 503s: within max_retries=2
+
+
+async def test_a_429_is_retried_until_the_call_s_time_is_up() -> None:
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    fn = Flaky(*[status(429, headers=CIMultiDict({"Retry-After": "2"}))] * 10)
+    policy = RetryPolicy(max_retries=0, initial_delay=0.0, max_delay=0.0)
+    call = Deadline(5.0, clock=lambda: now[0])  # two waits of 2 s fit, a third does not
+    with pytest.raises(RateLimitError) as info:
+        async for attempt in make_retrying(policy, SAFE, sleep=sleep, call_deadline=call):
+            with attempt:
+                fn()
+    assert (fn.calls, info.value.attempts) == (3, 3)
+    assert str(info.value).endswith("[gave up after 3 attempts]")
+
+
+async def test_a_paced_429_adds_no_wait_of_its_own() -> None:
+    # The rate limiter, held back by the 429, spaces the attempts instead.
+    fn = Flaky(status(429, headers=CIMultiDict({"Retry-After": "2"})), status(503))
+    result, slept = await run(NO_JITTER, SAFE, fn, paced=True)
+    assert (result, slept) == ("ok", [0.0, 1.0])

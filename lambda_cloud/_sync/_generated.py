@@ -119,7 +119,10 @@ class LambdaCloud:
     ``https://cloud.lambda.ai/api/v1``. ``timeout`` is seconds for a whole request or an
     ``aiohttp.ClientTimeout``; ``max_retries`` applies to requests that are safe to retry.
     ``rate_limits`` paces requests to the API's documented limits (``None`` turns pacing off;
-    a plain mapping such as ``Emulator.rate_limits`` is accepted, see ``RateLimits.coerce``).
+    a plain mapping such as ``Emulator.rate_limits`` is accepted, see ``RateLimits.coerce``),
+    slowing down when 429s say other processes use the key too; with ``RateLimits(shared=...)``
+    or ``$LAMBDA_CLOUD_SHARED_STATE`` (a ``redis://`` URL), every process using the key paces
+    from one pair of buckets kept in Redis.
     Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
     and closed by ``close()`` or ``with`` (a closed client raises ``ClientClosedError``).
     Plain ``http://`` is refused except to this machine, unless ``allow_insecure_http=True``.
@@ -311,7 +314,8 @@ class LambdaCloud:
         )
 
     def close(self) -> None:
-        """Close the connection pool, if this client created it (copies leave it open)."""
+        """Close the connection pool, and the shared store's connections, if this client
+        created them (copies leave them open)."""
         self._runner.close(self._async.aclose())
 
     def __enter__(self) -> LambdaCloud:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import collections
 import contextlib
 import logging
 import socket
@@ -93,6 +94,8 @@ class EmulatorApp:
         self.limiter = limiter
         self.time_scale = time_scale
         self.rate_limited_count = 0
+        #: The rate limiter's 429s, per API key.
+        self.rate_limited_by_key: collections.Counter[str] = collections.Counter()
         self._stopping: asyncio.Event | None = None
         # Late commits in progress: they outlive their request, so the app owns them.
         self._late: set[asyncio.Task[tuple[int, dict[str, Any]] | None]] = set()
@@ -162,6 +165,7 @@ class EmulatorApp:
             wait = self.limiter.check(account.api_key, launch=route is not None and route.launch)
             if wait is not None:
                 self.rate_limited_count += 1
+                self.rate_limited_by_key[account.api_key] += 1
                 return _error(ApiError(RATE_LIMITED), retry_after_headers(wait))
         return account
 

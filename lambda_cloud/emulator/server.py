@@ -115,6 +115,11 @@ class Emulator:
         """How many 429s the rate limiter has served (fault-injected 429s not included)."""
         return self._app.rate_limited_count
 
+    def rate_limited(self, api_key: str | None = None) -> int:
+        """How many 429s the rate limiter has sent to ``api_key`` (default: the emulator's own
+        key), as the server counts them: what clients sharing a key cost each other."""
+        return self._app.rate_limited_by_key[api_key or self.api_key]
+
     @property
     def audit_page_size(self) -> int:
         """Events per ``GET /audit-events`` page (50 by default)."""

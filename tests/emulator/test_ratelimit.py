@@ -38,6 +38,17 @@ async def test_general_limit(api: Api, emu: Emulator, clock: ManualClock) -> Non
     assert emu.rate_limited_count == 3
 
 
+async def test_429s_are_counted_per_key(api: Api, emu: Emulator, clock: ManualClock) -> None:
+    other = emu.add_account()
+    for _ in range(7):
+        await api.get("/regions")
+    for _ in range(6):
+        await api.get("/regions", key=other)
+    assert (emu.rate_limited(), emu.rate_limited(emu.api_key), emu.rate_limited(other)) == (2, 2, 1)
+    assert emu.rate_limited("never-used") == 0
+    assert emu.rate_limited_count == 3
+
+
 async def test_bad_keys_are_not_rate_limited(api: Api, emu: Emulator) -> None:
     for _ in range(8):
         assert (await api.get("/regions", auth="Bearer nope")).status == 401

@@ -1,0 +1,152 @@
+"""One pace for every process using an API key: the rate-limit buckets kept in the store.
+
+Each acquire is one round trip: a script reserves the next free slot of the bucket (GCRA, on
+the store's clock, as the API's own limiter keeps it) and answers how long to wait for it; the
+caller sleeps that long, no polling. A launch takes its launch slot, then its general one (a
+second round trip, which also moves the launch bucket on if the general one held the launch
+back). A 429 (another program using the key without the store) holds the shared bucket for the
+server's ``Retry-After``. When the store is down, the process paces itself alone, adaptively.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .._ratelimit import RateLimit, RateLimiter, RateLimits, SlotTooFar
+from .store import Store, StoreDown, namespace
+
+__all__ = ["SharedRateLimiter"]
+
+# KEYS[1]: the bucket. KEYS[2], for a launch's general slot: the launch bucket, moved on to one
+# launch interval after the launch actually leaves. ARGV: the interval and burst, the longest
+# wait accepted (negative: any), the launch interval. Returns {reserved (1 or 0), the delay in
+# microseconds}; nothing is reserved when the delay is the longest wait or more.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local interval, burst, max_wait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local delay = tat - (burst - 1) * interval - now
+if delay < 0 then delay = 0 end
+if max_wait >= 0 and delay > 0 and delay >= max_wait then
+  return {0, math.floor(delay * 1000000)}
+end
+tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%.6f', tat), 'PX', math.ceil((tat - now) * 1000) + 1000)
+if KEYS[2] then
+  local sent = now + delay + tonumber(ARGV[4])
+  if sent > (tonumber(redis.call('GET', KEYS[2])) or 0) then
+    redis.call('SET', KEYS[2], string.format('%.6f', sent), 'PX',
+      math.ceil((sent - now) * 1000) + 1000)
+  end
+end
+return {1, math.floor(delay * 1000000)}
+"""
+
+# KEYS[1]: the bucket. ARGV: the seconds to hold it, its interval and burst. No request gets a
+# slot before the hold ends.
+_HOLD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local floor = now + tonumber(ARGV[1]) + (tonumber(ARGV[3]) - 1) * tonumber(ARGV[2])
+if floor > (tonumber(redis.call('GET', KEYS[1])) or 0) then
+  redis.call('SET', KEYS[1], string.format('%.6f', floor), 'PX',
+    math.ceil((floor - now) * 1000) + 1000)
+end
+return 1
+"""
+
+
+def _reserved(reply: object) -> tuple[bool, float]:
+    """The reserve script's reply: (reserved, delay in seconds); ``ValueError`` if it is not
+    one (a store answering something else is a failing store)."""
+    if not (isinstance(reply, list) and len(reply) == 2 and reply[0] in (0, 1)):
+        raise ValueError(f"unexpected reply {reply!r:.80}")
+    delay = reply[1]
+    if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+        raise ValueError(f"unexpected delay {delay!r:.80}")
+    return reply[0] == 1, delay / 1e6
+
+
+def _held(reply: object) -> None:
+    if reply != 1:
+        raise ValueError(f"unexpected reply {reply!r:.80}")
+
+
+class SharedRateLimiter(RateLimiter):
+    """A ``RateLimiter`` whose buckets are the store's, for every process on the account
+    ``namespace``; its own (adaptive) buckets while the store is down."""
+
+    def __init__(self, limits: RateLimits, store: Store, namespace: str, **options: Any):
+        super().__init__(limits, **options)
+        self.store = store
+        self.namespace = namespace
+        # One hash tag: a Redis Cluster keeps both buckets on one node, as a script needs.
+        self._general_key = f"lambda-cloud:{{{namespace}}}:pace:general"
+        self._launch_key = f"lambda-cloud:{{{namespace}}}:pace:launch"
+        self._reserve = store.script("reserve", _RESERVE)
+        self._hold = store.script("hold", _HOLD)
+
+    def for_account(self, *, api_key: str, base_url: str) -> SharedRateLimiter:
+        """The same limits and store, for another account's buckets."""
+        account = namespace(api_key, base_url)
+        return SharedRateLimiter(
+            self.limits, self.store, account, clock=self._clock, sleep=self._sleep
+        )
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    async def acquire(self, *, launch: bool = False, max_wait: float = math.inf) -> float:
+        waited = 0.0
+        if launch:
+            try:
+                delay = await self._take(self._launch_key, self.limits.launch, max_wait)
+            except StoreDown:
+                return await super().acquire(launch=launch, max_wait=max_wait)
+            waited += await self._wait(delay, "launch")
+        try:
+            # A launch that waited for its slot takes the general one whatever it costs, as
+            # the local buckets do: the transport judges the time left.
+            limit = math.inf if launch else max_wait
+            delay = await self._take(self._general_key, self.limits.general, limit, launch)
+        except StoreDown:
+            if not launch:
+                return await super().acquire(max_wait=max_wait)
+            delay = self._general.reserve(self._clock())
+        return waited + await self._wait(delay, "general")
+
+    async def _take(
+        self, key: str, limit: RateLimit, max_wait: float, launch: bool = False
+    ) -> float:
+        keys = [key, self._launch_key] if launch else [key]
+        args = [
+            repr(limit.interval),
+            limit.burst,
+            -1 if max_wait == math.inf else repr(max_wait),
+            repr(self.limits.launch.interval),
+        ]
+        script = self._reserve
+        reserved, delay = await self.store.run(
+            "rate limit", lambda redis: script(redis)(keys=keys, args=args), _reserved
+        )
+        if not reserved:
+            raise SlotTooFar(delay)
+        return delay
+
+    async def throttled(
+        self, *, launch: bool = False, retry_after: float | None = None, cap: float = math.inf
+    ) -> None:
+        limit = self.limits.launch if launch else self.limits.general
+        key = self._launch_key if launch else self._general_key
+        wait = min(cap, limit.interval if retry_after is None else retry_after)
+        args = [repr(wait), repr(limit.interval), limit.burst]
+        script = self._hold
+        try:
+            await self.store.run(
+                "rate limit", lambda redis: script(redis)(keys=[key], args=args), _held
+            )
+        except StoreDown:
+            await super().throttled(launch=launch, retry_after=retry_after, cap=cap)

@@ -5,17 +5,22 @@ sends anything: the account's live cost, from one instance list, plus what the o
 reservations hold, plus what the call asks for must fit under its ceiling. A bulk run's slots
 then draw on their reservation at the price each is launched at, so a price that rises during
 a hunt never takes a launch past the ceiling. Opening is serialized by a lock; a draw and a
-release are synchronous, so the event loop orders them with no lock.
+release never suspend here, so the event loop orders them with no lock. With a shared store,
+``shared.budget`` keeps the same books in Redis, for every process using the key.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from .errors import InvalidPriceError, SpendLimitExceededError
 
-__all__ = ["Budget", "LiveCost", "Reservation", "check_price"]
+if TYPE_CHECKING:
+    from ._ratelimit import RateLimiter
+
+__all__ = ["Budget", "LiveCost", "Reservation", "budget_for", "check_price"]
 
 #: A live instance as the budget counts it: its launch-token tag (``None`` without one) and
 #: its price in cents per hour.
@@ -30,6 +35,17 @@ def check_price(instance_type_name: str, price: object) -> int:
     if isinstance(price, bool) or not isinstance(price, int) or price < 0:
         raise InvalidPriceError(instance_type_name, price)
     return price
+
+
+def budget_for(limiter: RateLimiter | None) -> Budget:
+    """The books of a client pacing with ``limiter``: in its shared store if it has one (for
+    every process using the key), else its own."""
+    account = None if limiter is None else limiter.shared_account()
+    if account is None:
+        return Budget()
+    from .shared.budget import SharedBudget
+
+    return SharedBudget(account)
 
 
 class Budget:
@@ -123,7 +139,7 @@ class Reservation:
         """Cents per hour held: the slots drawn at their price, the others at ``unit``."""
         return self._drawn_total + (self._count - len(self._drawn)) * self._unit
 
-    def draw(self, slot: int, instance_type_name: str, price_cents_per_hour: object) -> None:
+    async def draw(self, slot: int, instance_type_name: str, price_cents_per_hour: object) -> None:
         """Hold ``slot``'s launch at this price instead of what the slot held before, or raise
         ``SpendLimitExceededError`` if with what the account runs, what the other
         reservations hold and this one's other drawn slots it passes the ceiling
@@ -144,6 +160,6 @@ class Reservation:
         self._drawn_total = mine + price
         self._drawn[slot] = price
 
-    def release(self) -> None:
+    async def release(self) -> None:
         """The call is over: what it launched counts as live from now on."""
         self._budget._release(self)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 
-from ._budget import Budget
+from ._budget import Budget, budget_for
 from ._config import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
@@ -61,7 +61,7 @@ class AsyncLambdaCloud:
     a plain mapping such as ``Emulator.rate_limits`` is accepted, see ``RateLimits.coerce``),
     slowing down when 429s say other processes use the key too; with ``RateLimits(shared=...)``
     or ``$LAMBDA_CLOUD_SHARED_STATE`` (a ``redis://`` URL), every process using the key paces
-    from one pair of buckets kept in Redis.
+    from one pair of buckets kept in Redis, and ``launch_many`` leases its ``run_id`` there.
     Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
     and closed by ``aclose()`` or ``async with`` (a closed client raises ``ClientClosedError``).
     Plain ``http://`` is refused except to this machine, unless ``allow_insecure_http=True``.
@@ -69,8 +69,9 @@ class AsyncLambdaCloud:
     (decompressed) raises ``ResponseTooLargeError``.
     ``max_hourly_cost_cents`` is a spend guard for every ``instances.launch`` and
     ``launch_many`` that does not set its own: a budget that counts what the account runs and
-    what the client's guarded calls in progress hold, so that together they never pass it (a
-    launch that would raises ``SpendLimitExceededError`` before it is sent).
+    what the client's guarded calls in progress hold (with a shared store: every process's),
+    so that together they never pass it (a launch that would raises
+    ``SpendLimitExceededError`` before it is sent).
     Every launch is tagged with ``owner`` (default ``$LAMBDA_CLOUD_OWNER``, else
     ``<user>@<host>``), which ``instances.reap`` matches, and expires after
     ``default_expires_in`` (seconds or a ``timedelta``) unless it gives its own expiry.
@@ -125,7 +126,7 @@ class AsyncLambdaCloud:
         # Every limiter this client and its copies made, closed with the pool.
         self._limiters: list[RateLimiter] = [] if limiter is None else [limiter]
         # What guarded launches hold, for every copy on this account (each its own ceiling).
-        self._budget = Budget()
+        self._budget = budget_for(limiter)
 
     # Resources are built, and their modules imported, on first use (as anthropic-sdk-python
     # does): `import lambda_cloud` stays cheap, and so do the copies `with_options` makes. Not a
@@ -316,8 +317,10 @@ class AsyncLambdaCloud:
         copy._max_hourly_cost_cents = ceiling
         copy._owner = whose
         copy._default_expires_in = expiry
-        if key != self._api_key or transport.base_url != current.base_url:
-            copy._budget = Budget()  # another account's books
+        shared = None if limiter is None else limiter.shared_account()
+        was_shared = None if current.rate_limiter is None else current.rate_limiter.shared_account()
+        if key != self._api_key or url != current.base_url or shared != was_shared:
+            copy._budget = budget_for(limiter)  # another account's books, or another store's
         return copy
 
     def _with_authorization(self, authorization: Secret) -> AsyncLambdaCloud:

@@ -18,6 +18,7 @@ import math
 import os
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -25,6 +26,9 @@ from ._clock import monotonic
 from ._validation import check_real
 from .errors import ValidationError
 from .shared.options import SHARED_STATE_ENV, SharedState, SharedStateLike
+
+if TYPE_CHECKING:
+    from .shared.store import Account
 
 __all__ = [
     "DEFAULT_RATE_LIMITS",
@@ -66,7 +70,8 @@ class RateLimits:
     pass speed it up again, up to these limits: processes sharing a key settle on shares of
     it. ``adaptive=False`` paces to the limits as if the client were the key's only user.
     ``shared`` (a ``redis://`` URL or a ``SharedState``; by default ``$LAMBDA_CLOUD_SHARED_STATE``)
-    keeps the buckets in Redis, one pair for every process using the key.
+    keeps the buckets in Redis, one pair for every process using the key; there too a
+    ``launch_many`` with a ``run_id`` holds a lease on it, and the spend budget its books.
     """
 
     general: RateLimit = RateLimit(rate=1.0, burst=5)
@@ -131,9 +136,9 @@ def limiter_for(limits: RateLimits | None, *, api_key: str, base_url: str) -> Ra
     if limits.shared is None:
         return RateLimiter(limits)
     from .shared.pacing import SharedRateLimiter
-    from .shared.store import Store, namespace
+    from .shared.store import Account, Store, namespace
 
-    return SharedRateLimiter(limits, Store(limits.shared), namespace(api_key, base_url))
+    return SharedRateLimiter(limits, Account(Store(limits.shared), namespace(api_key, base_url)))
 
 
 #: ``RateLimits``, or the same numbers as plain mappings (see ``RateLimits.coerce``).
@@ -257,6 +262,11 @@ class RateLimiter:
 
     async def close(self) -> None:
         """Release what the limiter holds (a shared store's connections)."""
+
+    def shared_account(self) -> Account | None:
+        """The account's state in the shared store, if there is one (``None``: this process
+        paces, budgets and leases alone)."""
+        return None
 
     @property
     def rates(self) -> dict[str, float]:

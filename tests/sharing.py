@@ -28,16 +28,22 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 async def run_processes(
-    emu: Emulator, count: int, calls: int, *, extra: tuple[str, ...] = ()
+    emu: Emulator,
+    count: int,
+    calls: int,
+    *,
+    extra: tuple[str, ...] = (),
+    module: str = "tests.sharing",
 ) -> list[dict[str, Any]]:
-    """Each process's report: ``{"ok": calls that returned, "raised": [error class names]}``."""
+    """Each process's report: ``{"ok": calls that returned, "raised": [error class names]}``
+    (or whatever ``module``, speaking the same protocol, reports)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LAMBDA_API_KEY": emu.api_key}
     argv = [emu.base_url, str(calls), str(emu.time_scale), *extra]
     processes = [
         await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tests.sharing",
+            module,
             *argv,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,

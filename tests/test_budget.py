@@ -31,7 +31,7 @@ async def test_a_reservation_released_while_another_opens_still_counts() -> None
     )
 
     async def listed_as_the_first_ends() -> Iterable[LiveCost]:
-        first.release()
+        await first.release()
         return [("run/0", 100), (None, 50)]
 
     with pytest.raises(SpendLimitExceededError) as caught:
@@ -46,15 +46,15 @@ async def test_a_slot_drawn_again_replaces_its_earlier_draw() -> None:
     reservation = await budget.reserve(
         ceiling=300, count=2, instance_type_name=T, price=100, live=listing((None, 100))
     )
-    reservation.draw(0, T, 100)
-    reservation.draw(0, T, 200)  # relaunched at a higher price: 100 + 200 fits 300
+    await reservation.draw(0, T, 100)
+    await reservation.draw(0, T, 200)  # relaunched at a higher price: 100 + 200 fits 300
     assert reservation.held == 300
     with pytest.raises(SpendLimitExceededError) as caught:
-        reservation.draw(1, T, 1)
+        await reservation.draw(1, T, 1)
     assert (caught.value.count, caught.value.committed_cents) == (1, 300)
     with pytest.raises(InvalidPriceError):
-        reservation.draw(1, T, -1)
-    reservation.release()
+        await reservation.draw(1, T, -1)
+    await reservation.release()
     # Released, it counts as running until the next opening lists what really runs.
     other = await budget.reserve(
         ceiling=300, count=1, instance_type_name=T, price=200, live=listing((None, 100))

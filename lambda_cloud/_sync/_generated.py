@@ -122,7 +122,7 @@ class LambdaCloud:
     a plain mapping such as ``Emulator.rate_limits`` is accepted, see ``RateLimits.coerce``),
     slowing down when 429s say other processes use the key too; with ``RateLimits(shared=...)``
     or ``$LAMBDA_CLOUD_SHARED_STATE`` (a ``redis://`` URL), every process using the key paces
-    from one pair of buckets kept in Redis.
+    from one pair of buckets kept in Redis, and ``launch_many`` leases its ``run_id`` there.
     Pass ``session`` to borrow an aiohttp session you own; otherwise one is created on first use
     and closed by ``close()`` or ``with`` (a closed client raises ``ClientClosedError``).
     Plain ``http://`` is refused except to this machine, unless ``allow_insecure_http=True``.
@@ -130,8 +130,9 @@ class LambdaCloud:
     (decompressed) raises ``ResponseTooLargeError``.
     ``max_hourly_cost_cents`` is a spend guard for every ``instances.launch`` and
     ``launch_many`` that does not set its own: a budget that counts what the account runs and
-    what the client's guarded calls in progress hold, so that together they never pass it (a
-    launch that would raises ``SpendLimitExceededError`` before it is sent).
+    what the client's guarded calls in progress hold (with a shared store: every process's),
+    so that together they never pass it (a launch that would raises
+    ``SpendLimitExceededError`` before it is sent).
     Every launch is tagged with ``owner`` (default ``$LAMBDA_CLOUD_OWNER``, else
     ``<user>@<host>``), which ``instances.reap`` matches, and expires after
     ``default_expires_in`` (seconds or a ``timedelta``) unless it gives its own expiry.
@@ -502,11 +503,12 @@ class Instances(SyncAPIResource):
         instance the earlier run gave it and only empty slots are launched, so a rerun converges
         on ``count`` instances; live instances of the run that these arguments would not make
         (another type, region or name) refuse the rerun with ``ValidationError``. Concurrent
-        runs of one ``run_id`` keep, for each slot, the instance launched first. ``count`` is at
-        most ``MAX_LAUNCH_COUNT``. ``find_run`` and ``reclaim`` find and terminate a run's
-        instances. Each instance is also tagged with the client's ``owner`` and, given
-        ``expires_in``/``expires_at`` (or the client's default), with when the run expires,
-        for ``reap``.
+        runs of one ``run_id`` keep, for each slot, the instance launched first; with a shared
+        store (``RateLimits(shared=...)``) a second run of it is refused with ``RunLeasedError``
+        instead, before it launches anything. ``count`` is at most ``MAX_LAUNCH_COUNT``.
+        ``find_run`` and ``reclaim`` find and terminate a run's instances. Each instance is also
+        tagged with the client's ``owner`` and, given ``expires_in``/``expires_at`` (or the
+        client's default), with when the run expires, for ``reap``.
 
         ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
         for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``

@@ -12,6 +12,7 @@ from .errors import (
     CapacityExhaustedError,
     DeadlineExceededError,
     InstanceWaitError,
+    RunLeasedError,
     SlotCancelledError,
     UnresolvedLaunchError,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "ProgressCallback",
     "ProgressEvent",
     "ProgressKind",
+    "RunLeasedError",
     "SlotCancelledError",
     "UnresolvedLaunchError",
     "SlotFailure",

@@ -55,7 +55,7 @@ class SlotBudget(Protocol):
     """A spend-guarded run's share of the client's spend budget, which each slot's launch
     draws on, at the price the latest instance-types listing gives, before it is sent."""
 
-    def draw(self, slot: int, instance_type_name: str, price_cents_per_hour: object) -> None:
+    async def draw(self, slot: int, instance_type_name: str, price_cents_per_hour: object) -> None:
         """Hold ``slot``'s launch at this price in place of what the slot held before; raise
         ``SpendLimitExceededError`` if the budget has not that much left, ``InvalidPriceError``
         if the price is not a whole number of cents (``None``: the listing had none)."""

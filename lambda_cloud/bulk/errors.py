@@ -19,6 +19,7 @@ __all__ = [
     "CapacityExhaustedError",
     "DeadlineExceededError",
     "InstanceWaitError",
+    "RunLeasedError",
     "SlotCancelledError",
     "UnresolvedLaunchError",
 ]
@@ -26,6 +27,24 @@ __all__ = [
 
 class BulkError(LambdaCloudError):
     """Root of the bulk operations' own errors."""
+
+
+class RunLeasedError(BulkError):
+    """Another ``launch_many`` of this ``run_id`` is running (on any machine using the same
+    shared store and API key): nothing was launched. ``holder`` says where it runs and since
+    when; its lease ends when it does, or ``expires_in`` seconds after it last renewed it (a
+    crashed run's lease lapses so). Wait for that run, or call again once it is over: the
+    rerun then adopts what it launched."""
+
+    def __init__(self, run_id: str, holder: str, expires_in: float) -> None:
+        self.run_id = run_id
+        self.holder = holder
+        self.expires_in = expires_in
+        super().__init__(
+            f"run {run_id!r} is being launched by another run ({holder}); nothing was launched. "
+            f"Wait for it to end (its lease lapses {expires_in:.0f}s from now unless renewed), "
+            "then call again: the rerun adopts its instances"
+        )
 
 
 class CapacityExhaustedError(BulkError):

@@ -308,7 +308,8 @@ class _Run:
             _check_open(slot)
             if self.plan.budget is not None:
                 price = self.capacity.price(target.instance_type_name)
-                self.plan.budget.draw(slot.index, target.instance_type_name, price)
+                await self.plan.budget.draw(slot.index, target.instance_type_name, price)
+                _check_open(slot)  # a shared budget's draw is a round trip to the store
             sent_to.append((target, self.capacity.checks))
             if target.region not in slot.regions_tried:
                 slot.regions_tried.append(target.region)

@@ -17,6 +17,7 @@ from lambda_cloud import (
     APIStatusError,
     AuthenticationError,
     LambdaCloudError,
+    RateLimits,
     SpendLimitExceededError,
     ValidationError,
     __version__,
@@ -73,6 +74,8 @@ class State:
                 self._client = LambdaCloud(
                     api_key=settings.api_key,
                     base_url=settings.base_url,
+                    # None: the client's own pacing (adaptive), or $LAMBDA_CLOUD_SHARED_STATE's.
+                    rate_limits=RateLimits(shared=settings.shared_state),
                     allow_insecure_http=self._allow_insecure_http,
                     trace_configs=self.trace_configs or None,
                 )
@@ -224,6 +227,12 @@ def accept_output_option(group: click.Group) -> None:
     is_flag=True,
     help="Allow a plain http:// base URL on another machine (the key crosses unencrypted).",
 )
+@click.option(
+    "--shared-state",
+    metavar="URL",
+    help="Redis URL shared by every process using the key: one pace, spend budget and run "
+    "leases (default: $LAMBDA_CLOUD_SHARED_STATE, or the profile's shared_state).",
+)
 @click.option("--output", "-o", type=_OUTPUT, help=_OUTPUT_HELP)
 @click.option("--debug", is_flag=True, help="Log the SDK's requests and retries to stderr.")
 @click.version_option(__version__, prog_name="lambda-cloud")
@@ -235,6 +244,7 @@ def cli(
     api_key: str | None,
     base_url: str | None,
     allow_insecure_http: bool,
+    shared_state: str | None,
     output: str | None,
     debug: bool,
 ) -> None:
@@ -267,6 +277,7 @@ def cli(
         api_key_file=api_key_file,
         base_url=base_url,
         profile=profile,
+        shared_state=shared_state,
     )
     shown = Output(Mode(output) if output else None)
     ctx.obj = State(settings, shown, allow_insecure_http=allow_insecure_http)

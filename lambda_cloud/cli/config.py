@@ -5,6 +5,7 @@ The profile file is TOML, one table per profile::
     [default]
     api_key = "secret_..."          # or: api_key_file = "~/.lambda/key"
     base_url = "https://cloud.lambda.ai/api/v1"
+    shared_state = "redis://cache.internal:6379/0"   # optional: see docs/many-processes.md
 
 It holds a secret, so it is written with mode 0600 and read with a warning if others can read it.
 """
@@ -20,6 +21,8 @@ from typing import Any
 
 import attrs
 import click
+
+from lambda_cloud.shared import SHARED_STATE_ENV
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,6 +49,8 @@ class Settings:
     api_key: str | None = attrs.field(repr=False)
     base_url: str | None
     key_source: str | None = None
+    #: The shared store's URL (it may carry a password).
+    shared_state: str | None = attrs.field(default=None, repr=False)
 
 
 def config_path() -> Path:
@@ -75,9 +80,11 @@ def resolve(
     api_key_file: str | None,
     base_url: str | None,
     profile: str | None,
+    shared_state: str | None = None,
 ) -> Settings:
-    """The settings from the flags given, then ``LAMBDA_API_KEY`` / ``LAMBDA_BASE_URL``, then
-    the profile (``--profile``, ``$LAMBDA_PROFILE``, or ``default``)."""
+    """The settings from the flags given, then ``LAMBDA_API_KEY`` / ``LAMBDA_BASE_URL`` /
+    ``LAMBDA_CLOUD_SHARED_STATE``, then the profile (``--profile``, ``$LAMBDA_PROFILE``, or
+    ``default``)."""
     name = profile or os.environ.get("LAMBDA_PROFILE")
     section = _profile(name)
     in_profile = f"profile {name or DEFAULT_PROFILE!r} in {config_path()}"
@@ -92,7 +99,15 @@ def resolve(
     if api_key is None and "api_key" in section:
         api_key, source = str(section["api_key"]), in_profile
     base_url = base_url or os.environ.get("LAMBDA_BASE_URL") or section.get("base_url")
-    return Settings(api_key=api_key, base_url=base_url, key_source=source if api_key else None)
+    shared_state = (
+        shared_state or os.environ.get(SHARED_STATE_ENV) or section.get("shared_state") or None
+    )
+    return Settings(
+        api_key=api_key,
+        base_url=base_url,
+        shared_state=shared_state,
+        key_source=source if api_key else None,
+    )
 
 
 def _read_key(path: str) -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import datetime
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -176,7 +178,7 @@ class AsyncInstances(SeedInstancesMixin):
             return await self._send_launch(build, timeout=timeout, retries=retries)
         finally:
             if reservation is not None:
-                reservation.release()
+                await reservation.release()
 
     async def _reserve(
         self,
@@ -400,11 +402,12 @@ class AsyncInstances(SeedInstancesMixin):
         instance the earlier run gave it and only empty slots are launched, so a rerun converges
         on ``count`` instances; live instances of the run that these arguments would not make
         (another type, region or name) refuse the rerun with ``ValidationError``. Concurrent
-        runs of one ``run_id`` keep, for each slot, the instance launched first. ``count`` is at
-        most ``MAX_LAUNCH_COUNT``. ``find_run`` and ``reclaim`` find and terminate a run's
-        instances. Each instance is also tagged with the client's ``owner`` and, given
-        ``expires_in``/``expires_at`` (or the client's default), with when the run expires,
-        for ``reap``.
+        runs of one ``run_id`` keep, for each slot, the instance launched first; with a shared
+        store (``RateLimits(shared=...)``) a second run of it is refused with ``RunLeasedError``
+        instead, before it launches anything. ``count`` is at most ``MAX_LAUNCH_COUNT``.
+        ``find_run`` and ``reclaim`` find and terminate a run's instances. Each instance is also
+        tagged with the client's ``owner`` and, given ``expires_in``/``expires_at`` (or the
+        client's default), with when the run expires, for ``reap``.
 
         ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
         for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``
@@ -452,27 +455,39 @@ class AsyncInstances(SeedInstancesMixin):
         )
         tags = _lifecycle.sdk_tags(self._client, template.tags, expires_in, expires_at)
         check_callback(on_progress, "on_progress")
-        try:
-            reservation, listing = await self._reserve(
-                type_names,
-                count,
-                max_hourly_cost_cents,
-                request_timeout,
-                retries,
-                run_id=plan.run_id,
-            )
-        except asyncio.CancelledError as cancelled:
-            # Nothing launched yet; the caller still finds the report as the cause, as it
-            # would for a run cancelled at any later point.
-            raise cancelled from BulkLaunchCancelledError(bulk_launch.unstarted_report(plan))
-        # The run's first capacity check starts from the spend check's listing, not a second one.
-        plan = attrs.evolve(plan, instance_types=listing, budget=reservation, sdk_tags=tags)
-        api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
-        try:
-            return await bulk_launch.launch_many(api, plan, on_progress)
-        finally:
-            if reservation is not None:
-                reservation.release()
+        async with self._run_lease(plan.run_id if plan.rerun else None):
+            try:
+                reservation, listing = await self._reserve(
+                    type_names,
+                    count,
+                    max_hourly_cost_cents,
+                    request_timeout,
+                    retries,
+                    run_id=plan.run_id,
+                )
+            except asyncio.CancelledError as cancelled:
+                # Nothing launched yet; the caller still finds the report as the cause, as it
+                # would for a run cancelled at any later point.
+                raise cancelled from BulkLaunchCancelledError(bulk_launch.unstarted_report(plan))
+            # The first capacity check starts from the spend check's listing, not a second one.
+            plan = attrs.evolve(plan, instance_types=listing, budget=reservation, sdk_tags=tags)
+            api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
+            try:
+                return await bulk_launch.launch_many(api, plan, on_progress)
+            finally:
+                if reservation is not None:
+                    await reservation.release()
+
+    def _run_lease(self, run_id: str | None) -> AbstractAsyncContextManager[None]:
+        """The lease on ``run_id`` in the shared store, held while the run goes (nothing
+        without a run id chosen by the caller, or without a store)."""
+        limiter = self._client._transport.rate_limiter
+        account = None if limiter is None or run_id is None else limiter.shared_account()
+        if account is None or run_id is None:
+            return contextlib.nullcontext()
+        from ..shared.leases import run_lease
+
+        return run_lease(account, run_id)
 
     async def find_run(
         self,

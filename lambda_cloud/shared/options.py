@@ -41,13 +41,16 @@ class SharedState:
     ``rediss://`` for TLS). When the store fails (unreachable, slower than ``timeout``
     seconds, answering nonsense), the client logs one warning, falls back to this process's
     own adaptive pacing and books, and tries the store again ``recheck`` seconds later; with
-    ``strict=True`` it raises ``SharedStateError`` instead. Needs ``lambda-cloud[redis]``.
+    ``strict=True`` it raises ``SharedStateError`` instead. A ``launch_many`` with a
+    ``run_id`` holds a lease on it, renewed while it runs, that lapses ``lease_ttl`` seconds
+    after a crashed run last renewed it. Needs ``lambda-cloud[redis]``.
     """
 
     url: str = attrs.field(validator=_check_url)
     strict: bool = False
     timeout: float = attrs.field(default=1.0, validator=_check_seconds)
     recheck: float = attrs.field(default=30.0, validator=_check_seconds)
+    lease_ttl: float = attrs.field(default=30.0, validator=_check_seconds)
 
     @classmethod
     def coerce(cls, value: SharedStateLike) -> SharedState:
@@ -58,7 +61,7 @@ class SharedState:
         # The URL may carry the store's password.
         return (
             f"SharedState(url={redacted_url(self.url)!r}, strict={self.strict!r}, "
-            f"timeout={self.timeout!r}, recheck={self.recheck!r})"
+            f"timeout={self.timeout!r}, recheck={self.recheck!r}, lease_ttl={self.lease_ttl!r})"
         )
 
 

@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from .._ratelimit import RateLimit, RateLimiter, RateLimits, SlotTooFar
-from .store import Store, StoreDown, namespace
+from .store import Account, StoreDown, namespace
 
 __all__ = ["SharedRateLimiter"]
 
@@ -79,22 +79,22 @@ class SharedRateLimiter(RateLimiter):
     """A ``RateLimiter`` whose buckets are the store's, for every process on the account
     ``namespace``; its own (adaptive) buckets while the store is down."""
 
-    def __init__(self, limits: RateLimits, store: Store, namespace: str, **options: Any):
+    def __init__(self, limits: RateLimits, account: Account, **options: Any):
         super().__init__(limits, **options)
-        self.store = store
-        self.namespace = namespace
-        # One hash tag: a Redis Cluster keeps both buckets on one node, as a script needs.
-        self._general_key = f"lambda-cloud:{{{namespace}}}:pace:general"
-        self._launch_key = f"lambda-cloud:{{{namespace}}}:pace:launch"
-        self._reserve = store.script("reserve", _RESERVE)
-        self._hold = store.script("hold", _HOLD)
+        self.account = account
+        self.store = account.store
+        self._general_key = account.key("pace", "general")
+        self._launch_key = account.key("pace", "launch")
+        self._reserve = self.store.script("reserve", _RESERVE)
+        self._hold = self.store.script("hold", _HOLD)
 
     def for_account(self, *, api_key: str, base_url: str) -> SharedRateLimiter:
         """The same limits and store, for another account's buckets."""
-        account = namespace(api_key, base_url)
-        return SharedRateLimiter(
-            self.limits, self.store, account, clock=self._clock, sleep=self._sleep
-        )
+        account = Account(self.store, namespace(api_key, base_url))
+        return SharedRateLimiter(self.limits, account, clock=self._clock, sleep=self._sleep)
+
+    def shared_account(self) -> Account:
+        return self.account
 
     async def close(self) -> None:
         await self.store.close()

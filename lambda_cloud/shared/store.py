@@ -18,14 +18,29 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
 
+import attrs
+
 from ..errors import SharedStateError
 from .options import SharedState, redacted_url
 
-__all__ = ["Store", "StoreDown", "namespace"]
+__all__ = ["Account", "Store", "StoreDown", "namespace"]
 
 log = logging.getLogger("lambda_cloud")
 
 T = TypeVar("T")
+
+
+@attrs.frozen
+class Account:
+    """One account's corner of a store: its keys are ``lambda-cloud:{<namespace>}:...`` (one
+    hash tag, so a Redis Cluster keeps them on one node, as a script touching two needs)."""
+
+    store: Store
+    namespace: str
+
+    def key(self, *parts: str) -> str:
+        """The key ``parts`` name, in this account's namespace."""
+        return ":".join(("lambda-cloud", f"{{{self.namespace}}}", *parts))
 
 
 class StoreDown(Exception):

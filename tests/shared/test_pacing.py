@@ -14,7 +14,7 @@ from lambda_cloud import AsyncLambdaCloud, RateLimit, RateLimits, SharedState
 from lambda_cloud._ratelimit import SlotTooFar
 from lambda_cloud.emulator import Emulator
 from lambda_cloud.shared.pacing import SharedRateLimiter
-from lambda_cloud.shared.store import Store, namespace
+from lambda_cloud.shared.store import Account, Store, namespace
 from tests.sharing import run_processes
 
 
@@ -40,7 +40,7 @@ async def test_the_store_hands_out_slots_at_the_limit(redis_url: str) -> None:
         delays.append(seconds)
 
     limiters = [
-        SharedRateLimiter(limits, Store(SharedState.coerce(redis_url)), "n", sleep=sleep)
+        SharedRateLimiter(limits, Account(Store(SharedState.coerce(redis_url)), "n"), sleep=sleep)
         for _ in range(4)
     ]
     started = time.monotonic()
@@ -59,7 +59,8 @@ async def test_a_launch_takes_both_buckets_and_holds_the_launch_bucket(redis_url
         general=RateLimit(rate=1.0, burst=1), launch=RateLimit(rate=0.1, burst=1), shared=redis_url
     )
     clock = Recorder()
-    limiter = SharedRateLimiter(limits, Store(SharedState.coerce(redis_url)), "n", sleep=clock)
+    account = Account(Store(SharedState.coerce(redis_url)), "n")
+    limiter = SharedRateLimiter(limits, account, sleep=clock)
     try:
         assert await limiter.acquire(launch=True) == 0.0
         with pytest.raises(SlotTooFar) as info:  # the next launch is 10 s away

@@ -23,14 +23,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict lambda_cloud tests/typing
 
-# The raw-response wrappers are generated from the sync facade too: after it.
 generate: $(STAMP)
 	$(BIN)/python scripts/generate_sync.py
-	$(BIN)/python scripts/generate_raw.py
 
 check-generated: $(STAMP)
 	$(BIN)/python scripts/generate_sync.py --check
-	$(BIN)/python scripts/generate_raw.py --check
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -79,7 +79,11 @@ if TYPE_CHECKING:
         SlotFailure,
         TerminateOutcome,
         UnresolvedLaunchError,
+        check_run_id,
+        is_live,
+        parse_token,
     )
+    from .lifecycle import CostReport, ExpiryExtensions, ReapReport
 
 setup_logging()
 
@@ -88,6 +92,7 @@ setup_logging()
 #: subpackages the client loads on first use.
 _LAZY = {
     "bulk": "bulk",
+    "lifecycle": "lifecycle",
     "resources": "resources",
     **dict.fromkeys(
         ("LambdaCloud", "SyncCallInLoopThreadError", "SyncInAsyncContextWarning"), "_sync"
@@ -116,9 +121,13 @@ _LAZY = {
             "SlotFailure",
             "TerminateOutcome",
             "UnresolvedLaunchError",
+            "check_run_id",
+            "is_live",
+            "parse_token",
         ),
         "bulk",
     ),
+    **dict.fromkeys(("CostReport", "ExpiryExtensions", "ReapReport"), "lifecycle"),
 }
 
 
@@ -198,6 +207,13 @@ __all__ = [
     "SlotFailure",
     "TerminateOutcome",
     "UnresolvedLaunchError",
+    "check_run_id",
+    "is_live",
+    "parse_token",
+    # expiry, reaping and cost to date (instances.reap, instances.costs)
+    "CostReport",
+    "ExpiryExtensions",
+    "ReapReport",
     "__version__",
     *_types_all,
 ]

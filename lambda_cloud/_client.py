@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
@@ -15,10 +16,12 @@ from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     Timeout,
+    check_expires_in,
     check_max_response_bytes,
     check_spend_ceiling,
     resolve_api_key,
     resolve_base_url,
+    resolve_owner,
     to_client_timeout,
 )
 from ._ratelimit import (
@@ -31,21 +34,21 @@ from ._ratelimit import (
 from ._retry import RetryPolicy
 from ._security import Secret, conceal
 from ._transport import SessionHolder, Transport
+from ._validation import check_bool, check_headers
 
 if TYPE_CHECKING:
-    from ._raw_generated import AsyncLambdaCloudWithRawResponse
-    from .resources.audit_events import AsyncAuditEvents
-    from .resources.fabric import AsyncFabricPartitions
-    from .resources.file_systems import AsyncFileSystems
-    from .resources.firewall import AsyncFirewall
-    from .resources.images import AsyncImages
-    from .resources.instance_types import AsyncInstanceTypes
-    from .resources.instances import AsyncInstances
-    from .resources.regions import AsyncRegions
-    from .resources.ssh_keys import AsyncSSHKeys
-    from .resources.tickets import AsyncTickets
+    from .resources.audit_events import AsyncAuditEvents, AsyncAuditEventsWithRawResponse
+    from .resources.fabric import AsyncFabricPartitions, AsyncFabricPartitionsWithRawResponse
+    from .resources.file_systems import AsyncFileSystems, AsyncFileSystemsWithRawResponse
+    from .resources.firewall import AsyncFirewall, AsyncFirewallWithRawResponse
+    from .resources.images import AsyncImages, AsyncImagesWithRawResponse
+    from .resources.instance_types import AsyncInstanceTypes, AsyncInstanceTypesWithRawResponse
+    from .resources.instances import AsyncInstances, AsyncInstancesWithRawResponse
+    from .resources.regions import AsyncRegions, AsyncRegionsWithRawResponse
+    from .resources.ssh_keys import AsyncSSHKeys, AsyncSSHKeysWithRawResponse
+    from .resources.tickets import AsyncTickets, AsyncTicketsWithRawResponse
 
-__all__ = ["AsyncLambdaCloud"]
+__all__ = ["AsyncLambdaCloud", "AsyncLambdaCloudWithRawResponse"]
 
 
 class AsyncLambdaCloud:
@@ -69,6 +72,9 @@ class AsyncLambdaCloud:
     what the client's guarded calls in progress hold (with a shared store: every process's),
     so that together they never pass it (a launch that would raises
     ``SpendLimitExceededError`` before it is sent).
+    Every launch is tagged with ``owner`` (default ``$LAMBDA_CLOUD_OWNER``, else
+    ``<user>@<host>``), which ``instances.reap`` matches, and expires after
+    ``default_expires_in`` (seconds or a ``timedelta``) unless it gives its own expiry.
     Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 
@@ -86,10 +92,18 @@ class AsyncLambdaCloud:
         allow_insecure_http: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_hourly_cost_cents: int | None = None,
+        owner: str | None = None,
+        default_expires_in: float | datetime.timedelta | None = None,
     ) -> None:
         api_key = conceal(api_key)  # first: any error below has it in its frame's locals
         key = resolve_api_key(api_key)
         self._max_hourly_cost_cents = check_spend_ceiling(max_hourly_cost_cents)
+        self._owner = resolve_owner(owner)
+        self._default_expires_in = (
+            None
+            if default_expires_in is None
+            else check_expires_in(default_expires_in, "default_expires_in")
+        )
         self._allow_insecure_http = allow_insecure_http
         url = resolve_base_url(base_url, allow_insecure_http=allow_insecure_http)
         limiter = limiter_for(
@@ -102,7 +116,7 @@ class AsyncLambdaCloud:
             base_url=url,
             timeout=to_client_timeout(timeout),
             retry_policy=RetryPolicy.coerce(max_retries, field="max_retries"),
-            default_headers=default_headers or {},
+            default_headers=check_headers(default_headers),
             sessions=SessionHolder(session, trace_configs=trace_configs),
             rate_limiter=limiter,
             max_response_bytes=check_max_response_bytes(max_response_bytes),
@@ -195,8 +209,6 @@ class AsyncLambdaCloud:
         in ``await client.with_raw_response.instances.get(id)``."""
         # Not cached: kept on the client it would point back at it, a cycle only the garbage
         # collector frees (with the sync client's event loop and pool).
-        from ._raw_generated import AsyncLambdaCloudWithRawResponse
-
         return AsyncLambdaCloudWithRawResponse(self)
 
     @property
@@ -208,6 +220,16 @@ class AsyncLambdaCloud:
     def max_hourly_cost_cents(self) -> int | None:
         """The client-wide spend guard, in US cents per hour (``None``: none)."""
         return self._max_hourly_cost_cents
+
+    @property
+    def owner(self) -> str:
+        """The owner every launch is tagged with, and ``instances.reap`` reaps by default."""
+        return self._owner
+
+    @property
+    def default_expires_in(self) -> datetime.timedelta | None:
+        """How long after launch an instance expires unless its launch says (``None``: never)."""
+        return self._default_expires_in
 
     @property
     def rate_limits(self) -> RateLimits | None:
@@ -234,20 +256,35 @@ class AsyncLambdaCloud:
         allow_insecure_http: bool | None = None,
         max_response_bytes: int | None = None,
         max_hourly_cost_cents: int | Literal["inherit"] | None = "inherit",
+        owner: str | None = None,
+        default_expires_in: float | datetime.timedelta | Literal["inherit"] | None = "inherit",
     ) -> AsyncLambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets.
         ``max_hourly_cost_cents=None`` removes the spend guard. Unless ``api_key`` or
         ``base_url`` changes the account, the copy shares the spend budget: a guarded launch on
-        either counts what the other's guarded calls hold, under its own ceiling."""
+        either counts what the other's guarded calls hold, under its own ceiling.
+        ``default_expires_in=None`` removes the default expiry."""
         api_key = conceal(api_key)  # first: any error below has it in its frame's locals
         ceiling = (
             self._max_hourly_cost_cents
             if max_hourly_cost_cents == "inherit"
             else check_spend_ceiling(max_hourly_cost_cents)
         )
+        expiry = self._default_expires_in
+        if default_expires_in != "inherit":
+            expiry = (
+                None
+                if default_expires_in is None
+                else check_expires_in(default_expires_in, "default_expires_in")
+            )
+        whose = self._owner if owner is None else resolve_owner(owner)
         current = self._transport
-        insecure = self._allow_insecure_http if allow_insecure_http is None else allow_insecure_http
+        insecure = (
+            self._allow_insecure_http
+            if allow_insecure_http is None
+            else check_bool(allow_insecure_http, "allow_insecure_http")
+        )
         key = self._api_key if api_key is None else resolve_api_key(api_key)
         url = (
             current.base_url
@@ -269,7 +306,7 @@ class AsyncLambdaCloud:
             retry_policy=current.retry_policy
             if max_retries is None
             else RetryPolicy.coerce(max_retries, field="max_retries"),
-            default_headers={**current.default_headers, **(default_headers or {})},
+            default_headers={**current.default_headers, **check_headers(default_headers)},
             sessions=current.sessions,
             rate_limiter=limiter,
             max_response_bytes=current.max_response_bytes
@@ -278,6 +315,8 @@ class AsyncLambdaCloud:
         )
         copy = self._derive(transport, api_key=key, allow_insecure_http=insecure)
         copy._max_hourly_cost_cents = ceiling
+        copy._owner = whose
+        copy._default_expires_in = expiry
         shared = None if limiter is None else limiter.shared_account()
         was_shared = None if current.rate_limiter is None else current.rate_limiter.shared_account()
         if key != self._api_key or url != current.base_url or shared != was_shared:
@@ -303,6 +342,8 @@ class AsyncLambdaCloud:
         copy._api_key = api_key
         copy._allow_insecure_http = allow_insecure_http
         copy._max_hourly_cost_cents = self._max_hourly_cost_cents
+        copy._owner = self._owner
+        copy._default_expires_in = self._default_expires_in
         copy._budget = self._budget
         copy._limiters = self._limiters
         copy._owns_transport = False  # the pool belongs to the client it came from
@@ -329,3 +370,72 @@ class AsyncLambdaCloud:
 
     def __getstate__(self) -> Any:
         raise TypeError(f"{type(self).__name__} cannot be pickled")
+
+
+class AsyncLambdaCloudWithRawResponse:
+    """``client.with_raw_response``: the client's resources, each method returning the
+    ``APIResponse`` of its value (see ``lambda_cloud._raw``). A resource's module is imported
+    on first use, as by the client."""
+
+    def __init__(self, client: AsyncLambdaCloud) -> None:
+        self._client = client
+
+    @property
+    def instances(self) -> AsyncInstancesWithRawResponse:
+        from .resources.instances import AsyncInstancesWithRawResponse
+
+        return AsyncInstancesWithRawResponse(self._client.instances)
+
+    @property
+    def instance_types(self) -> AsyncInstanceTypesWithRawResponse:
+        from .resources.instance_types import AsyncInstanceTypesWithRawResponse
+
+        return AsyncInstanceTypesWithRawResponse(self._client.instance_types)
+
+    @property
+    def ssh_keys(self) -> AsyncSSHKeysWithRawResponse:
+        from .resources.ssh_keys import AsyncSSHKeysWithRawResponse
+
+        return AsyncSSHKeysWithRawResponse(self._client.ssh_keys)
+
+    @property
+    def file_systems(self) -> AsyncFileSystemsWithRawResponse:
+        from .resources.file_systems import AsyncFileSystemsWithRawResponse
+
+        return AsyncFileSystemsWithRawResponse(self._client.file_systems)
+
+    @property
+    def images(self) -> AsyncImagesWithRawResponse:
+        from .resources.images import AsyncImagesWithRawResponse
+
+        return AsyncImagesWithRawResponse(self._client.images)
+
+    @property
+    def regions(self) -> AsyncRegionsWithRawResponse:
+        from .resources.regions import AsyncRegionsWithRawResponse
+
+        return AsyncRegionsWithRawResponse(self._client.regions)
+
+    @property
+    def firewall(self) -> AsyncFirewallWithRawResponse:
+        from .resources.firewall import AsyncFirewallWithRawResponse
+
+        return AsyncFirewallWithRawResponse(self._client.firewall)
+
+    @property
+    def audit_events(self) -> AsyncAuditEventsWithRawResponse:
+        from .resources.audit_events import AsyncAuditEventsWithRawResponse
+
+        return AsyncAuditEventsWithRawResponse(self._client.audit_events)
+
+    @property
+    def fabric_partitions(self) -> AsyncFabricPartitionsWithRawResponse:
+        from .resources.fabric import AsyncFabricPartitionsWithRawResponse
+
+        return AsyncFabricPartitionsWithRawResponse(self._client.fabric_partitions)
+
+    @property
+    def tickets(self) -> AsyncTicketsWithRawResponse:
+        from .resources.tickets import AsyncTicketsWithRawResponse
+
+        return AsyncTicketsWithRawResponse(self._client.tickets)

@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import contextvars
 import math
-import time
 from collections.abc import Callable, Iterator
+
+from ._clock import monotonic
 
 __all__ = ["Deadline", "current_deadline", "retrying_until"]
 
@@ -15,9 +16,7 @@ __all__ = ["Deadline", "current_deadline", "retrying_until"]
 class Deadline:
     """The end of an operation's time budget; ``None`` seconds means no end."""
 
-    def __init__(
-        self, seconds: float | None, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, seconds: float | None, *, clock: Callable[[], float] = monotonic) -> None:
         self._clock = clock
         self._at = math.inf if seconds is None else clock() + seconds
 

@@ -17,12 +17,14 @@ import logging
 import math
 import os
 import random
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 import attrs
 
+from ._clock import monotonic
+from ._validation import check_real
+from .errors import ValidationError
 from .shared.options import SHARED_STATE_ENV, SharedState, SharedStateLike
 
 if TYPE_CHECKING:
@@ -85,20 +87,17 @@ class RateLimits:
         if isinstance(value, RateLimits):
             return value
         if not isinstance(value, Mapping):
-            raise TypeError(f"rate_limits must be RateLimits or a mapping, not {type(value)}")
-        unknown = set(value) - {"general", "launch"}
+            raise ValidationError(
+                "rate_limits", f"expected RateLimits or a mapping, got {type(value).__name__}"
+            )
+        unknown = [repr(name) for name in value if name not in ("general", "launch")]
         if unknown:
-            raise ValueError(f"unknown rate-limit buckets: {sorted(unknown)}")
+            raise ValidationError("rate_limits", f"unknown buckets: {', '.join(unknown)}")
         default = cls()
-
-        def bucket(name: str, limit: RateLimit) -> RateLimit:
-            spec = value.get(name)
-            if spec is None:
-                return limit
-            return RateLimit(rate=float(spec["rate"]), burst=int(spec.get("burst", 1)))
-
-        return cls(
-            general=bucket("general", default.general), launch=bucket("launch", default.launch)
+        return attrs.evolve(
+            default,
+            general=_bucket(value.get("general"), "rate_limits.general", default.general),
+            launch=_bucket(value.get("launch"), "rate_limits.launch", default.launch),
         )
 
     def scaled(self, time_scale: float) -> RateLimits:
@@ -108,6 +107,23 @@ class RateLimits:
             general=RateLimit(rate=self.general.rate / time_scale, burst=self.general.burst),
             launch=RateLimit(rate=self.launch.rate / time_scale, burst=self.launch.burst),
         )
+
+
+def _bucket(spec: object, field: str, default: RateLimit) -> RateLimit:
+    """A bucket given as ``{"rate": ..., "burst": ...}`` (``burst`` defaults to 1); ``default``
+    when not given."""
+    if spec is None:
+        return default
+    if not isinstance(spec, Mapping) or "rate" not in spec or not set(spec) <= {"rate", "burst"}:
+        raise ValidationError(field, f'expected {{"rate": ..., "burst": ...}}, got {spec!r}')
+    rate = check_real(spec["rate"], f"{field}.rate")
+    burst = check_real(spec.get("burst", 1), f"{field}.burst")
+    # NaN compares false, so it fails here too; an infinite rate is no pacing, which is allowed.
+    if not rate > 0:
+        raise ValidationError(f"{field}.rate", f"must be a positive number, got {rate!r}")
+    if not isinstance(burst, int) or burst < 1:
+        raise ValidationError(f"{field}.burst", f"must be a positive int, got {burst!r}")
+    return RateLimit(rate=rate, burst=burst)
 
 
 def limiter_for(limits: RateLimits | None, *, api_key: str, base_url: str) -> RateLimiter | None:
@@ -229,7 +245,7 @@ class RateLimiter:
         self,
         limits: RateLimits,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
     ) -> None:

@@ -39,6 +39,7 @@ from ._retry import (
     should_retry,
 )
 from ._security import Secret, bearer_header, credentials_in, redact
+from ._validation import check_list
 from ._version import __version__
 from .errors import (
     APIConnectionError,
@@ -50,6 +51,7 @@ from .errors import (
     PacingTimeoutError,
     RedirectError,
     ResponseTooLargeError,
+    ValidationError,
     make_status_error,
 )
 
@@ -59,6 +61,26 @@ log = logging.getLogger("lambda_cloud")
 
 USER_AGENT = f"lambda-cloud-python/{__version__}"
 _JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def _check_session_options(
+    session: object, trace_configs: object
+) -> list[aiohttp.TraceConfig] | None:
+    """Check a client's ``session`` and ``trace_configs``; the trace configs, as a list."""
+    if session is not None and not isinstance(session, aiohttp.ClientSession):
+        raise ValidationError(
+            "session", f"expected an aiohttp.ClientSession, got {type(session).__name__}"
+        )
+    if trace_configs is None:
+        return None
+    configs = []
+    for i, config in enumerate(check_list(trace_configs, "trace_configs")):
+        if not isinstance(config, aiohttp.TraceConfig):
+            raise ValidationError(
+                f"trace_configs[{i}]", f"expected an aiohttp.TraceConfig, got {config!r}"
+            )
+        configs.append(config)
+    return configs
 
 
 class SessionHolder:
@@ -78,11 +100,12 @@ class SessionHolder:
     ) -> None:
         self._session = session
         self._owned = session is None
-        self._trace_configs = trace_configs
         self._loop: asyncio.AbstractEventLoop | None = None
         self._guard: AsyncGenerator[None, None] | None = None
         #: True once ``close()`` ran: the client is done for.
         self.closed = False
+        # Checked once what __del__ reads is set: a refused holder is finalized too.
+        self._trace_configs = _check_session_options(session, trace_configs)
 
     def get(self) -> aiohttp.ClientSession:
         """The live session, created on the running loop if needed."""

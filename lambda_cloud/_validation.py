@@ -10,10 +10,9 @@ import datetime
 import ipaddress
 import re
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
-from ._converter import parse_datetime
 from .errors import ValidationError
 from .types._base import OpenEnum
 from .types.firewall import FirewallRule, NetworkProtocol
@@ -23,15 +22,20 @@ __all__ = [
     "FILESYSTEM_NAME_PATTERN",
     "HOSTNAME_PATTERN",
     "MAX_USER_DATA_BYTES",
+    "check_bool",
+    "check_callback",
     "check_choice",
     "check_filesystem_name",
     "check_firewall_rules",
+    "check_headers",
     "check_hostname",
     "check_ids",
     "check_length",
+    "check_list",
     "check_mount_point",
     "check_path_id",
     "check_pattern",
+    "check_real",
     "check_single_ssh_key",
     "check_string",
     "check_tag",
@@ -52,6 +56,65 @@ def check_string(value: object, field: str) -> str:
     if not isinstance(value, str):
         raise ValidationError(field, f"expected a string, got {type(value).__name__}")
     return value
+
+
+def check_bool(value: object, field: str) -> bool:
+    """``True`` or ``False`` (a truthy ``1`` or ``"no"`` is a mistake, not a yes)."""
+    if not isinstance(value, bool):
+        raise ValidationError(field, f"expected True or False, got {value!r}")
+    return value
+
+
+def check_real(value: object, field: str, *, expected: str = "a number") -> float:
+    """An ``int`` or ``float`` (not a ``bool``: ``True`` is no quantity) that converts to a
+    float; NaN and infinities are the caller's to refuse."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(field, f"expected {expected}, got {type(value).__name__}")
+    try:
+        float(value)  # an int past 1.8e308 would overflow in every deadline and sleep
+    except OverflowError:
+        raise ValidationError(field, "too large a number") from None
+    return value
+
+
+_F = TypeVar("_F", bound=Callable[..., object])
+
+
+def check_callback(value: _F | None, field: str) -> _F | None:
+    """A function to call back, or ``None``."""
+    if value is not None and not callable(value):
+        raise ValidationError(field, f"expected a function, got {type(value).__name__}")
+    return value
+
+
+def check_list(value: object, field: str) -> list[object]:
+    """A list's items: from a list, tuple or other iterable, but not from a string, bytes or a
+    mapping (each iterates, but is no list of values)."""
+    if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(field, f"expected a list, got {type(value).__name__}")
+    return list(value)
+
+
+# RFC 9110: a field name is a token; a value is visible characters, spaces and tabs (a CR or LF
+# would end the header, and aiohttp refuses them only once the request is on its way).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*")
+
+
+def check_headers(value: object, field: str = "default_headers") -> dict[str, str]:
+    """HTTP headers: a mapping of names to values, both strings; ``None`` is none."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError(
+            field, f"expected a mapping of names to values, got {type(value).__name__}"
+        )
+    for name, text in value.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise ValidationError(field, f"{name!r} is not a header name")
+        if not isinstance(text, str) or not _HEADER_VALUE.fullmatch(text):
+            raise ValidationError(f"{field}[{name!r}]", "expected text without control characters")
+    return dict(value)
 
 
 def check_length(value: object, field: str, *, min_len: int = 0, max_len: int) -> str:
@@ -91,27 +154,25 @@ def check_path_id(value: object, field: str = "id") -> str:
     return urllib.parse.quote(text, safe="")
 
 
-def check_ids(ids: Iterable[object], field: str) -> list[str]:
+def check_ids(ids: object, field: str) -> list[str]:
     """A non-empty list of id strings (a lone string is refused: it is not a list of ids)."""
-    if isinstance(ids, str | bytes):
-        raise ValidationError(field, "expected a list of ids, got a single string")
     result = [
-        check_length(value, f"{field}[{i}]", min_len=1, max_len=256) for i, value in enumerate(ids)
+        check_length(value, f"{field}[{i}]", min_len=1, max_len=256)
+        for i, value in enumerate(check_list(ids, field))
     ]
     if not result:
         raise ValidationError(field, "must name at least one id")
     return result
 
 
-def check_single_ssh_key(names: Sequence[object]) -> list[str]:
+def check_single_ssh_key(names: object) -> list[str]:
     """The API takes exactly one SSH key name per launch."""
-    if isinstance(names, str | bytes):
-        raise ValidationError("ssh_key_names", "expected a list holding one key name")
-    if len(names) != 1:
+    items = check_list(names, "ssh_key_names")
+    if len(items) != 1:
         raise ValidationError(
-            "ssh_key_names", f"exactly one SSH key name is required, got {len(names)}"
+            "ssh_key_names", f"exactly one SSH key name is required, got {len(items)}"
         )
-    return [check_length(names[0], "ssh_key_names[0]", min_len=1, max_len=64)]
+    return [check_length(items[0], "ssh_key_names[0]", min_len=1, max_len=64)]
 
 
 def check_hostname(hostname: object) -> str:
@@ -147,15 +208,14 @@ def check_filesystem_name(name: object) -> str:
     return check_pattern(text, "name", FILESYSTEM_NAME_PATTERN, max_len=60)
 
 
-def check_firewall_rules(rules: Iterable[object], field: str = "rules") -> list[FirewallRule]:
+def check_firewall_rules(rules: object, field: str = "rules") -> list[FirewallRule]:
     """A list of firewall rules (``FirewallRule`` objects or the API's dicts), each checked as
     the API would (see ``FirewallRule``).
 
     Returns normalised copies: ``protocol`` a ``NetworkProtocol``, ``port_range`` a tuple.
     """
-    if not isinstance(rules, Iterable) or isinstance(rules, str | bytes | FirewallRule | Mapping):
-        raise ValidationError(field, "expected a list of FirewallRule or rule dicts")
-    return [_check_firewall_rule(rule, f"{field}[{i}]") for i, rule in enumerate(rules)]
+    items = check_list(rules, field)
+    return [_check_firewall_rule(rule, f"{field}[{i}]") for i, rule in enumerate(items)]
 
 
 def _rule_from_dict(rule: Mapping[object, object], field: str) -> FirewallRule:
@@ -238,6 +298,10 @@ def check_timestamp(value: object, field: str) -> str:
             value = value.replace(tzinfo=datetime.timezone.utc)
         # "Z", as the spec's examples write UTC (and no "+" to survive query encoding).
         return value.astimezone(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+    # Imported here: the converter loads cattrs, which waits for the first resource, while the
+    # client's own options are checked with this module.
+    from ._converter import parse_datetime
+
     text = check_length(value, field, min_len=1, max_len=64)
     try:
         parse_datetime(text)

@@ -207,6 +207,7 @@ async def test_headers_and_body_that_reach_the_server(canned: Canned) -> None:
         base_url=canned.base_url,
         rate_limits=None,
         default_headers={"X-Request-Source": "tests"},
+        owner="me",
     ) as client:
         ids = await client.instances.launch(
             region_name="us-west-1", instance_type_name="gpu_1x_a10", ssh_key_names=["k"]
@@ -219,7 +220,8 @@ async def test_headers_and_body_that_reach_the_server(canned: Canned) -> None:
     assert received.headers["X-Request-Source"] == "tests"
     assert received.headers["Content-Type"] == "application/json"
     assert received.body == (
-        b'{"region_name":"us-west-1","instance_type_name":"gpu_1x_a10","ssh_key_names":["k"]}'
+        b'{"region_name":"us-west-1","instance_type_name":"gpu_1x_a10","ssh_key_names":["k"],'
+        b'"tags":[{"key":"lambda-cloud-owner","value":"me"}]}'
     )
 
 

@@ -113,6 +113,51 @@ def test_max_retries_bounds_are_accepted() -> None:
     AsyncLambdaCloud(api_key=KEY, max_retries=RetryPolicy(max_retries=5))
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "field"),
+    [
+        ("default_headers", True, "default_headers"),
+        ("default_headers", 0, "default_headers"),  # falsy, yet no mapping
+        ("default_headers", {"X-Team": 5}, "default_headers['X-Team']"),
+        ("default_headers", {"X-Team": "a\r\nX-Evil: 1"}, "default_headers['X-Team']"),
+        ("default_headers", {"X Team": "ml"}, "default_headers"),
+        ("default_headers", {1: "ml"}, "default_headers"),
+        ("session", True, "session"),
+        ("trace_configs", True, "trace_configs"),
+        ("trace_configs", [1], "trace_configs[0]"),
+        ("allow_insecure_http", 0, "allow_insecure_http"),
+        ("allow_insecure_http", None, "allow_insecure_http"),
+        ("rate_limits", {"general": {"rate": "fast"}}, "rate_limits.general.rate"),
+    ],
+)
+def test_options_that_would_fail_at_the_first_request_are_refused_now(
+    option: str, value: object, field: str
+) -> None:
+    refused(field, **{option: value})
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "field"),
+    [
+        ("default_headers", True, "default_headers"),
+        ("default_headers", {"X-Team": "a\nb"}, "default_headers['X-Team']"),
+        ("allow_insecure_http", 1, "allow_insecure_http"),
+        ("rate_limits", {"general": {}}, "rate_limits.general"),
+    ],
+)
+def test_with_options_checks_them_too(option: str, value: object, field: str) -> None:
+    client = AsyncLambdaCloud(api_key=KEY)
+    with pytest.raises(ValidationError) as info:
+        client.with_options(**{option: value})
+    assert info.value.field == field
+
+
+def test_good_default_headers_are_sent_as_given() -> None:
+    client = AsyncLambdaCloud(api_key=KEY, default_headers={"X-Team": "ml\tops"})
+    copy = client.with_options(default_headers={"X-Env": "prod"})
+    assert dict(copy._transport.default_headers) == {"X-Team": "ml\tops", "X-Env": "prod"}
+
+
 @pytest.mark.parametrize("retries", [float("inf"), "3", 101, -1])
 async def test_per_call_retries_are_checked_before_sending(canned: Canned, retries: Any) -> None:
     canned.reply(200, {"data": []})

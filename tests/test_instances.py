@@ -117,7 +117,11 @@ async def test_launch_with_every_option(
     assert got.file_system_mounts is not None
     mounts = {m.file_system_id: m.mount_point for m in got.file_system_mounts}
     assert mounts == {shared["id"]: "/lambda/nfs/shared", scratch["id"]: "/data/scratch"}
-    assert got.tags == [TagEntry(key="team", value="ml"), TagEntry(key="env", value="ci")]
+    assert got.tags == [
+        TagEntry(key="team", value="ml"),
+        TagEntry(key="env", value="ci"),
+        TagEntry(key="lambda-cloud-owner", value=client.owner),  # every launch carries it
+    ]
     assert got.firewall_rulesets is not None
     assert [r.id for r in got.firewall_rulesets] == [ruleset["id"]]
     # What the emulator recorded from the request body.

@@ -82,7 +82,10 @@ async def test_from_dict_round_trips(client: AsyncLambdaCloud, instance_id: str)
     again = Instance.from_dict(instance.to_dict())
     assert again == instance
     assert again.status is InstanceStatus.BOOTING
-    assert again.tags == [TagEntry(key="team", value="ml")]
+    assert again.tags == [
+        TagEntry(key="team", value="ml"),
+        TagEntry(key="lambda-cloud-owner", value=client.owner),
+    ]
     assert again.instance_type.name == "gpu_1x_a10"
 
 
@@ -122,7 +125,7 @@ async def test_repr_shows_public_fields_only(client: AsyncLambdaCloud, instance_
     assert text.startswith(f"Instance(id='{instance_id}', status=<InstanceStatus.BOOTING")
     assert "instance_type=InstanceType(" in text
     assert "actions=InstanceActionAvailability(" in text
-    assert "tags=[TagEntry(key='team', value='ml')]" in text
+    assert "tags=[TagEntry(key='team', value='ml'), TagEntry(key='lambda-cloud-owner'" in text
     assert "_instance_type" not in text and "_actions" not in text
     assert "RawJSON" not in text
     assert "jupyter_token" not in text  # a secret stays out, as before

@@ -1,20 +1,17 @@
-"""The generated ``with_raw_response`` wrappers: current, complete, exact, and light to import.
+"""The ``with_raw_response`` wrappers: complete, bound to the right methods, and in no import
+cycle.
 
 Their runtime behaviour is tested through the emulator in ``test_raw_response.py`` and
-``sync/test_raw_response.py``; their static types by ``tests/typing/raw_responses.py``.
+``sync/test_raw_response.py``; their static types by ``tests/typing/raw_responses.py``; the
+generation of the sync ones by ``sync/test_generated.py``.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import gc
-import importlib
 import inspect
-import pkgutil
-import subprocess
-import sys
-import types
-import typing
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,33 +19,24 @@ from typing import Any
 
 import pytest
 
-import lambda_cloud.resources
-from lambda_cloud import AsyncLambdaCloud, LambdaCloud, _raw_generated
+import lambda_cloud
+from lambda_cloud import AsyncLambdaCloud, LambdaCloud
+from lambda_cloud._client import AsyncLambdaCloudWithRawResponse
 from lambda_cloud._raw import WithRawResponse
 from lambda_cloud._sync import _generated as sync_facade
 from lambda_cloud.resources._base import AsyncAPIResource, SyncAPIResource
+from lambda_cloud.resources.firewall import AsyncFirewallRulesWithRawResponse
+from lambda_cloud.resources.tickets import AsyncTicketAttachmentsWithRawResponse
 
-from .sync import toy
-
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "scripts" / "generate_raw.py"
-GENERATED = ROOT / "lambda_cloud" / "_raw_generated.py"
-
-
-def wrapped_classes() -> dict[str, type]:
-    """Every client and resource class, by name."""
-    modules = [sync_facade, importlib.import_module("lambda_cloud._client")]
-    for info in pkgutil.iter_modules(lambda_cloud.resources.__path__):
-        modules.append(importlib.import_module(f"lambda_cloud.resources.{info.name}"))
-    return {name: obj for m in modules for name, obj in vars(m).items() if isinstance(obj, type)}
+PACKAGE = Path(lambda_cloud.__file__).parent
+BASE_URL = "http://127.0.0.1:9/api/v1"
 
 
-def wrappers() -> Iterator[tuple[type, type]]:
-    """Each generated wrapper class with the class it wraps."""
-    classes = wrapped_classes()
-    for name in _raw_generated.__all__:
-        wrapper = getattr(_raw_generated, name)
-        yield wrapper, classes[wrapper.__annotations__["_target"]]
+@pytest.fixture
+def clients() -> Iterator[tuple[AsyncLambdaCloud, LambdaCloud]]:
+    sync = LambdaCloud(api_key="k", base_url=BASE_URL)
+    yield AsyncLambdaCloud(api_key="k", base_url=BASE_URL), sync
+    sync.close()
 
 
 def public_methods(cls: type) -> dict[str, Any]:
@@ -63,181 +51,107 @@ def public_methods(cls: type) -> dict[str, Any]:
     return methods
 
 
-def spelled(signature: inspect.Signature) -> inspect.Signature:
-    """``signature`` with ``builtins.list`` and ``list`` spelled alike (a wrapper must write
-    ``builtins.list`` where its own method named ``list`` hides the builtin)."""
-
-    def plain(annotation: Any) -> Any:
-        return annotation.replace("builtins.", "") if isinstance(annotation, str) else annotation
-
-    return signature.replace(
-        parameters=[
-            p.replace(annotation=plain(p.annotation)) for p in signature.parameters.values()
-        ],
-        return_annotation=plain(signature.return_annotation),
-    )
-
-
 def yields_items(method: Any) -> bool:
     returns = str(inspect.signature(method).return_annotation)
     return inspect.isasyncgenfunction(method) or returns.startswith(("AsyncIterator[", "Iterator["))
 
 
-def test_the_committed_wrappers_are_current() -> None:
-    result = subprocess.run(
-        [sys.executable, SCRIPT, "--check"], capture_output=True, text=True, cwd=ROOT, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_check_mode_reports_stale_wrappers(tmp_path: Path) -> None:
-    stale = tmp_path / "_raw_generated.py"
-    stale.write_text(GENERATED.read_text().replace("    async def get(", "    async def fetch(", 1))
-    result = subprocess.run(
-        [sys.executable, SCRIPT, "--check", "--output", stale],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
-    assert result.returncode == 1
-    assert "-    async def fetch(" in result.stdout
-    assert "+    async def get(" in result.stdout
-    assert "make generate" in result.stderr
-
-
-def test_every_client_and_resource_has_a_wrapper() -> None:
-    covered = {cls for _, cls in wrappers()}
-    assert {AsyncLambdaCloud, LambdaCloud} <= covered
-    reachable = {
-        cls
-        for cls in wrapped_classes().values()
-        if issubclass(cls, (AsyncAPIResource, SyncAPIResource))
-        and cls not in (AsyncAPIResource, SyncAPIResource)
-        and public_methods(cls)
-    }
-    # Not resources of a client: the bulk engine's request adapter, and a mixin of AsyncInstances.
-    assert {cls.__name__ for cls in reachable - covered} == {"_BulkRequests", "SeedInstancesMixin"}
-
-
-def test_each_wrapper_method_keeps_its_methods_signature_and_returns_an_api_response() -> None:
+def check_wrapper(raw: WithRawResponse, resource: object) -> int:
+    """Assert that ``raw`` wraps each method of ``resource`` with a single response, and each of
+    its resources; return how many methods it wraps, its resources' included."""
+    offered = {name for name in vars(raw) if not name.startswith("_")}
+    methods = public_methods(type(resource))
+    single = {name for name, method in methods.items() if not yields_items(method)}
+    nested = {name for name in inspect.get_annotations(type(resource)) if not name.startswith("_")}
+    assert offered == single | nested, type(raw)
     checked = 0
-    for wrapper, cls in wrappers():
-        methods = public_methods(cls)
-        own = public_methods(wrapper)
-        if cls in (AsyncLambdaCloud, LambdaCloud):
-            assert own == {}  # the root offers resources only, as with_raw_response always did
-            continue
-        assert set(own) | wrapper._left_out == set(methods), wrapper
-        assert not set(own) & wrapper._left_out
-        for name, method in methods.items():
-            if name in wrapper._left_out:
-                assert yields_items(method), f"{cls.__name__}.{name}"
-                continue
-            expected = inspect.signature(method)
-            expected = expected.replace(
-                return_annotation=f"APIResponse[{expected.return_annotation}]"
-            )
-            assert spelled(inspect.signature(own[name])) == spelled(expected), f"{wrapper}.{name}"
-            assert inspect.iscoroutinefunction(own[name]) == (cls.__name__.startswith("Async"))
-            assert own[name].__doc__ == method.__doc__
-            if sys.version_info >= (3, 11):
-                assert len(typing.get_overloads(own[name])) == len(typing.get_overloads(method))
-            checked += 1
-    assert checked > 60
+    for name in single:
+        wrapper = getattr(raw, name)
+        assert wrapper.__wrapped__ == getattr(resource, name), f"{type(raw).__name__}.{name}"
+        assert wrapper.__doc__ == methods[name].__doc__
+        assert inspect.iscoroutinefunction(wrapper) == inspect.iscoroutinefunction(methods[name])
+        checked += 1
+    for name in nested:
+        checked += check_wrapper(getattr(raw, name), getattr(resource, name))
+    return checked
 
 
-async def test_resources_are_reached_through_their_wrappers() -> None:
-    async with AsyncLambdaCloud(api_key="k", base_url="http://127.0.0.1:9/api/v1") as client:
-        raw = client.with_raw_response
-    assert type(raw) is _raw_generated.AsyncLambdaCloudWithRawResponse
-    assert type(raw.firewall.rules) is _raw_generated.AsyncFirewallRulesWithRawResponse
-    assert type(raw.tickets.attachments) is _raw_generated.AsyncTicketAttachmentsWithRawResponse
-    sync = LambdaCloud(api_key="k", base_url="http://127.0.0.1:9/api/v1")
-    assert type(sync.with_raw_response) is _raw_generated.LambdaCloudWithRawResponse
-    assert type(sync.with_raw_response.ssh_keys) is _raw_generated.SSHKeysWithRawResponse
-    sync.close()
+def test_each_resource_offers_its_methods_with_a_single_response(
+    clients: tuple[AsyncLambdaCloud, LambdaCloud],
+) -> None:
+    for client in clients:
+        resources = [
+            name
+            for name, value in vars(type(client)).items()
+            if isinstance(value, functools.cached_property)
+        ]
+        raw_root = type(client.with_raw_response)
+        assert [name for name, value in vars(raw_root).items() if isinstance(value, property)] == (
+            resources
+        )
+        checked = sum(
+            check_wrapper(getattr(client.with_raw_response, name), getattr(client, name))
+            for name in resources
+        )
+        assert checked >= 50
+
+
+async def test_resources_are_reached_through_their_wrappers(
+    clients: tuple[AsyncLambdaCloud, LambdaCloud],
+) -> None:
+    client, sync = clients
+    raw = client.with_raw_response
+    assert type(raw) is AsyncLambdaCloudWithRawResponse
+    assert type(raw.firewall.rules) is AsyncFirewallRulesWithRawResponse
+    assert type(raw.tickets.attachments) is AsyncTicketAttachmentsWithRawResponse
+    assert type(sync.with_raw_response) is sync_facade.LambdaCloudWithRawResponse
+    assert type(sync.with_raw_response.ssh_keys) is sync_facade.SSHKeysWithRawResponse
     # Built on each use (a cached wrapper would tie the client into a cycle with itself).
     assert isinstance(LambdaCloud.__dict__["with_raw_response"], property)
     assert isinstance(AsyncLambdaCloud.__dict__["with_raw_response"], property)
     assert repr(raw.regions) == f"<with_raw_response of {client.regions!r}>"
+    with pytest.raises(AttributeError, match="no resource or method 'gett'"):
+        raw.instances.gett  # noqa: B018
 
 
-def test_the_module_imports_no_resource_or_facade_when_it_runs() -> None:
-    # Names for annotations only are imported under TYPE_CHECKING, so importing the wrappers
-    # (which the client does) loads no resource module and not the sync facade.
-    tree = ast.parse(GENERATED.read_text())
-    runtime = [
-        node.module
-        for node in tree.body
-        if isinstance(node, ast.ImportFrom) and node.module is not None
-    ]
-    assert runtime and all(
-        not module.startswith(("lambda_cloud.resources", "lambda_cloud._sync"))
-        for module in runtime
-    ), runtime
-    assert any(
-        isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING" for node in tree.body
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(
+        ".__init__"
     )
 
 
-# -- the generator, on shapes the real clients may grow -------------------------------------
+def imported_names(path: Path) -> set[str]:
+    """What a file imports anywhere (at the top, in functions, for type checking only), each
+    ``from m import x`` as both ``m`` and ``m.x``."""
+    package = module_name(path)
+    if path.name != "__init__.py":
+        package = package.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(filter(None, [base, node.module]))
+            found |= {module, *(f"{module}.{alias.name}" for alias in node.names)}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
 
 
-@pytest.fixture(scope="module")
-def generator() -> Iterator[types.ModuleType]:
-    sys.path.insert(0, str(SCRIPT.parent))
-    try:
-        yield importlib.import_module("generate_raw")
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
-
-
-def load_wrappers(generator: Any, path: Path, client: type) -> Any:
-    wrappers = generator.RawWrappers(client, AsyncAPIResource, awaited=True)
-    path.write_text(generator.formatted(generator.render([wrappers]), path))
-    lint = [sys.executable, "-m", "ruff", "check", "--config", ROOT / "pyproject.toml", path]
-    result = subprocess.run(lint, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_methods_without_a_single_response_are_left_out(generator: Any, tmp_path: Path) -> None:
-    module = load_wrappers(generator, tmp_path / "toy_raw.py", toy.AsyncToyClient)
-    assert module.__all__ == [
-        "AsyncToyClientWithRawResponse",
-        "AsyncBranchWithRawResponse",
-        "AsyncLeavesWithRawResponse",
-    ]  # AsyncTwig is reached only through a method: no wrapper
-    leaves = module.AsyncLeavesWithRawResponse
-    assert leaves._left_out == {"stream", "pages", "twig", "walk"}
-    assert sorted(public_methods(leaves)) == ["fail", "list", "pick"]
-    if sys.version_info >= (3, 11):
-        returns = [f.__annotations__["return"] for f in typing.get_overloads(leaves.pick)]
-        assert returns == ["APIResponse[int]", "APIResponse[builtins.list[int]]"]
-
-
-async def test_a_wrapper_calls_its_method_inside_a_capture(generator: Any, tmp_path: Path) -> None:
-    module = load_wrappers(generator, tmp_path / "toy_raw2.py", toy.AsyncToyClient)
-    raw = module.AsyncToyClientWithRawResponse(toy.AsyncToyClient())
-    # The toy sends no HTTP request, so there is no exchange to return.
-    with pytest.raises(TypeError, match=r"AsyncLeaves\.list sent no request"):
-        await raw.branch.leaves.list(limit=1)
-    with pytest.raises(LookupError):
-        await raw.branch.leaves.fail()
-    with pytest.raises(TypeError, match=r"AsyncLeaves\.stream yields items"):
-        raw.branch.leaves.stream()
-
-
-def test_a_resource_made_by_a_cached_property_is_found(generator: Any, tmp_path: Path) -> None:
-    module = load_wrappers(generator, tmp_path / "lazy_raw.py", toy.AsyncLazyToyClient)
-    assert "AsyncLeavesWithRawResponse" in module.__all__
-    raw = module.AsyncLazyToyClientWithRawResponse(toy.AsyncLazyToyClient())
-    assert isinstance(raw.branch.leaves, WithRawResponse)
+def test_the_wrappers_close_no_import_cycle() -> None:
+    # Nothing the sync facade or the raw-response helpers import, even for type checking only,
+    # imports them back: they are leaves of the client and its resources, not parts of a cycle.
+    files = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    graph = {name: imported_names(path) & set(files) for name, path in files.items()}
+    for start in ("lambda_cloud._sync._generated", "lambda_cloud._raw"):
+        seen: set[str] = set()
+        todo = list(graph[start])
+        while todo:
+            module = todo.pop()
+            if module not in seen:
+                seen.add(module)
+                todo += graph[module]
+        assert start not in seen, start
+    assert graph["lambda_cloud._raw"] == {"lambda_cloud._response"}
 
 
 def test_a_sync_client_used_through_with_raw_response_is_freed_at_once() -> None:
@@ -245,7 +159,7 @@ def test_a_sync_client_used_through_with_raw_response_is_freed_at_once() -> None
     # freed; reference counting alone must free it, not a later garbage collection.
     gc.disable()
     try:
-        client = LambdaCloud(api_key="k", base_url="http://127.0.0.1:9/api/v1")
+        client = LambdaCloud(api_key="k", base_url=BASE_URL)
         assert type(client.with_raw_response.regions).__name__ == "RegionsWithRawResponse"
         ref = weakref.ref(client)
         del client

@@ -242,7 +242,10 @@ async def test_ambiguous_launch_is_not_repeated(
     assert exc.method == "POST"
     assert exc.url.endswith(LAUNCH_PATH)
     assert exc.request_body["name"] == "job-7"
-    assert exc.request_body["tags"] == [{"key": "run", "value": "7"}]
+    assert exc.request_body["tags"] == [
+        {"key": "run", "value": "7"},
+        {"key": "lambda-cloud-owner", "value": client.owner},
+    ]
     assert "user_data" not in exc.request_body
     assert "SECRET" not in str(exc)
     assert "launch_many" in str(exc)

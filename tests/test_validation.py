@@ -14,6 +14,7 @@ from lambda_cloud import (
     FirewallRulesetEntry,
     ImageSpecificationFamily,
     ImageSpecificationID,
+    LambdaCloud,
     RequestedFilesystemMountEntry,
     RequestedTagEntry,
     ValidationError,
@@ -390,3 +391,126 @@ async def test_bad_arguments_are_refused_before_sending(
 
 def test_sdk_and_emulator_share_one_user_data_limit() -> None:
     assert MAX_USER_DATA_BYTES == USER_DATA_MAX_BYTES == 1_000_000
+
+
+# -- what the hostile-argument fuzzer found (issue 18), each refused before sending ----------
+
+
+async def _first(items: AsyncIterator[object]) -> None:
+    async for _ in items:
+        break
+
+
+LAUNCH_MANY: dict[str, Any] = {"instance_type_name": "gpu_1x_a10", "ssh_key_names": ["k"]}
+
+FOUND: list[tuple[str, Call, str]] = [
+    ("terminate-int", lambda c: c.instances.terminate(5), "ids"),  # type: ignore[arg-type]
+    ("restart-none", lambda c: c.instances.restart(None), "ids"),  # type: ignore[arg-type]
+    ("terminate-many-none", lambda c: c.instances.terminate_many(None), "ids"),  # type: ignore[arg-type]
+    ("wait-for-none", lambda c: c.instances.wait_for(None), "ids"),  # type: ignore[arg-type]
+    ("reclaim-keep-int", lambda c: c.instances.reclaim("run1", keep=5), "keep"),  # type: ignore[arg-type]
+    ("reclaim-keep-none", lambda c: c.instances.reclaim("run1", keep=None), "keep"),  # type: ignore[arg-type]
+    # reclaim lists the run's instances first: everything must be checked before that.
+    ("reclaim-timeout", lambda c: c.instances.reclaim("run1", timeout="5"), "timeout"),  # type: ignore[arg-type]
+    ("reclaim-wait", lambda c: c.instances.reclaim("run1", wait=1), "wait"),  # type: ignore[arg-type]
+    (
+        "reclaim-progress",
+        lambda c: c.instances.reclaim("run1", on_progress=[1]),  # type: ignore[arg-type]
+        "on_progress",
+    ),
+    (
+        "reclaim-request-timeout",
+        lambda c: c.instances.reclaim("run1", request_timeout="5"),  # type: ignore[arg-type]
+        "request_timeout",
+    ),
+    (
+        "terminate-many-timeout",
+        lambda c: c.instances.terminate_many(["i1"], timeout="5"),  # type: ignore[arg-type]
+        "timeout",
+    ),
+    (
+        "terminate-many-progress",
+        lambda c: c.instances.terminate_many(["i1"], on_progress=[1]),  # type: ignore[arg-type]
+        "on_progress",
+    ),
+    ("wait-for-timeout", lambda c: c.instances.wait_for(["i1"], timeout="5"), "timeout"),  # type: ignore[arg-type]
+    (
+        "wait-for-progress",
+        lambda c: c.instances.wait_for(["i1"], on_progress=[1]),  # type: ignore[arg-type]
+        "on_progress",
+    ),
+    (
+        "launch-many-timeout",
+        lambda c: c.instances.launch_many(1, timeout="5", **LAUNCH_MANY),  # type: ignore[arg-type]
+        "timeout",
+    ),
+    (
+        "launch-many-progress",
+        lambda c: c.instances.launch_many(1, on_progress=[1], **LAUNCH_MANY),  # type: ignore[arg-type]
+        "on_progress",
+    ),
+    (
+        "launch-many-no-type",
+        lambda c: c.instances.launch_many(1, ssh_key_names=["k"]),
+        "instance_type_name",
+    ),
+    (
+        "launch-many-regions",
+        lambda c: c.instances.launch_many(1, region_names=True, **LAUNCH_MANY),  # type: ignore[arg-type]
+        "region_names",
+    ),
+    # Suffixed per slot, a 5 would pass as the string "5-1".
+    (
+        "launch-many-hostname",
+        lambda c: c.instances.launch_many(2, **{**LAUNCH_MANY, "hostname": 5}),  # type: ignore[typeddict-item]
+        "hostname",
+    ),
+    (
+        "launch-many-name-prefix",
+        lambda c: c.instances.launch_many(2, name_prefix=5, **LAUNCH_MANY),  # type: ignore[arg-type]
+        "name_prefix",
+    ),
+    (
+        "launch-file-system-names",
+        lambda c: c.instances.launch(**LAUNCH, file_system_names=True),  # type: ignore[typeddict-item]
+        "file_system_names",
+    ),
+    ("launch-tags", lambda c: c.instances.launch(**LAUNCH, tags=True), "tags"),  # type: ignore[typeddict-item]
+    (
+        "launch-mounts",
+        lambda c: c.instances.launch(**LAUNCH, file_system_mounts=5),  # type: ignore[typeddict-item]
+        "file_system_mounts",
+    ),
+    (
+        "launch-rulesets",
+        lambda c: c.instances.launch(**LAUNCH, firewall_rulesets=5),  # type: ignore[typeddict-item]
+        "firewall_rulesets",
+    ),
+    ("find-regions", lambda c: c.instance_types.find(regions=True), "regions"),  # type: ignore[arg-type]
+    ("tickets-list-status", lambda c: _first(c.tickets.list(status=1)), "status"),  # type: ignore[arg-type]
+    ("tickets-page-type", lambda c: c.tickets.list_page(type=1), "type"),  # type: ignore[arg-type]
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "field"), [pytest.param(call, field, id=label) for label, call, field in FOUND]
+)
+async def test_hostile_arguments_are_refused_before_sending(
+    offline: AsyncLambdaCloud, call: Call, field: str
+) -> None:
+    # offline points at a closed port: a request sent first would raise APIConnectionError.
+    with pytest.raises(ValidationError) as info:
+        await call(offline)
+    assert info.value.field == field
+
+
+def test_the_sync_facade_refuses_a_callback_that_is_not_one(closed_url: str) -> None:
+    # The facade relays callbacks to the calling thread: wrapping [1] made it look callable.
+    with (
+        LambdaCloud(
+            api_key="secret_offline", base_url=closed_url, max_retries=0, rate_limits=None
+        ) as client,
+        pytest.raises(ValidationError) as info,
+    ):
+        client.instances.wait_for(["i1"], timeout=0.01, on_progress=[1])  # type: ignore[arg-type]
+    assert info.value.field == "on_progress"

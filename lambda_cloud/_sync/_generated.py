@@ -25,7 +25,7 @@ from lambda_cloud._config import (
     Timeout,
 )
 from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits, RateLimitsLike
-from lambda_cloud._raw_generated import LambdaCloudWithRawResponse
+from lambda_cloud._raw import WithRawResponse, to_raw_response_wrapper
 from lambda_cloud._retry import RetryPolicy
 from lambda_cloud._security import Security, conceal
 from lambda_cloud._sync._runner import Runner
@@ -41,6 +41,7 @@ from lambda_cloud.bulk.options import (
 )
 from lambda_cloud.bulk.progress import ProgressEvent
 from lambda_cloud.bulk.reports import BulkLaunchReport, BulkTerminateReport
+from lambda_cloud.lifecycle import CostReport, ExpiresIn, ExpiryExtensions, GroupBy, ReapReport
 from lambda_cloud.resources._base import SyncAPIResource
 from lambda_cloud.resources._pages import MAX_PAGES
 from lambda_cloud.resources.audit_events import AsyncAuditEvents
@@ -94,6 +95,20 @@ __all__ = [
     "FabricPartitions",
     "Tickets",
     "TicketAttachments",
+    "LambdaCloudWithRawResponse",
+    "InstancesWithRawResponse",
+    "InstanceTypesWithRawResponse",
+    "SSHKeysWithRawResponse",
+    "FileSystemsWithRawResponse",
+    "ImagesWithRawResponse",
+    "RegionsWithRawResponse",
+    "FirewallWithRawResponse",
+    "AuditEventsWithRawResponse",
+    "FabricPartitionsWithRawResponse",
+    "TicketsWithRawResponse",
+    "FirewallRulesWithRawResponse",
+    "FirewallRulesetsWithRawResponse",
+    "TicketAttachmentsWithRawResponse",
 ]
 
 
@@ -118,6 +133,9 @@ class LambdaCloud:
     what the client's guarded calls in progress hold (with a shared store: every process's),
     so that together they never pass it (a launch that would raises
     ``SpendLimitExceededError`` before it is sent).
+    Every launch is tagged with ``owner`` (default ``$LAMBDA_CLOUD_OWNER``, else
+    ``<user>@<host>``), which ``instances.reap`` matches, and expires after
+    ``default_expires_in`` (seconds or a ``timedelta``) unless it gives its own expiry.
     Every option is checked here: a bad one raises ``ValidationError`` naming it.
     """
 
@@ -135,6 +153,8 @@ class LambdaCloud:
         allow_insecure_http: bool = False,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_hourly_cost_cents: int | None = None,
+        owner: str | None = None,
+        default_expires_in: float | datetime.timedelta | None = None,
     ) -> None:
         api_key = conceal(api_key)
         async_client = AsyncLambdaCloud(
@@ -149,6 +169,8 @@ class LambdaCloud:
             allow_insecure_http=allow_insecure_http,
             max_response_bytes=max_response_bytes,
             max_hourly_cost_cents=max_hourly_cost_cents,
+            owner=owner,
+            default_expires_in=default_expires_in,
         )
         self._bind(async_client, Runner(async_client.aclose))
 
@@ -239,6 +261,16 @@ class LambdaCloud:
         return self._async.max_hourly_cost_cents
 
     @property
+    def owner(self) -> str:
+        """The owner every launch is tagged with, and ``instances.reap`` reaps by default."""
+        return self._async.owner
+
+    @property
+    def default_expires_in(self) -> datetime.timedelta | None:
+        """How long after launch an instance expires unless its launch says (``None``: never)."""
+        return self._async.default_expires_in
+
+    @property
     def rate_limits(self) -> RateLimits | None:
         """The pacing this client applies, or ``None``."""
         return self._async.rate_limits
@@ -255,12 +287,15 @@ class LambdaCloud:
         allow_insecure_http: bool | None = None,
         max_response_bytes: int | None = None,
         max_hourly_cost_cents: int | Literal["inherit"] | None = "inherit",
+        owner: str | None = None,
+        default_expires_in: float | datetime.timedelta | Literal["inherit"] | None = "inherit",
     ) -> LambdaCloud:
         """A client with some options changed that shares this one's connection pool and, unless
         ``rate_limits`` is given (``None`` turns pacing off), its rate-limit buckets.
         ``max_hourly_cost_cents=None`` removes the spend guard. Unless ``api_key`` or
         ``base_url`` changes the account, the copy shares the spend budget: a guarded launch on
-        either counts what the other's guarded calls hold, under its own ceiling."""
+        either counts what the other's guarded calls hold, under its own ceiling.
+        ``default_expires_in=None`` removes the default expiry."""
         api_key = conceal(api_key)
         return LambdaCloud._from_async(
             self._async.with_options(
@@ -273,6 +308,8 @@ class LambdaCloud:
                 allow_insecure_http=allow_insecure_http,
                 max_response_bytes=max_response_bytes,
                 max_hourly_cost_cents=max_hourly_cost_cents,
+                owner=owner,
+                default_expires_in=default_expires_in,
             ),
             self._runner.derive(),
         )
@@ -338,6 +375,8 @@ class Instances(SyncAPIResource):
         region_name: str,
         name: str | None = None,
         max_hourly_cost_cents: int | None = None,
+        expires_in: ExpiresIn | None = None,
+        expires_at: datetime.datetime | None = None,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
         **options: Unpack[LaunchOptions],
@@ -356,12 +395,18 @@ class Instances(SyncAPIResource):
         live instances are listed first, and a launch that would take what the account runs,
         plus what the client's other guarded calls hold, past that many cents per hour raises
         ``SpendLimitExceededError`` unsent (``InvalidPriceError`` for a price that is not one).
+
+        The instance is tagged with the client's ``owner`` and, given ``expires_in`` (seconds
+        or a ``timedelta``) or ``expires_at`` (or the client's ``default_expires_in``), with
+        when it expires: ``reap`` terminates it after that.
         """
         return self._runner.run(
             self._async.launch(
                 region_name=region_name,
                 name=name,
                 max_hourly_cost_cents=max_hourly_cost_cents,
+                expires_in=expires_in,
+                expires_at=expires_at,
                 timeout=timeout,
                 retries=retries,
                 **options,
@@ -411,6 +456,8 @@ class Instances(SyncAPIResource):
         region_names: Sequence[str] | None = None,
         name_prefix: str | None = None,
         run_id: str | None = None,
+        expires_in: ExpiresIn | None = None,
+        expires_at: datetime.datetime | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         wait: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
@@ -459,7 +506,9 @@ class Instances(SyncAPIResource):
         runs of one ``run_id`` keep, for each slot, the instance launched first; with a shared
         store (``RateLimits(shared=...)``) a second run of it is refused with ``RunLeasedError``
         instead, before it launches anything. ``count`` is at most ``MAX_LAUNCH_COUNT``.
-        ``find_run`` and ``reclaim`` find and terminate a run's instances.
+        ``find_run`` and ``reclaim`` find and terminate a run's instances. Each instance is also
+        tagged with the client's ``owner`` and, given ``expires_in``/``expires_at`` (or the
+        client's default), with when the run expires, for ``reap``.
 
         ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
         for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``
@@ -480,6 +529,8 @@ class Instances(SyncAPIResource):
                 region_names=region_names,
                 name_prefix=name_prefix,
                 run_id=run_id,
+                expires_in=expires_in,
+                expires_at=expires_at,
                 max_concurrency=max_concurrency,
                 wait=wait,
                 on_progress=relay.wrap(on_progress),
@@ -526,6 +577,81 @@ class Instances(SyncAPIResource):
                 on_progress=relay.wrap(on_progress),
                 timeout=timeout,
                 request_timeout=request_timeout,
+                retries=retries,
+            )
+        )
+
+    def reap(
+        self,
+        *,
+        dry_run: bool = True,
+        owner: str | None = None,
+        now: datetime.datetime | None = None,
+        keep: Sequence[str] = (),
+        extensions: ExpiryExtensions | None = None,
+        delete_file_systems: Sequence[str] = (),
+        wait: bool = False,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        timeout: float | None = None,
+        request_timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> ReapReport:
+        """The live instances of ``owner`` (default: the client's) whose expiry tag has passed
+        by ``now`` (default: the current time; naive is UTC), and the idle file systems; with
+        ``dry_run=False`` the expired instances are terminated through ``terminate_many``.
+
+        Only instances carrying both the SDK's owner and expiry tags are considered, never one
+        in ``keep``. Tags cannot change after launch: an expiry extended in ``extensions``
+        (an ``ExpiryExtensions`` store) postpones it. File systems no live instance mounts are
+        listed, and deleted only when named in ``delete_file_systems`` (and not a dry run;
+        ``ValidationError``, before anything is terminated, for one that is not idle).
+        Terminate arguments as ``terminate_many``; one list call of each.
+        """
+        relay = self._runner.relay()
+        return relay.run(
+            self._async.reap(
+                dry_run=dry_run,
+                owner=owner,
+                now=now,
+                keep=keep,
+                extensions=extensions,
+                delete_file_systems=delete_file_systems,
+                wait=wait,
+                on_progress=relay.wrap(on_progress),
+                timeout=timeout,
+                request_timeout=request_timeout,
+                retries=retries,
+            )
+        )
+
+    def costs(
+        self,
+        *,
+        since: datetime.datetime | datetime.timedelta,
+        until: datetime.datetime | None = None,
+        group_by: GroupBy = "run",
+        max_pages: int | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> CostReport:
+        """Cents spent from ``since`` (a datetime, or a ``timedelta`` before ``until``) to
+        ``until`` (default: now), per ``"run"``, ``"owner"``, ``"instance"`` or ``"type"``,
+        and what runs now per hour; idle file systems too.
+
+        Launch and terminate times come from the audit log's ``cloud.instance`` events (at
+        most ``max_pages`` pages; by default as many as ``audit_events.list`` reads); an
+        instance whose launch it does not show from ``since`` on is in
+        ``report.unaccounted``, not guessed. Each instance is priced as its listing shows
+        it (its launch price); one no longer listed at its type's current price, marked
+        ``estimated``, and its run and owner are then unknown.
+        """
+        return self._runner.run(
+            self._async.costs(
+                since=since,
+                until=until,
+                group_by=group_by,
+                max_pages=max_pages,
+                timeout=timeout,
                 retries=retries,
             )
         )
@@ -1289,3 +1415,196 @@ class TicketAttachments(SyncAPIResource):
         return self._runner.run(
             self._async.download_url(ticket_id, attachment_id, timeout=timeout, retries=retries)
         )
+
+
+class LambdaCloudWithRawResponse:
+    """``LambdaCloud``'s resources, each method returning an ``APIResponse``."""
+
+    def __init__(self, client: LambdaCloud) -> None:
+        self._client = client
+
+    @property
+    def instances(self) -> InstancesWithRawResponse:
+        return InstancesWithRawResponse(self._client.instances)
+
+    @property
+    def instance_types(self) -> InstanceTypesWithRawResponse:
+        return InstanceTypesWithRawResponse(self._client.instance_types)
+
+    @property
+    def ssh_keys(self) -> SSHKeysWithRawResponse:
+        return SSHKeysWithRawResponse(self._client.ssh_keys)
+
+    @property
+    def file_systems(self) -> FileSystemsWithRawResponse:
+        return FileSystemsWithRawResponse(self._client.file_systems)
+
+    @property
+    def images(self) -> ImagesWithRawResponse:
+        return ImagesWithRawResponse(self._client.images)
+
+    @property
+    def regions(self) -> RegionsWithRawResponse:
+        return RegionsWithRawResponse(self._client.regions)
+
+    @property
+    def firewall(self) -> FirewallWithRawResponse:
+        return FirewallWithRawResponse(self._client.firewall)
+
+    @property
+    def audit_events(self) -> AuditEventsWithRawResponse:
+        return AuditEventsWithRawResponse(self._client.audit_events)
+
+    @property
+    def fabric_partitions(self) -> FabricPartitionsWithRawResponse:
+        return FabricPartitionsWithRawResponse(self._client.fabric_partitions)
+
+    @property
+    def tickets(self) -> TicketsWithRawResponse:
+        return TicketsWithRawResponse(self._client.tickets)
+
+
+class InstancesWithRawResponse(WithRawResponse):
+    """``Instances``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: Instances) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.launch = to_raw_response_wrapper(resource.launch)
+        self.hourly_cost_cents = to_raw_response_wrapper(resource.hourly_cost_cents)
+        self.restart = to_raw_response_wrapper(resource.restart)
+        self.terminate = to_raw_response_wrapper(resource.terminate)
+        self.launch_many = to_raw_response_wrapper(resource.launch_many)
+        self.find_run = to_raw_response_wrapper(resource.find_run)
+        self.reclaim = to_raw_response_wrapper(resource.reclaim)
+        self.reap = to_raw_response_wrapper(resource.reap)
+        self.costs = to_raw_response_wrapper(resource.costs)
+        self.terminate_many = to_raw_response_wrapper(resource.terminate_many)
+        self.wait_for = to_raw_response_wrapper(resource.wait_for)
+        self.list_instances = to_raw_response_wrapper(resource.list_instances)
+        self.get_instance = to_raw_response_wrapper(resource.get_instance)
+        self.post_instance = to_raw_response_wrapper(resource.post_instance)
+        self.list_instance_types = to_raw_response_wrapper(resource.list_instance_types)
+        self.launch_instance = to_raw_response_wrapper(resource.launch_instance)
+        self.restart_instance = to_raw_response_wrapper(resource.restart_instance)
+        self.terminate_instance = to_raw_response_wrapper(resource.terminate_instance)
+
+
+class InstanceTypesWithRawResponse(WithRawResponse):
+    """``InstanceTypes``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: InstanceTypes) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.find = to_raw_response_wrapper(resource.find)
+
+
+class SSHKeysWithRawResponse(WithRawResponse):
+    """``SSHKeys``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: SSHKeys) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+
+
+class FileSystemsWithRawResponse(WithRawResponse):
+    """``FileSystems``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: FileSystems) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+
+
+class ImagesWithRawResponse(WithRawResponse):
+    """``Images``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: Images) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+
+
+class RegionsWithRawResponse(WithRawResponse):
+    """``Regions``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: Regions) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+
+
+class FirewallWithRawResponse(WithRawResponse):
+    """``Firewall``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: Firewall) -> None:
+        super().__init__(resource)
+        self.rules = FirewallRulesWithRawResponse(resource.rules)
+        self.rulesets = FirewallRulesetsWithRawResponse(resource.rulesets)
+
+
+class AuditEventsWithRawResponse(WithRawResponse):
+    """``AuditEvents``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: AuditEvents) -> None:
+        super().__init__(resource)
+        self.list_page = to_raw_response_wrapper(resource.list_page)
+
+
+class FabricPartitionsWithRawResponse(WithRawResponse):
+    """``FabricPartitions``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: FabricPartitions) -> None:
+        super().__init__(resource)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
+
+
+class TicketsWithRawResponse(WithRawResponse):
+    """``Tickets``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: Tickets) -> None:
+        super().__init__(resource)
+        self.attachments = TicketAttachmentsWithRawResponse(resource.attachments)
+        self.list_page = to_raw_response_wrapper(resource.list_page)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+
+
+class FirewallRulesWithRawResponse(WithRawResponse):
+    """``FirewallRules``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: FirewallRules) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.replace = to_raw_response_wrapper(resource.replace)
+
+
+class FirewallRulesetsWithRawResponse(WithRawResponse):
+    """``FirewallRulesets``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: FirewallRulesets) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.create = to_raw_response_wrapper(resource.create)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get_global = to_raw_response_wrapper(resource.get_global)
+        self.update_global = to_raw_response_wrapper(resource.update_global)
+
+
+class TicketAttachmentsWithRawResponse(WithRawResponse):
+    """``TicketAttachments``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: TicketAttachments) -> None:
+        super().__init__(resource)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.upload = to_raw_response_wrapper(resource.upload)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.download_url = to_raw_response_wrapper(resource.download_url)

@@ -103,8 +103,8 @@ class Relay:
 
     def wrap(self, callback: C) -> C:
         """A stand-in for ``callback`` that queues each invocation for the caller."""
-        if callback is None:
-            return callback
+        if callback is None or not callable(callback):
+            return callback  # the async method's own check refuses a non-callable
         target = callback
 
         def relayed(*args: Any) -> None:

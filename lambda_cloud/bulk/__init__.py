@@ -16,6 +16,7 @@ from .errors import (
     SlotCancelledError,
     UnresolvedLaunchError,
 )
+from .inventory import is_live
 from .options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_CONCURRENCY,
@@ -38,6 +39,7 @@ from .reports import (
     SlotFailure,
     TerminateOutcome,
 )
+from .slots import check_run_id, parse_token
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -71,4 +73,7 @@ __all__ = [
     "UnresolvedLaunchError",
     "SlotFailure",
     "TerminateOutcome",
+    "check_run_id",
+    "is_live",
+    "parse_token",
 ]

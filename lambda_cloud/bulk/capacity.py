@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 
 import attrs
 
+from .._clock import monotonic
 from .._deadline import Deadline
 from ..errors import DeadlineExceededError, LambdaCloudError, ValidationError
 from ..types.instance_types import InstanceTypesItem
@@ -123,11 +123,11 @@ class Capacity:
 
     async def _poll(self, hunt: Hunt, deadline: Deadline) -> bool:
         """One poll of the hunt, once ``poll_interval`` has passed since the last check."""
-        wait = max(0.0, self._checked_at + hunt.poll_interval - time.monotonic())
+        wait = max(0.0, self._checked_at + hunt.poll_interval - monotonic())
         if not deadline.allows(wait):
             return False
         await self._notify(ProgressKind.WAITING_FOR_CAPACITY, None)
-        started = time.monotonic()
+        started = monotonic()
         try:
             await asyncio.sleep(wait)
             await self._check(deadline)
@@ -135,9 +135,9 @@ class Capacity:
             return False
         except LambdaCloudError as exc:  # the next poll may fare better
             log.warning("could not poll for capacity: %s", exc)
-            self._checked_at = time.monotonic()
+            self._checked_at = monotonic()
         finally:
-            self.hunted = (self.hunted or 0.0) + time.monotonic() - started
+            self.hunted = (self.hunted or 0.0) + monotonic() - started
         found = self._current()
         if found is not None:
             await self._notify(ProgressKind.CAPACITY_FOUND, found)
@@ -164,7 +164,7 @@ class Capacity:
             self._full = {t for t in self.order if t not in available}
         self._prices = _prices(self._types, items)
         self.checks += 1
-        self._checked_at = time.monotonic()
+        self._checked_at = monotonic()
         self._launched_since_check = 0
 
     def mark_full(self, target: Target, check: int, error: Exception) -> None:

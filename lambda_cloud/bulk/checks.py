@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from .._validation import check_ids
+from .._validation import check_ids, check_list, check_real
 from ..errors import ValidationError
 
 __all__ = ["check_names", "check_positive", "distinct_ids"]
@@ -18,12 +18,9 @@ def distinct_ids(ids: Iterable[str], field: str = "ids") -> list[str]:
 
 def check_positive(value: float, field: str, *, integer: bool = False) -> None:
     """A positive number (an ``int`` when ``integer``), else ``ValidationError``."""
-    kinds: tuple[type, ...] = (int,) if integer else (int, float)
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, kinds)
-        or not 0 < value < math.inf  # an infinite poll interval would sleep forever
-    ):
+    number = check_real(value, field)
+    # An infinite poll interval would sleep forever (and NaN compares false either way).
+    if (integer and not isinstance(number, int)) or not 0 < number < math.inf:
         expected = "a positive integer" if integer else "a positive finite number"
         raise ValidationError(field, f"must be {expected}, got {value!r}")
 
@@ -32,9 +29,8 @@ def check_names(values: Sequence[str] | None, field: str) -> list[str] | None:
     """A non-empty list of distinct non-empty strings, or ``None``."""
     if values is None:
         return None
-    if isinstance(values, str):
-        raise ValidationError(field, "expected a list, got a single string")
-    names = list(dict.fromkeys(values))
-    if not names or not all(isinstance(v, str) and v for v in names):
+    items = check_list(values, field)
+    names = [v for v in items if isinstance(v, str) and v]
+    if not names or len(names) != len(items):
         raise ValidationError(field, "expected a non-empty list of non-empty strings")
-    return names
+    return list(dict.fromkeys(names))

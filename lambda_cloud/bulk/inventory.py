@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import math
-import time
 
+from .._clock import monotonic
 from .._deadline import Deadline
 from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
 from .api import InstancesAPI
@@ -69,13 +69,17 @@ class Inventory:
             fetch.cancel()
 
     async def lookup(self, deadline: Deadline, *, since: float | None = None) -> Listing:
-        """A listing begun at or after ``since`` (a ``time.monotonic()`` value; default now),
-        retried until ``deadline``."""
-        since = time.monotonic() if since is None else since
+        """A listing begun at or after ``since`` (a ``_clock.monotonic()`` value), retried until
+        ``deadline``; without ``since``, one begun after this call."""
+        # Without ``since``, never one begun earlier at the same clock reading: a coarse clock
+        # (a millisecond loop clock, a virtual one) reads the same before and after something
+        # happened, and a listing from before it would not show it.
+        fresh = since is None
+        since = monotonic() if since is None else since
         fetch = self._fetch
         failed = fetch is not None and fetch.done() and (fetch.cancelled() or fetch.exception())
-        if fetch is None or self._started < since or failed:
-            self._started = time.monotonic()
+        if fetch is None or fresh or self._started < since or failed:
+            self._started = monotonic()
             fetch = self._fetch = asyncio.ensure_future(self._list(self._started, deadline))
             self._running.add(fetch)
             fetch.add_done_callback(self._finished)

@@ -20,16 +20,17 @@ import asyncio
 import collections
 import contextlib
 import logging
+import re
 import secrets
 import sys
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timezone
 
 import attrs
 
+from .._clock import monotonic
 from .._deadline import Deadline
-from .._validation import check_length
+from .._validation import check_bool, check_length
 from ..errors import (
     APIConnectionError,
     APIStatusError,
@@ -60,9 +61,11 @@ from .options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
+    EXPIRES_AT_TAG,
     LAUNCH_TOKEN_TAG,
     LAUNCHED_AT_TAG,
     MAX_LAUNCH_COUNT,
+    OWNER_TAG,
     Hunt,
     OnCancel,
 )
@@ -72,7 +75,14 @@ from .slots import Slot, Slots, SlotState, check_run_id, token
 from .terminate import terminate_ids
 from .wait import check_wait_options, watch
 
-__all__ = ["LaunchPlan", "launch_many", "plan_launch", "slot_hostname", "slot_name"]
+__all__ = [
+    "LaunchPlan",
+    "launch_many",
+    "plan_launch",
+    "slot_hostname",
+    "slot_name",
+    "unstarted_report",
+]
 
 log = logging.getLogger("lambda_cloud")
 
@@ -83,8 +93,8 @@ _MAX_SLOT_FAILURES = 3
 # leaving an instance unaccounted for costs more than running late.
 _CLEANUP_BUDGET = 30.0
 _S = SlotState
-#: Tag keys the run sets on every instance itself.
-_RESERVED_TAGS = frozenset({LAUNCH_TOKEN_TAG, LAUNCHED_AT_TAG})
+#: Tag keys the run sets on every instance itself (the lifecycle ones through ``sdk_tags``).
+_RESERVED_TAGS = frozenset({LAUNCH_TOKEN_TAG, LAUNCHED_AT_TAG, EXPIRES_AT_TAG, OWNER_TAG})
 
 
 def _utc_stamp() -> str:
@@ -130,6 +140,34 @@ class LaunchPlan:
     #: The spend budget each slot's launch draws on at its type's latest price (``None``: no
     #: ceiling).
     budget: SlotBudget | None = None
+    #: The owner and expiry tags every slot's instance carries (the same for the whole run).
+    sdk_tags: tuple[RequestedTagEntry, ...] = ()
+
+
+def _new_report(plan: LaunchPlan) -> BulkLaunchReport:
+    return BulkLaunchReport(
+        run_id=plan.run_id,
+        instance_type_name=plan.template.instance_type_name,
+        instance_type_names=list(plan.instance_type_names),
+        requested=plan.count,
+    )
+
+
+def unstarted_report(plan: LaunchPlan) -> BulkLaunchReport:
+    """The report of a run cancelled before it started: nothing launched, every slot
+    cancelled."""
+    report = _new_report(plan)
+    report.cancelled = True
+    report.failures = [
+        SlotFailure(
+            slot=i,
+            token=token(plan.run_id, i),
+            name=slot_name(plan.name_prefix, i),
+            error=SlotCancelledError("cancelled before the slot was filled"),
+        )
+        for i in range(plan.count)
+    ]
+    return report
 
 
 class _SlotFilled(Exception):
@@ -196,12 +234,7 @@ class _Run:
         self.own: set[str] = set()
         # The reconciling phase's progress: unknown launches accounted for, of how many.
         self.reconciled = self.to_reconcile = 0
-        self.report = BulkLaunchReport(
-            run_id=plan.run_id,
-            instance_type_name=plan.template.instance_type_name,
-            instance_type_names=list(plan.instance_type_names),
-            requested=plan.count,
-        )
+        self.report = _new_report(plan)
 
     # -- the run ------------------------------------------------------------------------------
 
@@ -323,6 +356,7 @@ class _Run:
             hostname=slot.hostname,
             tags=[
                 *self.user_tags,
+                *self.plan.sdk_tags,
                 RequestedTagEntry(key=LAUNCH_TOKEN_TAG, value=slot.token),
                 RequestedTagEntry(key=LAUNCHED_AT_TAG, value=slot.stamps[-1]),
             ],
@@ -338,7 +372,9 @@ class _Run:
         elif isinstance(exc, InsufficientCapacityError):
             self.capacity.mark_full(target, check, exc)
             await self._requeue(slot, exc, region)
-        elif isinstance(exc, NotFoundError | FileSystemInWrongRegionError):
+        elif isinstance(exc, FileSystemInWrongRegionError) or (
+            isinstance(exc, NotFoundError) and not _names_account_resource(exc, self.plan.template)
+        ):
             # Region-specific (an image or file system missing there): try the next region.
             self.capacity.mark_unusable(region, exc)
             await self._requeue(slot, exc, region)
@@ -352,7 +388,7 @@ class _Run:
             # Provably not sent, or refused without a readable reason (a proxy's page): this
             # slot may try again, but it says nothing about the others.
             await self._transient(slot, exc, region)
-        else:  # bad key, quota, invalid request: every other slot would fail the same way
+        else:  # bad key, quota, invalid request, no such SSH key: every slot would fail alike
             self.fatal = exc
             await self._fail(slot, exc)
 
@@ -382,7 +418,7 @@ class _Run:
         if slot.state is _S.PENDING:  # failed before its request left (a bug in build, say)
             return await self._fail(slot, error)
         slot.unknown_cause = error
-        slot.unknown_at = time.monotonic()
+        slot.unknown_at = monotonic()
         self.slots.move(slot, _S.UNKNOWN, error=error)
         self.changed.fire()
 
@@ -461,7 +497,7 @@ class _Run:
     async def _reconcile(self) -> None:
         """One listing: unknown slots whose token shows up adopt it; those whose horizon has
         passed with no sign of it are launched again (or given up, once cancelled)."""
-        started = time.monotonic()
+        started = monotonic()
         try:
             listing = await self.inventory.lookup(Deadline(self.plan.settle_timeout))
         except LambdaCloudError as exc:
@@ -569,7 +605,11 @@ class _Run:
             for instance in found:
                 if not is_live(instance):
                     self.inventory.ignored.add(instance.id)  # an earlier run's: not ours now
-        live = {i: [x for x in found if is_live(x)] for i, found in listing.by_slot.items()}
+        live = {
+            i: alive
+            for i, found in listing.by_slot.items()
+            if (alive := [x for x in found if is_live(x)])  # a slot left only ended ones is empty
+        }
         differences = [
             f"{x.id} (slot {i}): {why}"
             for i, found in sorted(live.items())
@@ -856,8 +896,7 @@ def plan_launch(
     check_wait_options(timeout, poll_interval)
     if on_cancel not in ("terminate", "keep"):
         raise ValidationError("on_cancel", f"must be 'terminate' or 'keep', got {on_cancel!r}")
-    if not isinstance(wait, bool):
-        raise ValidationError("wait", f"expected True or False, got {wait!r}")
+    check_bool(wait, "wait")
     for tag in template.tags or ():
         if tag.key in _RESERVED_TAGS:
             raise ValidationError("tags", f"the tag key {tag.key!r} is reserved")
@@ -892,3 +931,15 @@ async def launch_many(
 ) -> BulkLaunchReport:
     """Run a bulk launch (see ``AsyncInstances.launch_many``)."""
     return await _Run(api, plan, Progress(on_progress)).run()
+
+
+def _names_account_resource(error: NotFoundError, request: LaunchInstanceRequest) -> bool:
+    """Whether a launch's not-found names one of its SSH keys or file systems (the API's code
+    is the same for all it looks up, its message names the one missing). They belong to the
+    account, not to a region: every region would refuse the launch alike."""
+    names = [
+        *request.ssh_key_names,
+        *(request.file_system_names or ()),
+        *(mount.file_system_id for mount in request.file_system_mounts or ()),
+    ]
+    return any(re.search(rf"(?<![\w.-]){re.escape(n)}(?![\w.-])", error.message) for n in names)

@@ -17,8 +17,10 @@ __all__ = [
     "DEFAULT_SETTLE_TIMEOUT",
     "DEFAULT_UNHEALTHY_TIMEOUT",
     "DEFAULT_WAIT_TIMEOUT",
+    "EXPIRES_AT_TAG",
     "LAUNCHED_AT_TAG",
     "LAUNCH_TOKEN_TAG",
+    "OWNER_TAG",
     "MAX_LAUNCH_COUNT",
     "Hunt",
     "OnCancel",
@@ -31,6 +33,12 @@ LAUNCH_TOKEN_TAG = "lambda-cloud-launch-token"
 #: several instances carry one slot's token (concurrent runs of one ``run_id``), every run keeps
 #: the live one sent first, so all of them agree without talking to each other.
 LAUNCHED_AT_TAG = "lambda-cloud-launched-at"
+#: The tag key that records when (UTC, RFC 3339) an instance may be reaped. Tags cannot change
+#: after launch, so an extension lives elsewhere (see ``lambda_cloud.lifecycle``).
+EXPIRES_AT_TAG = "lambda-cloud-expires-at"
+#: The tag key naming who launched an instance (``<user>@<host>`` or a configured value): the
+#: reaper only touches instances of the owner it is given.
+OWNER_TAG = "lambda-cloud-owner"
 #: The most instances one ``launch_many`` may ask for: far above any account's quota, and low
 #: enough that a typo (``10**7``) is refused before a slot is allocated.
 MAX_LAUNCH_COUNT = 10_000

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import attrs
 
+from .._validation import check_callback
 from ..types.instances import InstanceStatus
 
 __all__ = ["Phase", "ProgressCallback", "ProgressEvent", "ProgressKind"]
@@ -109,7 +110,7 @@ class Progress:
     """
 
     def __init__(self, callback: ProgressCallback | None) -> None:
-        self._callback = callback
+        self._callback = check_callback(callback, "on_progress")
 
     async def emit(self, event: ProgressEvent) -> None:
         """Hand ``event`` to the callback, awaiting it if it returns an awaitable."""

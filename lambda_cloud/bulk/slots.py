@@ -91,7 +91,7 @@ class Slot:
     error: Exception | None = None
     #: The failure that made the outcome of its latest launch unknown, while it is.
     unknown_cause: Exception | None = None
-    #: ``time.monotonic()`` when the outcome of its latest launch became unknown: the settle
+    #: ``_clock.monotonic()`` when the outcome of its latest launch became unknown: the settle
     #: horizon counts from there, not from the send, so a request timeout does not eat it.
     unknown_at: float = 0.0
     #: The launch-time tag values of every launch this run sent for the slot: an instance

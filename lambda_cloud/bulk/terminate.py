@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .._deadline import Deadline
-from ..errors import BadRequestError, LambdaCloudError, NotFoundError, ValidationError
+from .._validation import check_bool
+from ..errors import BadRequestError, LambdaCloudError, NotFoundError
 from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
 from .api import InstancesAPI
 from .checks import check_positive, distinct_ids
@@ -15,7 +16,7 @@ from .progress import Phase, Progress, ProgressCallback, ProgressEvent, Progress
 from .reports import BulkTerminateReport, TerminateOutcome
 from .wait import check_wait_options, watch
 
-__all__ = ["terminate_ids", "terminate_many"]
+__all__ = ["check_options", "terminate_ids", "terminate_many"]
 
 _EVENT_KINDS = {
     TerminateOutcome.TERMINATING: ProgressKind.TERMINATING,
@@ -158,6 +159,22 @@ async def terminate_ids(
     return report
 
 
+def check_options(
+    *,
+    batch_size: int,
+    wait: bool,
+    on_progress: ProgressCallback | None,
+    poll_interval: float,
+    timeout: float | None,
+) -> Progress:
+    """Check ``terminate_many``'s options but the ids (``reclaim`` checks them before it lists
+    the ids); the progress to report to."""
+    check_positive(batch_size, "batch_size", integer=True)
+    check_wait_options(timeout, poll_interval)
+    check_bool(wait, "wait")
+    return Progress(on_progress)
+
+
 async def terminate_many(
     api: InstancesAPI,
     ids: Sequence[str],
@@ -170,11 +187,13 @@ async def terminate_many(
 ) -> BulkTerminateReport:
     """See ``AsyncInstances.terminate_many``."""
     wanted = distinct_ids(ids)
-    check_positive(batch_size, "batch_size", integer=True)
-    check_wait_options(timeout, poll_interval)
-    if not isinstance(wait, bool):
-        raise ValidationError("wait", f"expected True or False, got {wait!r}")
-    progress = Progress(on_progress)
+    progress = check_options(
+        batch_size=batch_size,
+        wait=wait,
+        on_progress=on_progress,
+        poll_interval=poll_interval,
+        timeout=timeout,
+    )
     deadline = Deadline(timeout)
     report = await terminate_ids(
         api, wanted, batch_size=batch_size, progress=progress, deadline=deadline

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-import time
 from collections.abc import Sequence
 
 import attrs
 
+from .._clock import monotonic
 from .._deadline import Deadline
+from .._validation import check_real
 from ..errors import DeadlineExceededError, ValidationError, WaitTimeoutError
 from ..types.instances import TERMINAL_STATUSES, Instance, InstanceStatus
 from .api import InstancesAPI
@@ -100,7 +101,7 @@ class _Watch:
     async def observe(self, listing: Sequence[Instance], progress: Progress) -> None:
         """Judge every awaited id by this listing; report each change of verdict or status."""
         seen = {instance.id: instance for instance in listing}
-        now = time.monotonic()
+        now = monotonic()
         outcome = self.outcome
         for instance_id in outcome.ids:
             before = self._verdicts.get(instance_id)
@@ -202,7 +203,7 @@ def wait_target(status: InstanceStatus | str) -> InstanceStatus:
 def check_wait_options(timeout: float | None, poll_interval: float) -> None:
     """``timeout`` (``None`` or at least 0) and ``poll_interval`` (positive)."""
     check_positive(poll_interval, "poll_interval")
-    if timeout is not None and (isinstance(timeout, bool) or not timeout >= 0):
+    if timeout is not None and not check_real(timeout, "timeout") >= 0:
         raise ValidationError("timeout", f"must be None or at least 0, got {timeout!r}")
 
 

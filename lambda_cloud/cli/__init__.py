@@ -5,14 +5,15 @@ Installed with the ``cli`` extra (``pip install 'lambda-cloud[cli]'``).
 
 from __future__ import annotations
 
-from .app import cli
+from .app import accept_output_option, cli
 from .audit_events import audit_events
 from .catalog import images, regions, types
 from .connect import ssh
 from .fabric import fabric_partitions
 from .file_systems import file_systems
 from .firewall import firewall
-from .instances import cost, instances
+from .instances import instances
+from .lifecycle import cost, reap
 from .runs import find_run, launch, reclaim
 from .ssh_keys import ssh_keys
 from .tickets import tickets
@@ -35,12 +36,14 @@ for command in (
     fabric_partitions,
     tickets,
     cost,
+    reap,
     ssh,
     configure,
     emulator,
     demo,
 ):
     cli.add_command(command)
+accept_output_option(cli)
 
 
 def main() -> None:

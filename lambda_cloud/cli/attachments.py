@@ -6,7 +6,8 @@ import datetime
 
 import click
 
-from ..types.tickets import Attachment, AttachmentUploadStatus
+from lambda_cloud import Attachment, AttachmentUploadStatus
+
 from .app import State, pass_state
 from .output import Column, Mode
 
@@ -108,5 +109,5 @@ def download_url(state: State, ticket_id: str, attachment_id: str) -> None:
     if state.output.mode is Mode.JSON:
         state.output.json(link.to_dict())
         return
-    click.echo(link.download_url)
+    state.output.line(link.download_url)
     state.output.message(f"Valid for {link.expires_in} s.")

@@ -6,7 +6,8 @@ import itertools
 
 import click
 
-from ..types.audit_events import AuditEvent
+from lambda_cloud import AuditEvent
+
 from .app import State, pass_state
 from .output import Column
 

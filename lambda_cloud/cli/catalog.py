@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
 import click
 
-from ..types.images import Image
-from ..types.instance_types import InstanceTypesItem
-from ..types.regions import Region
+from lambda_cloud import Image, InstanceTypesItem, Region
+
 from .app import State, pass_state
 from .output import Column, price
-from .params import dollars
+from .params import check_names, dollars
+
+if TYPE_CHECKING:
+    from lambda_cloud import LambdaCloud
 
 __all__ = ["images", "regions", "types"]
 
@@ -32,6 +37,13 @@ REGION_COLUMNS: list[Column[Region]] = [
     ("NAME", lambda r: r.name),
     ("DESCRIPTION", lambda r: r.description),
 ]
+
+
+def check_regions(client: LambdaCloud, names: Collection[str]) -> None:
+    """Refuse a region that does not exist (one list call), rather than show nothing."""
+    if names:
+        known = {r.name for r in client.regions.list()}
+        check_names("--region", "region", names, known, listing="regions")
 
 
 @click.command()
@@ -69,6 +81,7 @@ def types(
     """
     if gpus is not None and min_gpus is not None:
         raise click.UsageError("give --gpus or --min-gpus, not both")
+    check_regions(state.client(), regions)
     found = state.client().instance_types.find(
         gpus=gpus,
         min_gpus=min_gpus,
@@ -92,6 +105,7 @@ def images(state: State, region: str | None) -> None:
     Example:
       lambda-cloud images --region us-west-1
     """
+    check_regions(state.client(), [region] if region else [])
     found = state.client().images.list()
     state.output.rows([i for i in found if region in (None, i.region.name)], IMAGE_COLUMNS)
 

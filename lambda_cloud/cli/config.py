@@ -15,30 +15,40 @@ from __future__ import annotations
 import os
 import stat
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import attrs
 import click
 
-from ..shared import SHARED_STATE_ENV
+from lambda_cloud.shared import SHARED_STATE_ENV
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-__all__ = ["Settings", "config_path", "resolve", "write_profile"]
+__all__ = [
+    "ConfigFileHelp",
+    "Settings",
+    "config_path",
+    "resolve",
+    "show_config_path",
+    "write_profile",
+]
 
 DEFAULT_PROFILE = "default"
 
 
 @attrs.frozen(kw_only=True)
 class Settings:
-    """What a client is built from. ``api_key`` is kept out of the repr."""
+    """What a client is built from. ``api_key`` is kept out of the repr; ``key_source`` says
+    where it came from, for a message when the API refuses it."""
 
     api_key: str | None = attrs.field(repr=False)
     base_url: str | None
+    key_source: str | None = None
     #: The shared store's URL (it may carry a password).
     shared_state: str | None = attrs.field(default=None, repr=False)
 
@@ -47,6 +57,21 @@ def config_path() -> Path:
     """``$XDG_CONFIG_HOME/lambda-cloud/config.toml`` (``~/.config`` by default)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "lambda-cloud" / "config.toml"
+
+
+def show_config_path(formatter: click.HelpFormatter) -> None:
+    """End a command's help with the profile file as it is now (``$XDG_CONFIG_HOME`` is read
+    when the help is shown), on a line of its own: a path is copied whole, never wrapped."""
+    formatter.write_paragraph()
+    formatter.write(f"Profiles: {config_path()}\n")
+
+
+class ConfigFileHelp(click.Command):
+    """A command whose help ends with the profile file's path."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        show_config_path(formatter)
 
 
 def resolve(
@@ -60,27 +85,38 @@ def resolve(
     """The settings from the flags given, then ``LAMBDA_API_KEY`` / ``LAMBDA_BASE_URL`` /
     ``LAMBDA_CLOUD_SHARED_STATE``, then the profile (``--profile``, ``$LAMBDA_PROFILE``, or
     ``default``)."""
-    section = _profile(profile or os.environ.get("LAMBDA_PROFILE"))
+    name = profile or os.environ.get("LAMBDA_PROFILE")
+    section = _profile(name)
+    in_profile = f"profile {name or DEFAULT_PROFILE!r} in {config_path()}"
+    source = "--api-key"
     if api_key is None and api_key_file is not None:
-        api_key = _read_key(api_key_file)
+        api_key, source = _read_key(api_key_file), f"--api-key-file {api_key_file}"
     if api_key is None:
-        api_key = os.environ.get("LAMBDA_API_KEY")
+        api_key, source = os.environ.get("LAMBDA_API_KEY"), "$LAMBDA_API_KEY"
     if api_key is None and "api_key_file" in section:
-        api_key = _read_key(str(section["api_key_file"]))
+        path = str(section["api_key_file"])
+        api_key, source = _read_key(path), f"api_key_file {path} of {in_profile}"
     if api_key is None and "api_key" in section:
-        api_key = str(section["api_key"])
+        api_key, source = str(section["api_key"]), in_profile
     base_url = base_url or os.environ.get("LAMBDA_BASE_URL") or section.get("base_url")
     shared_state = (
         shared_state or os.environ.get(SHARED_STATE_ENV) or section.get("shared_state") or None
     )
-    return Settings(api_key=api_key, base_url=base_url, shared_state=shared_state)
+    return Settings(
+        api_key=api_key,
+        base_url=base_url,
+        shared_state=shared_state,
+        key_source=source if api_key else None,
+    )
 
 
 def _read_key(path: str) -> str:
     try:
-        key = Path(path).expanduser().read_text().strip()
+        key = Path(path).expanduser().read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise click.UsageError(f"cannot read the API key file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise click.UsageError(f"the API key file {path} is not text") from None
     if not key:
         raise click.UsageError(f"the API key file {path} is empty")
     return key
@@ -100,6 +136,8 @@ def _profile(name: str | None) -> dict[str, Any]:
             data: dict[str, Any] = tomllib.load(file)
     except tomllib.TOMLDecodeError as exc:
         raise click.UsageError(f"{path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:  # tomllib decodes UTF-8 and lets a binary file's error through
+        raise click.UsageError(f"{path} is not text") from None
     section = data.get(name or DEFAULT_PROFILE)
     if section is None:
         if name is not None:
@@ -111,18 +149,20 @@ def _profile(name: str | None) -> dict[str, Any]:
 
 
 def write_profile(name: str, *, api_key: str, base_url: str | None) -> Path:
-    """Add or replace profile ``name`` in the config file, created with mode 0600."""
+    """Add or replace profile ``name`` in the config file, created with mode 0600. A control
+    character in any value (a pasted newline, say) is refused, and the file left as it was."""
     path = config_path()
     data: dict[str, Any] = {}
     if path.exists():
         with path.open("rb") as file:
             data = tomllib.load(file)
     data[name] = {"api_key": api_key, **({"base_url": base_url} if base_url else {})}
+    text = _dump(data)  # before the file is truncated: a refused value must not empty it
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
     with os.fdopen(fd, "w") as file:
-        file.write(_dump(data))
+        file.write(text)
     return path
 
 
@@ -130,12 +170,19 @@ def _dump(data: dict[str, Any]) -> str:
     """TOML for tables of strings (all a profile holds); the stdlib only reads TOML."""
     lines: list[str] = []
     for name, section in data.items():
-        lines.append(f"[{_quote(name)}]")
-        lines += [f"{key} = {_quote(str(value))}" for key, value in section.items()]
+        lines.append(f"[{_quote(name, 'the profile name')}]")
+        lines += [
+            f"{key} = {_quote(str(value), f'{key} of profile {name!r}')}"
+            for key, value in section.items()
+        ]
         lines.append("")
     return "\n".join(lines)
 
 
-def _quote(text: str) -> str:
+def _quote(text: str, what: str) -> str:
+    # Unescaped, a control character is invalid TOML (a newline ends the string), and then no
+    # profile of the file can be read. The text is not shown: it may be the API key.
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise click.UsageError(f"{what} contains a control character (a newline?)")
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shlex
 import socket
 import time
+from typing import TYPE_CHECKING
 
 import click
 
-from .._sync import LambdaCloud
-from ..types.instances import TERMINAL_STATUSES, Instance
+from lambda_cloud import TERMINAL_STATUSES, Instance
+
 from .app import State, pass_state
+from .instances import resolve
+
+if TYPE_CHECKING:
+    from lambda_cloud import LambdaCloud
 
 __all__ = ["port_open", "ssh"]
 
@@ -28,16 +34,23 @@ def port_open(host: str, port: int, timeout: float = 3.0) -> bool:
 
 
 def find(client: LambdaCloud, name_or_id: str) -> Instance:
-    """The one live instance with this id, or else this name."""
-    live = [i for i in client.instances.list() if i.status not in TERMINAL_STATUSES]
-    by_id = [i for i in live if i.id == name_or_id]
-    found = by_id or [i for i in live if i.name == name_or_id]
-    if not found:
-        raise click.UsageError(f"no running instance has the id or name {name_or_id!r}")
-    if len(found) > 1:
-        ids = ", ".join(i.id for i in found)
-        raise click.UsageError(f"{len(found)} instances are named {name_or_id!r}: {ids}")
-    return found[0]
+    """The one running instance with this id, or else this name."""
+    return resolve(
+        [i for i in client.instances.list() if i.status not in TERMINAL_STATUSES], name_or_id
+    )
+
+
+def host(instance: Instance) -> str:
+    """The instance's public IP, checked to be one: ``ssh`` reads anything else as options or
+    a host alias, and a ``ProxyCommand`` in the user's ssh config hands ``%h`` to a shell."""
+    if instance.ip is None:
+        raise click.ClickException(f"instance {instance.id} has no public IP yet")
+    try:
+        return str(ipaddress.ip_address(instance.ip))
+    except ValueError:
+        raise click.ClickException(
+            f"instance {instance.id} has no usable IP: the API gave {instance.ip!r}"
+        ) from None
 
 
 def _wait_for_port(host: str, port: int, timeout: float) -> None:
@@ -83,18 +96,17 @@ def ssh(
     instance = find(client, name_or_id)
     if not no_wait:
         instance = client.instances.wait_for([instance.id], timeout=timeout)[0]
-    if instance.ip is None:
-        raise click.ClickException(f"instance {instance.id} has no public IP yet")
+    ip = host(instance)
     if not no_wait:
-        _wait_for_port(instance.ip, port, timeout)
+        _wait_for_port(ip, port, timeout)
     argv = [
         "ssh",
         *(["-i", identity] if identity else []),
         *(["-p", str(port)] if port != 22 else []),
     ]
-    argv += [f"{user}@{instance.ip}", *command]
+    argv += [f"{user}@{ip}", *command]
     if print_:
-        click.echo(shlex.join(argv))
+        state.output.line(shlex.join(argv))
         return
     state.close()  # exec replaces this process: nothing after it runs
     try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..types.fabric import FabricPartition
+from lambda_cloud import FabricPartition
+
 from .app import State, pass_state
 from .output import Column
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..types.file_systems import Filesystem
+from lambda_cloud import Filesystem
+
 from .app import State, pass_state
 from .output import Column
 

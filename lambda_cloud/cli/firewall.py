@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..types.firewall import FirewallRule, FirewallRuleset, NetworkProtocol
+from lambda_cloud import FirewallRule, FirewallRuleset, NetworkProtocol
+
 from .app import State, pass_state
 from .output import Column
 

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
-from .._sync import LambdaCloud
-from ..bulk import BulkTerminateReport
-from ..bulk.inventory import is_live
-from ..types.instances import Instance, InstanceStatus
+from lambda_cloud import Instance, InstanceStatus, is_live
+
 from .app import State, pass_state
 from .output import Column, Mode, Output, price
+from .params import did_you_mean
 from .progress import track
 
-__all__ = ["COLUMNS", "confirm_terminate", "cost", "instances", "show_terminate"]
+if TYPE_CHECKING:
+    from lambda_cloud import BulkTerminateReport, LambdaCloud
+
+__all__ = ["COLUMNS", "confirm_terminate", "cost", "instances", "resolve", "show_terminate"]
 
 COLUMNS: list[Column[Instance]] = [
     ("ID", lambda i: i.id),
@@ -38,6 +41,28 @@ FIELDS: list[Column[Instance]] = [
 def running(client: LambdaCloud) -> list[Instance]:
     """The instances that are not terminating or gone: what is being paid for."""
     return [i for i in client.instances.list() if is_live(i)]
+
+
+def resolve(listed: Sequence[Instance], name_or_id: str) -> Instance:
+    """The listed instance with this id, or else the one with this name: a live one first (a
+    name is reused once its instance is gone). Exit 1 when there is none, 2 when the name is
+    ambiguous."""
+    for instance in listed:
+        if instance.id == name_or_id:
+            return instance
+    named = [i for i in listed if i.name == name_or_id]
+    named = [i for i in named if is_live(i)] or named
+    if len(named) > 1:
+        ids = ", ".join(i.id for i in named)
+        raise click.UsageError(
+            f"{len(named)} instances are named {name_or_id!r} ({ids}): give an id"
+        )
+    if not named:
+        known = [i.name for i in listed if i.name] + [i.id for i in listed]
+        raise click.ClickException(
+            f"no instance has the id or name {name_or_id!r}{did_you_mean(name_or_id, known)}"
+        )
+    return named[0]
 
 
 def hourly_cents(items: Sequence[Instance]) -> int:
@@ -68,16 +93,16 @@ def list_(state: State) -> None:
 
 
 @instances.command()
-@click.argument("instance_id")
+@click.argument("name_or_id")
 @pass_state
-def get(state: State, instance_id: str) -> None:
-    """Show one instance.
+def get(state: State, name_or_id: str) -> None:
+    """Show one instance, by id or name.
 
     \b
     Example:
-      lambda-cloud instances get 0920582c7ff041399e34823a0be62549
+      lambda-cloud instances get trainer-0
     """
-    state.output.record(state.client().instances.get(instance_id), FIELDS)
+    state.output.record(resolve(state.client().instances.list(), name_or_id), FIELDS)
 
 
 @instances.command()
@@ -140,41 +165,52 @@ def wait(
 
 
 @instances.command()
-@click.argument("instance_ids", nargs=-1)
+@click.argument("names_or_ids", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Terminate every running instance.")
 @click.option("--name-prefix", help="Terminate the running instances whose name starts so.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--wait", is_flag=True, help="Also wait until they are terminated.")
+@click.option(
+    "--poll-interval", type=float, default=5.0, show_default=True, help="Seconds, with --wait."
+)
 @pass_state
 def terminate(
     state: State,
-    instance_ids: tuple[str, ...],
+    names_or_ids: tuple[str, ...],
     all_: bool,
     name_prefix: str | None,
     yes: bool,
     wait: bool,
+    poll_interval: float,
 ) -> None:
-    """Terminate instances: by id, --all, or --name-prefix. Asks first unless --yes.
+    """Terminate instances: by id or name, --all, or --name-prefix. Asks first unless --yes.
+
+    Every id or name must be found (one instance list) before anything is terminated.
 
     \b
     Example:
+      lambda-cloud instances terminate trainer-0 trainer-1
       lambda-cloud instances terminate --name-prefix trainer
     """
-    if sum((bool(instance_ids), all_, name_prefix is not None)) != 1:
-        raise click.UsageError("give instance ids, --all, or --name-prefix (one of them)")
+    if sum((bool(names_or_ids), all_, name_prefix is not None)) != 1:
+        raise click.UsageError("give instance ids or names, --all, or --name-prefix (one of them)")
     client = state.client()
-    alive = running(client)
-    if instance_ids:
-        known = {i.id: i for i in alive}
-        targets, ids = [known[i] for i in instance_ids if i in known], list(instance_ids)
+    listed = client.instances.list()
+    if names_or_ids:
+        chosen = {i.id: i for i in (resolve(listed, n) for n in names_or_ids)}.values()
+        for i in chosen:
+            if not is_live(i):
+                state.output.message(f"Instance {i.id} is already {i.status.value}.")
+        targets = [i for i in chosen if is_live(i)]
     else:
         prefix = name_prefix or ""
-        targets = [i for i in alive if all_ or (i.name or "").startswith(prefix)]
-        ids = [i.id for i in targets]
-    if not confirm_terminate(state.output, targets, len(ids), yes=yes):
+        targets = [i for i in listed if is_live(i) and (all_ or (i.name or "").startswith(prefix))]
+    if not confirm_terminate(state.output, targets, len(targets), yes=yes):
         return
     with track(state.output) as tracker:
-        report = client.instances.terminate_many(ids, wait=wait, on_progress=tracker)
+        report = client.instances.terminate_many(
+            [i.id for i in targets], wait=wait, on_progress=tracker, poll_interval=poll_interval
+        )
     show_terminate(state.output, report)
     report.raise_for_errors()
 

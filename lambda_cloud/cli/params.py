@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Collection, Iterable
 from decimal import Decimal, InvalidOperation
 
 import click
 
-__all__ = ["dollars"]
+__all__ = ["check_names", "did_you_mean", "dollars"]
 
 
 def dollars(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
@@ -23,3 +25,27 @@ def dollars(ctx: click.Context, param: click.Parameter, value: str | None) -> in
     if not cents.is_finite() or cents < 1 or cents != cents.to_integral_value():
         raise click.BadParameter(f"{value!r} is not a whole number of cents, at least $0.01")
     return int(cents)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` naming the entries of ``known`` closest to a mistyped
+    ``name``, or nothing when none is close."""
+    close = [repr(match) for match in difflib.get_close_matches(name, list(known), n=3)]
+    if not close:
+        return ""
+    *others, last = close
+    return (
+        f" (did you mean {', '.join(others)} or {last}?)" if others else f" (did you mean {last}?)"
+    )
+
+
+def check_names(
+    option: str, what: str, given: Iterable[str], known: Collection[str], *, listing: str
+) -> None:
+    """Refuse (exit 2) the first of ``given`` that is not in ``known``, before anything is
+    sent: ``what`` names the kind of thing (``SSH key``), ``option`` the flag that gave it,
+    ``listing`` the command that lists them."""
+    for name in given:
+        if name not in known:
+            hint = did_you_mean(name, known) or f" (see `lambda-cloud {listing}`)"
+            raise click.BadParameter(f"no {what} is named {name!r}{hint}", param_hint=option)

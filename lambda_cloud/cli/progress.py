@@ -11,12 +11,16 @@ from __future__ import annotations
 import collections
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import attrs
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..bulk import ProgressEvent, ProgressKind
-from .output import Output
+from lambda_cloud import ProgressEvent, ProgressKind
+
+from .output import Output, clean
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 __all__ = ["Step", "Tracker", "read", "track"]
 
@@ -79,7 +83,7 @@ class Tracker:
             return
         self._progress.update(
             self._task,
-            description=self._describe(step),
+            description=clean(self._describe(step)),  # it may quote the server
             completed=step.done,
             total=step.total,
             refresh=True,  # a frame per event, not only at the timer's next tick
@@ -97,8 +101,10 @@ def track(output: Output) -> Iterator[Tracker]:
     if not output.live:
         yield Tracker(output, None)
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     progress = Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

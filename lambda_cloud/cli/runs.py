@@ -3,27 +3,37 @@ them by run id."""
 
 from __future__ import annotations
 
+import datetime
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import click
 
-from ..bulk import (
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_SETTLE_TIMEOUT,
+from lambda_cloud import (
+    LAUNCH_TOKEN_TAG,
     BulkLaunchCancelledError,
     BulkLaunchReport,
     Hunt,
+    Instance,
     LaunchedInstance,
     UnresolvedLaunchError,
+    ValidationError,
+    check_run_id,
+    parse_token,
 )
-from ..bulk.slots import check_run_id
-from ..errors import ValidationError
+from lambda_cloud.bulk import DEFAULT_POLL_INTERVAL, DEFAULT_SETTLE_TIMEOUT
+
 from .app import State, pass_state
+from .catalog import check_regions
 from .instances import COLUMNS, confirm_terminate, show_terminate
+from .lifecycle import duration
 from .output import Mode, Output
-from .params import dollars
+from .params import check_names, dollars
 from .progress import track
+
+if TYPE_CHECKING:
+    from lambda_cloud import LambdaCloud
 
 __all__ = [
     "find_run",
@@ -101,6 +111,13 @@ def _run_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
     show_default=True,
     help="Seconds to look for a launch whose answer was lost before launching its slot again.",
 )
+@click.option(
+    "--expires-in",
+    metavar="DURATION",
+    callback=duration,
+    help="Tag the instances to expire after DURATION (e.g. 4h, 2d): `lambda-cloud reap` then "
+    "terminates them.",
+)
 @pass_state
 def launch(
     state: State,
@@ -118,17 +135,20 @@ def launch(
     max_hourly_cost: int | None,
     run_id: str,
     settle_timeout: float,
+    expires_in: datetime.timedelta | None,
 ) -> None:
     """Launch instances, showing progress, and report on every one.
 
-    The run id is printed first and every instance is tagged with it: if the command dies,
-    `instances reclaim RUN_ID` terminates what it left. Ctrl-C stops the launch, terminates
-    what it created so far, and says so; a second stops waiting for launches whose outcome
-    is unknown, a third for anything but the terminate requests.
+    The types, regions, SSH keys and file systems named are checked first. The run id is
+    printed as the first launch goes out, and every instance is tagged with it: if the command
+    dies, `instances reclaim RUN_ID` terminates what it left. Ctrl-C stops the launch,
+    terminates what it created so far, and says so; a second stops waiting for launches whose
+    outcome is unknown, a third for anything but the terminate requests.
 
     \b
     Example:
       lambda-cloud instances launch --type gpu_1x_a10 --ssh-key me --count 4 --wait
+      lambda-cloud instances launch --type gpu_1x_a10 --ssh-key me --expires-in 4h
       lambda-cloud instances launch --type gpu_8x_h100_sxm5 --type gpu_8x_a100_80gb_sxm4 \\
           --ssh-key me --count 2 --hunt 3600 --max-hourly-cost 60
     """
@@ -145,9 +165,11 @@ def launch(
         "poll_interval": poll_interval,
         "settle_timeout": settle_timeout,
         "run_id": run_id,
+        "expires_in": expires_in,
     }
+    state.trace_configs.append(_announce(state.output, run_id))
     client = state.client()
-    state.output.message(f"Run id: {run_id} (to clean up after a crash: {_reclaim_hint(run_id)})")
+    _check_names(client, types, regions, ssh_keys, file_systems)
     try:
         with track(state.output) as tracker:
             report = client.instances.launch_many(count, on_progress=tracker, **options)
@@ -156,6 +178,48 @@ def launch(
         raise click.exceptions.Exit(130) from None
     _show_launch(state.output, report)
     report.raise_for_errors()  # exit status 1, with what went wrong
+
+
+def _check_names(
+    client: LambdaCloud,
+    types: tuple[str, ...],
+    regions: tuple[str, ...],
+    ssh_keys: tuple[str, ...],
+    file_systems: tuple[str, ...],
+) -> None:
+    """Refuse a name that does not exist, suggesting the closest, before anything is sent
+    (one list call per kind): the API would refuse it in every region, one launch at a time."""
+    known_types = set(client.instance_types.list())
+    check_names("--type", "instance type", types, known_types, listing="types")
+    check_regions(client, regions)
+    known_keys = {k.name for k in client.ssh_keys.list()}
+    check_names("--ssh-key", "SSH key", ssh_keys, known_keys, listing="ssh-keys list")
+    if file_systems:
+        known_fs = {f.name for f in client.file_systems.list()}
+        check_names(
+            "--file-system", "file system", file_systems, known_fs, listing="file-systems list"
+        )
+
+
+def _announce(output: Output, run_id: str) -> aiohttp.TraceConfig:
+    """Request tracing that prints the run id as the first launch request goes out: a run
+    refused unsent (spend limit, a rerun that does not match) has no id worth keeping, and one
+    that sent anything has it on screen before an instance can exist."""
+    trace = aiohttp.TraceConfig()
+    announced = False
+
+    async def on_request_start(
+        session: aiohttp.ClientSession,
+        context: object,
+        params: aiohttp.TraceRequestStartParams,
+    ) -> None:
+        nonlocal announced
+        if not announced and params.url.path.endswith("/instance-operations/launch"):
+            announced = True
+            output.message(f"Run id: {run_id} (to clean up after a crash: {_reclaim_hint(run_id)})")
+
+    trace.on_request_start.append(on_request_start)
+    return trace
 
 
 def _reclaim_hint(run_id: str) -> str:
@@ -277,7 +341,13 @@ def find_run(state: State, run_id: str) -> None:
     Example:
       lambda-cloud instances find-run 3f9c2a7d5e1b8c04
     """
-    state.output.rows(state.client().instances.find_run(run_id), COLUMNS)
+    state.output.rows(state.client().instances.find_run(run_id), [("SLOT", _slot), *COLUMNS])
+
+
+def _slot(instance: Instance) -> int | None:
+    """The launch slot an instance's launch-token tag gives it."""
+    token = parse_token(instance.tag(LAUNCH_TOKEN_TAG))
+    return token[1] if token else None
 
 
 @click.command()

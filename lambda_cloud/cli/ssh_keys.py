@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TextIO
 
 import click
 
-from ..types.ssh_keys import SSHKey
+from lambda_cloud import SSHKey
+
 from .app import State, pass_state
 from .output import Column, Mode, to_data
 
@@ -19,6 +21,8 @@ COLUMNS: list[Column[SSHKey]] = [
     ("NAME", lambda k: k.name),
     ("PUBLIC KEY", lambda k: k.public_key[:40] + ("..." if len(k.public_key) > 40 else "")),
 ]
+#: The first line of a private key file (PEM, OpenSSH, PuTTY).
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|^PuTTY-User-Key-File-", re.M)
 FIELDS: list[Column[SSHKey]] = [
     ("ID", lambda k: k.id),
     ("NAME", lambda k: k.name),
@@ -50,16 +54,26 @@ def list_(state: State) -> None:
 
 @ssh_keys.command()
 @click.argument("name")
-@click.argument("public_key_file", type=click.File("r"))
+@click.argument("public_key_file", type=click.File("r", encoding="utf-8"))
 @pass_state
 def add(state: State, name: str, public_key_file: TextIO) -> None:
-    """Add a public key from a file ("-" reads stdin).
+    """Add a public key from a file ("-" reads stdin). A private key is refused, unsent.
 
     \b
     Example:
       lambda-cloud ssh-keys add me ~/.ssh/id_ed25519.pub
     """
-    public_key = public_key_file.read().strip()
+    hint = "PUBLIC_KEY_FILE"
+    try:
+        public_key = public_key_file.read().strip()
+    except UnicodeDecodeError:
+        raise click.BadParameter(f"{public_key_file.name} is not text", param_hint=hint) from None
+    if _PRIVATE_KEY.search(public_key):
+        raise click.BadParameter(
+            f"{public_key_file.name} holds a private key, which must stay on this machine: "
+            "give its public half (the .pub file)",
+            param_hint=hint,
+        )
     state.output.record(state.client().ssh_keys.create(name, public_key), FIELDS)
 
 

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ..types.tickets import (
+from lambda_cloud import (
     SortDirection,
     Ticket,
     TicketCreated,
@@ -17,6 +17,7 @@ from ..types.tickets import (
     TicketStatus,
     TicketType,
 )
+
 from .app import State, pass_state
 from .attachments import attachments, when
 from .output import Column, Mode

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from .clock import ManualClock
 from .faults import Fault, FaultKind, FaultSet
-from .model import Account, LaunchAttempt
+from .launch import LaunchAttempt
+from .model import Account
 from .server import Emulator
 
 __all__ = [

@@ -1,4 +1,7 @@
-"""HTTP layer: routing, authentication, rate limiting, faults, request parsing, JSON answers."""
+"""The request pipeline: authentication, rate limits, faults, the ``{"data": ...}`` envelope and
+dispatch to the noun modules' routes. What any endpoint does is in its noun's module
+(``instances.py``, ``launch.py``, ``ssh_keys.py``, ``filesystems.py``, ``firewall.py``,
+``catalog.py``, ``audit.py``, ``fabric.py``, ``tickets.py``, ``attachments.py``)."""
 
 from __future__ import annotations
 
@@ -8,35 +11,36 @@ import binascii
 import collections
 import contextlib
 import logging
-import re
 import socket
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import attrs
 import orjson
 from aiohttp import web
-from multidict import MultiMapping
 
-from . import catalog, validation
+from .attachments import STORAGE_PREFIX, Attachments
+from .audit import AuditLog
+from .catalog import Catalog
 from .errors import RATE_LIMITED, ApiError, error_body, invalid
 from .fabric import Fabric
 from .faults import Fault, FaultSet
+from .filesystems import Filesystems
+from .firewall import Firewall
+from .instances import Instances
+from .launch import Launcher
 from .model import Account
 from .ratelimit import ServerRateLimiter, retry_after_headers
-from .tickets import STORAGE_PREFIX, Tickets
-from .validation import obj, optional_string, string
+from .routing import MAX_BODY_BYTES, Call, Noun, Page, Route
+from .ssh_keys import SshKeys
+from .tickets import Tickets
 from .world import World
 
 __all__ = ["API_PREFIX", "EmulatorApp"]
 
 API_PREFIX = "/api/v1"
-MAX_BODY_BYTES = 8 * 1024 * 1024
 
 log = logging.getLogger("lambda_cloud.emulator")
-
-Handler = Callable[["Call"], dict[str, Any]]
 
 # Error code a status-kind fault uses when it names none.
 _FAULT_CODES = {
@@ -57,45 +61,15 @@ def _fault_code(status: int, rel: str) -> str:
     return _FAULT_CODES.get(status, "provider/internal-unavailable")
 
 
-@attrs.frozen
-class Call:
-    """One authenticated request, as a handler sees it."""
-
-    account: Account
-    params: Mapping[str, str]
-    query: MultiMapping[str]
-    raw_body: bytes
-    origin: str  # scheme://host:port, for URLs the emulator serves itself
-
-    def body(self) -> Any:
-        """The request body parsed as JSON (400 if it is missing or not JSON)."""
-        if not self.raw_body.strip():
-            raise validation.parse_error("body: a JSON object is required")
-        try:
-            return orjson.loads(self.raw_body)
-        except orjson.JSONDecodeError:
-            raise validation.parse_error("body: not valid JSON") from None
-
-
-@attrs.frozen
-class Route:
-    method: str
-    pattern: re.Pattern[str]
-    handler: Handler
-    launch: bool = False
-    status: int = 200
-
-
-def _compile(template: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$")
-
-
-def _ok(data: Any) -> dict[str, Any]:
-    return {"data": data}
+def _envelope(result: Any) -> dict[str, Any]:
+    """A handler's answer in the API's success envelope."""
+    if isinstance(result, Page):
+        return {"data": result.data, "page_token": result.page_token}
+    return {"data": result}
 
 
 class EmulatorApp:
-    """The aiohttp application of one emulator."""
+    """The aiohttp application of one emulator, and the nouns it serves."""
 
     def __init__(
         self,
@@ -105,8 +79,17 @@ class EmulatorApp:
         time_scale: float,
     ) -> None:
         self.world = world
-        self.fabric = Fabric(world)
+        self.audit = AuditLog(world)
+        self.catalog = Catalog(world)
+        self.instances = Instances(world, self.audit)
+        self.launcher = Launcher(world, self.audit, self.catalog)
+        self.ssh_keys = SshKeys(world, self.audit)
+        self.filesystems = Filesystems(world, self.audit)
+        self.firewall = Firewall(world, self.audit)
+        self.fabric = Fabric(world, self.audit)
         self.tickets = Tickets(world)
+        self.attachments = Attachments(world)
+        self.routes: list[Route] = [route for noun in self._nouns() for route in noun.routes()]
         self.faults = faults
         self.limiter = limiter
         self.time_scale = time_scale
@@ -116,67 +99,21 @@ class EmulatorApp:
         self._stopping: asyncio.Event | None = None
         # Late commits in progress: they outlive their request, so the app owns them.
         self._late: set[asyncio.Task[tuple[int, dict[str, Any]] | None]] = set()
-        table: list[tuple[str, str, Handler]] = [
-            ("GET", "/instances", self._list_instances),
-            ("GET", "/instances/{id}", self._get_instance),
-            ("POST", "/instances/{id}", self._rename),
-            ("GET", "/instance-types", self._instance_types),
-            ("POST", "/instance-operations/launch", self._launch),
-            ("POST", "/instance-operations/restart", self._restart),
-            ("POST", "/instance-operations/terminate", self._terminate),
-            ("GET", "/ssh-keys", self._list_ssh_keys),
-            ("POST", "/ssh-keys", self._add_ssh_key),
-            ("DELETE", "/ssh-keys/{id}", self._delete_ssh_key),
-            ("GET", "/file-systems", self._list_filesystems),
-            # The spec creates and deletes on /filesystems; some clients use /file-systems.
-            ("POST", "/filesystems", self._create_filesystem),
-            ("POST", "/file-systems", self._create_filesystem),
-            ("DELETE", "/filesystems/{id}", self._delete_filesystem),
-            ("DELETE", "/file-systems/{id}", self._delete_filesystem),
-            ("GET", "/images", self._images),
-            ("GET", "/regions", self._regions),
-            ("GET", "/firewall-rules", self._firewall_rules),
-            ("PUT", "/firewall-rules", self._put_firewall_rules),
-            ("GET", "/firewall-rulesets", self._list_rulesets),
-            ("POST", "/firewall-rulesets", self._create_ruleset),
-            # "global" must come before "{id}", or it would be looked up as a ruleset id.
-            ("GET", "/firewall-rulesets/global", self._global_ruleset),
-            ("PATCH", "/firewall-rulesets/global", self._patch_global),
-            ("GET", "/firewall-rulesets/{id}", self._get_ruleset),
-            ("PATCH", "/firewall-rulesets/{id}", self._patch_ruleset),
-            ("DELETE", "/firewall-rulesets/{id}", self._delete_ruleset),
-            ("GET", "/audit-events", self._audit_events),
-            ("POST", "/fabric", self._create_partition),
-            ("POST", "/fabric/{id}", self._update_partition),
-            ("DELETE", "/fabric/{id}", self._delete_partition),
-            ("GET", "/tickets", self._list_tickets),
-            ("POST", "/tickets", self._create_ticket),
-            ("GET", "/tickets/{ticket_id}", self._get_ticket),
-            ("PATCH", "/tickets/{ticket_id}", self._update_ticket),
-            ("GET", "/tickets/{ticket_id}/attachments", self._list_attachments),
-            ("POST", "/tickets/{ticket_id}/attachments", self._initiate_attachment),
-            ("DELETE", "/tickets/{ticket_id}/attachments/{attachment_id}", self._delete_attachment),
-            (
-                "POST",
-                "/tickets/{ticket_id}/attachments/{attachment_id}/complete",
-                self._complete_attachment,
-            ),
-            (
-                "GET",
-                "/tickets/{ticket_id}/attachments/{attachment_id}/download",
-                self._download_attachment,
-            ),
-        ]
-        self.routes = [
-            Route(
-                m,
-                _compile(t),
-                h,
-                launch=t == "/instance-operations/launch",
-                status=202 if (m, t) == ("PATCH", "/tickets/{ticket_id}") else 200,
-            )
-            for m, t, h in table
-        ]
+
+    def _nouns(self) -> tuple[Noun, ...]:
+        """Every noun, in the order their routes are tried (no two nouns' routes overlap)."""
+        return (
+            self.instances,
+            self.catalog,
+            self.launcher,
+            self.ssh_keys,
+            self.filesystems,
+            self.firewall,
+            self.audit,
+            self.fabric,
+            self.tickets,
+            self.attachments,
+        )
 
     # -- aiohttp wiring ----------------------------------------------------------------------
 
@@ -203,22 +140,7 @@ class EmulatorApp:
     # -- request pipeline --------------------------------------------------------------------
 
     def _authenticate(self, header: str | None) -> Account | None:
-        if not header:
-            return None
-        scheme, _, credentials = header.strip().partition(" ")
-        credentials = credentials.strip()
-        if not credentials:
-            return None
-        candidates = []
-        if scheme.lower() == "bearer":
-            candidates.append(credentials)
-        elif scheme.lower() == "basic":
-            # Both base64("<key>:") and the raw key are documented.
-            candidates.append(credentials)
-            with contextlib.suppress(binascii.Error, UnicodeDecodeError, ValueError):
-                decoded = base64.b64decode(credentials, validate=True).decode()
-                candidates.append(decoded.partition(":")[0])
-        for key in candidates:
+        for key in _candidate_keys(header):
             account = self.world.account(key)
             if account is not None:
                 return account
@@ -232,37 +154,40 @@ class EmulatorApp:
                     return route, found.groupdict()
         return None, {}
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        path = request.path
-        if path.startswith(STORAGE_PREFIX):
-            return await self._storage(request, path[len(STORAGE_PREFIX) :])
-        if path != API_PREFIX and not path.startswith(API_PREFIX + "/"):
-            return _error(ApiError("global/not-found"))
-        rel = path[len(API_PREFIX) :] or "/"
+    def _admit(self, request: web.Request, route: Route | None) -> Account | web.Response:
+        """The caller's account, or the answer refusing it: 401, 403, or 429 past its rate."""
         account = self._authenticate(request.headers.get("Authorization"))
         if account is None:
             return _error(ApiError("global/invalid-api-key"))
         if account.inactive:
             return _error(ApiError("global/account-inactive"))
-        route, params = self._match(request.method, rel)
         if self.limiter is not None:
             wait = self.limiter.check(account.api_key, launch=route is not None and route.launch)
             if wait is not None:
                 self.rate_limited_count += 1
                 self.rate_limited_by_key[account.api_key] += 1
                 return _error(ApiError(RATE_LIMITED), retry_after_headers(wait))
+        return account
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if path.startswith(STORAGE_PREFIX):
+            return await self.attachments.serve_storage(request, path[len(STORAGE_PREFIX) :])
+        if path != API_PREFIX and not path.startswith(API_PREFIX + "/"):
+            return _error(ApiError("global/not-found"))
+        rel = path[len(API_PREFIX) :] or "/"
+        route, params = self._match(request.method, rel)
+        account = self._admit(request, route)
+        if isinstance(account, web.Response):
+            return account
         fault = self.faults.pick(request.method, rel, self.world.random)
         if fault is not None:
             early = await self._fault_before(request, fault)
             if early is not None:
                 return early
-        too_large = invalid(f"body: larger than {MAX_BODY_BYTES} bytes")
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            return _error(too_large)  # refused unread, from the announced length
-        try:
-            raw_body = await request.read()  # stops at MAX_BODY_BYTES when no length was given
-        except web.HTTPRequestEntityTooLarge:
-            return _error(too_large)
+        raw_body = await _read_body(request)
+        if isinstance(raw_body, web.Response):
+            return raw_body
         call = Call(account, params, request.query, raw_body, _origin(request))
         if fault is not None and fault.kind == "late_commit":
             return await self._late_commit(request, fault, route, call)
@@ -275,7 +200,7 @@ class EmulatorApp:
         try:
             if route is None:
                 raise ApiError("global/not-found")
-            return route.status, route.handler(call)
+            return route.status, _envelope(route.handler(call))
         except ApiError as exc:
             return exc.status, exc.body()
         except Exception:
@@ -362,179 +287,34 @@ class EmulatorApp:
             )
         return _json(status, payload)
 
-    # -- handlers ----------------------------------------------------------------------------
 
-    def _list_instances(self, call: Call) -> dict[str, Any]:
-        return _ok(self.world.list_instances(call.account, call.query.get("cluster_id")))
+def _candidate_keys(header: str | None) -> list[str]:
+    """The API keys an ``Authorization`` header may carry: ``Bearer <key>``, and both
+    ``Basic base64("<key>:")`` and ``Basic <key>``, which are documented."""
+    scheme, _, credentials = (header or "").strip().partition(" ")
+    credentials = credentials.strip()
+    if not credentials:
+        return []
+    if scheme.lower() == "bearer":
+        return [credentials]
+    if scheme.lower() != "basic":
+        return []
+    candidates = [credentials]
+    with contextlib.suppress(binascii.Error, UnicodeDecodeError, ValueError):
+        decoded = base64.b64decode(credentials, validate=True).decode()
+        candidates.append(decoded.partition(":")[0])
+    return candidates
 
-    def _get_instance(self, call: Call) -> dict[str, Any]:
-        return _ok(self.world.get_instance(call.account, call.params["id"]))
 
-    def _instance_types(self, call: Call) -> dict[str, Any]:
-        return _ok(self.world.instance_types(call.account))
-
-    def _list_ssh_keys(self, call: Call) -> dict[str, Any]:
-        return _ok(self.world.list_ssh_keys(call.account))
-
-    def _delete_ssh_key(self, call: Call) -> dict[str, Any]:
-        return _ok(self.world.delete_ssh_key(call.account, call.params["id"]))
-
-    def _list_filesystems(self, call: Call) -> dict[str, Any]:
-        return _ok(self.world.list_filesystems(call.account))
-
-    def _images(self, call: Call) -> dict[str, Any]:
-        return _ok([image.to_json() for image in catalog.IMAGES])
-
-    def _regions(self, call: Call) -> dict[str, Any]:
-        return _ok([catalog.region_json(region) for region in catalog.REGIONS])
-
-    def _firewall_rules(self, call: Call) -> dict[str, Any]:
-        return _ok(self.world.firewall_rules(call.account))
-
-    def _list_rulesets(self, call: Call) -> dict[str, Any]:
-        return _ok(self.world.list_rulesets(call.account))
-
-    def _global_ruleset(self, call: Call) -> dict[str, Any]:
-        return _ok(self.world.global_ruleset(call.account))
-
-    def _get_ruleset(self, call: Call) -> dict[str, Any]:
-        return _ok(self.world.get_ruleset(call.account, call.params["id"]))
-
-    def _delete_ruleset(self, call: Call) -> dict[str, Any]:
-        return _ok(self.world.delete_ruleset(call.account, call.params["id"]))
-
-    def _launch(self, call: Call) -> dict[str, Any]:
-        spec = validation.launch_spec(call.body())
-        return _ok({"instance_ids": [self.world.launch(call.account, spec)]})
-
-    def _restart(self, call: Call) -> dict[str, Any]:
-        ids = validation.instance_ids(call.body())
-        return _ok({"restarted_instances": self.world.restart(call.account, ids)})
-
-    def _terminate(self, call: Call) -> dict[str, Any]:
-        ids = validation.instance_ids(call.body())
-        return _ok({"terminated_instances": self.world.terminate(call.account, ids)})
-
-    def _rename(self, call: Call) -> dict[str, Any]:
-        body = obj(call.body(), "", optional=("name",))
-        name = optional_string(body, "name", max_length=64)
-        return _ok(self.world.rename_instance(call.account, call.params["id"], name))
-
-    def _add_ssh_key(self, call: Call) -> dict[str, Any]:
-        body = obj(call.body(), "", required=("name",), optional=("public_key",))
-        name = string(body["name"], "name", min_length=1, max_length=64)
-        public_key = optional_string(body, "public_key", min_length=1, max_length=4096)
-        return _ok(self.world.add_ssh_key(call.account, name, public_key))
-
-    def _create_filesystem(self, call: Call) -> dict[str, Any]:
-        body = obj(call.body(), "", required=("name", "region"))
-        name = string(
-            body["name"],
-            "name",
-            min_length=1,
-            max_length=60,
-            pattern=validation.FILESYSTEM_NAME,
-        )
-        region = string(body["region"], "region", min_length=1)
-        return _ok(self.world.create_filesystem(call.account, name, region))
-
-    def _delete_filesystem(self, call: Call) -> dict[str, Any]:
-        return _ok(self.world.delete_filesystem(call.account, call.params["id"]))
-
-    def _put_firewall_rules(self, call: Call) -> dict[str, Any]:
-        body = obj(call.body(), "", required=("data",))
-        rules = validation.firewall_rules(body["data"], "data")
-        return _ok(self.world.replace_firewall_rules(call.account, rules))
-
-    def _create_ruleset(self, call: Call) -> dict[str, Any]:
-        body = obj(call.body(), "", required=("name", "region", "rules"))
-        name = string(body["name"], "name", max_length=64)
-        region = string(body["region"], "region", min_length=1)
-        rules = validation.firewall_rules(body["rules"], "rules")
-        return _ok(self.world.create_ruleset(call.account, name, region, rules))
-
-    def _patch_ruleset(self, call: Call) -> dict[str, Any]:
-        body = obj(call.body(), "", optional=("name", "rules"))
-        name = optional_string(body, "name", max_length=64)
-        rules = validation.firewall_rules(body["rules"], "rules") if "rules" in body else None
-        return _ok(self.world.update_ruleset(call.account, call.params["id"], name, rules))
-
-    def _patch_global(self, call: Call) -> dict[str, Any]:
-        body = obj(call.body(), "", optional=("rules",))
-        rules = validation.firewall_rules(body["rules"], "rules") if "rules" in body else None
-        return _ok(self.world.update_global_ruleset(call.account, rules))
-
-    def _audit_events(self, call: Call) -> dict[str, Any]:
-        events, token = self.world.audit_events(
-            call.account,
-            start=call.query.get("start"),
-            end=call.query.get("end"),
-            resource_type=call.query.get("resource_type"),
-            page_token=call.query.get("page_token"),
-        )
-        return {"data": events, "page_token": token}
-
-    def _create_partition(self, call: Call) -> dict[str, Any]:
-        return _ok(self.fabric.create(call.account, call.body()))
-
-    def _update_partition(self, call: Call) -> dict[str, Any]:
-        return _ok(self.fabric.update(call.account, call.params["id"], call.body()))
-
-    def _delete_partition(self, call: Call) -> dict[str, Any]:
-        return _ok(self.fabric.delete(call.account, call.params["id"]))
-
-    def _list_tickets(self, call: Call) -> dict[str, Any]:
-        return _ok(self.tickets.list(call.account, call.query))
-
-    def _create_ticket(self, call: Call) -> dict[str, Any]:
-        return _ok(self.tickets.create(call.account, call.body()))
-
-    def _get_ticket(self, call: Call) -> dict[str, Any]:
-        return _ok(self.tickets.get(call.account, call.params["ticket_id"]))
-
-    def _update_ticket(self, call: Call) -> dict[str, Any]:
-        return _ok(self.tickets.update(call.account, call.params["ticket_id"], call.body()))
-
-    def _list_attachments(self, call: Call) -> dict[str, Any]:
-        ticket = call.params["ticket_id"]
-        return _ok(self.tickets.list_attachments(call.account, ticket, call.query))
-
-    def _initiate_attachment(self, call: Call) -> dict[str, Any]:
-        ticket = call.params["ticket_id"]
-        return _ok(self.tickets.initiate(call.account, ticket, call.body(), call.origin))
-
-    def _complete_attachment(self, call: Call) -> dict[str, Any]:
-        ticket, attachment = call.params["ticket_id"], call.params["attachment_id"]
-        return _ok(self.tickets.complete(call.account, ticket, attachment))
-
-    def _delete_attachment(self, call: Call) -> dict[str, Any]:
-        ticket, attachment = call.params["ticket_id"], call.params["attachment_id"]
-        return _ok(self.tickets.delete_attachment(call.account, ticket, attachment))
-
-    def _download_attachment(self, call: Call) -> dict[str, Any]:
-        ticket, attachment = call.params["ticket_id"], call.params["attachment_id"]
-        return _ok(self.tickets.download(call.account, ticket, attachment, call.origin))
-
-    async def _storage(self, request: web.Request, token: str) -> web.StreamResponse:
-        """The object storage behind presigned URLs: PUT stores an upload, GET serves it."""
-        if request.method == "PUT":
-            if (request.content_length or 0) > MAX_BODY_BYTES:
-                return _storage_error(413, "EntityTooLarge")
-            try:
-                data = await request.read()
-            except web.HTTPRequestEntityTooLarge:
-                return _storage_error(413, "EntityTooLarge")
-            refused = self.tickets.put(token, data)
-            return _storage_error(400, refused) if refused else web.Response(status=200)
-        if request.method == "GET":
-            stored = self.tickets.stored(token)
-            if stored is None or stored.data is None or stored.status != "uploaded":
-                return _storage_error(404, "NoSuchKey")
-            kind = stored.content_type
-            if not kind.isprintable() or not kind:
-                kind = "application/octet-stream"
-            return web.Response(body=stored.data, headers={"Content-Type": kind})
-        return _storage_error(405, "MethodNotAllowed")
+async def _read_body(request: web.Request) -> bytes | web.Response:
+    """The body, or a 400 past ``MAX_BODY_BYTES``: announced (refused unread) or read so far."""
+    too_large = invalid(f"body: larger than {MAX_BODY_BYTES} bytes")
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return _error(too_large)
+    try:
+        return await request.read()  # stops at MAX_BODY_BYTES when no length was given
+    except web.HTTPRequestEntityTooLarge:
+        return _error(too_large)
 
 
 def _origin(request: web.Request) -> str:
@@ -551,12 +331,6 @@ def _json(
 
 def _error(error: ApiError, headers: Mapping[str, str] | None = None) -> web.Response:
     return _json(error.status, error_body(error.code, error.message, error.suggestion), headers)
-
-
-def _storage_error(status: int, code: str) -> web.Response:
-    """An error in the XML shape object stores use."""
-    body = f"<?xml version='1.0'?><Error><Code>{code}</Code></Error>"
-    return web.Response(text=body, status=status, content_type="application/xml")
 
 
 def _drop(request: web.Request) -> web.Response:

@@ -1,13 +1,21 @@
-"""What the emulated cloud sells: regions, instance types, prices, default capacity and images.
+"""What the emulated cloud sells: regions, instance types, prices, default capacity and images,
+and ``GET /instance-types``, ``GET /images`` and ``GET /regions`` over them.
 
-Plain data, fixed at import time, so every emulator shows the same catalog whatever its seed.
+The tables are plain data, fixed at import time, so every emulator shows the same catalog
+whatever its seed; only prices a test sets (:class:`Catalog`) and capacity (the world's) move.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from .routing import Call, Route
+
+if TYPE_CHECKING:
+    from .model import Account
+    from .world import World
 
 __all__ = [
     "DEFAULT_CAPACITY",
@@ -15,6 +23,7 @@ __all__ = [
     "IMAGES",
     "INSTANCE_TYPES",
     "REGIONS",
+    "Catalog",
     "Image",
     "InstanceType",
     "images_in",
@@ -294,3 +303,60 @@ IMAGES: list[Image] = _build_images()
 def images_in(region: str) -> list[Image]:
     """The images offered in ``region``."""
     return [image for image in IMAGES if image.region == region]
+
+
+class Catalog:
+    """The catalog endpoints, and the prices a test has set (served in place of the table's)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._prices: dict[str, object] = {}  # any JSON value, served as given
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("GET", "/instance-types", self._instance_types),
+            Route("GET", "/images", self._images),
+            Route("GET", "/regions", self._regions),
+        ]
+
+    def set_price(self, type_name: str, price: object) -> None:
+        if type_name not in INSTANCE_TYPES:
+            raise ValueError(f"unknown instance type {type_name!r}")
+        with self.world.lock:
+            self._prices[type_name] = price
+
+    def price(self, type_name: str) -> object:
+        """What ``type_name`` costs now, in US cents per hour."""
+        with self.world.lock:
+            return self._prices.get(type_name, INSTANCE_TYPES[type_name].price_cents_per_hour)
+
+    def _type_json(self, itype: InstanceType) -> dict[str, Any]:
+        """The InstanceType object at today's price."""
+        shown = itype.to_json()
+        shown["price_cents_per_hour"] = self.price(itype.name)
+        return shown
+
+    def instance_types(self, account: Account) -> dict[str, Any]:
+        """Every type with the regions that have a free slot; the account remembers what it
+        was shown (for ``emu.launch_attempts()``)."""
+        with self.world.lock:
+            available = self.world.available()
+            account.listed_capacity = available
+            return {
+                name: {
+                    "instance_type": self._type_json(itype),
+                    "regions_with_capacity_available": [
+                        region_json(region) for region in REGIONS if (name, region) in available
+                    ],
+                }
+                for name, itype in INSTANCE_TYPES.items()
+            }
+
+    def _instance_types(self, call: Call) -> dict[str, Any]:
+        return self.instance_types(call.account)
+
+    def _images(self, call: Call) -> list[dict[str, Any]]:
+        return [image.to_json() for image in IMAGES]
+
+    def _regions(self, call: Call) -> list[dict[str, str]]:
+        return [region_json(region) for region in REGIONS]

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
+from asyncio import events
 
-__all__ = ["ManualClock"]
+__all__ = ["ManualClock", "loop_time"]
+
+
+def loop_time() -> float:
+    """The emulator's default clock: the running event loop's time (what its held and delayed
+    requests are timed by), or ``time.monotonic()`` when no loop runs. asyncio's loop reads
+    ``time.monotonic()`` too; a test loop on virtual time drives the emulator along with it."""
+    loop = events._get_running_loop()
+    return time.monotonic() if loop is None else loop.time()
 
 
 class ManualClock:

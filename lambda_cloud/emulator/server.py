@@ -6,7 +6,6 @@ import asyncio
 import concurrent.futures
 import random
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
@@ -15,8 +14,10 @@ from aiohttp import web
 
 from .app import API_PREFIX, EmulatorApp
 from .catalog import DEFAULT_CAPACITY
+from .clock import loop_time
 from .faults import FaultSet
-from .model import Account, LaunchAttempt
+from .launch import LaunchAttempt
+from .model import Account
 from .ratelimit import GENERAL, LAUNCH, ServerRateLimiter
 from .world import World
 
@@ -68,7 +69,7 @@ class Emulator:
         self.time_scale = time_scale
         self.seed = seed
         self.enforce_rate_limits = enforce_rate_limits
-        self.clock: Callable[[], float] = clock if clock is not None else time.monotonic
+        self.clock: Callable[[], float] = clock if clock is not None else loop_time
         self._world = World(
             clock=self.clock,
             rng=random.Random(seed),
@@ -122,13 +123,13 @@ class Emulator:
     @property
     def audit_page_size(self) -> int:
         """Events per ``GET /audit-events`` page (50 by default)."""
-        return self._world.audit_page_size
+        return self._app.audit.page_size
 
     @audit_page_size.setter
     def audit_page_size(self, size: int) -> None:
         if size < 1:
             raise ValueError("page size must be at least 1")
-        self._world.audit_page_size = size
+        self._app.audit.page_size = size
 
     @property
     def tickets_page_size(self) -> int:
@@ -159,7 +160,7 @@ class Emulator:
 
         ``include_gone`` adds, first, the terminated instances already dropped from the list.
         """
-        return self._world.rendered(self.account(api_key), include_gone=include_gone)
+        return self._app.instances.rendered(self.account(api_key), include_gone=include_gone)
 
     def launch_attempts(self, api_key: str | None = None) -> list[LaunchAttempt]:
         """Every launch request of the account that passed validation, in order: its type,
@@ -186,7 +187,7 @@ class Emulator:
         ``GET /instance-types`` and on instances launched later (running instances keep the
         price they were launched at). The value is served as given, so a test can also serve a
         price the spec does not allow (negative, ``None`` for null, a string)."""
-        self._world.set_price(instance_type, cents)
+        self._app.catalog.set_price(instance_type, cents)
 
     def capacity(self, instance_type: str, region: str) -> int:
         """Free slots for ``instance_type`` in ``region`` right now."""
@@ -194,7 +195,7 @@ class Emulator:
 
     def preempt(self, instance_id: str) -> None:
         """Make an instance ``preempted`` now, as if the provider reclaimed it."""
-        self._world.preempt(instance_id)
+        self._app.instances.preempt(instance_id)
 
     def set_unhealthy(
         self, instance_id: str, unhealthy: bool = True, *, api_key: str | None = None
@@ -206,7 +207,7 @@ class Emulator:
         included. ``api_key`` limits the search to that account (default: every account).
         ``KeyError`` if no live instance has this id.
         """
-        self._world.set_unhealthy(instance_id, unhealthy, api_key)
+        self._app.instances.set_unhealthy(instance_id, unhealthy, api_key)
 
     def set_cluster(self, instance_id: str, cluster_id: str | None) -> None:
         """Put an instance in a 1-Click Cluster, for ``GET /instances?cluster_id=``."""

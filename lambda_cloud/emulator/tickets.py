@@ -1,83 +1,162 @@
-"""Support tickets and their attachments, with an upload store the emulator serves itself."""
+"""Support tickets: ``GET/POST /tickets`` and ``GET/PATCH /tickets/{ticket_id}`` (their
+attachments are ``attachments.py``'s)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
-from typing import Any
+import builtins
+from typing import TYPE_CHECKING, Any
 
+import attrs
 from multidict import MultiMapping
 
 from .errors import ApiError, invalid
-from .model import Account, Attachment, Ticket
-from .validation import integer, obj, optional_string, string
-from .world import World
+from .model import Account
+from .routing import Call, Route
+from .validation import choice, obj, optional_string, string
 
-__all__ = ["STORAGE_PREFIX", "Tickets"]
+if TYPE_CHECKING:
+    from .attachments import Attachment
+    from .world import World
 
-#: Where the emulator's own "object storage" lives (outside ``/api/v1``; no API key needed).
-STORAGE_PREFIX = "/_storage/"
-URL_LIFETIME = 3600
+__all__ = ["SEVERITIES", "Ticket", "Tickets", "find_ticket"]
+
 STATUSES = ("open", "on_hold", "pending", "solved", "confirm_solved")
 TYPES = ("service_request", "incident", "automated_event")
 SEVERITIES = ("sev_1", "sev_2", "sev_3")
-UPLOAD_STATUSES = ("pending", "uploaded", "failed", "deleted")
 
 
-def _choice(value: Any, path: str, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise invalid(f"{path}: Input should be {', '.join(repr(a) for a in allowed)}")
-    return str(value)
+@attrs.define(kw_only=True, eq=False)
+class Ticket:
+    id: str
+    seq: int
+    subject: str
+    description: str
+    type: str
+    severity: str | None
+    status: str
+    created_at: str
+    updated_at: str
+    resolved_at: str | None = None
+    external_ticket_id: str
+    comments: list[dict[str, str]] = attrs.Factory(list)
+    attachments: dict[str, Attachment] = attrs.Factory(dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The TicketCreateResponse fields."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "external_ticket_provider": "zendesk",
+            "external_ticket_id": self.external_ticket_id,
+            "status": self.status,
+            "type": self.type,
+            "created_at": self.created_at,
+        }
+        if self.severity is not None:
+            out["severity"] = self.severity
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.summary()
+        out.update(
+            subject=self.subject,
+            description=self.description,
+            updated_at=self.updated_at,
+            comments=[dict(c) for c in self.comments],
+        )
+        if self.resolved_at is not None:
+            out["resolved_at"] = self.resolved_at
+        return out
 
 
-def _ticket_not_found() -> ApiError:
-    return ApiError("global/not-found", "Ticket not found.", "Check the ticket ID and try again.")
+def find_ticket(account: Account, ticket_id: str) -> Ticket:
+    """The account's ticket with this id (404 if none)."""
+    ticket = account.tickets.get(ticket_id)
+    if ticket is None:
+        raise ApiError(
+            "global/not-found", "Ticket not found.", "Check the ticket ID and try again."
+        )
+    return ticket
 
 
-def _attachment_not_found() -> ApiError:
-    return ApiError(
-        "global/object-does-not-exist",
-        "Attachment not found.",
-        "Check the attachment ID and try again.",
+@attrs.frozen
+class _NewTicket:
+    subject: str
+    description: str
+    type: str
+    severity: str | None
+
+
+def _new_ticket(raw: Any) -> _NewTicket:
+    """A valid TicketCreateRequest."""
+    body = obj(
+        raw,
+        "",
+        required=("subject", "description", "type"),
+        optional=("severity", "ip", "instance_id", "cluster_id"),
     )
+    subject = string(body["subject"], "subject")
+    description = string(body["description"], "description")
+    kind = choice(body["type"], "type", ("incident", "service_request"))
+    severity = choice(body["severity"], "severity", SEVERITIES) if "severity" in body else None
+    for field in ("ip", "instance_id", "cluster_id"):
+        optional_string(body, field)
+    if kind == "incident" and severity is None:
+        raise invalid("severity: required for an incident")
+    if kind == "service_request" and severity is not None:
+        raise invalid("severity: must not be given for a service request")
+    return _NewTicket(subject, description, kind, severity)
+
+
+@attrs.frozen
+class _TicketUpdate:
+    status: str | None
+    severity: str | None
+    comment: str | None
+
+
+def _ticket_update(raw: Any) -> _TicketUpdate:
+    """A valid TicketUpdateRequest."""
+    body = obj(raw, "", optional=("status", "severity", "comment"))
+    status = choice(body["status"], "status", ("solved",)) if "status" in body else None
+    severity = choice(body["severity"], "severity", SEVERITIES) if "severity" in body else None
+    comment = None
+    if "comment" in body:
+        comment = string(
+            obj(body["comment"], "comment", required=("body",))["body"], "comment.body"
+        )
+    return _TicketUpdate(status, severity, comment)
 
 
 class Tickets:
-    """The ``/tickets`` operations, on the world's accounts."""
+    """The ticket endpoints; ``page_size`` tickets per ``GET /tickets`` page."""
 
     def __init__(self, world: World) -> None:
         self.world = world
         self.page_size = 25
-        self._store: dict[str, Attachment] = {}  # by URL token
         self._seq = 0
+
+    def routes(self) -> builtins.list[Route]:
+        return [
+            Route("GET", "/tickets", self._list),
+            Route("POST", "/tickets", self._create),
+            Route("GET", "/tickets/{ticket_id}", self._get),
+            Route("PATCH", "/tickets/{ticket_id}", self._update, status=202),
+        ]
 
     def _now(self) -> str:
         return self.world.iso(self.world.clock())
 
-    def _ticket(self, account: Account, ticket_id: str) -> Ticket:
-        ticket = account.tickets.get(ticket_id)
-        if ticket is None:
-            raise _ticket_not_found()
-        return ticket
-
-    def _attachment(self, ticket: Ticket, attachment_id: str) -> Attachment:
-        found = ticket.attachments.get(attachment_id)
-        if found is None or found.status == "deleted":
-            raise _attachment_not_found()
-        return found
-
-    # -- tickets -----------------------------------------------------------------------------
-
     def list(self, account: Account, query: MultiMapping[str]) -> dict[str, Any]:
         wanted = {
-            field: {_choice(v, field, allowed) for v in query.getall(field, [])}
+            field: {choice(v, field, allowed) for v in query.getall(field, [])}
             for field, allowed in (("status", STATUSES), ("type", TYPES), ("severity", SEVERITIES))
         }
-        order_by = _choice(
+        order_by = choice(
             query.get("order_by", "created_at"), "order_by", ("created_at", "updated_at")
         )
-        descending = _choice(query.get("direction", "desc"), "direction", ("asc", "desc")) == "desc"
+        descending = choice(query.get("direction", "desc"), "direction", ("asc", "desc")) == "desc"
         offset = _decode(query["page_token"]) if "page_token" in query else 0
         with self.world.lock:
             chosen = [
@@ -92,161 +171,57 @@ class Tickets:
             return {"tickets": [t.to_json() for t in page], "page_token": token}
 
     def create(self, account: Account, raw: Any) -> dict[str, Any]:
-        body = obj(
-            raw,
-            "",
-            required=("subject", "description", "type"),
-            optional=("severity", "ip", "instance_id", "cluster_id"),
-        )
-        subject = string(body["subject"], "subject")
-        description = string(body["description"], "description")
-        kind = _choice(body["type"], "type", ("incident", "service_request"))
-        severity = None
-        if "severity" in body:
-            severity = _choice(body["severity"], "severity", SEVERITIES)
-        for field in ("ip", "instance_id", "cluster_id"):
-            optional_string(body, field)
-        if kind == "incident" and severity is None:
-            raise invalid("severity: required for an incident")
-        if kind == "service_request" and severity is not None:
-            raise invalid("severity: must not be given for a service request")
+        new = _new_ticket(raw)
         with self.world.lock:
             self._seq += 1
             now = self._now()
             ticket = Ticket(
                 id=self.world.new_id(),
                 seq=self._seq,
-                subject=subject,
-                description=description,
-                type=kind,
-                severity=severity,
+                subject=new.subject,
+                description=new.description,
+                type=new.type,
+                severity=new.severity,
                 status="open",
                 created_at=now,
                 updated_at=now,
                 external_ticket_id=str(100000 + self._seq),
-                comments=[{"body": description, "author": account.email, "created_at": now}],
+                comments=[{"body": new.description, "author": account.email, "created_at": now}],
             )
             account.tickets[ticket.id] = ticket
             return ticket.summary()
 
     def get(self, account: Account, ticket_id: str) -> dict[str, Any]:
         with self.world.lock:
-            return self._ticket(account, ticket_id).to_json()
+            return find_ticket(account, ticket_id).to_json()
 
     def update(self, account: Account, ticket_id: str, raw: Any) -> dict[str, Any]:
-        body = obj(raw, "", optional=("status", "severity", "comment"))
-        status = _choice(body["status"], "status", ("solved",)) if "status" in body else None
-        severity = None
-        if "severity" in body:
-            severity = _choice(body["severity"], "severity", SEVERITIES)
-        comment = None
-        if "comment" in body:
-            comment = string(
-                obj(body["comment"], "comment", required=("body",))["body"], "comment.body"
-            )
+        change = _ticket_update(raw)
         with self.world.lock:
-            ticket = self._ticket(account, ticket_id)
+            ticket = find_ticket(account, ticket_id)
             now = self._now()
-            if status is not None and ticket.status != "solved":
-                ticket.status, ticket.resolved_at = status, now
-            if severity is not None:
-                ticket.severity = severity
-            if comment is not None:
+            if change.status is not None and ticket.status != "solved":
+                ticket.status, ticket.resolved_at = change.status, now
+            if change.severity is not None:
+                ticket.severity = change.severity
+            if change.comment is not None:
                 ticket.comments.append(
-                    {"body": comment, "author": account.email, "created_at": now}
+                    {"body": change.comment, "author": account.email, "created_at": now}
                 )
             ticket.updated_at = now
             return {}
 
-    # -- attachments -------------------------------------------------------------------------
+    def _list(self, call: Call) -> dict[str, Any]:
+        return self.list(call.account, call.query)
 
-    def list_attachments(
-        self, account: Account, ticket_id: str, query: MultiMapping[str]
-    ) -> dict[str, Any]:
-        status = _choice(query.get("status", "uploaded"), "status", UPLOAD_STATUSES)
-        with self.world.lock:
-            ticket = self._ticket(account, ticket_id)
-            shown = [a.to_json() for a in ticket.attachments.values() if a.status == status]
-            return {"attachments": shown}
+    def _create(self, call: Call) -> dict[str, Any]:
+        return self.create(call.account, call.body())
 
-    def initiate(self, account: Account, ticket_id: str, raw: Any, origin: str) -> dict[str, Any]:
-        body = obj(raw, "", required=("filename", "content_type", "size_bytes"))
-        filename = string(body["filename"], "filename", max_length=255)
-        content_type = string(body["content_type"], "content_type")
-        size = integer(body["size_bytes"], "size_bytes")
-        if size < 1:
-            raise invalid("size_bytes: Input should be greater than or equal to 1")
-        with self.world.lock:
-            ticket = self._ticket(account, ticket_id)
-            attachment = Attachment(
-                id=self.world.new_id(),
-                filename=filename,
-                content_type=content_type,
-                size_bytes=size,
-                created_at=self._now(),
-                token=self.world.new_id() + self.world.new_id(),
-            )
-            ticket.attachments[attachment.id] = attachment
-            self._store[attachment.token] = attachment
-            return {
-                "attachment_id": attachment.id,
-                "upload_url": _storage_url(origin, attachment.token),
-                "upload_method": "PUT",
-                "upload_status": "pending",
-                "expires_in": URL_LIFETIME,
-            }
+    def _get(self, call: Call) -> dict[str, Any]:
+        return self.get(call.account, call.params["ticket_id"])
 
-    def complete(self, account: Account, ticket_id: str, attachment_id: str) -> dict[str, Any]:
-        with self.world.lock:
-            attachment = self._attachment(self._ticket(account, ticket_id), attachment_id)
-            if attachment.data is None:
-                raise invalid(
-                    "attachment: nothing was uploaded to its upload_url",
-                    "Upload the file to the upload_url first, then complete the upload.",
-                )
-            if attachment.status == "pending":
-                attachment.status, attachment.uploaded_at = "uploaded", self._now()
-            return attachment.to_json()
-
-    def delete_attachment(
-        self, account: Account, ticket_id: str, attachment_id: str
-    ) -> dict[str, Any]:
-        with self.world.lock:
-            attachment = self._attachment(self._ticket(account, ticket_id), attachment_id)
-            attachment.status, attachment.data = "deleted", None
-            self._store.pop(attachment.token, None)
-            return {}
-
-    def download(
-        self, account: Account, ticket_id: str, attachment_id: str, origin: str
-    ) -> dict[str, Any]:
-        with self.world.lock:
-            attachment = self._attachment(self._ticket(account, ticket_id), attachment_id)
-            if attachment.status != "uploaded":
-                raise invalid("attachment: its upload has not been completed")
-            url = _storage_url(origin, attachment.token)
-            return {"download_url": url, "expires_in": URL_LIFETIME}
-
-    # -- the storage the presigned URLs point at ---------------------------------------------
-
-    def stored(self, token: str) -> Attachment | None:
-        with self.world.lock:
-            return self._store.get(token)
-
-    def put(self, token: str, data: bytes) -> str | None:
-        """Store an upload; the refusal text, or None when accepted."""
-        with self.world.lock:
-            attachment = self._store.get(token)
-            if attachment is None or attachment.status != "pending":
-                return "NoSuchUpload"
-            if len(data) != attachment.size_bytes:
-                return "SizeMismatch"
-            attachment.data = data
-            return None
-
-
-def _storage_url(origin: str, token: str) -> str:
-    return f"{origin}{STORAGE_PREFIX}{token}?X-Expires={URL_LIFETIME}"
+    def _update(self, call: Call) -> dict[str, Any]:
+        return self.update(call.account, call.params["ticket_id"], call.body())
 
 
 def _encode(offset: int) -> str:

@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator
 
 from .._config import Timeout
 from .._converter import structure
+from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._retry import RetryPolicy
 from .._validation import check_length, check_string, check_timestamp
 from ..types.audit_events import AuditEvent, AuditEventsPage
 from ._base import AsyncAPIResource
 from ._pages import MAX_PAGES, follow_pages
 
-__all__ = ["AsyncAuditEvents"]
+__all__ = ["AsyncAuditEvents", "AsyncAuditEventsWithRawResponse"]
 
 _PATH = "/audit-events"
 
@@ -83,3 +84,11 @@ class AsyncAuditEvents(AsyncAPIResource):
         return structure(
             {"data": envelope["data"], "page_token": envelope.get("page_token")}, AuditEventsPage
         )
+
+
+class AsyncAuditEventsWithRawResponse(WithRawResponse):
+    """``AsyncAuditEvents``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, audit_events: AsyncAuditEvents) -> None:
+        super().__init__(audit_events)
+        self.list_page = async_to_raw_response_wrapper(audit_events.list_page)

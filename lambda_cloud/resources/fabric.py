@@ -6,12 +6,17 @@ import re
 
 from .._config import Timeout
 from .._converter import structure
+from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._retry import RetryPolicy, RetryRule
 from .._validation import check_length, check_path_id, check_pattern, check_string
 from ..types.fabric import FabricPartition
 from ._base import AsyncAPIResource, is_not_found
 
-__all__ = ["PARTITION_NAME_PATTERN", "AsyncFabricPartitions"]
+__all__ = [
+    "AsyncFabricPartitions",
+    "AsyncFabricPartitionsWithRawResponse",
+    "PARTITION_NAME_PATTERN",
+]
 
 PARTITION_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 
@@ -76,3 +81,13 @@ class AsyncFabricPartitions(AsyncAPIResource):
             retries=retries,
             done_if=is_not_found,
         )
+
+
+class AsyncFabricPartitionsWithRawResponse(WithRawResponse):
+    """``AsyncFabricPartitions``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, partitions: AsyncFabricPartitions) -> None:
+        super().__init__(partitions)
+        self.create = async_to_raw_response_wrapper(partitions.create)
+        self.update = async_to_raw_response_wrapper(partitions.update)
+        self.delete = async_to_raw_response_wrapper(partitions.delete)

@@ -7,12 +7,13 @@ import builtins
 
 from .._config import Timeout
 from .._converter import structure
+from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._retry import RetryPolicy, RetryRule
 from .._validation import check_filesystem_name, check_length, check_path_id
 from ..types.file_systems import Filesystem
 from ._base import AsyncAPIResource, is_not_found
 
-__all__ = ["AsyncFileSystems"]
+__all__ = ["AsyncFileSystems", "AsyncFileSystemsWithRawResponse"]
 
 
 class AsyncFileSystems(AsyncAPIResource):
@@ -64,3 +65,13 @@ class AsyncFileSystems(AsyncAPIResource):
             done_if=is_not_found,
         )
         return [id] if data is None else list(data["deleted_ids"])
+
+
+class AsyncFileSystemsWithRawResponse(WithRawResponse):
+    """``AsyncFileSystems``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, file_systems: AsyncFileSystems) -> None:
+        super().__init__(file_systems)
+        self.list = async_to_raw_response_wrapper(file_systems.list)
+        self.create = async_to_raw_response_wrapper(file_systems.create)
+        self.delete = async_to_raw_response_wrapper(file_systems.delete)

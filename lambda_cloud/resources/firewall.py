@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._config import Timeout
 from .._converter import structure, unstructure
+from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._retry import RetryPolicy, RetryRule
 from .._validation import check_firewall_rules, check_length, check_path_id
 from ..errors import ValidationError
@@ -20,7 +21,14 @@ from ._base import AsyncAPIResource, is_not_found
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
 
-__all__ = ["AsyncFirewall", "AsyncFirewallRules", "AsyncFirewallRulesets"]
+__all__ = [
+    "AsyncFirewall",
+    "AsyncFirewallRules",
+    "AsyncFirewallRulesWithRawResponse",
+    "AsyncFirewallRulesets",
+    "AsyncFirewallRulesetsWithRawResponse",
+    "AsyncFirewallWithRawResponse",
+]
 
 
 class AsyncFirewallRules(AsyncAPIResource):
@@ -183,3 +191,35 @@ def _ruleset_id(id: str) -> str:
 
 def _rules_json(rules: FirewallRulesParam) -> builtins.list[dict[str, Any]]:
     return [unstructure(rule) for rule in check_firewall_rules(rules)]
+
+
+class AsyncFirewallRulesWithRawResponse(WithRawResponse):
+    """``AsyncFirewallRules``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, rules: AsyncFirewallRules) -> None:
+        super().__init__(rules)
+        self.list = async_to_raw_response_wrapper(rules.list)
+        self.replace = async_to_raw_response_wrapper(rules.replace)
+
+
+class AsyncFirewallRulesetsWithRawResponse(WithRawResponse):
+    """``AsyncFirewallRulesets``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, rulesets: AsyncFirewallRulesets) -> None:
+        super().__init__(rulesets)
+        self.list = async_to_raw_response_wrapper(rulesets.list)
+        self.create = async_to_raw_response_wrapper(rulesets.create)
+        self.get = async_to_raw_response_wrapper(rulesets.get)
+        self.update = async_to_raw_response_wrapper(rulesets.update)
+        self.delete = async_to_raw_response_wrapper(rulesets.delete)
+        self.get_global = async_to_raw_response_wrapper(rulesets.get_global)
+        self.update_global = async_to_raw_response_wrapper(rulesets.update_global)
+
+
+class AsyncFirewallWithRawResponse(WithRawResponse):
+    """``AsyncFirewall``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, firewall: AsyncFirewall) -> None:
+        super().__init__(firewall)
+        self.rules = AsyncFirewallRulesWithRawResponse(firewall.rules)
+        self.rulesets = AsyncFirewallRulesetsWithRawResponse(firewall.rulesets)

@@ -6,11 +6,12 @@ import builtins
 
 from .._config import Timeout
 from .._converter import structure
+from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._retry import RetryPolicy
 from ..types.images import Image
 from ._base import AsyncAPIResource
 
-__all__ = ["AsyncImages"]
+__all__ = ["AsyncImages", "AsyncImagesWithRawResponse"]
 
 
 class AsyncImages(AsyncAPIResource):
@@ -22,3 +23,11 @@ class AsyncImages(AsyncAPIResource):
         """Every available image, once per region it is available in."""
         data = await self._request("GET", "/images", timeout=timeout, retries=retries)
         return structure(data, list[Image])
+
+
+class AsyncImagesWithRawResponse(WithRawResponse):
+    """``AsyncImages``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, images: AsyncImages) -> None:
+        super().__init__(images)
+        self.list = async_to_raw_response_wrapper(images.list)

@@ -9,13 +9,14 @@ import attrs
 
 from .._config import Timeout
 from .._converter import structure
+from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._retry import RetryPolicy
-from .._validation import check_length
+from .._validation import check_bool, check_length, check_list
 from ..errors import ValidationError
 from ..types.instance_types import InstanceTypesItem
 from ._base import AsyncAPIResource
 
-__all__ = ["AsyncInstanceTypes"]
+__all__ = ["AsyncInstanceTypes", "AsyncInstanceTypesWithRawResponse"]
 
 
 class AsyncInstanceTypes(AsyncAPIResource):
@@ -87,12 +88,9 @@ class _Filter:
     ) -> _Filter:
         if gpus is not None and min_gpus is not None:
             raise ValidationError("gpus", "give gpus or min_gpus, not both")
-        if regions is not None and (isinstance(regions, str) or not regions):
+        names = None if regions is None else check_list(regions, "regions")
+        if names == []:
             raise ValidationError("regions", "expected a non-empty list of region names")
-        if not isinstance(available_only, bool):
-            raise ValidationError(
-                "available_only", f"expected True or False, got {available_only!r}"
-            )
         return cls(
             gpus=_count(gpus, "gpus", least=0),
             min_gpus=_count(min_gpus, "min_gpus", least=0),
@@ -101,12 +99,11 @@ class _Filter:
             else check_length(gpu_name, "gpu_name", min_len=1, max_len=256).lower(),
             max_price=_count(max_price_cents_per_hour, "max_price_cents_per_hour", least=1),
             regions=None
-            if regions is None
+            if names is None
             else frozenset(
-                check_length(r, f"regions[{i}]", min_len=1, max_len=64)
-                for i, r in enumerate(regions)
+                check_length(r, f"regions[{i}]", min_len=1, max_len=64) for i, r in enumerate(names)
             ),
-            available_only=available_only,
+            available_only=check_bool(available_only, "available_only"),
         )
 
     def narrowed(self, item: InstanceTypesItem) -> InstanceTypesItem:
@@ -141,3 +138,12 @@ def _price_per_gpu(item: InstanceTypesItem) -> tuple[bool, float, str]:
     gpus = kind.specs.gpus
     per_gpu = kind.price_cents_per_hour / gpus if gpus > 0 else float(kind.price_cents_per_hour)
     return (gpus <= 0, per_gpu, kind.name)
+
+
+class AsyncInstanceTypesWithRawResponse(WithRawResponse):
+    """``AsyncInstanceTypes``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, instance_types: AsyncInstanceTypes) -> None:
+        super().__init__(instance_types)
+        self.list = async_to_raw_response_wrapper(instance_types.list)
+        self.find = async_to_raw_response_wrapper(instance_types.find)

@@ -3,8 +3,10 @@ terminate."""
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import contextlib
+import datetime
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -13,17 +15,21 @@ import attrs
 
 from .._budget import LiveCost, Reservation
 from .._compat import Unpack
-from .._config import Timeout, check_spend_ceiling
+from .._config import Timeout, check_spend_ceiling, to_client_timeout
 from .._converter import structure, unstructure
 from .._deadline import Deadline, retrying_until
+from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._retry import RetryPolicy, RetryRule, may_have_taken_effect
 from .._validation import (
+    check_callback,
     check_hostname,
     check_ids,
     check_length,
+    check_list,
     check_mount_point,
     check_path_id,
     check_single_ssh_key,
+    check_string,
     check_tag,
     check_user_data,
 )
@@ -32,6 +38,7 @@ from ..bulk import terminate as bulk_terminate
 from ..bulk import wait as bulk_wait
 from ..bulk.api import RequestBuilder
 from ..bulk.checks import check_names
+from ..bulk.errors import BulkLaunchCancelledError
 from ..bulk.inventory import is_live, run_instances
 from ..bulk.options import (
     DEFAULT_BATCH_SIZE,
@@ -47,6 +54,7 @@ from ..bulk.progress import ProgressEvent
 from ..bulk.reports import BulkLaunchReport, BulkTerminateReport
 from ..bulk.slots import check_run_id, token
 from ..errors import APIError, APIResponseError, LaunchOutcomeUnknownError, ValidationError
+from ..lifecycle import CostReport, ExpiresIn, ExpiryExtensions, GroupBy, ReapReport
 from ..types.instance_types import InstanceTypesItem
 from ..types.instances import (
     FirewallRulesetEntry,
@@ -67,6 +75,7 @@ from ..types.launch import (
     LaunchOptions,
     TagsParam,
 )
+from . import _lifecycle
 from ._base import AsyncAPIResource, is_conflict, is_not_found
 from ._seed import SeedInstancesMixin
 from ._spend import dearest, live_costs
@@ -74,7 +83,7 @@ from ._spend import dearest, live_costs
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
 
-__all__ = ["AsyncInstances", "build_launch_request"]
+__all__ = ["AsyncInstances", "AsyncInstancesWithRawResponse", "build_launch_request"]
 
 
 class AsyncInstances(SeedInstancesMixin):
@@ -130,6 +139,8 @@ class AsyncInstances(SeedInstancesMixin):
         region_name: str,
         name: str | None = None,
         max_hourly_cost_cents: int | None = None,
+        expires_in: ExpiresIn | None = None,
+        expires_at: datetime.datetime | None = None,
         timeout: Timeout | None = None,
         retries: int | RetryPolicy | None = None,
         **options: Unpack[LaunchOptions],
@@ -148,8 +159,14 @@ class AsyncInstances(SeedInstancesMixin):
         live instances are listed first, and a launch that would take what the account runs,
         plus what the client's other guarded calls hold, past that many cents per hour raises
         ``SpendLimitExceededError`` unsent (``InvalidPriceError`` for a price that is not one).
+
+        The instance is tagged with the client's ``owner`` and, given ``expires_in`` (seconds
+        or a ``timedelta``) or ``expires_at`` (or the client's ``default_expires_in``), with
+        when it expires: ``reap`` terminates it after that.
         """
         request = build_launch_request(region_name=region_name, name=name, **options)
+        tags = _lifecycle.sdk_tags(self._client, request.tags, expires_in, expires_at)
+        request = attrs.evolve(request, tags=[*(request.tags or ()), *tags])
         reservation, _ = await self._reserve(
             [request.instance_type_name], 1, max_hourly_cost_cents, timeout, retries
         )
@@ -338,6 +355,8 @@ class AsyncInstances(SeedInstancesMixin):
         region_names: Sequence[str] | None = None,
         name_prefix: str | None = None,
         run_id: str | None = None,
+        expires_in: ExpiresIn | None = None,
+        expires_at: datetime.datetime | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         wait: bool = False,
         on_progress: Callable[[ProgressEvent], object] | None = None,
@@ -386,7 +405,9 @@ class AsyncInstances(SeedInstancesMixin):
         runs of one ``run_id`` keep, for each slot, the instance launched first; with a shared
         store (``RateLimits(shared=...)``) a second run of it is refused with ``RunLeasedError``
         instead, before it launches anything. ``count`` is at most ``MAX_LAUNCH_COUNT``.
-        ``find_run`` and ``reclaim`` find and terminate a run's instances.
+        ``find_run`` and ``reclaim`` find and terminate a run's instances. Each instance is also
+        tagged with the client's ``owner`` and, given ``expires_in``/``expires_at`` (or the
+        client's default), with when the run expires, for ``reap``.
 
         ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
         for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``
@@ -399,16 +420,21 @@ class AsyncInstances(SeedInstancesMixin):
         """
         last = count - 1 if isinstance(count, int) and count > 0 else 0
         type_names = _type_names(options.get("instance_type_name"), instance_type_names)
-        # The last slot has the longest name and hostname: if it passes, they all do.
+        # The last slot has the longest name and hostname: if it passes, they all do (once
+        # they are known to be strings: a suffixed 5 would pass as "5-0").
         hostname = options.get("hostname")
         last_slot: LaunchOptions = {
             **options,
             "instance_type_name": type_names[0],
-            "hostname": bulk_launch.slot_hostname(hostname, last, count),
+            "hostname": bulk_launch.slot_hostname(
+                None if hostname is None else check_string(hostname, "hostname"), last, count
+            ),
         }
         template = build_launch_request(
-            region_name=region_names[0] if region_names else _ANY_REGION,
-            name=bulk_launch.slot_name(name_prefix, last),
+            region_name=_ANY_REGION,  # plan_launch checks region_names
+            name=bulk_launch.slot_name(
+                None if name_prefix is None else check_string(name_prefix, "name_prefix"), last
+            ),
             **last_slot,
         )
         plan = bulk_launch.plan_launch(
@@ -427,17 +453,24 @@ class AsyncInstances(SeedInstancesMixin):
             settle_timeout=settle_timeout,
             timeout=timeout,
         )
+        tags = _lifecycle.sdk_tags(self._client, template.tags, expires_in, expires_at)
+        check_callback(on_progress, "on_progress")
         async with self._run_lease(plan.run_id if plan.rerun else None):
-            reservation, listing = await self._reserve(
-                type_names,
-                count,
-                max_hourly_cost_cents,
-                request_timeout,
-                retries,
-                run_id=plan.run_id,
-            )
+            try:
+                reservation, listing = await self._reserve(
+                    type_names,
+                    count,
+                    max_hourly_cost_cents,
+                    request_timeout,
+                    retries,
+                    run_id=plan.run_id,
+                )
+            except asyncio.CancelledError as cancelled:
+                # Nothing launched yet; the caller still finds the report as the cause, as it
+                # would for a run cancelled at any later point.
+                raise cancelled from BulkLaunchCancelledError(bulk_launch.unstarted_report(plan))
             # The first capacity check starts from the spend check's listing, not a second one.
-            plan = attrs.evolve(plan, instance_types=listing, budget=reservation)
+            plan = attrs.evolve(plan, instance_types=listing, budget=reservation, sdk_tags=tags)
             api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
             try:
                 return await bulk_launch.launch_many(api, plan, on_progress)
@@ -482,8 +515,18 @@ class AsyncInstances(SeedInstancesMixin):
     ) -> BulkTerminateReport:
         """Terminate every live instance of run ``run_id`` except the ids in ``keep``: what a
         crashed or interrupted ``launch_many`` left running. Arguments as ``terminate_many``."""
-        kept = set(check_ids(keep, "keep")) if keep else set()
-        live = await self.find_run(run_id, timeout=request_timeout, retries=retries)
+        # Every argument is checked before the listing: a bad one costs no request.
+        keep_ids = check_list(keep, "keep")
+        kept = set(check_ids(keep_ids, "keep")) if keep_ids else set()
+        bulk_terminate.check_options(
+            batch_size=DEFAULT_BATCH_SIZE,
+            wait=wait,
+            on_progress=on_progress,
+            poll_interval=DEFAULT_POLL_INTERVAL,
+            timeout=timeout,
+        )
+        api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
+        live = await self.find_run(run_id, timeout=api.timeout, retries=api.retries)
         ids = [i.id for i in live if i.id not in kept]
         if not ids:  # nothing left running: terminate_many refuses an empty list
             return BulkTerminateReport()
@@ -493,6 +536,78 @@ class AsyncInstances(SeedInstancesMixin):
             on_progress=on_progress,
             timeout=timeout,
             request_timeout=request_timeout,
+            retries=retries,
+        )
+
+    async def reap(
+        self,
+        *,
+        dry_run: bool = True,
+        owner: str | None = None,
+        now: datetime.datetime | None = None,
+        keep: Sequence[str] = (),
+        extensions: ExpiryExtensions | None = None,
+        delete_file_systems: Sequence[str] = (),
+        wait: bool = False,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+        timeout: float | None = None,
+        request_timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> ReapReport:
+        """The live instances of ``owner`` (default: the client's) whose expiry tag has passed
+        by ``now`` (default: the current time; naive is UTC), and the idle file systems; with
+        ``dry_run=False`` the expired instances are terminated through ``terminate_many``.
+
+        Only instances carrying both the SDK's owner and expiry tags are considered, never one
+        in ``keep``. Tags cannot change after launch: an expiry extended in ``extensions``
+        (an ``ExpiryExtensions`` store) postpones it. File systems no live instance mounts are
+        listed, and deleted only when named in ``delete_file_systems`` (and not a dry run;
+        ``ValidationError``, before anything is terminated, for one that is not idle).
+        Terminate arguments as ``terminate_many``; one list call of each.
+        """
+        return await _lifecycle.reap(
+            self._client,
+            dry_run=dry_run,
+            owner=owner,
+            now=now,
+            keep=keep,
+            extensions=extensions,
+            delete_file_systems=delete_file_systems,
+            wait=wait,
+            on_progress=on_progress,
+            timeout=timeout,
+            request_timeout=request_timeout,
+            retries=retries,
+        )
+
+    async def costs(
+        self,
+        *,
+        since: datetime.datetime | datetime.timedelta,
+        until: datetime.datetime | None = None,
+        group_by: GroupBy = "run",
+        max_pages: int | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> CostReport:
+        """Cents spent from ``since`` (a datetime, or a ``timedelta`` before ``until``) to
+        ``until`` (default: now), per ``"run"``, ``"owner"``, ``"instance"`` or ``"type"``,
+        and what runs now per hour; idle file systems too.
+
+        Launch and terminate times come from the audit log's ``cloud.instance`` events (at
+        most ``max_pages`` pages; by default as many as ``audit_events.list`` reads); an
+        instance whose launch it does not show from ``since`` on is in
+        ``report.unaccounted``, not guessed. Each instance is priced as its listing shows
+        it (its launch price); one no longer listed at its type's current price, marked
+        ``estimated``, and its run and owner are then unknown.
+        """
+        return await _lifecycle.costs(
+            self._client,
+            since=since,
+            until=until,
+            group_by=group_by,
+            max_pages=max_pages,
+            timeout=timeout,
             retries=retries,
         )
 
@@ -575,23 +690,24 @@ class _BulkRequests(AsyncAPIResource):
         retries: int | RetryPolicy | None,
     ) -> None:
         super().__init__(client)
-        self._timeout = timeout
-        self._retries = retries
+        # Checked now, not at the first request: a bulk call refuses them before it starts.
+        self.timeout = None if timeout is None else to_client_timeout(timeout, "request_timeout")
+        self.retries = None if retries is None else RetryPolicy.coerce(retries)
 
     async def list_instances(self, deadline: Deadline) -> builtins.list[Instance]:
         with retrying_until(deadline):
-            return await self._client.instances.list(timeout=self._timeout, retries=self._retries)
+            return await self._client.instances.list(timeout=self.timeout, retries=self.retries)
 
     async def list_instance_types(self, deadline: Deadline) -> dict[str, InstanceTypesItem]:
         with retrying_until(deadline):
             return await self._client.instance_types.list(
-                timeout=self._timeout, retries=self._retries
+                timeout=self.timeout, retries=self.retries
             )
 
     async def launch(self, build: RequestBuilder, deadline: Deadline) -> builtins.list[str]:
         with retrying_until(deadline):
             return await self._client.instances._send_launch(
-                build, timeout=self._timeout, retries=self._retries
+                build, timeout=self.timeout, retries=self.retries
             )
 
     async def terminate(
@@ -599,7 +715,7 @@ class _BulkRequests(AsyncAPIResource):
     ) -> builtins.list[Instance]:
         with retrying_until(deadline):
             return await self._client.instances._terminate(
-                ids, timeout=self._timeout, retries=self._retries, gone_is_done=False
+                ids, timeout=self.timeout, retries=self.retries, gone_is_done=False
             )
 
 
@@ -654,7 +770,9 @@ def _type_names(single: str | None, several: Sequence[str] | None) -> builtins.l
     """``launch_many``'s instance types: ``instance_type_name`` or ``instance_type_names``."""
     if several is None:
         if single is None:
-            raise TypeError("missing required launch option: instance_type_name")
+            raise ValidationError(
+                "instance_type_name", "required (or instance_type_names, in order of preference)"
+            )
         return [single]
     if single is not None:
         raise ValidationError(
@@ -667,9 +785,10 @@ def _type_names(single: str | None, several: Sequence[str] | None) -> builtins.l
 
 
 def _names(values: Sequence[str], field: str) -> builtins.list[str]:
-    if isinstance(values, str):
-        raise ValidationError(field, "expected a list of names, got a single string")
-    return [check_length(v, f"{field}[{i}]", min_len=1, max_len=256) for i, v in enumerate(values)]
+    return [
+        check_length(v, f"{field}[{i}]", min_len=1, max_len=256)
+        for i, v in enumerate(check_list(values, field))
+    ]
 
 
 def _entry(value: object, cls: type[_M], field: str, keys: tuple[str, ...]) -> _M:
@@ -686,7 +805,7 @@ def _mounts(
     values: Sequence[RequestedFilesystemMountEntry | FileSystemMountParam],
 ) -> builtins.list[RequestedFilesystemMountEntry]:
     result = []
-    for i, value in enumerate(values):
+    for i, value in enumerate(check_list(values, "file_system_mounts")):
         field = f"file_system_mounts[{i}]"
         entry = _entry(value, RequestedFilesystemMountEntry, field, _MOUNT_KEYS)
         check_mount_point(entry.mount_point, f"{field}.mount_point")
@@ -718,7 +837,8 @@ def _tags(tags: TagsParam) -> builtins.list[RequestedTagEntry]:
         entries = [RequestedTagEntry(key=k, value=v) for k, v in tags.items()]
     else:
         entries = [
-            _entry(t, RequestedTagEntry, f"tags[{i}]", ("key", "value")) for i, t in enumerate(tags)
+            _entry(t, RequestedTagEntry, f"tags[{i}]", ("key", "value"))
+            for i, t in enumerate(check_list(tags, "tags"))
         ]
     for i, entry in enumerate(entries):
         check_tag(entry.key, entry.value, f"tags[{i}]")
@@ -728,10 +848,8 @@ def _tags(tags: TagsParam) -> builtins.list[RequestedTagEntry]:
 def _rulesets(
     values: Sequence[str | FirewallRulesetEntry | FirewallRulesetParam],
 ) -> builtins.list[FirewallRulesetEntry]:
-    if isinstance(values, str):
-        raise ValidationError("firewall_rulesets", "expected a list of ruleset ids")
     result = []
-    for i, value in enumerate(values):
+    for i, value in enumerate(check_list(values, "firewall_rulesets")):
         field = f"firewall_rulesets[{i}]"
         entry = (
             FirewallRulesetEntry(id=value)
@@ -757,3 +875,31 @@ def _outcome_unknown(exc: APIError, body: dict[str, Any]) -> LaunchOutcomeUnknow
         url=exc.url,
         request_body=sent,
     )
+
+
+class AsyncInstancesWithRawResponse(WithRawResponse):
+    """``AsyncInstances``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, instances: AsyncInstances) -> None:
+        super().__init__(instances)
+        self.list = async_to_raw_response_wrapper(instances.list)
+        self.get = async_to_raw_response_wrapper(instances.get)
+        self.update = async_to_raw_response_wrapper(instances.update)
+        self.launch = async_to_raw_response_wrapper(instances.launch)
+        self.hourly_cost_cents = async_to_raw_response_wrapper(instances.hourly_cost_cents)
+        self.restart = async_to_raw_response_wrapper(instances.restart)
+        self.terminate = async_to_raw_response_wrapper(instances.terminate)
+        self.launch_many = async_to_raw_response_wrapper(instances.launch_many)
+        self.find_run = async_to_raw_response_wrapper(instances.find_run)
+        self.reclaim = async_to_raw_response_wrapper(instances.reclaim)
+        self.terminate_many = async_to_raw_response_wrapper(instances.terminate_many)
+        self.wait_for = async_to_raw_response_wrapper(instances.wait_for)
+        self.reap = async_to_raw_response_wrapper(instances.reap)
+        self.costs = async_to_raw_response_wrapper(instances.costs)
+        self.list_instances = async_to_raw_response_wrapper(instances.list_instances)
+        self.get_instance = async_to_raw_response_wrapper(instances.get_instance)
+        self.post_instance = async_to_raw_response_wrapper(instances.post_instance)
+        self.list_instance_types = async_to_raw_response_wrapper(instances.list_instance_types)
+        self.launch_instance = async_to_raw_response_wrapper(instances.launch_instance)
+        self.restart_instance = async_to_raw_response_wrapper(instances.restart_instance)
+        self.terminate_instance = async_to_raw_response_wrapper(instances.terminate_instance)

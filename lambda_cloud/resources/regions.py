@@ -6,11 +6,12 @@ import builtins
 
 from .._config import Timeout
 from .._converter import structure
+from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._retry import RetryPolicy
 from ..types.regions import Region
 from ._base import AsyncAPIResource
 
-__all__ = ["AsyncRegions"]
+__all__ = ["AsyncRegions", "AsyncRegionsWithRawResponse"]
 
 
 class AsyncRegions(AsyncAPIResource):
@@ -23,3 +24,11 @@ class AsyncRegions(AsyncAPIResource):
         ``instance_types.list()``."""
         data = await self._request("GET", "/regions", timeout=timeout, retries=retries)
         return structure(data, list[Region])
+
+
+class AsyncRegionsWithRawResponse(WithRawResponse):
+    """``AsyncRegions``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, regions: AsyncRegions) -> None:
+        super().__init__(regions)
+        self.list = async_to_raw_response_wrapper(regions.list)

@@ -7,13 +7,14 @@ from typing import overload
 
 from .._config import Timeout
 from .._converter import structure
+from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._retry import RetryPolicy, RetryRule
 from .._validation import check_length, check_path_id
 from ..errors import APIResponseError
 from ..types.ssh_keys import GeneratedSSHKey, SSHKey
 from ._base import AsyncAPIResource, is_not_found
 
-__all__ = ["AsyncSSHKeys"]
+__all__ = ["AsyncSSHKeys", "AsyncSSHKeysWithRawResponse"]
 
 
 class AsyncSSHKeys(AsyncAPIResource):
@@ -87,3 +88,13 @@ class AsyncSSHKeys(AsyncAPIResource):
             retries=retries,
             done_if=is_not_found,
         )
+
+
+class AsyncSSHKeysWithRawResponse(WithRawResponse):
+    """``AsyncSSHKeys``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, ssh_keys: AsyncSSHKeys) -> None:
+        super().__init__(ssh_keys)
+        self.list = async_to_raw_response_wrapper(ssh_keys.list)
+        self.create = async_to_raw_response_wrapper(ssh_keys.create)
+        self.delete = async_to_raw_response_wrapper(ssh_keys.delete)

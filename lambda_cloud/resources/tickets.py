@@ -15,8 +15,9 @@ from multidict import MultiDict
 
 from .._config import Timeout
 from .._converter import structure
+from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._retry import RetryPolicy, RetryRule
-from .._validation import check_choice, check_length, check_path_id, check_string
+from .._validation import check_choice, check_length, check_list, check_path_id, check_string
 from ..errors import APIResponseError, ValidationError
 from ..types._base import OpenEnum
 from ..types.tickets import (
@@ -40,7 +41,13 @@ from ._pages import MAX_PAGES, follow_pages
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
 
-__all__ = ["MAX_FILENAME_LENGTH", "AsyncTicketAttachments", "AsyncTickets"]
+__all__ = [
+    "AsyncTicketAttachments",
+    "AsyncTicketAttachmentsWithRawResponse",
+    "AsyncTickets",
+    "AsyncTicketsWithRawResponse",
+    "MAX_FILENAME_LENGTH",
+]
 
 MAX_FILENAME_LENGTH = 255
 _PATH = "/tickets"
@@ -56,10 +63,29 @@ def _filters(
 ) -> None:
     if values is None:
         return
-    if isinstance(values, str | bytes):
-        raise ValidationError(field, "expected a list of values, got a single string")
-    for i, value in enumerate(values):
+    for i, value in enumerate(check_list(values, field)):
         params.add(field, check_choice(value, f"{field}[{i}]", choices))
+
+
+def _file_path(value: object) -> Path:
+    """The path of the file to upload: a ``str`` or ``os.PathLike`` of one."""
+    if not isinstance(value, str | os.PathLike):
+        raise ValidationError(
+            "data_or_path", f"expected bytes or a file's path, got {type(value).__name__}"
+        )
+    path = os.fspath(value)
+    if not isinstance(path, str):  # a PathLike of bytes
+        raise ValidationError("data_or_path", "expected a path as text, got bytes")
+    return Path(path)
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes; a file that cannot be read is the caller's argument at fault."""
+    try:
+        return path.read_bytes()
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ValidationError("data_or_path", f"cannot read {str(path)!r}: {reason}") from exc
 
 
 class AsyncTicketAttachments(AsyncAPIResource):
@@ -108,9 +134,9 @@ class AsyncTicketAttachments(AsyncAPIResource):
                 raise ValidationError("filename", "required when uploading bytes")
             data = data_or_path
         else:
-            path = Path(data_or_path)
+            path = _file_path(data_or_path)
             filename = path.name if filename is None else filename
-            data = await asyncio.to_thread(path.read_bytes)
+            data = await asyncio.to_thread(_read, path)
         filename = check_length(filename, "filename", max_len=MAX_FILENAME_LENGTH)
         if content_type is None:
             content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
@@ -374,3 +400,26 @@ def _create_body(
     elif severity is not None:
         raise ValidationError("severity", "not allowed for a service request")
     return body
+
+
+class AsyncTicketAttachmentsWithRawResponse(WithRawResponse):
+    """``AsyncTicketAttachments``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, attachments: AsyncTicketAttachments) -> None:
+        super().__init__(attachments)
+        self.list = async_to_raw_response_wrapper(attachments.list)
+        self.upload = async_to_raw_response_wrapper(attachments.upload)
+        self.delete = async_to_raw_response_wrapper(attachments.delete)
+        self.download_url = async_to_raw_response_wrapper(attachments.download_url)
+
+
+class AsyncTicketsWithRawResponse(WithRawResponse):
+    """``AsyncTickets``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, tickets: AsyncTickets) -> None:
+        super().__init__(tickets)
+        self.attachments = AsyncTicketAttachmentsWithRawResponse(tickets.attachments)
+        self.list_page = async_to_raw_response_wrapper(tickets.list_page)
+        self.create = async_to_raw_response_wrapper(tickets.create)
+        self.get = async_to_raw_response_wrapper(tickets.get)
+        self.update = async_to_raw_response_wrapper(tickets.update)

@@ -25,9 +25,11 @@ FAST_RETRIES = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.01)
 #: Polls as often as a compressed second allows.
 POLL = 0.002
 #: How long a launch of unknown outcome is looked for before its slot is relaunched: past the
-#: longest server-side delay the fault scenarios use (0.2 s), with room for a loaded machine.
+#: longest server-side delay the fault scenarios use (0.2 s). The async tests here run on
+#: virtual time (``conftest.py``), so machine load cannot stretch anything past it.
 SETTLE = 0.25
-#: Real seconds any wait in these tests may take: a broken emulator fails fast, never hangs.
+#: Seconds (virtual ones, see ``conftest.py``) any wait in these tests may take: a broken
+#: emulator fails fast, never hangs.
 LIMIT = 10.0
 
 

@@ -86,6 +86,41 @@ async def cancelled_report(task: asyncio.Task[BulkLaunchReport]) -> BulkLaunchRe
     return found.report
 
 
+@pytest.mark.parametrize(
+    ("path", "ceiling", "run_id"),
+    [
+        # With a spend ceiling the instance types are listed before the run starts.
+        pytest.param("/instance-types", 1_000_000, None, id="spend-check"),
+        pytest.param("/instance-types", None, None, id="first-capacity-listing"),
+        pytest.param("/instances", None, RUN, id="rerun-listing"),
+    ],
+)
+async def test_cancel_before_anything_launched_still_hands_back_the_report(
+    path: str, ceiling: int | None, run_id: str | None
+) -> None:
+    async with emulated() as (emu, client):
+        held = emu.faults.add(Fault(kind="delay", delay=600_000.0, method="GET", path=path))
+        task = asyncio.create_task(
+            client.instances.launch_many(
+                2,
+                instance_type_name=A10,
+                ssh_key_names=[KEY],
+                max_hourly_cost_cents=ceiling,
+                run_id=run_id,
+                poll_interval=POLL,
+                settle_timeout=SETTLE,
+            )
+        )
+        await until(lambda: held.fired == 1)  # the emulator holds the first listing
+        emu.faults.remove(held)
+        task.cancel()
+        report = await cancelled_report(task)
+        assert emu.launch_attempts() == []
+    assert report.instances == [] and report.terminated == []
+    assert [f.slot for f in report.failures] == [0, 1]
+    assert all(isinstance(f.error, SlotCancelledError) for f in report.failures)
+
+
 @pytest.mark.parametrize("on_cancel", ["terminate", "keep"])
 async def test_cancel_midway(
     slow_emu: Emulator, slow_client: AsyncLambdaCloud, on_cancel: OnCancel

@@ -190,6 +190,45 @@ async def test_missing_ssh_key_fails_every_slot(emu: Emulator, client: AsyncLamb
     assert all(isinstance(f.error, NotFoundError) for f in report.failures)
 
 
+@pytest.mark.parametrize(
+    ("ssh_key", "file_systems"), [("nokey", None), (KEY, ["nofs"])], ids=["ssh-key", "file-system"]
+)
+async def test_a_missing_ssh_key_or_file_system_stops_the_run_at_once(
+    emu: Emulator,
+    client: AsyncLambdaCloud,
+    requests: RequestLog,
+    ssh_key: str,
+    file_systems: list[str] | None,
+) -> None:
+    report = await client.instances.launch_many(
+        3,
+        instance_type_name=A10,
+        ssh_key_names=[ssh_key],
+        file_system_names=file_systems,
+        max_concurrency=1,
+        settle_timeout=SETTLE,
+    )
+    check_launch_invariants(emu, report)
+    assert len(report.failures) == 3
+    assert all(isinstance(f.error, NotFoundError) for f in report.failures)
+    assert requests[f"POST {LAUNCH}"] == 1  # not once per region: every region refuses alike
+
+
+async def test_a_region_that_does_not_exist_falls_back_to_the_next(
+    emu: Emulator, client: AsyncLambdaCloud, requests: RequestLog
+) -> None:
+    report = await client.instances.launch_many(
+        1,
+        instance_type_name=A10,
+        ssh_key_names=[KEY],
+        region_names=["us-nowhere-1", "us-west-1"],
+        settle_timeout=SETTLE,
+    )
+    check_launch_invariants(emu, report)
+    assert report.region_counts == {"us-west-1": 1}
+    assert requests[f"POST {LAUNCH}"] == 2
+
+
 async def test_quota_stops_the_run(
     emu: Emulator, client: AsyncLambdaCloud, requests: RequestLog
 ) -> None:

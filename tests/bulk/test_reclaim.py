@@ -187,6 +187,7 @@ async def _killed_mid_launch(emu: Emulator, run_id: str, count: int, after: int)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+@pytest.mark.real_time  # the launching client is a child process, on real time
 async def test_reclaim_after_a_kill_terminates_everything_the_run_launched() -> None:
     async with Emulator(time_scale=0.001, seed=14) as emu:
         async with make_client(emu) as client:
@@ -205,6 +206,7 @@ async def test_reclaim_after_a_kill_terminates_everything_the_run_launched() -> 
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+@pytest.mark.real_time  # the launching client is a child process, on real time
 async def test_a_rerun_after_a_kill_ends_with_exactly_count_instances() -> None:
     async with Emulator(time_scale=0.001, seed=15) as emu:
         async with make_client(emu) as client:

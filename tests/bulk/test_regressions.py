@@ -374,3 +374,18 @@ async def test_the_settle_horizon_runs_from_the_launch_actually_sent() -> None:
     assert not report.extras
     assert sorted(statuses) == report.ids
     assert requests[f"POST {LAUNCH}"] == 2  # the throttled try and its retry
+
+
+async def test_a_rerun_whose_slot_holds_only_an_ended_instance_launches_it_again() -> None:
+    # The slot's earlier instance is still listed, terminating: the rerun once crashed on a
+    # slot with no live instance (min() of nothing) instead of launching it again.
+    async with emulated(clock=ManualClock()) as (_, client):
+        first = await client.instances.launch_many(
+            1, instance_type_name=A10, ssh_key_names=[KEY], run_id="again", poll_interval=POLL
+        )
+        await client.instances.terminate(first.ids)
+        again = await client.instances.launch_many(
+            1, instance_type_name=A10, ssh_key_names=[KEY], run_id="again", poll_interval=POLL
+        )
+    again.raise_for_errors()
+    assert again.ids != first.ids and not again.instances[0].adopted

@@ -73,7 +73,7 @@ def calls(monkeypatch: pytest.MonkeyPatch, clock: ManualClock) -> list[dict[str,
 def launch(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Launch:
     # The hunt's polls would otherwise be paced by the API's 1 request/s limit.
     monkeypatch.setattr(
-        "lambda_cloud.cli.app.LambdaCloud", functools.partial(LambdaCloud, rate_limits=None)
+        "lambda_cloud.LambdaCloud", functools.partial(LambdaCloud, rate_limits=None)
     )
 
     def invoke(*args: str) -> Result:

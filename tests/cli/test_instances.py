@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from click.testing import CliRunner, Result
 
+from lambda_cloud import LambdaCloud
 from lambda_cloud._sync import Instances
-from lambda_cloud.emulator import Emulator
+from lambda_cloud.cli import cli
+from lambda_cloud.emulator import Emulator, ManualClock
 
-from .conftest import KEY_NAME, Run, ok_json
+from .conftest import KEY_NAME, PUBLIC_KEY, Run, emu_env, ok_json
 
 A10 = "gpu_1x_a10"
 FAST = ("--poll-interval", "0.01")
@@ -123,11 +126,54 @@ def test_terminate_asks_first_and_no_means_nothing_is_terminated(
 
 
 def test_terminate_all_with_yes_and_wait(run: Run, launched: dict[str, object]) -> None:
-    result = run("-o", "json", "instances", "terminate", "--all", "--yes", "--wait")
+    result = run("-o", "json", "instances", "terminate", "--all", "--yes", "--wait", *FAST)
     assert set(ok_json(result)["outcomes"].values()) == {"terminated"}
     assert ok_json(run("-o", "json", "cost")) == {"price_cents_per_hour": 0}
     nothing = run("instances", "terminate", "--all", "--yes")
     assert nothing.exit_code == 0 and "Nothing to terminate." in nothing.stderr
+
+
+def test_get_and_terminate_take_names() -> None:
+    # The clock never moves: a terminated instance stays terminating, and listed, throughout.
+    with Emulator(clock=ManualClock(), seed=5) as emu:
+        with LambdaCloud(api_key=emu.api_key, base_url=emu.base_url, rate_limits=None) as client:
+            client.ssh_keys.create(KEY_NAME, PUBLIC_KEY)
+
+        def run(*args: str) -> Result:
+            return CliRunner().invoke(cli, list(args), env=emu_env(emu))
+
+        launch = ("instances", "launch", "--type", A10, "--ssh-key", KEY_NAME, "--count", "2")
+        report = ok_json(run("-o", "json", *launch, "--name", "job"))
+        ids = [i["id"] for i in report["instances"]]
+        assert ok_json(run("-o", "json", "instances", "get", "job-1"))["id"] == ids[1]
+        unknown = run("instances", "get", "job-9")
+        assert unknown.exit_code == 1
+        assert "no instance has the id or name 'job-9' (did you mean" in unknown.stderr
+        assert run("instances", "get", "0" * 32).exit_code == 1
+
+        terminated = ok_json(run("-o", "json", "instances", "terminate", "job-1", "--yes"))
+        assert list(terminated["outcomes"]) == [ids[1]]
+        status = {i["id"]: i["status"] for i in emu.instances()}
+        assert status == {ids[0]: "booting", ids[1]: "terminating"}
+        again = run("instances", "terminate", "job-1", "--yes")  # the name still finds it
+        assert again.exit_code == 0
+        assert f"Instance {ids[1]} is already terminating." in again.stderr
+        assert "Nothing to terminate." in again.stderr
+
+
+def test_terminate_refuses_unknown_or_ambiguous_names_before_terminating(
+    run: Run, launched: dict[str, object], cli_emu: Emulator
+) -> None:
+    ids = [i["id"] for i in launched["instances"]]  # type: ignore[attr-defined]
+    unknown = run("instances", "terminate", "job-0", "trainer-2", "--yes")
+    assert unknown.exit_code == 1 and "'trainer-2'" in unknown.stderr
+    missing_id = run("instances", "terminate", "f" * 32, "--yes")
+    assert missing_id.exit_code == 1
+    assert run("instances", "rename", ids[1], "job-0").exit_code == 0
+    ambiguous = run("instances", "terminate", "job-0", "--yes")
+    assert ambiguous.exit_code == 2 and "2 instances are named 'job-0'" in ambiguous.stderr
+    status = {i["id"]: i["status"] for i in cli_emu.instances()}
+    assert [status[i] for i in ids] == ["active", "active"]  # nothing was terminated
 
 
 def test_terminate_needs_exactly_one_selection(run: Run) -> None:

@@ -18,8 +18,10 @@ from ..ctrl_c import hold_listings, press_ctrl_c_thrice
 from .conftest import KEY_NAME, PUBLIC_KEY, emu_env
 
 
-def _run(emu: Emulator, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **emu_env(emu), "XDG_CONFIG_HOME": "/nonexistent"}
+def _run(
+    emu: Emulator, *args: str, path: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **emu_env(emu), "XDG_CONFIG_HOME": "/nonexistent", **(env or {})}
     if path is not None:
         env["PATH"] = path
     result = subprocess.run(
@@ -40,7 +42,7 @@ def _run(emu: Emulator, *args: str, path: str | None = None) -> subprocess.Compl
 def test_exit_codes_and_plain_output(cli_emu: Emulator) -> None:
     listed = _run(cli_emu, "types", "--available")
     assert listed.returncode == 0 and listed.stdout.startswith("NAME\tGPUS\t")
-    missing = _run(cli_emu, "instances", "get", "0" * 32)
+    missing = _run(cli_emu, "instances", "rename", "0" * 32, "x")
     assert missing.returncode == 1 and missing.stderr.startswith("Error: global/object-does")
     assert _run(cli_emu, "instances", "launch").returncode == 2
 
@@ -197,3 +199,87 @@ def test_a_third_ctrl_c_during_the_cleanup_still_terminates_and_reports() -> Non
         i["id"] for i in launched
     )
     assert "Nothing this run launched is left running." in err
+
+
+def test_a_closed_pipe_ends_quietly_with_0(cli_emu: Emulator) -> None:
+    """``lambda-cloud regions | head``: the reader goes away; here it has gone before the
+    first line, so every run meets the closed pipe."""
+    env = {**os.environ, **emu_env(cli_emu), "XDG_CONFIG_HOME": "/nonexistent"}
+    for mode in ("plain", "table"):
+        read, write = os.pipe()
+        os.close(read)
+        try:
+            result = subprocess.run(
+                [sys.executable, "-m", "lambda_cloud", "-o", mode, "regions"],
+                stdout=write,
+                stderr=subprocess.PIPE,
+                env=env,
+                timeout=60,
+                check=False,
+            )
+        finally:
+            os.close(write)
+        assert (result.returncode, result.stderr) == (0, b""), mode
+
+
+def test_a_base_url_without_api_v1_is_a_one_line_warning(cli_emu: Emulator) -> None:
+    root = cli_emu.base_url.removesuffix("/api/v1")
+    result = _run(cli_emu, "--base-url", root, "regions")
+    assert result.stderr.splitlines()[0] == (
+        f"Warning: base_url {root!r} does not end in '/api/v1': every API path is appended to it"
+    )
+    assert "UserWarning" not in result.stderr and ".py" not in result.stderr
+
+
+def test_configure_reads_a_piped_key_without_a_warning(cli_emu: Emulator, tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "lambda_cloud", "configure", "--profile", "piped"],
+        input=cli_emu.api_key + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+        start_new_session=True,  # no controlling terminal: getpass cannot turn echo off
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stderr == f"Saved profile 'piped' to {tmp_path / 'lambda-cloud' / 'config.toml'}\n"
+    )
+    listed = _run(cli_emu, "--profile", "piped", "regions", env={"XDG_CONFIG_HOME": str(tmp_path)})
+    assert listed.returncode == 0
+
+
+def test_escape_sequences_from_the_server_never_reach_a_terminal(cli_emu: Emulator) -> None:
+    launched = _run(
+        cli_emu,
+        "-o",
+        "json",
+        "instances",
+        "launch",
+        "--type",
+        "gpu_1x_a10",
+        "--ssh-key",
+        KEY_NAME,
+    )
+    instance_id = json.loads(launched.stdout)["instances"][0]["id"]
+    cli_emu.account().instances[instance_id].name = "ev\x1b]52;c;ZXZpbA==\x07il\x1b[2J"
+    env = {**os.environ, **emu_env(cli_emu), "XDG_CONFIG_HOME": "/nonexistent", "TERM": "xterm"}
+    try:
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "lambda_cloud", "instances", "get", instance_id],
+            env=env,
+            encoding="utf-8",
+            dimensions=(40, 160),
+            timeout=60,
+        )
+        child.expect(pexpect.EOF)
+        child.close()
+        shown = child.before or ""
+        assert child.exitstatus == 0, shown
+        assert "evil" in shown
+        assert "\x1b]" not in shown and "ZXZpbA" not in shown and "\x1b[2J" not in shown
+    finally:
+        _run(cli_emu, "instances", "terminate", instance_id, "--yes")

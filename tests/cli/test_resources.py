@@ -73,6 +73,11 @@ def test_bad_types_filters_are_usage_errors(run: Run) -> None:
     assert cheap.exit_code == 2 and "is not a whole number of cents" in cheap.stderr
     assert run("types", "--max-price", "two").exit_code == 2
     assert run("types", "--gpus", "-1").exit_code == 2
+    for args in (["types", "--region", "us-est-1"], ["images", "--region", "us-est-1"]):
+        typo = run(*args)
+        assert typo.exit_code == 2 and typo.stdout == ""
+        assert "no region is named 'us-est-1' (did you mean " in typo.stderr
+        assert "'us-east-1'" in typo.stderr
 
 
 def test_types_plain_output_is_tab_separated(run: Run) -> None:
@@ -101,6 +106,24 @@ def test_ssh_keys_add_list_delete(run: Run, tmp_path: Path) -> None:
     assert run("ssh-keys", "delete", added["id"]).exit_code == 0
     names = [k["name"] for k in ok_json(run("-o", "json", "ssh-keys", "list"))]
     assert "added-key" not in names
+
+
+def test_ssh_keys_add_refuses_a_private_or_binary_key_unsent(run: Run, tmp_path: Path) -> None:
+    private = tmp_path / "id_ed25519"
+    private.write_text(
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
+        "-----END OPENSSH PRIVATE KEY-----\n"
+    )
+    binary = tmp_path / "key.bin"
+    binary.write_bytes(b"\x00\xff\xfe\x9f")
+    before = ok_json(run("-o", "json", "ssh-keys", "list"))
+    refused = run("ssh-keys", "add", "leak", str(private))
+    assert refused.exit_code == 2
+    assert f"{private} holds a private key" in refused.stderr
+    assert "b3BlbnNzaC1rZXktdjEAAAAA" not in refused.output
+    garbled = run("ssh-keys", "add", "garbled", str(binary))
+    assert garbled.exit_code == 2 and f"{binary} is not text" in garbled.stderr
+    assert ok_json(run("-o", "json", "ssh-keys", "list")) == before  # nothing was sent
 
 
 def test_ssh_keys_generate_writes_the_private_key_to_a_0600_file_only(

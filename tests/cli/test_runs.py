@@ -79,12 +79,49 @@ def test_a_bad_run_id_is_a_usage_error_before_anything_is_sent(run: Run, cli_emu
     assert run("instances", "reclaim", "no/slash", "--yes").exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "refusal"),
+    [
+        ("--ssh-key", "cli-kye", "--ssh-key: no SSH key is named 'cli-kye' (did you mean "),
+        ("--ssh-key", "nokey", "see `lambda-cloud ssh-keys list`"),
+        ("--type", "gpu_1x_a1O", "--type: no instance type is named 'gpu_1x_a1O' (did you "),
+        ("--region", "us-est-1", "--region: no region is named 'us-est-1' (did you mean "),
+        ("--file-system", "datsets", "--file-system: no file system is named 'datsets'"),
+    ],
+)
+def test_launch_names_are_checked_before_anything_is_sent(
+    run: Run, cli_emu: Emulator, flag: str, value: str, refusal: str
+) -> None:
+    options = {"--type": A10, "--ssh-key": KEY_NAME, "--count": "3", flag: value}
+    attempts = len(cli_emu.account().launch_attempts)
+    result = run("instances", "launch", *(x for pair in options.items() for x in pair))
+    assert result.exit_code == 2
+    assert refusal in result.stderr
+    assert "Run id:" not in result.stderr
+    assert len(cli_emu.account().launch_attempts) == attempts  # no launch was sent
+
+
+def test_no_run_id_for_a_run_refused_unsent(run: Run, cli_emu: Emulator) -> None:
+    attempts = len(cli_emu.account().launch_attempts)
+    refused = run(
+        "instances", "launch", "--type", A10, "--ssh-key", KEY_NAME, "--max-hourly-cost", "0.01"
+    )
+    assert refused.exit_code == 1 and "spend limit" in refused.stderr
+    assert "Run id:" not in refused.output
+    assert len(cli_emu.account().launch_attempts) == attempts
+
+
 @pytest.mark.usefixtures("clean")
 def test_find_run_then_reclaim_keeping_one(run: Run, cli_emu: Emulator) -> None:
     report = _launch(run, "--count", "3", "--run-id", "crashed", "--name", "rc")
     ids = [i["id"] for i in report["instances"]]  # type: ignore[attr-defined]
     found = ok_json(run("-o", "json", "instances", "find-run", "crashed"))
     assert [i["id"] for i in found] == ids  # by slot
+    header, *rows = run("instances", "find-run", "crashed").stdout.splitlines()
+    assert header.startswith("SLOT\tID\tNAME\t")
+    assert [row.split("\t")[:3] for row in rows] == [
+        [str(n), i, f"rc-{n}"] for n, i in enumerate(ids)
+    ]
     assert ok_json(run("-o", "json", "instances", "find-run", "other")) == []
 
     refused = run("instances", "reclaim", "crashed", "--keep", ids[0], input="n\n")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from lambda_cloud.emulator import Emulator
+from lambda_cloud.emulator import attachments as emulated_attachments
 
 from .conftest import Run, ok_json
 
@@ -118,3 +121,19 @@ def test_attachments_upload_list_download_delete(run: Run, tmp_path: Path) -> No
     assert [a["id"] for a in gone] == [attached["id"]]
     missing = run("tickets", "attachments", "upload", ticket["id"], str(tmp_path / "nope"))
     assert missing.exit_code == 2
+
+
+def test_a_download_url_is_printed_without_control_characters(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticket = _open(run, "odd url", "--type", "service_request", "--description", "x")
+    log = tmp_path / "a.log"
+    log.write_bytes(b"x\n")
+    attached = ok_json(
+        run("-o", "json", "tickets", "attachments", "upload", ticket["id"], str(log))
+    )
+    evil = "https://files.example/a\x1b]52;c;ZXZpbA==\x07b?sig=\x1b[2J1"
+    monkeypatch.setattr(emulated_attachments, "_storage_url", lambda origin, token: evil)
+    args = ("tickets", "attachments", "download-url", ticket["id"], attached["id"])
+    assert run(*args).stdout == "https://files.example/ab?sig=1\n"
+    assert ok_json(run("-o", "json", *args))["download_url"] == evil  # JSON is exact

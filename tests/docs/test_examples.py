@@ -33,7 +33,13 @@ PY311_ONLY = re.compile(
 )
 #: What an unclosed client or session, or a crash, leaves on stderr.
 LEAKS = ("Unclosed", "ResourceWarning", "Traceback", "Exception ignored")
-SECONDS = 60
+#: How long one example may run: a guard against a hang, not a speed goal. On a loaded machine
+#: an example's interpreter start and imports alone take tens of seconds (30 s seen at load 10
+#: on 2 cores); kept under pytest-timeout's 120 s so a hang fails with this limit's message.
+SECONDS = 110
+#: pytest plugins of this repository's dev environment that a reader's would not have: a pytest
+#: example runs without them (they only add seconds to its start, more on a loaded machine).
+DEV_ONLY_PLUGINS = ("schemathesis", "hypothesispytest")
 #: Examples run at once.
 WORKERS = 4
 
@@ -69,7 +75,8 @@ def _run(example: Example, directory: Path) -> subprocess.CompletedProcess[str]:
         (directory / name).write_bytes(b"made-up contents for the example\n")
     command = [sys.executable, "-W", "always::ResourceWarning", str(script)]
     if pytest_module:
-        command[-1:] = ["-m", "pytest", "-q", "-p", "no:cacheprovider", script.name]
+        disabled = [f"-pno:{name}" for name in ("cacheprovider", *DEV_ONLY_PLUGINS)]
+        command[-1:] = ["-m", "pytest", "-q", *disabled, script.name]
     with Emulator(time_scale=0.001) as emulator:
         return subprocess.run(
             command,

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from lambda_cloud.emulator import Emulator
-from lambda_cloud.emulator.world import World
+from lambda_cloud.emulator.ssh_keys import SshKeys
 
 from .helpers import LAUNCH, Api, basic
 
@@ -200,7 +200,7 @@ async def test_an_emulator_bug_is_a_json_500_whose_log_carries_no_key(
     def boom(self: object, account: object) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(World, "list_ssh_keys", boom)
+    monkeypatch.setattr(SshKeys, "list_ssh_keys", boom)
     with caplog.at_level(logging.ERROR, logger="lambda_cloud.emulator"):
         reply = await api.get("/ssh-keys")
     assert (reply.status, reply.code) == (500, "global/internal-error")

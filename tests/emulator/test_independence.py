@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import lambda_cloud.emulator
-from lambda_cloud import AsyncLambdaCloud, RateLimit, RateLimits
+from lambda_cloud import AsyncLambdaCloud, RateLimit, RateLimits, ValidationError
 from lambda_cloud.emulator import Emulator
 
 PACKAGE = Path(lambda_cloud.emulator.__file__).parent
@@ -84,13 +84,20 @@ async def test_emulator_rate_limits_are_plain_numbers_the_client_takes() -> None
 
 
 @pytest.mark.parametrize(
-    ("value", "error"),
+    ("value", "field"),
     [
-        ({"bogus": {"rate": 1.0}}, ValueError),
-        ("fast", TypeError),
-        ({"general": {"rate": 0}}, ValueError),
+        ({"bogus": {"rate": 1.0}}, "rate_limits"),
+        ("fast", "rate_limits"),
+        ({"general": {"rate": 0}}, "rate_limits.general.rate"),
+        ({"general": {"rate": "fast"}}, "rate_limits.general.rate"),
+        ({"general": {"rate": float("nan")}}, "rate_limits.general.rate"),
+        ({"general": {}}, "rate_limits.general"),
+        ({"general": 5}, "rate_limits.general"),
+        ({"launch": {"rate": 1.0, "burst": 2.5}}, "rate_limits.launch.burst"),
+        ({"launch": {"rate": 1.0, "bursts": 2}}, "rate_limits.launch"),
     ],
 )
-def test_bad_rate_limits_are_refused(value: object, error: type[Exception]) -> None:
-    with pytest.raises(error):
+def test_bad_rate_limits_are_refused(value: object, field: str) -> None:
+    with pytest.raises(ValidationError) as info:
         RateLimits.coerce(value)  # type: ignore[arg-type]
+    assert info.value.field == field

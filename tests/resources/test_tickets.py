@@ -23,6 +23,8 @@ from lambda_cloud.emulator import Emulator
 
 from .conftest import Api
 
+HERE = pathlib.Path(__file__).parent
+
 
 async def _incident(api: Api, subject: str = "GPU slow", severity: str = "sev_2") -> str:
     created = await api(
@@ -106,6 +108,14 @@ async def test_unknown_ticket_is_not_found(api: Api) -> None:
         (lambda c: c.tickets.attachments.upload("t", b"x", filename="a" * 256), "filename"),
         (lambda c: c.tickets.attachments.list("t", status="gone"), "status"),
         (lambda c: c.tickets.get(""), "ticket_id"),
+        # What the hostile-argument fuzzer found (issue 18): OSError and TypeError before.
+        (lambda c: c.tickets.attachments.upload("t", HERE / "no-such-file"), "data_or_path"),
+        (lambda c: c.tickets.attachments.upload("t", str(HERE)), "data_or_path"),
+        (lambda c: c.tickets.attachments.upload("t", "a\x00b"), "data_or_path"),
+        (lambda c: c.tickets.attachments.upload("t", 5), "data_or_path"),
+        (lambda c: c.tickets.attachments.upload("t", bytearray(b"x")), "data_or_path"),
+        (lambda c: c.tickets.list_page(status=1), "status"),
+        (lambda c: c.tickets.list_page(severity=True), "severity"),
     ],
 )
 async def test_bad_input_is_refused_before_sending(api: Api, call: object, field: str) -> None:

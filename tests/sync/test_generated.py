@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import lambda_cloud.resources
-from lambda_cloud import AsyncLambdaCloud, GeneratedSSHKey, SSHKey, _raw_generated
+from lambda_cloud import AsyncLambdaCloud, GeneratedSSHKey, SSHKey
 from lambda_cloud._sync import LambdaCloud, _generated
 from lambda_cloud.resources._base import AsyncAPIResource, SyncAPIResource
 
@@ -50,9 +50,12 @@ def load_generator() -> Any:
 
 
 def twins(module: types.ModuleType) -> dict[type, type]:
-    """Each async class of a generated module, mapped to its sync twin."""
+    """Each async class of a generated module, mapped to its sync twin (raw-response wrappers
+    aside)."""
     result = {}
     for name in module.__all__:
+        if name.endswith("WithRawResponse"):
+            continue
         cls = getattr(module, name)
         hints = typing.get_type_hints(getattr(cls, "_bind", cls.__init__))
         result[hints.get("async_client") or hints["async_resource"]] = cls
@@ -74,20 +77,24 @@ def to_sync(tp: Any, mapping: dict[type, type]) -> Any:
     return origin[mapped]
 
 
-# The client imports its resource classes and raw wrappers for annotations only (it loads them
-# on first use).
+# The client imports its resource classes for annotations only (it loads them on first use).
 RESOURCE_CLASSES = {
     name: cls
     for info in pkgutil.iter_modules(lambda_cloud.resources.__path__, "lambda_cloud.resources.")
     for name, cls in vars(importlib.import_module(info.name)).items()
     if isinstance(cls, type) and issubclass(cls, AsyncAPIResource)
-} | {name: getattr(_raw_generated, name) for name in _raw_generated.__all__}
-# Each async raw wrapper and its sync twin.
-RAW_TWINS = {
-    getattr(_raw_generated, name): getattr(_raw_generated, name.removeprefix("Async"))
-    for name in _raw_generated.__all__
-    if name.startswith("Async")
 }
+
+
+def raw_twins(module: types.ModuleType) -> dict[type, type]:
+    """Each async client's ``with_raw_response`` type, mapped to the generated one."""
+    return {
+        typing.get_type_hints(async_cls.with_raw_response.fget)["return"]: getattr(
+            module, f"{sync_cls.__name__}WithRawResponse"
+        )
+        for async_cls, sync_cls in twins(module).items()
+        if "with_raw_response" in vars(async_cls)
+    }
 
 
 def resolved(func: Any, mapping: dict[type, type] | None = None) -> inspect.Signature:
@@ -129,7 +136,7 @@ def sync_members(cls: type) -> dict[str, Any]:
 
 def assert_mirrors(module: types.ModuleType) -> None:
     pairs = twins(module)
-    mapping = pairs | RAW_TWINS  # types as the facade spells them
+    mapping = pairs | raw_twins(module)  # types as the facade spells them
     for async_cls, sync_cls in pairs.items():
         expected, actual = async_members(async_cls), sync_members(sync_cls)
         assert sorted(actual) == sorted(expected), sync_cls
@@ -209,7 +216,11 @@ def toy_sync(tmp_path_factory: pytest.TempPathFactory) -> types.ModuleType:
 
 def test_the_generator_mirrors_shapes_the_real_client_may_grow(toy_sync: Any) -> None:
     assert_mirrors(toy_sync)
-    assert set(toy_sync.__all__) == {"ToyClient", "Branch", "Leaves", "Twig"}
+    # Twig, reached only through a method, has no raw-response wrapper.
+    assert set(toy_sync.__all__) == {
+        *("ToyClient", "Branch", "Leaves", "Twig"),
+        *("ToyClientWithRawResponse", "BranchWithRawResponse", "LeavesWithRawResponse"),
+    }
     lint = [sys.executable, "-m", "ruff", "check", "--config", ROOT / "pyproject.toml"]
     result = subprocess.run([*lint, toy_sync.__file__], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
@@ -236,6 +247,28 @@ def test_generated_methods_delegate_each_kind_of_call(toy_sync: Any) -> None:
             leaves.fail()
         assert isinstance(info.value.__cause__, KeyError)
     assert client._async.closed == 1
+
+
+def test_raw_response_wrappers_offer_the_methods_with_a_single_response(toy_sync: Any) -> None:
+    with toy_sync.ToyClient() as client:
+        raw = client.with_raw_response
+        assert type(raw.branch) is toy_sync.BranchWithRawResponse
+        leaves = raw.branch.leaves
+        assert type(leaves) is toy_sync.LeavesWithRawResponse
+        # Not stream, pages or walk (they yield items), nor twig (it returns a resource).
+        assert sorted(name for name in vars(leaves) if not name.startswith("_")) == [
+            "fail",
+            "list",
+            "pick",
+        ]
+        assert leaves.pick.__wrapped__ == client.branch.leaves.pick
+        # The toy sends no HTTP request, so there is no exchange to return.
+        with pytest.raises(TypeError, match=r"Leaves\.list sent no request"):
+            leaves.list(limit=1)
+        with pytest.raises(LookupError):
+            leaves.fail()
+        with pytest.raises(TypeError, match=r"Leaves\.stream yields items"):
+            leaves.stream()
 
 
 def test_docstrings_read_as_sync(toy_sync: Any) -> None:

@@ -2,7 +2,8 @@
 today: async generators, a plain def returning an async iterator, a method returning a resource,
 positional-only and variadic parameters, a resource reached only through a return type,
 ``@overload`` variants of a coroutine and of an async generator, a resource made by a
-``cached_property`` (``AsyncLazyToyClient``)."""
+``cached_property`` (``AsyncLazyToyClient``), ``with_raw_response`` (the generator writes the
+sync raw-response wrappers from the resources alone)."""
 
 from __future__ import annotations
 
@@ -122,6 +123,11 @@ class AsyncToyClient:
         """The label."""
         return self._label
 
+    @property
+    def with_raw_response(self) -> AsyncToyClientWithRawResponse:
+        """The resources, each method returning an ``APIResponse``."""
+        return AsyncToyClientWithRawResponse(self)
+
     def with_options(self, *, label: str | None = None) -> AsyncToyClient:
         """A copy with another label."""
         return AsyncToyClient(label=self._label if label is None else label)
@@ -140,6 +146,13 @@ class AsyncToyClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+class AsyncToyClientWithRawResponse:
+    """Stands for the real client's (only its type is read by the generator)."""
+
+    def __init__(self, client: AsyncToyClient) -> None:
+        self._client = client
 
 
 class AsyncLazyToyClient:

@@ -21,12 +21,9 @@ from lambda_cloud import (
     LambdaCloud,
     SSHKey,
 )
-from lambda_cloud._raw_generated import (
-    AsyncInstancesWithRawResponse,
-    AsyncLambdaCloudWithRawResponse,
-    InstancesWithRawResponse,
-    LambdaCloudWithRawResponse,
-)
+from lambda_cloud._client import AsyncLambdaCloudWithRawResponse
+from lambda_cloud._sync._generated import InstancesWithRawResponse, LambdaCloudWithRawResponse
+from lambda_cloud.resources.instances import AsyncInstancesWithRawResponse
 from lambda_cloud.types.launch import BulkLaunchOptions
 
 if sys.version_info >= (3, 11):

@@ -1,0 +1,335 @@
+"""``lambda-cloud reap`` and ``lambda-cloud cost``: terminating what expired, and what has been
+spent so far (``--expires-in`` on ``instances launch`` sets the expiry)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import time
+from typing import Any
+
+import click
+
+from lambda_cloud.lifecycle import (
+    GROUP_BY,
+    CostReport,
+    ExpiredInstance,
+    GroupBy,
+    IdleFileSystem,
+    ReapReport,
+)
+
+from .app import State, pass_state
+from .instances import cost as hourly_cost
+from .instances import show_terminate
+from .output import Mode, Output, price
+from .progress import track
+
+__all__ = ["cost", "duration", "reap"]
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+_UTC = datetime.timezone.utc
+
+
+def parse_duration(text: str) -> datetime.timedelta:
+    """``90``, ``90s``, ``30m``, ``4h``, ``7d``, ``2w`` or a sum such as ``1h30m``."""
+    text = text.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        parts = _DURATION.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError(f"{text!r} is not a duration such as 90s, 30m, 4h or 7d") from None
+        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"{text!r} is not a positive duration")
+    return datetime.timedelta(seconds=seconds)
+
+
+def duration(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """A duration option (``4h``, ``7d``) as a ``timedelta``, for ``callback=``."""
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """A duration back from ``--until`` (``7d``) or an ISO 8601 date-time (UTC if naive)."""
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither a duration (7d) nor a date-time") from None
+    return moment.replace(tzinfo=_UTC) if moment.tzinfo is None else moment
+
+
+def _age(delta: datetime.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:.1f}d" if hours >= 48 else f"{hours:.1f}h"
+
+
+def _stamp(moment: datetime.datetime) -> str:
+    return moment.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _expired(entry: ExpiredInstance) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "name": entry.instance.name,
+        "instance_type_name": entry.instance.instance_type.name,
+        "owner": entry.owner,
+        "expires_at": _stamp(entry.expires_at),
+        "price_cents_per_hour": entry.price_cents_per_hour,
+    }
+
+
+def _idle(entry: IdleFileSystem) -> dict[str, Any]:
+    fs = entry.file_system
+    return {
+        "id": fs.id,
+        "name": fs.name,
+        "region": fs.region.name,
+        "created": _stamp(fs.created),
+        "age_hours": round(entry.age.total_seconds() / 3600, 2),
+        "bytes_used": fs.bytes_used,
+    }
+
+
+def _show_idle(output: Output, idle: list[IdleFileSystem]) -> None:
+    if idle:
+        output.table(
+            ["ID", "NAME", "REGION", "CREATED", "AGE", "BYTES USED"],
+            (
+                [f.id, f.file_system.name, f.file_system.region.name, _stamp(f.file_system.created),
+                 _age(f.age), f.bytes_used]
+                for f in idle
+            ),
+            "File systems no live instance mounts (they keep billing; delete one with "
+            "`lambda-cloud file-systems delete ID`)",
+        )  # fmt: skip
+
+
+def _show_reap(output: Output, report: ReapReport) -> None:
+    if output.mode is Mode.JSON:
+        output.json(
+            {
+                "dry_run": report.dry_run,
+                "owner": report.owner,
+                "now": _stamp(report.now),
+                "expired": [_expired(e) for e in report.expired],
+                "kept": [_expired(e) for e in report.kept],
+                "extended": [_expired(e) for e in report.extended],
+                "price_cents_per_hour": report.hourly_cost_cents,
+                "idle_file_systems": [_idle(f) for f in report.idle_file_systems],
+                "deleted_file_systems": report.deleted_file_systems,
+                "outcomes": None
+                if report.terminated is None
+                else {i: o.value for i, o in report.terminated.outcomes.items()},
+            }
+        )
+        return
+    verb = "Would terminate" if report.dry_run else "Terminating"
+    output.table(
+        ["ID", "NAME", "TYPE", "OWNER", "EXPIRED", "PRICE"],
+        (
+            [e.id, e.instance.name, e.instance.instance_type.name, e.owner,
+             _stamp(e.expires_at), price(e.price_cents_per_hour or 0)]
+            for e in report.expired
+        ),
+        f"{verb} {len(report.expired)} expired instance(s) of {report.owner}, "
+        f"{price(report.hourly_cost_cents)} in all",
+    )  # fmt: skip
+    for entry in report.kept:
+        output.message(f"Kept (--keep): {entry.id}, expired {_stamp(entry.expires_at)}")
+    for entry in report.extended:
+        output.message(f"Extended: {entry.id}, until {_stamp(entry.expires_at)}")
+    _show_idle(output, report.idle_file_systems)
+    for fs_id in report.deleted_file_systems:
+        output.message(f"Deleted file system {fs_id}")
+    if report.dry_run and report.expired:
+        output.message("Dry run: nothing was terminated. Pass --yes to terminate them.")
+    if report.terminated is not None:
+        show_terminate(output, report.terminated)
+
+
+@click.command()
+@click.option("--yes", "-y", is_flag=True, help="Terminate them (without: a dry run).")
+@click.option("--keep", multiple=True, metavar="ID", help="An instance to leave running.")
+@click.option(
+    "--owner",
+    help="Reap this owner's instances [default: $LAMBDA_CLOUD_OWNER, else <user>@<host>].",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"]),
+    help="Judge expiry as of this UTC time instead of now (e.g. to preview tomorrow's reap).",
+)
+@click.option(
+    "--watch",
+    metavar="INTERVAL",
+    callback=duration,
+    help="Keep reaping, once every INTERVAL (e.g. 10m), until interrupted.",
+)
+@click.option(
+    "--delete-file-system",
+    "delete_file_systems",
+    multiple=True,
+    metavar="ID",
+    help="Also delete this idle file system (with --yes; refused if an instance mounts it).",
+)
+@click.option("--wait", is_flag=True, help="Also wait until they are terminated.")
+@pass_state
+def reap(
+    state: State,
+    yes: bool,
+    keep: tuple[str, ...],
+    owner: str | None,
+    as_of: datetime.datetime | None,
+    watch: datetime.timedelta | None,
+    delete_file_systems: tuple[str, ...],
+    wait: bool,
+) -> None:
+    """List the owner's instances whose expiry has passed, and what each costs per hour;
+    terminate them with --yes. Only instances launched with the SDK's owner and expiry tags
+    are ever touched; file systems no instance mounts are listed, and deleted only when named
+    with --delete-file-system.
+
+    \b
+    Example:
+      lambda-cloud reap                      # a dry run
+      lambda-cloud reap --yes --keep 0920582c7ff041399e34823a0be62549
+      lambda-cloud reap --yes --watch 10m    # keep doing it
+    """
+    if watch is not None and delete_file_systems:
+        raise click.UsageError("--delete-file-system deletes once: it does not go with --watch")
+    client = state.client()
+    while True:
+        with track(state.output) as tracker:
+            report = client.instances.reap(
+                dry_run=not yes,
+                owner=owner,
+                now=as_of,
+                keep=keep,
+                delete_file_systems=delete_file_systems,
+                wait=wait,
+                on_progress=tracker,
+            )
+        _show_reap(state.output, report)
+        if report.dry_run and delete_file_systems:
+            state.output.message(f"Would delete file system(s): {', '.join(delete_file_systems)}")
+        if watch is None:
+            report.raise_for_errors()  # exit status 1, with what went wrong
+            return
+        if not report.ok:  # a failed terminate is retried on the next round
+            state.output.message("Some terminations failed; trying again next round.")
+        time.sleep(watch.total_seconds())
+
+
+def _cost_data(report: CostReport) -> dict[str, Any]:
+    return {
+        "since": _stamp(report.since),
+        "until": _stamp(report.until),
+        "group_by": report.group_by,
+        "total_cents": round(report.total_cents, 2),
+        "running_cents_per_hour": report.running_cents_per_hour,
+        "groups": [
+            {
+                "key": g.key,
+                "cents": round(g.cents, 2),
+                "instances": g.instances,
+                "running_cents_per_hour": g.running_cents_per_hour,
+            }
+            for g in report.groups
+        ],
+        "unaccounted": [{"id": u.id, "reason": u.reason} for u in report.unaccounted],
+        "estimated": [c.id for c in report.instances if c.estimated],
+        "idle_file_systems": [_idle(f) for f in report.idle_file_systems],
+    }
+
+
+def _dollars(cents: float) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+def _show_cost(output: Output, report: CostReport) -> None:
+    if output.mode is Mode.JSON:
+        output.json(_cost_data(report))
+        return
+    rows: list[list[object]] = [
+        [g.key, g.instances, _dollars(g.cents), price(g.running_cents_per_hour)]
+        for g in report.groups
+    ]
+    rows.append(
+        ["total", len(report.instances), _dollars(report.total_cents),
+         price(report.running_cents_per_hour)]
+    )  # fmt: skip
+    output.table(
+        [report.group_by.upper(), "INSTANCES", "SPENT", "RUNNING NOW"],
+        rows,
+        f"Spent from {_stamp(report.since)} to {_stamp(report.until)}",
+    )
+    if report.unaccounted:
+        output.table(
+            ["ID", "NOT COUNTED BECAUSE"],
+            ([u.id, u.reason] for u in report.unaccounted),
+            "Instances not counted",
+        )
+    estimated = [c.id for c in report.instances if c.estimated]
+    if estimated:
+        output.message(
+            f"Priced at their type's current price (no longer listed): {', '.join(estimated)}"
+        )
+    _show_idle(output, report.idle_file_systems)
+
+
+@click.command()
+@click.option(
+    "--since",
+    callback=_since,
+    metavar="WHEN",
+    help="Show what was spent since WHEN: a duration back from now (7d, 12h) or a date-time.",
+)
+@click.option(
+    "--by",
+    "group_by",
+    type=click.Choice(GROUP_BY),
+    default="run",
+    show_default=True,
+    help="With --since: sum by launch run, owner, instance or instance type.",
+)
+@click.option("--by-type", is_flag=True, help="Without --since: count the instances of each type.")
+@click.pass_context
+def cost(
+    ctx: click.Context,
+    since: datetime.timedelta | datetime.datetime | None,
+    group_by: GroupBy,
+    by_type: bool,
+) -> None:
+    """What your running instances cost per hour; with --since, what was spent so far.
+
+    Launch and terminate times come from the audit log: instances launched before WHEN (or
+    before the log's reach) are listed as not counted, rather than guessed.
+
+    \b
+    Example:
+      lambda-cloud cost --by-type
+      lambda-cloud cost --since 7d --by run
+    """
+    if since is None:
+        ctx.invoke(hourly_cost, by_type=by_type)
+        return
+    if by_type:
+        raise click.UsageError("--by-type shows the hourly cost; with --since use --by type")
+    state: State = ctx.find_root().obj
+    report = state.client().instances.costs(since=since, group_by=group_by)
+    _show_cost(state.output, report)

@@ -1,0 +1,28 @@
+"""Instances that cannot be forgotten: expiry and owner tags at launch, a reaper that only
+touches what it can prove is its own, and what each run has cost so far.
+
+``instances.launch``/``launch_many`` set the tags, ``instances.reap`` terminates what expired,
+``instances.costs`` sums the spend; this package holds their pure logic and reports.
+"""
+
+from __future__ import annotations
+
+from .._config import OWNER_ENV
+from .costs import GROUP_BY, CostGroup, CostReport, GroupBy, InstanceCost, UnaccountedInstance
+from .expiry import ExpiresIn, ExpiryExtensions
+from .reap import ExpiredInstance, IdleFileSystem, ReapReport
+
+__all__ = [
+    "GROUP_BY",
+    "OWNER_ENV",
+    "CostGroup",
+    "CostReport",
+    "ExpiredInstance",
+    "ExpiresIn",
+    "ExpiryExtensions",
+    "GroupBy",
+    "IdleFileSystem",
+    "InstanceCost",
+    "ReapReport",
+    "UnaccountedInstance",
+]

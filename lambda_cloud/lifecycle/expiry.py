@@ -1,0 +1,101 @@
+"""Expiry and owner tags: what every launch carries so that a reaper can prove an instance is
+its own and past its time.
+
+The API has no TTL and no tag editing, so both are fixed at launch: ``lambda-cloud-owner`` and,
+when an expiry is asked for, ``lambda-cloud-expires-at`` (UTC, RFC 3339 to the second). An
+extension lives outside the instance, in an ``ExpiryExtensions`` store the reaper consults.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+from .._config import check_expires_in
+from ..bulk.options import EXPIRES_AT_TAG, OWNER_TAG
+from ..errors import ValidationError
+from ..types.instances import Instance, RequestedTagEntry
+
+__all__ = [
+    "ExpiresIn",
+    "ExpiryExtensions",
+    "expires_at_of",
+    "lifecycle_tags",
+    "to_utc",
+]
+
+#: An expiry as seconds from now or a ``timedelta``.
+ExpiresIn = float | datetime.timedelta
+
+_UTC = datetime.timezone.utc
+
+
+@runtime_checkable
+class ExpiryExtensions(Protocol):
+    """Where extended expiries are recorded (tags cannot change after launch): the shared store
+    implements it, and ``instances.reap(extensions=...)`` consults it."""
+
+    async def extended_expiries(
+        self, instance_ids: Sequence[str]
+    ) -> Mapping[str, datetime.datetime]:
+        """The extended expiry of each of ``instance_ids`` that has one (aware datetimes);
+        ids without an extension are left out."""
+        ...
+
+
+def to_utc(value: object, field: str) -> datetime.datetime:
+    """A ``datetime`` in UTC (a naive one is taken to be UTC)."""
+    if not isinstance(value, datetime.datetime):
+        raise ValidationError(field, f"expected a datetime, got {value!r}")
+    return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+
+
+def _stamp(moment: datetime.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def lifecycle_tags(
+    *,
+    owner: str,
+    expires_in: object,
+    expires_at: object,
+    default_expires_in: datetime.timedelta | None,
+) -> tuple[RequestedTagEntry, ...]:
+    """The owner tag and, if an expiry is given (or the client has a default), the expiry tag.
+    ``ValidationError`` for both ``expires_in`` and ``expires_at``, or an expiry not ahead."""
+    now = datetime.datetime.now(_UTC)
+    if expires_in is not None and expires_at is not None:
+        raise ValidationError("expires_at", "give expires_in or expires_at, not both")
+    when: datetime.datetime | None = None
+    if expires_at is not None:
+        when = to_utc(expires_at, "expires_at")
+        if when <= now:
+            raise ValidationError("expires_at", f"{_stamp(when)} is not in the future")
+    elif expires_in is not None:
+        when = now + check_expires_in(expires_in)
+    elif default_expires_in is not None:
+        when = now + default_expires_in
+    tags = [RequestedTagEntry(key=OWNER_TAG, value=owner)]
+    if when is not None:
+        # Rounded up to the second, so an instance never expires before it was asked to.
+        whole = when.replace(microsecond=0)
+        tags.append(
+            RequestedTagEntry(
+                key=EXPIRES_AT_TAG,
+                value=_stamp(whole if whole == when else whole + datetime.timedelta(seconds=1)),
+            )
+        )
+    return tuple(tags)
+
+
+def expires_at_of(instance: Instance) -> datetime.datetime | None:
+    """The instance's expiry tag as an aware datetime; ``None`` without one or if unreadable."""
+    value = instance.tag(EXPIRES_AT_TAG)
+    if value is None:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=_UTC) if moment.tzinfo is None else moment

@@ -1,0 +1,178 @@
+"""The requests behind ``instances.reap`` and ``instances.costs``, and the lifecycle tags of a
+launch (the logic is ``lambda_cloud.lifecycle``'s; this module validates and fetches)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from .._config import Timeout, check_expires_in, check_owner
+from .._retry import RetryPolicy
+from .._validation import check_bool, check_callback, check_ids, check_list
+from ..bulk.options import DEFAULT_POLL_INTERVAL, EXPIRES_AT_TAG, OWNER_TAG
+from ..bulk.progress import ProgressEvent
+from ..bulk.wait import check_wait_options
+from ..errors import ValidationError
+from ..lifecycle.costs import INSTANCE_EVENTS, CostReport, GroupBy, check_group_by, compute_costs
+from ..lifecycle.expiry import ExpiresIn, ExpiryExtensions, lifecycle_tags, to_utc
+from ..lifecycle.reap import ReapReport, expired_instances, idle_file_systems, sort_out
+from ..types.instances import RequestedTagEntry
+from ._pages import MAX_PAGES
+
+if TYPE_CHECKING:
+    from .._client import AsyncLambdaCloud
+
+__all__ = ["costs", "reap", "sdk_tags"]
+
+_UTC = datetime.timezone.utc
+_LIFECYCLE_TAGS = frozenset({EXPIRES_AT_TAG, OWNER_TAG})
+
+
+def sdk_tags(
+    client: AsyncLambdaCloud,
+    user_tags: Sequence[RequestedTagEntry] | None,
+    expires_in: ExpiresIn | None,
+    expires_at: datetime.datetime | None,
+) -> tuple[RequestedTagEntry, ...]:
+    """The owner and expiry tags a launch adds to ``user_tags`` (``ValidationError`` if those
+    set either key themselves: the SDK alone writes them)."""
+    for tag in user_tags or ():
+        if tag.key in _LIFECYCLE_TAGS:
+            raise ValidationError("tags", f"the tag key {tag.key!r} is reserved")
+    return lifecycle_tags(
+        owner=client.owner,
+        expires_in=expires_in,
+        expires_at=expires_at,
+        default_expires_in=client.default_expires_in,
+    )
+
+
+def _some_ids(value: object, field: str) -> list[str]:
+    """Ids from a list that may be empty."""
+    items = check_list(value, field)
+    return check_ids(items, field) if items else []
+
+
+def _moment(value: object, field: str) -> datetime.datetime:
+    return datetime.datetime.now(_UTC) if value is None else to_utc(value, field)
+
+
+async def reap(
+    client: AsyncLambdaCloud,
+    *,
+    dry_run: bool,
+    owner: str | None,
+    now: datetime.datetime | None,
+    keep: Sequence[str],
+    extensions: ExpiryExtensions | None,
+    delete_file_systems: Sequence[str],
+    wait: bool,
+    on_progress: Callable[[ProgressEvent], object] | None,
+    timeout: float | None,
+    request_timeout: Timeout | None,
+    retries: int | RetryPolicy | None,
+) -> ReapReport:
+    """See ``AsyncInstances.reap``."""
+    check_bool(dry_run, "dry_run")
+    # terminate_many's own options, checked before anything is listed.
+    check_bool(wait, "wait")
+    check_callback(on_progress, "on_progress")
+    check_wait_options(timeout, DEFAULT_POLL_INTERVAL)
+    whose = client.owner if owner is None else check_owner(owner)
+    moment = _moment(now, "now")
+    kept = frozenset(_some_ids(keep, "keep"))
+    doomed = _some_ids(delete_file_systems, "delete_file_systems")
+    if extensions is not None and not callable(getattr(extensions, "extended_expiries", None)):
+        raise ValidationError(
+            "extensions", f"expected an ExpiryExtensions (extended_expiries), got {extensions!r}"
+        )
+    instances = await client.instances.list(timeout=request_timeout, retries=retries)
+    file_systems = await client.file_systems.list(timeout=request_timeout, retries=retries)
+    expired = expired_instances(instances, owner=whose, now=moment)
+    extended: dict[str, datetime.datetime] = {}
+    # Only expired instances are looked up: an extension only ever postpones.
+    asked = [e.id for e in expired if e.id not in kept]
+    if extensions is not None and asked:
+        found = await extensions.extended_expiries(asked)
+        extended = {iid: to_utc(when, f"extensions[{iid!r}]") for iid, when in found.items()}
+    due, held, postponed = sort_out(expired, keep=kept, extensions=extended, now=moment)
+    idle = idle_file_systems(file_systems, instances, moment)
+    # Checked before anything is terminated: only a file system nothing mounts may go.
+    busy = sorted(set(doomed) - {f.id for f in idle})
+    if busy:
+        raise ValidationError(
+            "delete_file_systems",
+            f"not idle (mounted, in use, or unknown): {', '.join(busy)}",
+        )
+    report = ReapReport(
+        now=moment,
+        owner=whose,
+        dry_run=dry_run,
+        expired=due,
+        kept=held,
+        extended=postponed,
+        idle_file_systems=idle,
+    )
+    if not dry_run and due:
+        report.terminated = await client.instances.terminate_many(
+            [e.id for e in due],
+            wait=wait,
+            on_progress=on_progress,
+            timeout=timeout,
+            request_timeout=request_timeout,
+            retries=retries,
+        )
+    if not dry_run:
+        for fs_id in dict.fromkeys(doomed):
+            await client.file_systems.delete(fs_id, timeout=request_timeout, retries=retries)
+            report.deleted_file_systems.append(fs_id)
+    return report
+
+
+async def costs(
+    client: AsyncLambdaCloud,
+    *,
+    since: datetime.datetime | datetime.timedelta,
+    until: datetime.datetime | None,
+    group_by: GroupBy,
+    max_pages: int | None,
+    timeout: Timeout | None,
+    retries: int | RetryPolicy | None,
+) -> CostReport:
+    """See ``AsyncInstances.costs``."""
+    end = _moment(until, "until")
+    if isinstance(since, datetime.timedelta):
+        try:
+            start = end - check_expires_in(since, "since")
+        except OverflowError:
+            raise ValidationError("since", f"{since!r} before {end} is out of range") from None
+    else:
+        start = to_utc(since, "since")
+    if start >= end:
+        raise ValidationError("since", "must be before until")
+    by = check_group_by(group_by)
+    # Every event from ``since`` to now: a termination after ``until`` still ends a lifetime
+    # the window has to clip.
+    events = [
+        event
+        async for event in client.audit_events.list(
+            start=start,
+            resource_type=INSTANCE_EVENTS,
+            max_pages=MAX_PAGES if max_pages is None else max_pages,
+            timeout=timeout,
+            retries=retries,
+        )
+    ]
+    instances = await client.instances.list(timeout=timeout, retries=retries)
+    types = await client.instance_types.list(timeout=timeout, retries=retries)
+    file_systems = await client.file_systems.list(timeout=timeout, retries=retries)
+    return compute_costs(
+        events=events,
+        instances=instances,
+        types=types,
+        since=start,
+        until=end,
+        group_by=by,
+        idle=idle_file_systems(file_systems, instances, end),
+    )

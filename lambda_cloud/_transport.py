@@ -23,6 +23,7 @@ import orjson
 from aiohttp import hdrs
 from multidict import CIMultiDict
 
+from ._clock import monotonic
 from ._config import DEFAULT_MAX_RESPONSE_BYTES
 from ._deadline import Deadline, current_deadline
 from ._ratelimit import RateLimiter, SlotTooFar
@@ -262,7 +263,7 @@ class Transport:
         # repeat it): that starts only once a failure may be retried.
         args = (method, self.base_url + path, params, body, build_body)
         launch, timeout = rule is RetryRule.LAUNCH, timeout or self.timeout
-        started = time.monotonic()
+        started = monotonic()
         first: APIError | None = None
         try:
             whole = await self._send_once(*args, launch, timeout, 1)
@@ -273,7 +274,7 @@ class Transport:
         if first is not None:  # retried outside the handler: no "during handling" chain
             # The call's time: what a 429 is retried within.
             total = timeout.total
-            call = None if total is None else Deadline(total - (time.monotonic() - started))
+            call = None if total is None else Deadline(total - (monotonic() - started))
             send = functools.partial(self._send_once, *args, launch, timeout)
             whole = await self._retry(
                 send, first, rule=rule, retries=retries, done_if=done_if, call_deadline=call

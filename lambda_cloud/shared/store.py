@@ -14,12 +14,12 @@ import asyncio
 import hashlib
 import logging
 import math
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
 
 import attrs
 
+from .._clock import monotonic
 from ..errors import SharedStateError
 from .options import SharedState, redacted_url
 
@@ -83,7 +83,7 @@ class Store:
     """One shared store, as a client (and its copies) sees it. Connections are made on the
     running event loop, again under a new loop (as the sync facade's may be)."""
 
-    def __init__(self, options: SharedState, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, options: SharedState, *, clock: Callable[[], float] = monotonic):
         self.options = options
         self._clock = clock
         self._redis: Any = None

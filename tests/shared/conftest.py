@@ -1,6 +1,7 @@
 """A real Redis server for the shared-state tests: Debian's ``redis-server`` (``.ci/run``
 installs it when missing), on a free loopback port in a temporary directory, with nothing
-persisted. Tests skip, saying why, where it or the ``redis`` client is not installed.
+persisted. A test that needs it skips, saying why, where it is not installed (as do the modules
+that need the ``redis`` client, where that is missing).
 
 - ``redis_url``: a server shared by the session, emptied before each test.
 - ``redis_server``: a server of the test's own, which it may stop and start again
@@ -19,12 +20,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("redis", reason="the shared store's tests need lambda-cloud[redis]")
 REDIS_SERVER = shutil.which("redis-server")
-if REDIS_SERVER is None:
-    pytest.skip(
-        "redis-server is not installed (apt-get install redis-server)", allow_module_level=True
-    )
 
 
 def _free_port() -> int:
@@ -43,7 +39,8 @@ class RedisServer:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        assert REDIS_SERVER is not None
+        if REDIS_SERVER is None:
+            pytest.skip("redis-server is not installed (apt-get install redis-server)")
         # Started by path with its options, not as a service: nothing outlives the test.
         argv = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
         argv += ["--dir", str(self.directory), "--save", "", "--appendonly", "no"]

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from click.testing import CliRunner
 
 from lambda_cloud.cli import cli
 from lambda_cloud.emulator import Emulator
 from lambda_cloud.shared.store import namespace
+
+redis = pytest.importorskip("redis", reason="needs lambda-cloud[redis]")
 
 
 @pytest.fixture(scope="module")

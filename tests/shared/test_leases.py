@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import redis
 
 from lambda_cloud import (
     AsyncLambdaCloud,
@@ -28,6 +27,8 @@ from lambda_cloud import (
 from lambda_cloud.emulator import Emulator
 from lambda_cloud.shared.store import namespace
 from tests.sharing import ROOT
+
+redis = pytest.importorskip("redis", reason="needs lambda-cloud[redis]")
 
 TYPE, REGION = "gpu_1x_a10", "us-west-1"
 

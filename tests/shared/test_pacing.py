@@ -8,7 +8,6 @@ import asyncio
 import time
 
 import pytest
-import redis
 
 from lambda_cloud import AsyncLambdaCloud, RateLimit, RateLimits, SharedState
 from lambda_cloud._ratelimit import SlotTooFar
@@ -16,6 +15,8 @@ from lambda_cloud.emulator import Emulator
 from lambda_cloud.shared.pacing import SharedRateLimiter
 from lambda_cloud.shared.store import Account, Store, namespace
 from tests.sharing import run_processes
+
+redis = pytest.importorskip("redis", reason="needs lambda-cloud[redis]")
 
 
 async def test_processes_sharing_a_key_share_one_pace(redis_url: str) -> None:

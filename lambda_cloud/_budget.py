@@ -40,12 +40,7 @@ def check_price(instance_type_name: str, price: object) -> int:
 def budget_for(limiter: RateLimiter | None) -> Budget:
     """The books of a client pacing with ``limiter``: in its shared store if it has one (for
     every process using the key), else its own."""
-    account = None if limiter is None else limiter.shared_account()
-    if account is None:
-        return Budget()
-    from .shared.budget import SharedBudget
-
-    return SharedBudget(account)
+    return Budget() if limiter is None else limiter.budget()
 
 
 class Budget:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from ._budget import Budget
 from ._clock import monotonic
 from ._validation import check_real
 from .errors import ValidationError
@@ -263,6 +264,11 @@ class RateLimiter:
 
     async def close(self) -> None:
         """Release what the limiter holds (a shared store's connections)."""
+
+    def budget(self) -> Budget:
+        """Spend books for a client pacing with this limiter: its own (a shared limiter keeps
+        them in its store)."""
+        return Budget()
 
     def shared_account(self) -> Account | None:
         """The account's state in the shared store, if there is one (``None``: this process

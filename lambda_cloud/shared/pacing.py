@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from .._ratelimit import RateLimit, RateLimiter, RateLimits, SlotTooFar
+from .budget import SharedBudget
 from .store import Account, StoreDown, namespace
 
 __all__ = ["SharedRateLimiter"]
@@ -92,6 +93,9 @@ class SharedRateLimiter(RateLimiter):
         """The same limits and store, for another account's buckets."""
         account = Account(self.store, namespace(api_key, base_url))
         return SharedRateLimiter(self.limits, account, clock=self._clock, sleep=self._sleep)
+
+    def budget(self) -> SharedBudget:
+        return SharedBudget(self.account)
 
     def shared_account(self) -> Account:
         return self.account

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 
-from ._budget import Budget, budget_for
+from ._api import ClientAPI
+from ._budget import budget_for
 from ._config import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
@@ -32,7 +33,7 @@ from ._ratelimit import (
     limiter_for,
 )
 from ._retry import RetryPolicy
-from ._security import Secret, conceal
+from ._security import conceal
 from ._transport import SessionHolder, Transport
 from ._validation import check_bool, check_headers
 
@@ -97,13 +98,6 @@ class AsyncLambdaCloud:
     ) -> None:
         api_key = conceal(api_key)  # first: any error below has it in its frame's locals
         key = resolve_api_key(api_key)
-        self._max_hourly_cost_cents = check_spend_ceiling(max_hourly_cost_cents)
-        self._owner = resolve_owner(owner)
-        self._default_expires_in = (
-            None
-            if default_expires_in is None
-            else check_expires_in(default_expires_in, "default_expires_in")
-        )
         self._allow_insecure_http = allow_insecure_http
         url = resolve_base_url(base_url, allow_insecure_http=allow_insecure_http)
         limiter = limiter_for(
@@ -111,7 +105,7 @@ class AsyncLambdaCloud:
             api_key=key,
             base_url=url,
         )
-        self._transport = Transport(
+        transport = Transport(
             api_key=key,
             base_url=url,
             timeout=to_client_timeout(timeout),
@@ -121,86 +115,99 @@ class AsyncLambdaCloud:
             rate_limiter=limiter,
             max_response_bytes=check_max_response_bytes(max_response_bytes),
         )
+        # All the resources see of this client. Its budget holds what guarded launches hold,
+        # for every copy on this account (each its own ceiling).
+        self._api = ClientAPI(
+            transport=transport,
+            budget=budget_for(limiter),
+            max_hourly_cost_cents=check_spend_ceiling(max_hourly_cost_cents),
+            owner=resolve_owner(owner),
+            default_expires_in=None
+            if default_expires_in is None
+            else check_expires_in(default_expires_in, "default_expires_in"),
+        )
         self._api_key = key
         self._owns_transport = True
         # Every limiter this client and its copies made, closed with the pool.
         self._limiters: list[RateLimiter] = [] if limiter is None else [limiter]
-        # What guarded launches hold, for every copy on this account (each its own ceiling).
-        self._budget = budget_for(limiter)
 
     # Resources are built, and their modules imported, on first use (as anthropic-sdk-python
     # does): `import lambda_cloud` stays cheap, and so do the copies `with_options` makes. Not a
-    # cycle dodged: the resources import this module for annotations only.
+    # cycle dodged: resources import nothing of this module; each gets the client's `ClientAPI`.
+
+    @property
+    def _transport(self) -> Transport:
+        return self._api.transport
 
     @cached_property
     def instances(self) -> AsyncInstances:
         """Your instances, and the operations that launch, restart and terminate them."""
         from .resources.instances import AsyncInstances
 
-        return AsyncInstances(self)
+        return AsyncInstances(self._api)
 
     @cached_property
     def instance_types(self) -> AsyncInstanceTypes:
         """Instance types offered on Lambda's public cloud."""
         from .resources.instance_types import AsyncInstanceTypes
 
-        return AsyncInstanceTypes(self)
+        return AsyncInstanceTypes(self._api)
 
     @cached_property
     def ssh_keys(self) -> AsyncSSHKeys:
         """SSH keys stored in your account."""
         from .resources.ssh_keys import AsyncSSHKeys
 
-        return AsyncSSHKeys(self)
+        return AsyncSSHKeys(self._api)
 
     @cached_property
     def file_systems(self) -> AsyncFileSystems:
         """Shared file systems, mounted on instances at launch."""
         from .resources.file_systems import AsyncFileSystems
 
-        return AsyncFileSystems(self)
+        return AsyncFileSystems(self._api)
 
     @cached_property
     def images(self) -> AsyncImages:
         """Images available to launch."""
         from .resources.images import AsyncImages
 
-        return AsyncImages(self)
+        return AsyncImages(self._api)
 
     @cached_property
     def regions(self) -> AsyncRegions:
         """The regions of Lambda's public cloud."""
         from .resources.regions import AsyncRegions
 
-        return AsyncRegions(self)
+        return AsyncRegions(self._api)
 
     @cached_property
     def firewall(self) -> AsyncFirewall:
         """``rules`` (the account's inbound rules) and ``rulesets`` (named, per-region rulesets)."""
         from .resources.firewall import AsyncFirewall
 
-        return AsyncFirewall(self)
+        return AsyncFirewall(self._api)
 
     @cached_property
     def audit_events(self) -> AsyncAuditEvents:
         """Audit events: who did what to which resource, and when."""
         from .resources.audit_events import AsyncAuditEvents
 
-        return AsyncAuditEvents(self)
+        return AsyncAuditEvents(self._api)
 
     @cached_property
     def fabric_partitions(self) -> AsyncFabricPartitions:
         """Fabric partitions: create, rename, delete."""
         from .resources.fabric import AsyncFabricPartitions
 
-        return AsyncFabricPartitions(self)
+        return AsyncFabricPartitions(self._api)
 
     @cached_property
     def tickets(self) -> AsyncTickets:
         """Support tickets: list, open, read, update and comment; ``attachments`` for files."""
         from .resources.tickets import AsyncTickets
 
-        return AsyncTickets(self)
+        return AsyncTickets(self._api)
 
     @property
     def with_raw_response(self) -> AsyncLambdaCloudWithRawResponse:
@@ -219,17 +226,17 @@ class AsyncLambdaCloud:
     @property
     def max_hourly_cost_cents(self) -> int | None:
         """The client-wide spend guard, in US cents per hour (``None``: none)."""
-        return self._max_hourly_cost_cents
+        return self._api.max_hourly_cost_cents
 
     @property
     def owner(self) -> str:
         """The owner every launch is tagged with, and ``instances.reap`` reaps by default."""
-        return self._owner
+        return self._api.owner
 
     @property
     def default_expires_in(self) -> datetime.timedelta | None:
         """How long after launch an instance expires unless its launch says (``None``: never)."""
-        return self._default_expires_in
+        return self._api.default_expires_in
 
     @property
     def rate_limits(self) -> RateLimits | None:
@@ -239,10 +246,10 @@ class AsyncLambdaCloud:
 
     def __repr__(self) -> str:
         # Also shown for a client whose __init__ raised (a traceback's locals): never raises.
-        transport = getattr(self, "_transport", None)
-        if transport is None:
+        api = getattr(self, "_api", None)
+        if api is None:
             return f"<{type(self).__name__} (not initialised)>"
-        return f"{type(self).__name__}(base_url={transport.base_url!r})"
+        return f"{type(self).__name__}(base_url={api.base_url!r})"
 
     def with_options(
         self,
@@ -266,20 +273,21 @@ class AsyncLambdaCloud:
         either counts what the other's guarded calls hold, under its own ceiling.
         ``default_expires_in=None`` removes the default expiry."""
         api_key = conceal(api_key)  # first: any error below has it in its frame's locals
+        api = self._api
         ceiling = (
-            self._max_hourly_cost_cents
+            api.max_hourly_cost_cents
             if max_hourly_cost_cents == "inherit"
             else check_spend_ceiling(max_hourly_cost_cents)
         )
-        expiry = self._default_expires_in
+        expiry = api.default_expires_in
         if default_expires_in != "inherit":
             expiry = (
                 None
                 if default_expires_in is None
                 else check_expires_in(default_expires_in, "default_expires_in")
             )
-        whose = self._owner if owner is None else resolve_owner(owner)
-        current = self._transport
+        whose = api.owner if owner is None else resolve_owner(owner)
+        current = api.transport
         insecure = (
             self._allow_insecure_http
             if allow_insecure_http is None
@@ -313,38 +321,21 @@ class AsyncLambdaCloud:
             if max_response_bytes is None
             else check_max_response_bytes(max_response_bytes),
         )
-        copy = self._derive(transport, api_key=key, allow_insecure_http=insecure)
-        copy._max_hourly_cost_cents = ceiling
-        copy._owner = whose
-        copy._default_expires_in = expiry
+        budget = api.budget
         shared = None if limiter is None else limiter.shared_account()
         was_shared = None if current.rate_limiter is None else current.rate_limiter.shared_account()
         if key != self._api_key or url != current.base_url or shared != was_shared:
-            copy._budget = budget_for(limiter)  # another account's books, or another store's
-        return copy
-
-    def _with_authorization(self, authorization: Secret) -> AsyncLambdaCloud:
-        """A copy that sends this ``Authorization`` header (per-call ``security=``), with a
-        spend budget of its own: the credentials may be another account's."""
-        copy = self._derive(
-            self._transport.with_authorization(authorization),
-            api_key=self._api_key,
-            allow_insecure_http=self._allow_insecure_http,
-        )
-        copy._budget = Budget()
-        return copy
-
-    def _derive(
-        self, transport: Transport, *, api_key: Secret, allow_insecure_http: bool
-    ) -> AsyncLambdaCloud:
+            budget = budget_for(limiter)  # another account's books, or another store's
         copy = object.__new__(type(self))
-        copy._transport = transport
-        copy._api_key = api_key
-        copy._allow_insecure_http = allow_insecure_http
-        copy._max_hourly_cost_cents = self._max_hourly_cost_cents
-        copy._owner = self._owner
-        copy._default_expires_in = self._default_expires_in
-        copy._budget = self._budget
+        copy._api = ClientAPI(
+            transport=transport,
+            budget=budget,
+            max_hourly_cost_cents=ceiling,
+            owner=whose,
+            default_expires_in=expiry,
+        )
+        copy._api_key = key
+        copy._allow_insecure_http = insecure
         copy._limiters = self._limiters
         copy._owns_transport = False  # the pool belongs to the client it came from
         return copy

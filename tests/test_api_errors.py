@@ -62,13 +62,20 @@ def as_bearer(client: AsyncLambdaCloud, key: str) -> AsyncLambdaCloud:
     return client.with_options(api_key=key)
 
 
+def with_authorization(client: AsyncLambdaCloud, authorization: Secret) -> AsyncLambdaCloud:
+    """A copy of ``client`` sending this header, as per-call ``security=`` makes its requests."""
+    copy = client.with_options()
+    copy._api = copy._api.with_authorization(authorization)
+    return copy
+
+
 def as_basic(client: AsyncLambdaCloud, key: str) -> AsyncLambdaCloud:
     security = Security(basic_auth=SchemeBasicAuth(username=key, password=""))
-    return client._with_authorization(security.authorization())
+    return with_authorization(client, security.authorization())
 
 
 def as_raw_basic(client: AsyncLambdaCloud, key: str) -> AsyncLambdaCloud:
-    return client._with_authorization(Secret(f"Basic {key}"))
+    return with_authorization(client, Secret(f"Basic {key}"))
 
 
 AUTH_FORMS = pytest.mark.parametrize(

@@ -83,7 +83,10 @@ def test_empty_environment_variable_counts_as_missing(monkeypatch: pytest.Monkey
 def test_reprs() -> None:
     client = AsyncLambdaCloud(api_key="secret_k", base_url="https://h.invalid/api/v1")
     assert repr(client) == "AsyncLambdaCloud(base_url='https://h.invalid/api/v1')"
-    assert repr(client.instances) == f"<AsyncInstances of {client!r}>"
+    assert (
+        repr(client.instances)
+        == "<AsyncInstances of ClientAPI(base_url='https://h.invalid/api/v1')>"
+    )
 
 
 def test_clients_cannot_be_pickled() -> None:

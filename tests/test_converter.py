@@ -26,7 +26,7 @@ from lambda_cloud import (
     TagEntry,
 )
 from lambda_cloud._converter import _constructor, converter, structure, unstructure
-from lambda_cloud.resources.instances import build_launch_request
+from lambda_cloud.resources._launch_request import build_launch_request
 
 ACTIONS: dict[str, Any] = {
     "migrate": {"available": False, "reason_code": "vm-is-too-old", "reason_description": "old"},

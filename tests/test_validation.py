@@ -31,7 +31,7 @@ from lambda_cloud._validation import (
     check_user_data,
 )
 from lambda_cloud.emulator.validation import USER_DATA_MAX_BYTES
-from lambda_cloud.resources.instances import build_launch_request
+from lambda_cloud.resources._launch_request import build_launch_request
 
 # -- the check functions -----------------------------------------------------------------------
 

@@ -339,113 +339,6 @@ class Instances(SyncAPIResource):
         self._async = async_resource
         self._runner = runner
 
-    def list(
-        self,
-        *,
-        cluster_id: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> builtins.list[Instance]:
-        """Your running instances (and recently terminated ones, for a while), optionally only
-        those of 1-Click Cluster ``cluster_id``."""
-        return self._runner.run(
-            self._async.list(cluster_id=cluster_id, timeout=timeout, retries=retries)
-        )
-
-    def get(
-        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> Instance:
-        """The instance with this id; ``NotFoundError`` once it is gone."""
-        return self._runner.run(self._async.get(id, timeout=timeout, retries=retries))
-
-    def update(
-        self,
-        id: str,
-        *,
-        name: str,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> Instance:
-        """Rename an instance (up to 64 characters; ``""`` clears the name)."""
-        return self._runner.run(self._async.update(id, name=name, timeout=timeout, retries=retries))
-
-    def launch(
-        self,
-        *,
-        region_name: str,
-        name: str | None = None,
-        max_hourly_cost_cents: int | None = None,
-        expires_in: ExpiresIn | None = None,
-        expires_at: datetime.datetime | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-        **options: Unpack[LaunchOptions],
-    ) -> builtins.list[str]:
-        """Launch one instance named ``name`` in ``region_name`` and return its id (in a list, as
-        the API does). ``options`` say what to launch (see ``LaunchOptions``): at least
-        ``instance_type_name`` and ``ssh_key_names``.
-
-        Retried only when the request provably had no effect (429, connection refused). If the
-        outcome is unknown (a timeout after sending, a broken connection, a 5xx or ``provider/*``
-        error, a success without the new id) this raises
-        ``LaunchOutcomeUnknownError`` rather than risk paying for a duplicate: see
-        ``launch_many`` for launches that reconcile by themselves.
-
-        With ``max_hourly_cost_cents`` (or the client's), the type's price and the account's
-        live instances are listed first, and a launch that would take what the account runs,
-        plus what the client's other guarded calls hold, past that many cents per hour raises
-        ``SpendLimitExceededError`` unsent (``InvalidPriceError`` for a price that is not one).
-
-        The instance is tagged with the client's ``owner`` and, given ``expires_in`` (seconds
-        or a ``timedelta``) or ``expires_at`` (or the client's ``default_expires_in``), with
-        when it expires: ``reap`` terminates it after that.
-        """
-        return self._runner.run(
-            self._async.launch(
-                region_name=region_name,
-                name=name,
-                max_hourly_cost_cents=max_hourly_cost_cents,
-                expires_in=expires_in,
-                expires_at=expires_at,
-                timeout=timeout,
-                retries=retries,
-                **options,
-            )
-        )
-
-    def hourly_cost_cents(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> int:
-        """What the account's live instances (not terminating, terminated or preempted) cost
-        per hour, in US cents: one list call (each instance carries its type's price;
-        ``InvalidPriceError`` if one is not a whole number of cents)."""
-        return self._runner.run(self._async.hourly_cost_cents(timeout=timeout, retries=retries))
-
-    def restart(
-        self,
-        ids: Sequence[str],
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> builtins.list[Instance]:
-        """Restart instances; returns them as the API reports them after the request."""
-        return self._runner.run(self._async.restart(ids, timeout=timeout, retries=retries))
-
-    def terminate(
-        self,
-        ids: Sequence[str],
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> builtins.list[Instance]:
-        """Terminate instances; an unknown id fails the whole call with ``NotFoundError``.
-
-        Instances already terminating or terminated are returned as they are. If a retry of a
-        single-id call finds the instance gone after an attempt whose answer was lost, the
-        terminate counts as done (the result then holds it only if it is still listed).
-        """
-        return self._runner.run(self._async.terminate(ids, timeout=timeout, retries=retries))
-
     def launch_many(
         self,
         count: int,
@@ -834,6 +727,113 @@ class Instances(SyncAPIResource):
                 instance_ids=instance_ids, security=security, timeout=timeout, retries=retries
             )
         )
+
+    def list(
+        self,
+        *,
+        cluster_id: str | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[Instance]:
+        """Your running instances (and recently terminated ones, for a while), optionally only
+        those of 1-Click Cluster ``cluster_id``."""
+        return self._runner.run(
+            self._async.list(cluster_id=cluster_id, timeout=timeout, retries=retries)
+        )
+
+    def get(
+        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> Instance:
+        """The instance with this id; ``NotFoundError`` once it is gone."""
+        return self._runner.run(self._async.get(id, timeout=timeout, retries=retries))
+
+    def update(
+        self,
+        id: str,
+        *,
+        name: str,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> Instance:
+        """Rename an instance (up to 64 characters; ``""`` clears the name)."""
+        return self._runner.run(self._async.update(id, name=name, timeout=timeout, retries=retries))
+
+    def launch(
+        self,
+        *,
+        region_name: str,
+        name: str | None = None,
+        max_hourly_cost_cents: int | None = None,
+        expires_in: ExpiresIn | None = None,
+        expires_at: datetime.datetime | None = None,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+        **options: Unpack[LaunchOptions],
+    ) -> builtins.list[str]:
+        """Launch one instance named ``name`` in ``region_name`` and return its id (in a list, as
+        the API does). ``options`` say what to launch (see ``LaunchOptions``): at least
+        ``instance_type_name`` and ``ssh_key_names``.
+
+        Retried only when the request provably had no effect (429, connection refused). If the
+        outcome is unknown (a timeout after sending, a broken connection, a 5xx or ``provider/*``
+        error, a success without the new id) this raises
+        ``LaunchOutcomeUnknownError`` rather than risk paying for a duplicate: see
+        ``launch_many`` for launches that reconcile by themselves.
+
+        With ``max_hourly_cost_cents`` (or the client's), the type's price and the account's
+        live instances are listed first, and a launch that would take what the account runs,
+        plus what the client's other guarded calls hold, past that many cents per hour raises
+        ``SpendLimitExceededError`` unsent (``InvalidPriceError`` for a price that is not one).
+
+        The instance is tagged with the client's ``owner`` and, given ``expires_in`` (seconds
+        or a ``timedelta``) or ``expires_at`` (or the client's ``default_expires_in``), with
+        when it expires: ``reap`` terminates it after that.
+        """
+        return self._runner.run(
+            self._async.launch(
+                region_name=region_name,
+                name=name,
+                max_hourly_cost_cents=max_hourly_cost_cents,
+                expires_in=expires_in,
+                expires_at=expires_at,
+                timeout=timeout,
+                retries=retries,
+                **options,
+            )
+        )
+
+    def hourly_cost_cents(
+        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
+    ) -> int:
+        """What the account's live instances (not terminating, terminated or preempted) cost
+        per hour, in US cents: one list call (each instance carries its type's price;
+        ``InvalidPriceError`` if one is not a whole number of cents)."""
+        return self._runner.run(self._async.hourly_cost_cents(timeout=timeout, retries=retries))
+
+    def restart(
+        self,
+        ids: Sequence[str],
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[Instance]:
+        """Restart instances; returns them as the API reports them after the request."""
+        return self._runner.run(self._async.restart(ids, timeout=timeout, retries=retries))
+
+    def terminate(
+        self,
+        ids: Sequence[str],
+        *,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+    ) -> builtins.list[Instance]:
+        """Terminate instances; an unknown id fails the whole call with ``NotFoundError``.
+
+        Instances already terminating or terminated are returned as they are. If a retry of a
+        single-id call finds the instance gone after an attempt whose answer was lost, the
+        terminate counts as done (the result then holds it only if it is still listed).
+        """
+        return self._runner.run(self._async.terminate(ids, timeout=timeout, retries=retries))
 
 
 class InstanceTypes(SyncAPIResource):
@@ -1469,13 +1469,6 @@ class InstancesWithRawResponse(WithRawResponse):
 
     def __init__(self, resource: Instances) -> None:
         super().__init__(resource)
-        self.list = to_raw_response_wrapper(resource.list)
-        self.get = to_raw_response_wrapper(resource.get)
-        self.update = to_raw_response_wrapper(resource.update)
-        self.launch = to_raw_response_wrapper(resource.launch)
-        self.hourly_cost_cents = to_raw_response_wrapper(resource.hourly_cost_cents)
-        self.restart = to_raw_response_wrapper(resource.restart)
-        self.terminate = to_raw_response_wrapper(resource.terminate)
         self.launch_many = to_raw_response_wrapper(resource.launch_many)
         self.find_run = to_raw_response_wrapper(resource.find_run)
         self.reclaim = to_raw_response_wrapper(resource.reclaim)
@@ -1490,6 +1483,13 @@ class InstancesWithRawResponse(WithRawResponse):
         self.launch_instance = to_raw_response_wrapper(resource.launch_instance)
         self.restart_instance = to_raw_response_wrapper(resource.restart_instance)
         self.terminate_instance = to_raw_response_wrapper(resource.terminate_instance)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.launch = to_raw_response_wrapper(resource.launch)
+        self.hourly_cost_cents = to_raw_response_wrapper(resource.hourly_cost_cents)
+        self.restart = to_raw_response_wrapper(resource.restart)
+        self.terminate = to_raw_response_wrapper(resource.terminate)
 
 
 class InstanceTypesWithRawResponse(WithRawResponse):

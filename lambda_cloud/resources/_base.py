@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .._config import Timeout, to_client_timeout
+from .._api import ClientAPI
+from .._config import Timeout
 from .._converter import current_request
 from .._retry import RetryPolicy, RetryRule
 from ..errors import APIStatusError, ConflictError, NotFoundError
-from ._presigned import send_presigned
-
-if TYPE_CHECKING:
-    from .._client import AsyncLambdaCloud
 
 __all__ = ["AsyncAPIResource", "SyncAPIResource", "is_conflict", "is_not_found"]
 
@@ -28,13 +25,14 @@ def is_conflict(exc: APIStatusError) -> bool:
 
 
 class AsyncAPIResource:
-    """Base of every resource (``client.instances``, ``client.ssh_keys``, ...)."""
+    """Base of every resource (``client.instances``, ``client.ssh_keys``, ...): it reaches its
+    client only through the ``ClientAPI`` the client hands it."""
 
-    def __init__(self, client: AsyncLambdaCloud) -> None:
-        self._client = client
+    def __init__(self, api: ClientAPI) -> None:
+        self._api = api
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} of {self._client!r}>"
+        return f"<{type(self).__name__} of {self._api!r}>"
 
     def _request(
         self,
@@ -50,46 +48,21 @@ class AsyncAPIResource:
         build_body: Callable[[], Awaitable[object]] | None = None,
         envelope: bool = False,
     ) -> Awaitable[Any]:
-        """Send a request; await it for the envelope's ``data``, or with ``envelope=True`` the
-        whole envelope (paginated lists). See ``Transport.request`` for ``done_if`` and
-        ``build_body``.
-
-        A plain function handing back the transport's coroutine, so that a call's frames stay
-        few: each costs time whenever the request waits on the network.
-        """
-        transport = self._client._transport
-        current_request.set((method, transport.base_url + path))
-        return transport.request(
+        """``ClientAPI.request``: the envelope's ``data`` (or with ``envelope=True`` the whole
+        envelope)."""
+        # What a structure error names as the request whose answer it could not read.
+        current_request.set((method, self._api.base_url + path))
+        return self._api.request(
             method,
             path,
             params=params,
             body=body,
             rule=rule,
-            timeout=None if timeout is None else to_client_timeout(timeout),
-            retries=None if retries is None else RetryPolicy.coerce(retries),
+            timeout=timeout,
+            retries=retries,
             done_if=done_if,
             build_body=build_body,
             envelope=envelope,
-        )
-
-    async def _send_presigned(
-        self,
-        method: str,
-        url: str,
-        data: bytes,
-        *,
-        content_type: str,
-        timeout: Timeout | None = None,
-    ) -> None:
-        """Send ``data`` to a presigned storage URL over this client's connection pool."""
-        transport = self._client._transport
-        await send_presigned(
-            transport.sessions.get(),
-            method,
-            url,
-            data,
-            content_type=content_type,
-            timeout=transport.timeout if timeout is None else to_client_timeout(timeout),
         )
 
 

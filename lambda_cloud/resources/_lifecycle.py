@@ -1,51 +1,32 @@
-"""The requests behind ``instances.reap`` and ``instances.costs``, and the lifecycle tags of a
-launch (the logic is ``lambda_cloud.lifecycle``'s; this module validates and fetches)."""
+"""The requests behind ``instances.reap`` and ``instances.costs`` (the logic is
+``lambda_cloud.lifecycle``'s; this module validates and fetches)."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
+from .._api import ClientAPI
 from .._config import Timeout, check_expires_in, check_owner
 from .._retry import RetryPolicy
 from .._validation import check_bool, check_callback, check_ids, check_list
-from ..bulk.options import DEFAULT_POLL_INTERVAL, EXPIRES_AT_TAG, OWNER_TAG
+from ..bulk.options import DEFAULT_POLL_INTERVAL
 from ..bulk.progress import ProgressEvent
 from ..bulk.wait import check_wait_options
 from ..errors import ValidationError
 from ..lifecycle.costs import INSTANCE_EVENTS, CostReport, GroupBy, check_group_by, compute_costs
-from ..lifecycle.expiry import ExpiresIn, ExpiryExtensions, lifecycle_tags, to_utc
+from ..lifecycle.expiry import ExpiryExtensions, to_utc
 from ..lifecycle.reap import ReapReport, expired_instances, idle_file_systems, sort_out
-from ..types.instances import RequestedTagEntry
+from . import _bulk_port
+from ._instance_requests import InstanceRequests
 from ._pages import MAX_PAGES
+from .audit_events import AsyncAuditEvents
+from .file_systems import AsyncFileSystems
+from .instance_types import AsyncInstanceTypes
 
-if TYPE_CHECKING:
-    from .._client import AsyncLambdaCloud
-
-__all__ = ["costs", "reap", "sdk_tags"]
+__all__ = ["costs", "reap"]
 
 _UTC = datetime.timezone.utc
-_LIFECYCLE_TAGS = frozenset({EXPIRES_AT_TAG, OWNER_TAG})
-
-
-def sdk_tags(
-    client: AsyncLambdaCloud,
-    user_tags: Sequence[RequestedTagEntry] | None,
-    expires_in: ExpiresIn | None,
-    expires_at: datetime.datetime | None,
-) -> tuple[RequestedTagEntry, ...]:
-    """The owner and expiry tags a launch adds to ``user_tags`` (``ValidationError`` if those
-    set either key themselves: the SDK alone writes them)."""
-    for tag in user_tags or ():
-        if tag.key in _LIFECYCLE_TAGS:
-            raise ValidationError("tags", f"the tag key {tag.key!r} is reserved")
-    return lifecycle_tags(
-        owner=client.owner,
-        expires_in=expires_in,
-        expires_at=expires_at,
-        default_expires_in=client.default_expires_in,
-    )
 
 
 def _some_ids(value: object, field: str) -> list[str]:
@@ -59,7 +40,7 @@ def _moment(value: object, field: str) -> datetime.datetime:
 
 
 async def reap(
-    client: AsyncLambdaCloud,
+    api: ClientAPI,
     *,
     dry_run: bool,
     owner: str | None,
@@ -79,7 +60,7 @@ async def reap(
     check_bool(wait, "wait")
     check_callback(on_progress, "on_progress")
     check_wait_options(timeout, DEFAULT_POLL_INTERVAL)
-    whose = client.owner if owner is None else check_owner(owner)
+    whose = api.owner if owner is None else check_owner(owner)
     moment = _moment(now, "now")
     kept = frozenset(_some_ids(keep, "keep"))
     doomed = _some_ids(delete_file_systems, "delete_file_systems")
@@ -87,8 +68,8 @@ async def reap(
         raise ValidationError(
             "extensions", f"expected an ExpiryExtensions (extended_expiries), got {extensions!r}"
         )
-    instances = await client.instances.list(timeout=request_timeout, retries=retries)
-    file_systems = await client.file_systems.list(timeout=request_timeout, retries=retries)
+    instances = await InstanceRequests(api).list(timeout=request_timeout, retries=retries)
+    file_systems = await AsyncFileSystems(api).list(timeout=request_timeout, retries=retries)
     expired = expired_instances(instances, owner=whose, now=moment)
     extended: dict[str, datetime.datetime] = {}
     # Only expired instances are looked up: an extension only ever postpones.
@@ -115,7 +96,8 @@ async def reap(
         idle_file_systems=idle,
     )
     if not dry_run and due:
-        report.terminated = await client.instances.terminate_many(
+        report.terminated = await _bulk_port.terminate_many(
+            api,
             [e.id for e in due],
             wait=wait,
             on_progress=on_progress,
@@ -125,13 +107,13 @@ async def reap(
         )
     if not dry_run:
         for fs_id in dict.fromkeys(doomed):
-            await client.file_systems.delete(fs_id, timeout=request_timeout, retries=retries)
+            await AsyncFileSystems(api).delete(fs_id, timeout=request_timeout, retries=retries)
             report.deleted_file_systems.append(fs_id)
     return report
 
 
 async def costs(
-    client: AsyncLambdaCloud,
+    api: ClientAPI,
     *,
     since: datetime.datetime | datetime.timedelta,
     until: datetime.datetime | None,
@@ -156,7 +138,7 @@ async def costs(
     # the window has to clip.
     events = [
         event
-        async for event in client.audit_events.list(
+        async for event in AsyncAuditEvents(api).list(
             start=start,
             resource_type=INSTANCE_EVENTS,
             max_pages=MAX_PAGES if max_pages is None else max_pages,
@@ -164,9 +146,9 @@ async def costs(
             retries=retries,
         )
     ]
-    instances = await client.instances.list(timeout=timeout, retries=retries)
-    types = await client.instance_types.list(timeout=timeout, retries=retries)
-    file_systems = await client.file_systems.list(timeout=timeout, retries=retries)
+    instances = await InstanceRequests(api).list(timeout=timeout, retries=retries)
+    types = await AsyncInstanceTypes(api).list(timeout=timeout, retries=retries)
+    file_systems = await AsyncFileSystems(api).list(timeout=timeout, retries=retries)
     return compute_costs(
         events=events,
         instances=instances,

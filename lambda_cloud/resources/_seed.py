@@ -7,8 +7,8 @@ for that one call. They return this SDK's models, not the seed SDK's response wr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+from .._api import ClientAPI
 from .._compat import Unpack
 from .._config import Timeout
 from .._retry import RetryPolicy
@@ -16,22 +16,23 @@ from .._security import Security, authorization_of
 from ..types.instance_types import InstanceTypesItem
 from ..types.instances import Instance
 from ..types.launch import LaunchOptions
-from ._base import AsyncAPIResource
-
-if TYPE_CHECKING:
-    from .._client import AsyncLambdaCloud
+from ._instance_endpoints import InstanceEndpoints
+from .instance_types import AsyncInstanceTypes
 
 __all__ = ["SeedInstancesMixin"]
 
 
-class SeedInstancesMixin(AsyncAPIResource):
+class SeedInstancesMixin(InstanceEndpoints):
     """``list_instances``, ``get_instance``, ``post_instance``, ``list_instance_types``,
     ``launch_instance``, ``restart_instance`` and ``terminate_instance``."""
 
-    def _as(self, security: Security | None) -> AsyncLambdaCloud:
+    def _api_as(self, security: Security | None) -> ClientAPI:
         if security is None:
-            return self._client
-        return self._client._with_authorization(authorization_of(security))
+            return self._api
+        return self._api.with_authorization(authorization_of(security))
+
+    def _as(self, security: Security | None) -> InstanceEndpoints:
+        return self if security is None else InstanceEndpoints(self._api_as(security))
 
     async def list_instances(
         self,
@@ -41,7 +42,7 @@ class SeedInstancesMixin(AsyncAPIResource):
         retries: int | RetryPolicy | None = None,
     ) -> list[Instance]:
         """Seed name of ``instances.list()``."""
-        return await self._as(security).instances.list(timeout=timeout, retries=retries)
+        return await self._as(security).list(timeout=timeout, retries=retries)
 
     async def get_instance(
         self,
@@ -52,7 +53,7 @@ class SeedInstancesMixin(AsyncAPIResource):
         retries: int | RetryPolicy | None = None,
     ) -> Instance:
         """Seed name of ``instances.get(id)``."""
-        return await self._as(security).instances.get(id, timeout=timeout, retries=retries)
+        return await self._as(security).get(id, timeout=timeout, retries=retries)
 
     async def post_instance(
         self,
@@ -64,10 +65,10 @@ class SeedInstancesMixin(AsyncAPIResource):
         retries: int | RetryPolicy | None = None,
     ) -> Instance:
         """Seed name of ``instances.update(id, name=...)``; without a name, the instance as is."""
-        client = self._as(security)
+        instances = self._as(security)
         if name is None:
-            return await client.instances.get(id, timeout=timeout, retries=retries)
-        return await client.instances.update(id, name=name, timeout=timeout, retries=retries)
+            return await instances.get(id, timeout=timeout, retries=retries)
+        return await instances.update(id, name=name, timeout=timeout, retries=retries)
 
     async def list_instance_types(
         self,
@@ -77,7 +78,9 @@ class SeedInstancesMixin(AsyncAPIResource):
         retries: int | RetryPolicy | None = None,
     ) -> dict[str, InstanceTypesItem]:
         """Seed name of ``instance_types.list()``."""
-        return await self._as(security).instance_types.list(timeout=timeout, retries=retries)
+        return await AsyncInstanceTypes(self._api_as(security)).list(
+            timeout=timeout, retries=retries
+        )
 
     async def launch_instance(
         self,
@@ -90,7 +93,7 @@ class SeedInstancesMixin(AsyncAPIResource):
         **options: Unpack[LaunchOptions],
     ) -> list[str]:
         """Seed name of ``instances.launch(...)``."""
-        return await self._as(security).instances.launch(
+        return await self._as(security).launch(
             region_name=region_name, name=name, timeout=timeout, retries=retries, **options
         )
 
@@ -103,9 +106,7 @@ class SeedInstancesMixin(AsyncAPIResource):
         retries: int | RetryPolicy | None = None,
     ) -> list[Instance]:
         """Seed name of ``instances.restart(ids)``."""
-        return await self._as(security).instances.restart(
-            instance_ids, timeout=timeout, retries=retries
-        )
+        return await self._as(security).restart(instance_ids, timeout=timeout, retries=retries)
 
     async def terminate_instance(
         self,
@@ -116,6 +117,4 @@ class SeedInstancesMixin(AsyncAPIResource):
         retries: int | RetryPolicy | None = None,
     ) -> list[Instance]:
         """Seed name of ``instances.terminate(ids)``."""
-        return await self._as(security).instances.terminate(
-            instance_ids, timeout=timeout, retries=retries
-        )
+        return await self._as(security).terminate(instance_ids, timeout=timeout, retries=retries)

@@ -51,7 +51,7 @@ class AsyncAuditEvents(AsyncAPIResource):
             )
             return page.data, page.page_token
 
-        url = self._client.base_url + _PATH
+        url = self._api.base_url + _PATH
         async for event in follow_pages(fetch, url=url, max_pages=max_pages):
             yield event
 

@@ -6,8 +6,9 @@ Firewall rules do not apply to instances in region ``us-south-1``.
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .._api import ClientAPI
 from .._config import Timeout
 from .._converter import structure, unstructure
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
@@ -17,9 +18,6 @@ from ..errors import ValidationError
 from ..types.firewall import FirewallRule, FirewallRuleset, GlobalFirewallRuleset
 from ..types.params import FirewallRulesParam
 from ._base import AsyncAPIResource, is_not_found
-
-if TYPE_CHECKING:
-    from .._client import AsyncLambdaCloud
 
 __all__ = [
     "AsyncFirewall",
@@ -172,10 +170,10 @@ class AsyncFirewall(AsyncAPIResource):
     rules: AsyncFirewallRules
     rulesets: AsyncFirewallRulesets
 
-    def __init__(self, client: AsyncLambdaCloud) -> None:
-        super().__init__(client)
-        self.rules = AsyncFirewallRules(client)
-        self.rulesets = AsyncFirewallRulesets(client)
+    def __init__(self, api: ClientAPI) -> None:
+        super().__init__(api)
+        self.rules = AsyncFirewallRules(api)
+        self.rulesets = AsyncFirewallRulesets(api)
 
 
 def _name(name: str) -> str:

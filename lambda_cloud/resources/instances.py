@@ -1,45 +1,22 @@
-"""``/instances`` and ``/instance-operations``: list, inspect, rename, launch, restart,
-terminate."""
+"""``client.instances``: the endpoints of ``/instances`` and ``/instance-operations`` (and
+their seed SDK names), plus the operations built on them: bulk launch, terminate and wait (run
+by ``bulk/`` through ``_bulk_port``), runs, reaping and costs.
+
+Split by job: ``_instance_endpoints`` (one request each), ``_launch_request`` (building a
+launch and its spend reservation), ``_instance_requests`` (the requests both share with the
+bulk port), ``_bulk_port`` (the bulk engine's ``InstancesAPI``), ``_lifecycle``.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import builtins
-import contextlib
 import datetime
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Sequence
 
-import attrs
-
-from .._budget import LiveCost, Reservation
 from .._compat import Unpack
-from .._config import Timeout, check_spend_ceiling, to_client_timeout
-from .._converter import structure, unstructure
-from .._deadline import Deadline, retrying_until
+from .._config import Timeout
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
-from .._retry import RetryPolicy, RetryRule, may_have_taken_effect
-from .._validation import (
-    check_callback,
-    check_hostname,
-    check_ids,
-    check_length,
-    check_list,
-    check_mount_point,
-    check_path_id,
-    check_single_ssh_key,
-    check_string,
-    check_tag,
-    check_user_data,
-)
-from ..bulk import launch as bulk_launch
-from ..bulk import terminate as bulk_terminate
-from ..bulk import wait as bulk_wait
-from ..bulk.api import RequestBuilder
-from ..bulk.checks import check_names
-from ..bulk.errors import BulkLaunchCancelledError
-from ..bulk.inventory import is_live, run_instances
+from .._retry import RetryPolicy
 from ..bulk.options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_CONCURRENCY,
@@ -52,298 +29,17 @@ from ..bulk.options import (
 )
 from ..bulk.progress import ProgressEvent
 from ..bulk.reports import BulkLaunchReport, BulkTerminateReport
-from ..bulk.slots import check_run_id, token
-from ..errors import APIError, APIResponseError, LaunchOutcomeUnknownError, ValidationError
 from ..lifecycle import CostReport, ExpiresIn, ExpiryExtensions, GroupBy, ReapReport
-from ..types.instance_types import InstanceTypesItem
-from ..types.instances import (
-    FirewallRulesetEntry,
-    ImageSpecification,
-    ImageSpecificationFamily,
-    ImageSpecificationID,
-    Instance,
-    InstanceStatus,
-    LaunchInstanceRequest,
-    RequestedFilesystemMountEntry,
-    RequestedTagEntry,
-)
-from ..types.launch import (
-    BulkLaunchOptions,
-    FileSystemMountParam,
-    FirewallRulesetParam,
-    ImageParam,
-    LaunchOptions,
-    TagsParam,
-)
-from . import _lifecycle
-from ._base import AsyncAPIResource, is_conflict, is_not_found
+from ..types.instances import Instance, InstanceStatus
+from ..types.launch import BulkLaunchOptions
+from . import _bulk_port, _lifecycle
 from ._seed import SeedInstancesMixin
-from ._spend import dearest, live_costs
 
-if TYPE_CHECKING:
-    from .._client import AsyncLambdaCloud
-
-__all__ = ["AsyncInstances", "AsyncInstancesWithRawResponse", "build_launch_request"]
+__all__ = ["AsyncInstances", "AsyncInstancesWithRawResponse"]
 
 
 class AsyncInstances(SeedInstancesMixin):
     """Your instances, and the operations that launch, restart and terminate them."""
-
-    async def list(
-        self,
-        *,
-        cluster_id: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> builtins.list[Instance]:
-        """Your running instances (and recently terminated ones, for a while), optionally only
-        those of 1-Click Cluster ``cluster_id``."""
-        params = (
-            None
-            if cluster_id is None
-            else {"cluster_id": check_length(cluster_id, "cluster_id", min_len=1, max_len=256)}
-        )
-        data = await self._request(
-            "GET", "/instances", params=params, timeout=timeout, retries=retries
-        )
-        return structure(data, list[Instance])
-
-    async def get(
-        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> Instance:
-        """The instance with this id; ``NotFoundError`` once it is gone."""
-        data = await self._request(
-            "GET", f"/instances/{check_path_id(id)}", timeout=timeout, retries=retries
-        )
-        return structure(data, Instance)
-
-    async def update(
-        self,
-        id: str,
-        *,
-        name: str,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> Instance:
-        """Rename an instance (up to 64 characters; ``""`` clears the name)."""
-        body = {"name": check_length(name, "name", max_len=64)}
-        # Setting a name is idempotent, so a lost answer may safely be retried.
-        data = await self._request(
-            "POST", f"/instances/{check_path_id(id)}", body=body, timeout=timeout, retries=retries
-        )
-        return structure(data, Instance)
-
-    async def launch(
-        self,
-        *,
-        region_name: str,
-        name: str | None = None,
-        max_hourly_cost_cents: int | None = None,
-        expires_in: ExpiresIn | None = None,
-        expires_at: datetime.datetime | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-        **options: Unpack[LaunchOptions],
-    ) -> builtins.list[str]:
-        """Launch one instance named ``name`` in ``region_name`` and return its id (in a list, as
-        the API does). ``options`` say what to launch (see ``LaunchOptions``): at least
-        ``instance_type_name`` and ``ssh_key_names``.
-
-        Retried only when the request provably had no effect (429, connection refused). If the
-        outcome is unknown (a timeout after sending, a broken connection, a 5xx or ``provider/*``
-        error, a success without the new id) this raises
-        ``LaunchOutcomeUnknownError`` rather than risk paying for a duplicate: see
-        ``launch_many`` for launches that reconcile by themselves.
-
-        With ``max_hourly_cost_cents`` (or the client's), the type's price and the account's
-        live instances are listed first, and a launch that would take what the account runs,
-        plus what the client's other guarded calls hold, past that many cents per hour raises
-        ``SpendLimitExceededError`` unsent (``InvalidPriceError`` for a price that is not one).
-
-        The instance is tagged with the client's ``owner`` and, given ``expires_in`` (seconds
-        or a ``timedelta``) or ``expires_at`` (or the client's ``default_expires_in``), with
-        when it expires: ``reap`` terminates it after that.
-        """
-        request = build_launch_request(region_name=region_name, name=name, **options)
-        tags = _lifecycle.sdk_tags(self._client, request.tags, expires_in, expires_at)
-        request = attrs.evolve(request, tags=[*(request.tags or ()), *tags])
-        reservation, _ = await self._reserve(
-            [request.instance_type_name], 1, max_hourly_cost_cents, timeout, retries
-        )
-
-        async def build() -> LaunchInstanceRequest:
-            return request
-
-        try:
-            return await self._send_launch(build, timeout=timeout, retries=retries)
-        finally:
-            if reservation is not None:
-                await reservation.release()
-
-    async def _reserve(
-        self,
-        names: builtins.list[str],
-        count: int,
-        max_hourly_cost_cents: int | None,
-        timeout: Timeout | None,
-        retries: int | RetryPolicy | None,
-        *,
-        run_id: str | None = None,
-    ) -> tuple[Reservation | None, dict[str, InstanceTypesItem] | None]:
-        """Reserve ``count`` launches of the dearest of ``names`` (run ``run_id``'s slots) from
-        the client's spend budget, or raise ``SpendLimitExceededError`` (``InvalidPriceError``);
-        the reservation and the instance-types listing that priced it (``None`` and ``None``
-        without a ceiling)."""
-        ceiling = (
-            self._client.max_hourly_cost_cents
-            if max_hourly_cost_cents is None
-            else check_spend_ceiling(max_hourly_cost_cents)
-        )
-        if ceiling is None:
-            return None, None
-        types = await self._client.instance_types.list(timeout=timeout, retries=retries)
-        name, price = dearest(types, names)
-
-        async def live() -> builtins.list[LiveCost]:
-            return live_costs(await self.list(timeout=timeout, retries=retries))
-
-        # The run's instances, listed while it runs (or adopted by a rerun), are in its hold.
-        tokens = frozenset(() if run_id is None else (token(run_id, i) for i in range(count)))
-        reservation = await self._client._budget.reserve(
-            ceiling=ceiling,
-            count=count,
-            instance_type_name=name,
-            price=price,
-            live=live,
-            tokens=tokens,
-        )
-        return reservation, types
-
-    async def hourly_cost_cents(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> int:
-        """What the account's live instances (not terminating, terminated or preempted) cost
-        per hour, in US cents: one list call (each instance carries its type's price;
-        ``InvalidPriceError`` if one is not a whole number of cents)."""
-        instances = await self.list(timeout=timeout, retries=retries)
-        return sum(cost for _, cost in live_costs(instances))
-
-    async def _send_launch(
-        self,
-        build: RequestBuilder,
-        *,
-        timeout: Timeout | None,
-        retries: int | RetryPolicy | None,
-    ) -> builtins.list[str]:
-        """Launch the request ``build`` makes once the launch's rate-limit slot is reserved."""
-        sent: dict[str, Any] = {}
-
-        async def body() -> object:
-            sent.clear()
-            sent.update(unstructure(await build()))
-            return sent
-
-        try:
-            data = await self._request(
-                "POST",
-                "/instance-operations/launch",
-                build_body=body,
-                rule=RetryRule.LAUNCH,
-                timeout=timeout,
-                retries=retries,
-            )
-        except APIError as exc:
-            if may_have_taken_effect(exc):
-                raise _outcome_unknown(exc, sent) from exc
-            raise
-        ids = data.get("instance_ids") if isinstance(data, dict) else None
-        if (
-            not isinstance(ids, builtins.list)
-            or not ids
-            or not all(isinstance(i, str) for i in ids)
-        ):
-            # The launch went through, but which instance it made is unknown: reconcile.
-            bad = APIResponseError(
-                f"Launch answered without instance ids: {str(data)[:200]}",
-                method="POST",
-                url=self._client.base_url + "/instance-operations/launch",
-            )
-            raise _outcome_unknown(bad, sent) from bad
-        return ids
-
-    async def restart(
-        self,
-        ids: Sequence[str],
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> builtins.list[Instance]:
-        """Restart instances; returns them as the API reports them after the request."""
-        instance_ids = check_ids(ids, "ids")
-        data = await self._request(
-            "POST",
-            "/instance-operations/restart",
-            body={"instance_ids": instance_ids},
-            timeout=timeout,
-            retries=retries,
-            done_if=is_conflict,
-        )
-        if data is None:  # restarted by an attempt whose answer was lost
-            return await self._listed(instance_ids, timeout=timeout, retries=retries)
-        return structure(data["restarted_instances"], builtins.list[Instance])
-
-    async def terminate(
-        self,
-        ids: Sequence[str],
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> builtins.list[Instance]:
-        """Terminate instances; an unknown id fails the whole call with ``NotFoundError``.
-
-        Instances already terminating or terminated are returned as they are. If a retry of a
-        single-id call finds the instance gone after an attempt whose answer was lost, the
-        terminate counts as done (the result then holds it only if it is still listed).
-        """
-        instance_ids = check_ids(ids, "ids")
-        # With several ids, a 404 may name one that never existed, in which case the API
-        # terminated none of them: only a lone id's 404 can be the lost attempt's work.
-        return await self._terminate(
-            instance_ids, timeout=timeout, retries=retries, gone_is_done=len(instance_ids) == 1
-        )
-
-    async def _terminate(
-        self,
-        ids: builtins.list[str],
-        *,
-        timeout: Timeout | None,
-        retries: int | RetryPolicy | None,
-        gone_is_done: bool,
-    ) -> builtins.list[Instance]:
-        """``terminate`` without validation; ``gone_is_done=False`` makes every 404 an error
-        (``terminate_many`` tells an unknown id from a terminated one)."""
-        data = await self._request(
-            "POST",
-            "/instance-operations/terminate",
-            body={"instance_ids": ids},
-            timeout=timeout,
-            retries=retries,
-            done_if=is_not_found if gone_is_done else None,
-        )
-        if data is None:  # terminated by an attempt whose answer was lost
-            return await self._listed(ids, timeout=timeout, retries=retries)
-        return structure(data["terminated_instances"], builtins.list[Instance])
-
-    async def _listed(
-        self,
-        ids: builtins.list[str],
-        *,
-        timeout: Timeout | None,
-        retries: int | RetryPolicy | None,
-    ) -> builtins.list[Instance]:
-        """The listed instances among ``ids`` (the result of an operation whose answer was lost)."""
-        wanted = set(ids)
-        return [i for i in await self.list(timeout=timeout, retries=retries) if i.id in wanted]
 
     async def launch_many(
         self,
@@ -418,76 +114,28 @@ class AsyncInstances(SeedInstancesMixin):
         what it knows it created, and re-raises the ``CancelledError`` with a
         ``BulkLaunchCancelledError`` holding the report as its cause.
         """
-        last = count - 1 if isinstance(count, int) and count > 0 else 0
-        type_names = _type_names(options.get("instance_type_name"), instance_type_names)
-        # The last slot has the longest name and hostname: if it passes, they all do (once
-        # they are known to be strings: a suffixed 5 would pass as "5-0").
-        hostname = options.get("hostname")
-        last_slot: LaunchOptions = {
-            **options,
-            "instance_type_name": type_names[0],
-            "hostname": bulk_launch.slot_hostname(
-                None if hostname is None else check_string(hostname, "hostname"), last, count
-            ),
-        }
-        template = build_launch_request(
-            region_name=_ANY_REGION,  # plan_launch checks region_names
-            name=bulk_launch.slot_name(
-                None if name_prefix is None else check_string(name_prefix, "name_prefix"), last
-            ),
-            **last_slot,
-        )
-        plan = bulk_launch.plan_launch(
-            template,
+        return await _bulk_port.launch_many(
+            self._api,
             count,
-            instance_type_names=type_names,
+            instance_type_names=instance_type_names,
             hunt=hunt,
-            run_id=run_id,
+            max_hourly_cost_cents=max_hourly_cost_cents,
             region_names=region_names,
             name_prefix=name_prefix,
-            hostname=hostname,
+            run_id=run_id,
+            expires_in=expires_in,
+            expires_at=expires_at,
             max_concurrency=max_concurrency,
             wait=wait,
+            on_progress=on_progress,
             on_cancel=on_cancel,
             poll_interval=poll_interval,
             settle_timeout=settle_timeout,
             timeout=timeout,
+            request_timeout=request_timeout,
+            retries=retries,
+            **options,
         )
-        tags = _lifecycle.sdk_tags(self._client, template.tags, expires_in, expires_at)
-        check_callback(on_progress, "on_progress")
-        async with self._run_lease(plan.run_id if plan.rerun else None):
-            try:
-                reservation, listing = await self._reserve(
-                    type_names,
-                    count,
-                    max_hourly_cost_cents,
-                    request_timeout,
-                    retries,
-                    run_id=plan.run_id,
-                )
-            except asyncio.CancelledError as cancelled:
-                # Nothing launched yet; the caller still finds the report as the cause, as it
-                # would for a run cancelled at any later point.
-                raise cancelled from BulkLaunchCancelledError(bulk_launch.unstarted_report(plan))
-            # The first capacity check starts from the spend check's listing, not a second one.
-            plan = attrs.evolve(plan, instance_types=listing, budget=reservation, sdk_tags=tags)
-            api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
-            try:
-                return await bulk_launch.launch_many(api, plan, on_progress)
-            finally:
-                if reservation is not None:
-                    await reservation.release()
-
-    def _run_lease(self, run_id: str | None) -> AbstractAsyncContextManager[None]:
-        """The lease on ``run_id`` in the shared store, held while the run goes (nothing
-        without a run id chosen by the caller, or without a store)."""
-        limiter = self._client._transport.rate_limiter
-        account = None if limiter is None or run_id is None else limiter.shared_account()
-        if account is None or run_id is None:
-            return contextlib.nullcontext()
-        from ..shared.leases import run_lease
-
-        return run_lease(account, run_id)
 
     async def find_run(
         self,
@@ -498,9 +146,7 @@ class AsyncInstances(SeedInstancesMixin):
     ) -> builtins.list[Instance]:
         """The live instances (not terminating, terminated or preempted) that ``launch_many``
         with this ``run_id`` created, by slot: one list call."""
-        wanted = check_run_id(run_id)
-        found = run_instances(await self.list(timeout=timeout, retries=retries), wanted)
-        return [i for slot in sorted(found) for i in found[slot] if is_live(i)]
+        return await _bulk_port.find_run(self._api, run_id, timeout=timeout, retries=retries)
 
     async def reclaim(
         self,
@@ -515,23 +161,10 @@ class AsyncInstances(SeedInstancesMixin):
     ) -> BulkTerminateReport:
         """Terminate every live instance of run ``run_id`` except the ids in ``keep``: what a
         crashed or interrupted ``launch_many`` left running. Arguments as ``terminate_many``."""
-        # Every argument is checked before the listing: a bad one costs no request.
-        keep_ids = check_list(keep, "keep")
-        kept = set(check_ids(keep_ids, "keep")) if keep_ids else set()
-        bulk_terminate.check_options(
-            batch_size=DEFAULT_BATCH_SIZE,
-            wait=wait,
-            on_progress=on_progress,
-            poll_interval=DEFAULT_POLL_INTERVAL,
-            timeout=timeout,
-        )
-        api = _BulkRequests(self._client, timeout=request_timeout, retries=retries)
-        live = await self.find_run(run_id, timeout=api.timeout, retries=api.retries)
-        ids = [i.id for i in live if i.id not in kept]
-        if not ids:  # nothing left running: terminate_many refuses an empty list
-            return BulkTerminateReport()
-        return await self.terminate_many(
-            ids,
+        return await _bulk_port.reclaim(
+            self._api,
+            run_id,
+            keep=keep,
             wait=wait,
             on_progress=on_progress,
             timeout=timeout,
@@ -566,7 +199,7 @@ class AsyncInstances(SeedInstancesMixin):
         Terminate arguments as ``terminate_many``; one list call of each.
         """
         return await _lifecycle.reap(
-            self._client,
+            self._api,
             dry_run=dry_run,
             owner=owner,
             now=now,
@@ -602,7 +235,7 @@ class AsyncInstances(SeedInstancesMixin):
         ``estimated``, and its run and owner are then unknown.
         """
         return await _lifecycle.costs(
-            self._client,
+            self._api,
             since=since,
             until=until,
             group_by=group_by,
@@ -633,14 +266,16 @@ class AsyncInstances(SeedInstancesMixin):
         ``timeout`` bounds the whole operation in seconds; ``request_timeout`` and ``retries``
         apply to each request. Call ``report.raise_for_errors()`` to raise on failures.
         """
-        return await bulk_terminate.terminate_many(
-            _BulkRequests(self._client, timeout=request_timeout, retries=retries),
+        return await _bulk_port.terminate_many(
+            self._api,
             ids,
             batch_size=batch_size,
             wait=wait,
             on_progress=on_progress,
             poll_interval=poll_interval,
             timeout=timeout,
+            request_timeout=request_timeout,
+            retries=retries,
         )
 
     async def wait_for(
@@ -667,214 +302,17 @@ class AsyncInstances(SeedInstancesMixin):
         After ``timeout`` seconds (``None``: no limit) raises ``WaitTimeoutError`` with every
         id's last status (and the list's last failure as its cause, if it failed).
         """
-        return await bulk_wait.wait_for(
-            _BulkRequests(self._client, timeout=request_timeout, retries=retries),
+        return await _bulk_port.wait_for(
+            self._api,
             ids,
             status,
             timeout=timeout,
             poll_interval=poll_interval,
             unhealthy_timeout=unhealthy_timeout,
             on_progress=on_progress,
+            request_timeout=request_timeout,
+            retries=retries,
         )
-
-
-class _BulkRequests(AsyncAPIResource):
-    """The ``InstancesAPI`` the bulk operations run on: one call's requests, sent with its
-    ``request_timeout`` and ``retries``."""
-
-    def __init__(
-        self,
-        client: AsyncLambdaCloud,
-        *,
-        timeout: Timeout | None,
-        retries: int | RetryPolicy | None,
-    ) -> None:
-        super().__init__(client)
-        # Checked now, not at the first request: a bulk call refuses them before it starts.
-        self.timeout = None if timeout is None else to_client_timeout(timeout, "request_timeout")
-        self.retries = None if retries is None else RetryPolicy.coerce(retries)
-
-    async def list_instances(self, deadline: Deadline) -> builtins.list[Instance]:
-        with retrying_until(deadline):
-            return await self._client.instances.list(timeout=self.timeout, retries=self.retries)
-
-    async def list_instance_types(self, deadline: Deadline) -> dict[str, InstanceTypesItem]:
-        with retrying_until(deadline):
-            return await self._client.instance_types.list(
-                timeout=self.timeout, retries=self.retries
-            )
-
-    async def launch(self, build: RequestBuilder, deadline: Deadline) -> builtins.list[str]:
-        with retrying_until(deadline):
-            return await self._client.instances._send_launch(
-                build, timeout=self.timeout, retries=self.retries
-            )
-
-    async def terminate(
-        self, ids: builtins.list[str], deadline: Deadline
-    ) -> builtins.list[Instance]:
-        with retrying_until(deadline):
-            return await self._client.instances._terminate(
-                ids, timeout=self.timeout, retries=self.retries, gone_is_done=False
-            )
-
-
-# Only ever used to validate the template request; each launch names its own region.
-_ANY_REGION = "region"
-
-
-def build_launch_request(
-    *, region_name: str, name: str | None = None, **options: Unpack[LaunchOptions]
-) -> LaunchInstanceRequest:
-    """Validate launch arguments against the spec and build the request body."""
-    _check_option_names(options)
-    mounts = options.get("file_system_mounts")
-    image = options.get("image")
-    tags = options.get("tags")
-    rulesets = options.get("firewall_rulesets")
-    names = options.get("file_system_names")
-    hostname = options.get("hostname")
-    user_data = options.get("user_data")
-    return LaunchInstanceRequest(
-        region_name=check_length(region_name, "region_name", min_len=1, max_len=64),
-        instance_type_name=check_length(
-            options["instance_type_name"], "instance_type_name", min_len=1, max_len=128
-        ),
-        ssh_key_names=check_single_ssh_key(options["ssh_key_names"]),
-        file_system_names=None if names is None else _names(names, "file_system_names"),
-        file_system_mounts=None if mounts is None else _mounts(mounts),
-        hostname=None if hostname is None else check_hostname(hostname),
-        name=None if name is None else check_length(name, "name", max_len=64),
-        image=None if image is None else _image(image),
-        user_data=None if user_data is None else check_user_data(user_data),
-        tags=None if tags is None else _tags(tags),
-        firewall_rulesets=None if rulesets is None else _rulesets(rulesets),
-    )
-
-
-_OPTION_NAMES = frozenset(LaunchOptions.__annotations__)
-_REQUIRED_OPTIONS = ("instance_type_name", "ssh_key_names")
-
-
-def _check_option_names(options: Mapping[str, object]) -> None:
-    # ``**options`` accepts any keyword at run time; refuse what a signature would have.
-    unknown = sorted(set(options) - _OPTION_NAMES)
-    if unknown:
-        raise TypeError(f"unexpected launch option(s): {', '.join(unknown)}")
-    missing = [k for k in _REQUIRED_OPTIONS if k not in options]
-    if missing:
-        raise TypeError(f"missing required launch option(s): {', '.join(missing)}")
-
-
-def _type_names(single: str | None, several: Sequence[str] | None) -> builtins.list[str]:
-    """``launch_many``'s instance types: ``instance_type_name`` or ``instance_type_names``."""
-    if several is None:
-        if single is None:
-            raise ValidationError(
-                "instance_type_name", "required (or instance_type_names, in order of preference)"
-            )
-        return [single]
-    if single is not None:
-        raise ValidationError(
-            "instance_type_names", "give instance_type_name or instance_type_names, not both"
-        )
-    names = check_names(several, "instance_type_names") or []
-    for i, name in enumerate(names):
-        check_length(name, f"instance_type_names[{i}]", min_len=1, max_len=128)
-    return names
-
-
-def _names(values: Sequence[str], field: str) -> builtins.list[str]:
-    return [
-        check_length(v, f"{field}[{i}]", min_len=1, max_len=256)
-        for i, v in enumerate(check_list(values, field))
-    ]
-
-
-def _entry(value: object, cls: type[_M], field: str, keys: tuple[str, ...]) -> _M:
-    """``value`` as an instance of ``cls``: already one, or a dict with exactly ``keys``."""
-    if isinstance(value, cls):
-        return value
-    if isinstance(value, Mapping) and set(value) == set(keys):
-        return cls(**{k: value[k] for k in keys})
-    shape = "{" + ", ".join(f'"{k}": ...' for k in keys) + "}"
-    raise ValidationError(field, f"expected a {cls.__name__} or a dict {shape}, got {value!r}")
-
-
-def _mounts(
-    values: Sequence[RequestedFilesystemMountEntry | FileSystemMountParam],
-) -> builtins.list[RequestedFilesystemMountEntry]:
-    result = []
-    for i, value in enumerate(check_list(values, "file_system_mounts")):
-        field = f"file_system_mounts[{i}]"
-        entry = _entry(value, RequestedFilesystemMountEntry, field, _MOUNT_KEYS)
-        check_mount_point(entry.mount_point, f"{field}.mount_point")
-        check_length(entry.file_system_id, f"{field}.file_system_id", min_len=1, max_len=256)
-        result.append(entry)
-    return result
-
-
-def _image(image: ImageParam) -> ImageSpecification:
-    if isinstance(image, Mapping) and "family" in image:
-        image = _entry(image, ImageSpecificationFamily, "image", ("family",))
-    elif isinstance(image, Mapping):
-        image = _entry(image, ImageSpecificationID, "image", ("id",))
-    if isinstance(image, ImageSpecificationID):
-        check_length(image.id, "image.id", min_len=1, max_len=256)
-    elif isinstance(image, ImageSpecificationFamily):
-        check_length(image.family, "image.family", min_len=1, max_len=256)
-    else:
-        raise ValidationError(
-            "image",
-            "expected ImageSpecificationID(id=...), ImageSpecificationFamily(family=...), "
-            '{"id": ...} or {"family": ...}',
-        )
-    return image
-
-
-def _tags(tags: TagsParam) -> builtins.list[RequestedTagEntry]:
-    if isinstance(tags, Mapping):
-        entries = [RequestedTagEntry(key=k, value=v) for k, v in tags.items()]
-    else:
-        entries = [
-            _entry(t, RequestedTagEntry, f"tags[{i}]", ("key", "value"))
-            for i, t in enumerate(check_list(tags, "tags"))
-        ]
-    for i, entry in enumerate(entries):
-        check_tag(entry.key, entry.value, f"tags[{i}]")
-    return entries
-
-
-def _rulesets(
-    values: Sequence[str | FirewallRulesetEntry | FirewallRulesetParam],
-) -> builtins.list[FirewallRulesetEntry]:
-    result = []
-    for i, value in enumerate(check_list(values, "firewall_rulesets")):
-        field = f"firewall_rulesets[{i}]"
-        entry = (
-            FirewallRulesetEntry(id=value)
-            if isinstance(value, str)
-            else _entry(value, FirewallRulesetEntry, field, ("id",))
-        )
-        check_length(entry.id, field, min_len=1, max_len=256)
-        result.append(entry)
-    return result
-
-
-_M = TypeVar("_M")
-_MOUNT_KEYS = ("mount_point", "file_system_id")
-
-
-def _outcome_unknown(exc: APIError, body: dict[str, Any]) -> LaunchOutcomeUnknownError:
-    sent = {k: v for k, v in body.items() if k != "user_data"}  # may hold secrets, and be 1 MB
-    return LaunchOutcomeUnknownError(
-        f"The launch may have created an instance ({type(exc).__name__}: {exc}). It was not "
-        "retried, to avoid paying for a duplicate: list instances and match the name or tags "
-        "before launching again (instances.launch_many reconciles automatically).",
-        method=exc.method,
-        url=exc.url,
-        request_body=sent,
-    )
 
 
 class AsyncInstancesWithRawResponse(WithRawResponse):

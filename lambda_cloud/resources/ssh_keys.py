@@ -73,7 +73,7 @@ class AsyncSSHKeys(AsyncAPIResource):
                 f"the API generated SSH key {data.get('id')!r} but returned no private key; "
                 "delete the key and create another",
                 method="POST",
-                url=self._client.base_url + "/ssh-keys",
+                url=self._api.base_url + "/ssh-keys",
             )
         return structure(data, GeneratedSSHKey)
 

@@ -9,10 +9,11 @@ import os
 import urllib.parse
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from multidict import MultiDict
 
+from .._api import ClientAPI
 from .._config import Timeout
 from .._converter import structure
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
@@ -37,9 +38,6 @@ from ..types.tickets import (
 )
 from ._base import AsyncAPIResource, is_not_found
 from ._pages import MAX_PAGES, follow_pages
-
-if TYPE_CHECKING:
-    from .._client import AsyncLambdaCloud
 
 __all__ = [
     "AsyncTicketAttachments",
@@ -146,7 +144,7 @@ class AsyncTicketAttachments(AsyncAPIResource):
         target = await self._initiate(
             ticket_id, filename, content_type, len(data), timeout=timeout, retries=retries
         )
-        await self._send_presigned(
+        await self._api.send_presigned(
             target.upload_method,
             target.upload_url,
             data,
@@ -183,7 +181,7 @@ class AsyncTicketAttachments(AsyncAPIResource):
             raise APIResponseError(
                 f"Unusable upload instructions: {problem}",
                 method="POST",
-                url=self._client.base_url + path,
+                url=self._api.base_url + path,
             )
         return target
 
@@ -228,9 +226,9 @@ class AsyncTickets(AsyncAPIResource):
 
     attachments: AsyncTicketAttachments
 
-    def __init__(self, client: AsyncLambdaCloud) -> None:
-        super().__init__(client)
-        self.attachments = AsyncTicketAttachments(client)
+    def __init__(self, api: ClientAPI) -> None:
+        super().__init__(api)
+        self.attachments = AsyncTicketAttachments(api)
 
     async def list(
         self,
@@ -261,7 +259,7 @@ class AsyncTickets(AsyncAPIResource):
             )
             return page.tickets, page.page_token
 
-        url = self._client.base_url + _PATH
+        url = self._api.base_url + _PATH
         async for ticket in follow_pages(fetch, url=url, max_pages=max_pages):
             yield ticket
 

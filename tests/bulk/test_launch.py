@@ -453,12 +453,12 @@ async def test_an_unexpected_error_in_one_slot_stops_nothing_and_leaks_nothing(
 ) -> None:
     """A bug (or an answer nobody foresaw) after a launch went through fails that slot only:
     the other workers are not orphaned, and the sweep adopts the instance it made."""
-    from lambda_cloud.resources.instances import AsyncInstances
+    from lambda_cloud.resources._instance_requests import InstanceRequests
 
-    real = AsyncInstances._send_launch
+    real = InstanceRequests.launch
     broken = False
 
-    async def buggy(self: AsyncInstances, request: object, **kwargs: object) -> list[str]:
+    async def buggy(self: InstanceRequests, request: object, **kwargs: object) -> list[str]:
         nonlocal broken
         ids = await real(self, request, **kwargs)  # type: ignore[arg-type]
         if not broken:
@@ -466,7 +466,7 @@ async def test_an_unexpected_error_in_one_slot_stops_nothing_and_leaks_nothing(
             raise RuntimeError("a bug after the launch went through")
         return ids
 
-    monkeypatch.setattr(AsyncInstances, "_send_launch", buggy)
+    monkeypatch.setattr(InstanceRequests, "launch", buggy)
     report = await client.instances.launch_many(
         6,
         instance_type_name=A10,

@@ -137,7 +137,7 @@ async def test_a_rerun_counts_its_own_instances_once(redis_url: str) -> None:
             rate_limits=limits,
             max_hourly_cost_cents=300,
         ) as client:
-            assert isinstance(client._budget, SharedBudget)
+            assert isinstance(client._api.budget, SharedBudget)
             await client.ssh_keys.create("k")
             for _ in range(2):  # the rerun adopts the four it launched: they fit again
                 report = await client.instances.launch_many(

@@ -39,7 +39,7 @@ class AsyncLeaves(AsyncAPIResource):
 
     def twig(self, name: str) -> AsyncTwig:
         """A resource of its own."""
-        return AsyncTwig(self._client, name)
+        return AsyncTwig(self._api, name)
 
     @overload
     async def pick(self, index: int) -> int: ...

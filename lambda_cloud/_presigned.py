@@ -7,7 +7,7 @@ import urllib.parse
 
 import aiohttp
 
-from ..errors import APIConnectionError, APITimeoutError, RedirectError, make_status_error
+from .errors import APIConnectionError, APITimeoutError, RedirectError, make_status_error
 
 __all__ = ["send_presigned"]
 

@@ -1,0 +1,125 @@
+"""``ClientAPI``: what a resource needs of its client, and all it may reach.
+
+The client owns one (a ``with_options`` copy its own) and hands it to each resource it builds.
+Resources send through it, read the launch defaults and spend books from it, and derive the
+per-call ``security=`` variant from it; they never see the client, so no resource imports
+``_client`` (not even for annotations) and calls flow one way: client -> resources -> this.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import attrs
+
+from ._budget import Budget
+from ._config import Timeout, to_client_timeout
+from ._presigned import send_presigned
+from ._retry import RetryPolicy, RetryRule
+from ._security import Secret
+from ._transport import Transport
+from .errors import APIStatusError
+
+__all__ = ["ClientAPI"]
+
+
+@attrs.frozen(kw_only=True)
+class ClientAPI:
+    """One client configuration as its resources see it: the transport that sends, the spend
+    books guarded launches reserve from, and the launch defaults (ceiling, owner, expiry)."""
+
+    transport: Transport
+    #: The spend books of the client's account (shared with its copies on that account).
+    budget: Budget
+    #: The client-wide spend ceiling in US cents per hour (``None``: none).
+    max_hourly_cost_cents: int | None
+    #: The owner every launch is tagged with.
+    owner: str
+    #: How long after launch an instance expires unless its launch says (``None``: never).
+    default_expires_in: datetime.timedelta | None
+
+    @property
+    def base_url(self) -> str:
+        """The API root every path is appended to."""
+        return self.transport.base_url
+
+    def __repr__(self) -> str:
+        return f"ClientAPI(base_url={self.transport.base_url!r})"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: object = None,
+        rule: RetryRule = RetryRule.SAFE,
+        timeout: Timeout | None = None,
+        retries: int | RetryPolicy | None = None,
+        done_if: Callable[[APIStatusError], bool] | None = None,
+        build_body: Callable[[], Awaitable[object]] | None = None,
+        envelope: bool = False,
+    ) -> Awaitable[Any]:
+        """Send a request; await it for the envelope's ``data``, or with ``envelope=True`` the
+        whole envelope (paginated lists). See ``Transport.request`` for ``done_if`` and
+        ``build_body``.
+
+        A plain function handing back the transport's coroutine, so that a call's frames stay
+        few: each costs time whenever the request waits on the network.
+        """
+        return self.transport.request(
+            method,
+            path,
+            params=params,
+            body=body,
+            rule=rule,
+            timeout=None if timeout is None else to_client_timeout(timeout),
+            retries=None if retries is None else RetryPolicy.coerce(retries),
+            done_if=done_if,
+            build_body=build_body,
+            envelope=envelope,
+        )
+
+    async def send_presigned(
+        self,
+        method: str,
+        url: str,
+        data: bytes,
+        *,
+        content_type: str,
+        timeout: Timeout | None = None,
+    ) -> None:
+        """Send ``data`` to a presigned storage URL over this client's connection pool (no API
+        key, no envelope, one attempt)."""
+        transport = self.transport
+        await send_presigned(
+            transport.sessions.get(),
+            method,
+            url,
+            data,
+            content_type=content_type,
+            timeout=transport.timeout if timeout is None else to_client_timeout(timeout),
+        )
+
+    def run_lease(self, run_id: str | None) -> AbstractAsyncContextManager[None]:
+        """The lease on ``run_id`` in the shared store, held while a bulk run goes (nothing
+        without a run id chosen by the caller, or without a store)."""
+        limiter = self.transport.rate_limiter
+        account = None if limiter is None or run_id is None else limiter.shared_account()
+        if account is None or run_id is None:
+            return contextlib.nullcontext()
+        # Imported by the runs that lease: the store is an optional extra.
+        from .shared.leases import run_lease
+
+        return run_lease(account, run_id)
+
+    def with_authorization(self, authorization: Secret) -> ClientAPI:
+        """This configuration sending this ``Authorization`` header (per-call ``security=``),
+        with spend books of its own: the credentials may be another account's."""
+        return attrs.evolve(
+            self, transport=self.transport.with_authorization(authorization), budget=Budget()
+        )

@@ -1,0 +1,261 @@
+"""The port to the bulk engine: ``BulkRequests`` implements ``bulk.api.InstancesAPI`` over the
+client's requests, and the functions here check a bulk call's arguments, open what it holds
+(the run lease, the spend reservation) and hand the engine its port."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import datetime
+from collections.abc import Callable, Sequence
+
+import attrs
+
+from .._api import ClientAPI
+from .._compat import Unpack
+from .._config import Timeout, to_client_timeout
+from .._deadline import Deadline, retrying_until
+from .._retry import RetryPolicy
+from .._validation import check_callback, check_ids, check_list, check_string
+from ..bulk import launch as bulk_launch
+from ..bulk import terminate as bulk_terminate
+from ..bulk import wait as bulk_wait
+from ..bulk.api import RequestBuilder
+from ..bulk.errors import BulkLaunchCancelledError
+from ..bulk.inventory import is_live, run_instances
+from ..bulk.options import DEFAULT_BATCH_SIZE, DEFAULT_POLL_INTERVAL, Hunt, OnCancel
+from ..bulk.progress import ProgressEvent
+from ..bulk.reports import BulkLaunchReport, BulkTerminateReport
+from ..bulk.slots import check_run_id
+from ..lifecycle import ExpiresIn
+from ..types.instance_types import InstanceTypesItem
+from ..types.instances import Instance, InstanceStatus
+from ..types.launch import BulkLaunchOptions, LaunchOptions
+from ._instance_requests import InstanceRequests
+from ._launch_request import build_launch_request, reserve, sdk_tags, type_names
+from .instance_types import AsyncInstanceTypes
+
+__all__ = ["BulkRequests", "find_run", "launch_many", "reclaim", "terminate_many", "wait_for"]
+
+# Only ever used to validate the template request; each launch names its own region.
+_ANY_REGION = "region"
+
+
+class BulkRequests:
+    """The ``InstancesAPI`` the bulk operations run on: one call's requests, sent with its
+    ``request_timeout`` and ``retries``."""
+
+    def __init__(
+        self,
+        api: ClientAPI,
+        *,
+        timeout: Timeout | None,
+        retries: int | RetryPolicy | None,
+    ) -> None:
+        self._instances = InstanceRequests(api)
+        self._types = AsyncInstanceTypes(api)
+        # Checked now, not at the first request: a bulk call refuses them before it starts.
+        self.timeout = None if timeout is None else to_client_timeout(timeout, "request_timeout")
+        self.retries = None if retries is None else RetryPolicy.coerce(retries)
+
+    async def list_instances(self, deadline: Deadline) -> builtins.list[Instance]:
+        with retrying_until(deadline):
+            return await self._instances.list(timeout=self.timeout, retries=self.retries)
+
+    async def list_instance_types(self, deadline: Deadline) -> dict[str, InstanceTypesItem]:
+        with retrying_until(deadline):
+            return await self._types.list(timeout=self.timeout, retries=self.retries)
+
+    async def launch(self, build: RequestBuilder, deadline: Deadline) -> builtins.list[str]:
+        with retrying_until(deadline):
+            return await self._instances.launch(build, timeout=self.timeout, retries=self.retries)
+
+    async def terminate(
+        self, ids: builtins.list[str], deadline: Deadline
+    ) -> builtins.list[Instance]:
+        with retrying_until(deadline):
+            return await self._instances.terminate(
+                ids, timeout=self.timeout, retries=self.retries, gone_is_done=False
+            )
+
+
+async def launch_many(
+    api: ClientAPI,
+    count: int,
+    *,
+    instance_type_names: Sequence[str] | None,
+    hunt: Hunt | None,
+    max_hourly_cost_cents: int | None,
+    region_names: Sequence[str] | None,
+    name_prefix: str | None,
+    run_id: str | None,
+    expires_in: ExpiresIn | None,
+    expires_at: datetime.datetime | None,
+    max_concurrency: int,
+    wait: bool,
+    on_progress: Callable[[ProgressEvent], object] | None,
+    on_cancel: OnCancel,
+    poll_interval: float,
+    settle_timeout: float,
+    timeout: float | None,
+    request_timeout: Timeout | None,
+    retries: int | RetryPolicy | None,
+    **options: Unpack[BulkLaunchOptions],
+) -> BulkLaunchReport:
+    """See ``AsyncInstances.launch_many``."""
+    last = count - 1 if isinstance(count, int) and count > 0 else 0
+    types = type_names(options.get("instance_type_name"), instance_type_names)
+    # The last slot has the longest name and hostname: if it passes, they all do (once
+    # they are known to be strings: a suffixed 5 would pass as "5-0").
+    hostname = options.get("hostname")
+    last_slot: LaunchOptions = {
+        **options,
+        "instance_type_name": types[0],
+        "hostname": bulk_launch.slot_hostname(
+            None if hostname is None else check_string(hostname, "hostname"), last, count
+        ),
+    }
+    template = build_launch_request(
+        region_name=_ANY_REGION,  # plan_launch checks region_names
+        name=bulk_launch.slot_name(
+            None if name_prefix is None else check_string(name_prefix, "name_prefix"), last
+        ),
+        **last_slot,
+    )
+    plan = bulk_launch.plan_launch(
+        template,
+        count,
+        instance_type_names=types,
+        hunt=hunt,
+        run_id=run_id,
+        region_names=region_names,
+        name_prefix=name_prefix,
+        hostname=hostname,
+        max_concurrency=max_concurrency,
+        wait=wait,
+        on_cancel=on_cancel,
+        poll_interval=poll_interval,
+        settle_timeout=settle_timeout,
+        timeout=timeout,
+    )
+    tags = sdk_tags(api, template.tags, expires_in, expires_at)
+    check_callback(on_progress, "on_progress")
+    port = BulkRequests(api, timeout=request_timeout, retries=retries)
+    async with api.run_lease(plan.run_id if plan.rerun else None):
+        try:
+            reservation, listing = await reserve(
+                api,
+                types,
+                count,
+                max_hourly_cost_cents,
+                port.timeout,
+                port.retries,
+                run_id=plan.run_id,
+            )
+        except asyncio.CancelledError as cancelled:
+            # Nothing launched yet; the caller still finds the report as the cause, as it
+            # would for a run cancelled at any later point.
+            raise cancelled from BulkLaunchCancelledError(bulk_launch.unstarted_report(plan))
+        # The first capacity check starts from the spend check's listing, not a second one.
+        plan = attrs.evolve(plan, instance_types=listing, budget=reservation, sdk_tags=tags)
+        try:
+            return await bulk_launch.launch_many(port, plan, on_progress)
+        finally:
+            if reservation is not None:
+                await reservation.release()
+
+
+async def find_run(
+    api: ClientAPI, run_id: str, *, timeout: Timeout | None, retries: int | RetryPolicy | None
+) -> builtins.list[Instance]:
+    """See ``AsyncInstances.find_run``."""
+    wanted = check_run_id(run_id)
+    listed = await InstanceRequests(api).list(timeout=timeout, retries=retries)
+    found = run_instances(listed, wanted)
+    return [i for slot in sorted(found) for i in found[slot] if is_live(i)]
+
+
+async def terminate_many(
+    api: ClientAPI,
+    ids: Sequence[str],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    wait: bool,
+    on_progress: Callable[[ProgressEvent], object] | None,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    timeout: float | None,
+    request_timeout: Timeout | None,
+    retries: int | RetryPolicy | None,
+) -> BulkTerminateReport:
+    """See ``AsyncInstances.terminate_many``."""
+    return await bulk_terminate.terminate_many(
+        BulkRequests(api, timeout=request_timeout, retries=retries),
+        ids,
+        batch_size=batch_size,
+        wait=wait,
+        on_progress=on_progress,
+        poll_interval=poll_interval,
+        timeout=timeout,
+    )
+
+
+async def reclaim(
+    api: ClientAPI,
+    run_id: str,
+    *,
+    keep: Sequence[str],
+    wait: bool,
+    on_progress: Callable[[ProgressEvent], object] | None,
+    timeout: float | None,
+    request_timeout: Timeout | None,
+    retries: int | RetryPolicy | None,
+) -> BulkTerminateReport:
+    """See ``AsyncInstances.reclaim``."""
+    # Every argument is checked before the listing: a bad one costs no request.
+    keep_ids = check_list(keep, "keep")
+    kept = set(check_ids(keep_ids, "keep")) if keep_ids else set()
+    bulk_terminate.check_options(
+        batch_size=DEFAULT_BATCH_SIZE,
+        wait=wait,
+        on_progress=on_progress,
+        poll_interval=DEFAULT_POLL_INTERVAL,
+        timeout=timeout,
+    )
+    port = BulkRequests(api, timeout=request_timeout, retries=retries)
+    live = await find_run(api, run_id, timeout=port.timeout, retries=port.retries)
+    ids = [i.id for i in live if i.id not in kept]
+    if not ids:  # nothing left running: terminate_many refuses an empty list
+        return BulkTerminateReport()
+    return await terminate_many(
+        api,
+        ids,
+        wait=wait,
+        on_progress=on_progress,
+        timeout=timeout,
+        request_timeout=request_timeout,
+        retries=retries,
+    )
+
+
+async def wait_for(
+    api: ClientAPI,
+    ids: Sequence[str],
+    status: InstanceStatus | str,
+    *,
+    timeout: float | None,
+    poll_interval: float,
+    unhealthy_timeout: float,
+    on_progress: Callable[[ProgressEvent], object] | None,
+    request_timeout: Timeout | None,
+    retries: int | RetryPolicy | None,
+) -> builtins.list[Instance]:
+    """See ``AsyncInstances.wait_for``."""
+    return await bulk_wait.wait_for(
+        BulkRequests(api, timeout=request_timeout, retries=retries),
+        ids,
+        status,
+        timeout=timeout,
+        poll_interval=poll_interval,
+        unhealthy_timeout=unhealthy_timeout,
+        on_progress=on_progress,
+    )

@@ -9,6 +9,7 @@ from ._client import AsyncLambdaCloud
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Timeout
 from ._lazy import lazy_exports
 from ._logs import setup_logging
+from ._options import RESERVED_HEADERS, LaunchCallOptions, RequestOptions
 from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimits
 from ._response import APIResponse
 from ._retry import RetryPolicy
@@ -172,6 +173,9 @@ __all__ = [
     "RateLimits",
     "RedirectError",
     "ResponseTooLargeError",
+    "RESERVED_HEADERS",
+    "RequestOptions",
+    "LaunchCallOptions",
     "RetryPolicy",
     "SharedState",
     "SharedStateError",

@@ -18,8 +18,9 @@ import attrs
 
 from ._budget import Budget
 from ._config import Timeout, to_client_timeout
+from ._options import DEFAULT_OPTIONS, FinalRequestOptions
 from ._presigned import send_presigned
-from ._retry import RetryPolicy, RetryRule
+from ._retry import RetryRule
 from ._security import Secret
 from ._transport import Transport
 from .errors import APIStatusError
@@ -58,8 +59,7 @@ class ClientAPI:
         params: Mapping[str, str] | None = None,
         body: object = None,
         rule: RetryRule = RetryRule.SAFE,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        options: FinalRequestOptions = DEFAULT_OPTIONS,
         done_if: Callable[[APIStatusError], bool] | None = None,
         build_body: Callable[[], Awaitable[object]] | None = None,
         envelope: bool = False,
@@ -77,8 +77,7 @@ class ClientAPI:
             params=params,
             body=body,
             rule=rule,
-            timeout=None if timeout is None else to_client_timeout(timeout),
-            retries=None if retries is None else RetryPolicy.coerce(retries),
+            options=options,
             done_if=done_if,
             build_body=build_body,
             envelope=envelope,

@@ -109,7 +109,7 @@ class AsyncLambdaCloud:
             api_key=key,
             base_url=url,
             timeout=to_client_timeout(timeout),
-            retry_policy=RetryPolicy.coerce(max_retries, field="max_retries"),
+            retry_policy=RetryPolicy.coerce(max_retries),
             default_headers=check_headers(default_headers),
             sessions=SessionHolder(session, trace_configs=trace_configs),
             rate_limiter=limiter,
@@ -313,7 +313,7 @@ class AsyncLambdaCloud:
             timeout=current.timeout if timeout is None else to_client_timeout(timeout),
             retry_policy=current.retry_policy
             if max_retries is None
-            else RetryPolicy.coerce(max_retries, field="max_retries"),
+            else RetryPolicy.coerce(max_retries),
             default_headers={**current.default_headers, **check_headers(default_headers)},
             sessions=current.sessions,
             rate_limiter=limiter,

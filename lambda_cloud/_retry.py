@@ -90,7 +90,7 @@ class RetryPolicy:
     retry_window: float = attrs.field(default=DEFAULT_RETRY_WINDOW, validator=_finite_positive)
 
     @classmethod
-    def coerce(cls, retries: int | RetryPolicy, *, field: str = "retries") -> RetryPolicy:
+    def coerce(cls, retries: int | RetryPolicy, *, field: str = "max_retries") -> RetryPolicy:
         """Accept a bare retry count (0 to 100) where a policy is expected; ``field`` names the
         option in the ``ValidationError`` for anything else."""
         if isinstance(retries, RetryPolicy):

@@ -26,6 +26,7 @@ from multidict import CIMultiDict
 from ._clock import monotonic
 from ._config import DEFAULT_MAX_RESPONSE_BYTES
 from ._deadline import Deadline, current_deadline
+from ._options import DEFAULT_OPTIONS, FinalRequestOptions
 from ._ratelimit import RateLimiter, SlotTooFar
 from ._response import Exchange, record_exchange, wants_exchange
 from ._retry import (
@@ -241,8 +242,7 @@ class Transport:
         params: Mapping[str, str] | None = None,
         body: object = None,
         rule: RetryRule = RetryRule.SAFE,
-        timeout: aiohttp.ClientTimeout | None = None,
-        retries: RetryPolicy | None = None,
+        options: FinalRequestOptions = DEFAULT_OPTIONS,
         done_if: Callable[[APIStatusError], bool] | None = None,
         build_body: Callable[[], Awaitable[object]] | None = None,
         envelope: bool = False,
@@ -255,14 +255,16 @@ class Transport:
         then counts as done and the envelope's ``data`` is ``None``. Under ``retrying_until``
         a request is retried until that deadline rather than a number of times (one that never
         ends: for the policy's ``retry_window``).
+        ``options`` (a call's timeout, retry policy and extra headers) replace the client's.
         ``build_body``, if given, makes each attempt's body once its rate-limit slot is
         reserved, so the body reflects everything learnt while the request waited its turn;
         whatever it raises propagates with nothing sent.
         """
         # The first attempt goes out without the retry machinery (not even a closure to
         # repeat it): that starts only once a failure may be retried.
-        args = (method, self.base_url + path, params, body, build_body)
-        launch, timeout = rule is RetryRule.LAUNCH, timeout or self.timeout
+        headers = {**self._headers, **options.headers} if options.headers else self._headers
+        args = (method, self.base_url + path, params, body, build_body, headers)
+        launch, timeout = rule is RetryRule.LAUNCH, options.timeout or self.timeout
         started = monotonic()
         first: APIError | None = None
         try:
@@ -277,7 +279,12 @@ class Transport:
             call = None if total is None else Deadline(total - (monotonic() - started))
             send = functools.partial(self._send_once, *args, launch, timeout)
             whole = await self._retry(
-                send, first, rule=rule, retries=retries, done_if=done_if, call_deadline=call
+                send,
+                first,
+                rule=rule,
+                retries=options.retry_policy,
+                done_if=done_if,
+                call_deadline=call,
             )
         return whole if envelope else whole["data"]
 
@@ -354,6 +361,7 @@ class Transport:
         params: Mapping[str, str] | None,
         body: object,
         build_body: Callable[[], Awaitable[object]] | None,
+        headers: Mapping[str, str],
         launch: bool,
         timeout: aiohttp.ClientTimeout,
         attempt: int,
@@ -369,7 +377,7 @@ class Transport:
             )
         if build_body is not None:
             body = await build_body()
-        headers, data = self._headers, None
+        data = None
         if body is not None:
             headers, data = {**headers, **_JSON_HEADERS}, orjson.dumps(body)
         started = time.perf_counter()

@@ -252,7 +252,7 @@ async def test_restart_conflict_is_409(
 ) -> None:
     [booting] = await client.instances.launch(**LAUNCH)
     with pytest.raises(ConflictError) as info:
-        await client.instances.restart([booting], retries=0)
+        await client.instances.restart([booting], max_retries=0)
     exc = info.value
     assert exc.status_code == 409
     assert exc.code == "global/conflict"

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from lambda_cloud import (
+    APIStatusError,
     AsyncLambdaCloud,
     ClientClosedError,
     LambdaCloud,
@@ -163,8 +164,8 @@ async def test_per_call_retries_are_checked_before_sending(canned: Canned, retri
     canned.reply(200, {"data": []})
     async with AsyncLambdaCloud(api_key=KEY, base_url=canned.base_url, rate_limits=None) as c:
         with pytest.raises(ValidationError) as info:
-            await c.instances.list(retries=retries)
-    assert info.value.field == "retries"
+            await c.instances.list(max_retries=retries)
+    assert info.value.field == "max_retries"
     assert canned.requests == []
 
 
@@ -268,3 +269,94 @@ def test_a_client_never_closed_gets_one_warning_of_ours() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("ResourceWarning: An AsyncLambdaCloud was never closed") == 1
     assert "Unclosed" not in result.stderr
+
+
+async def test_extra_headers_go_with_that_call_only_over_the_client_headers(
+    canned: Canned,
+) -> None:
+    canned.reply(200, {"data": []})
+    async with AsyncLambdaCloud(
+        api_key=KEY,
+        base_url=canned.base_url,
+        rate_limits=None,
+        default_headers={"X-Team": "ml", "X-Env": "prod"},
+    ) as c:
+        await c.instances.list(extra_headers={"X-Env": "staging", "X-Trace": "t1"})
+        await c.instances.list()
+    with_extra, plain = (r.headers for r in canned.requests)
+    assert (with_extra["X-Team"], with_extra["X-Env"], with_extra["X-Trace"]) == (
+        "ml",
+        "staging",
+        "t1",
+    )
+    assert with_extra["Authorization"] == plain["Authorization"] == f"Bearer {KEY}"
+    assert plain["X-Env"] == "prod" and "X-Trace" not in plain
+
+
+@pytest.mark.parametrize("name", ["Authorization", "user-agent", "Content-Type", "HOST"])
+async def test_extra_headers_never_replace_what_the_client_sets(canned: Canned, name: str) -> None:
+    canned.reply(200, {"data": []})
+    async with AsyncLambdaCloud(api_key=KEY, base_url=canned.base_url, rate_limits=None) as c:
+        with pytest.raises(ValidationError) as info:
+            await c.instances.list(extra_headers={name: "Bearer someone-else"})
+    assert info.value.field == f"extra_headers[{name!r}]"
+    assert canned.requests == []
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"timeout": -1}, "timeout"),
+        ({"timeout": "5"}, "timeout"),
+        ({"extra_headers": {"X-Team": "a\r\nX-Evil: 1"}}, "extra_headers['X-Team']"),
+        ({"extra_headers": ["X-Team"]}, "extra_headers"),
+    ],
+)
+async def test_per_call_options_are_checked_before_sending(
+    canned: Canned, options: dict[str, Any], field: str
+) -> None:
+    canned.reply(200, {"data": []})
+    async with AsyncLambdaCloud(api_key=KEY, base_url=canned.base_url, rate_limits=None) as c:
+        with pytest.raises(ValidationError) as info:
+            await c.instances.launch(
+                region_name="us-east-1",
+                instance_type_name="gpu_1x_a10",
+                ssh_key_names=["k"],
+                **options,
+            )
+    assert info.value.field == field
+    assert canned.requests == []
+
+
+async def test_an_unknown_per_call_keyword_is_refused_as_a_signature_would(
+    canned: Canned,
+) -> None:
+    canned.reply(200, {"data": []})
+    async with AsyncLambdaCloud(api_key=KEY, base_url=canned.base_url, rate_limits=None) as c:
+        with pytest.raises(TypeError, match="retries"):
+            await c.instances.list(retries=0)  # type: ignore[call-arg]
+        with pytest.raises(TypeError, match="retries"):
+            await c.instances.launch(  # type: ignore[call-arg]
+                region_name="us-east-1", instance_type_name="a", ssh_key_names=["k"], retries=0
+            )
+        with pytest.raises(TypeError, match="max_retries"):
+            await c.instances.launch_many(  # type: ignore[call-arg]
+                2, instance_type_name="a", ssh_key_names=["k"], max_retries=0
+            )
+    assert canned.requests == []
+
+
+async def test_a_per_call_retry_count_replaces_the_clients(canned: Canned) -> None:
+    canned.reply(503, {"error": {"code": "global/unknown", "message": "down"}})
+    async with AsyncLambdaCloud(
+        api_key=KEY,
+        base_url=canned.base_url,
+        rate_limits=None,
+        max_retries=RetryPolicy(max_retries=3, initial_delay=0.001, max_delay=0.001),
+    ) as c:
+        with pytest.raises(APIStatusError):
+            await c.regions.list(max_retries=0)
+        assert len(canned.requests) == 1
+        with pytest.raises(APIStatusError):
+            await c.regions.list()
+    assert len(canned.requests) == 1 + 4

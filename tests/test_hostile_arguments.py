@@ -285,6 +285,9 @@ _ATOMS: list[object] = [
     {"id": "x1", "family": "x1"},
     {"a\nb": "v"},
     {"k": "a\nb"},
+    # Headers the client sets itself: of the declared type, yet refused (extra_headers=).
+    {"Authorization": "Bearer someone-else"},
+    {"user-agent": "x1"},
 ]
 
 
@@ -472,8 +475,14 @@ def test_hostile_arguments_raise_sdk_errors_before_sending(
 
 
 def test_every_resource_method_is_fuzzed() -> None:
-    """The walk finds the nested resources and the seed SDK's names too."""
+    """The walk finds the nested resources and the seed SDK's names too, and the per-call
+    request options of every method but the bulk ones (whose ``timeout`` is the operation's)."""
     paths = {p for kind, p in METHODS if kind == "sync"}
+    bulk = {"instances.launch_many", "instances.terminate_many", "instances.wait_for"}
+    bulk |= {"instances.reclaim", "instances.reap"}
+    for kind, path in METHODS:
+        if "." in path and path not in bulk:
+            assert {"timeout", "max_retries", "extra_headers"} <= set(_signature(kind, path)), path
     assert {"instances.launch_many", "tickets.attachments.upload"} <= paths
     assert {"firewall.rulesets.update_global", "instances.terminate_instance"} <= paths
     assert paths == {p for kind, p in METHODS if kind == "async"}

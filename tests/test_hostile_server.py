@@ -185,7 +185,7 @@ async def test_a_gzip_bomb_stops_at_the_limit_without_inflating(hostile: Hostile
 async def test_the_timeout_covers_a_body_that_never_ends(hostile: Hostile) -> None:
     async with client_for(hostile, timeout=0.3) as client:
         with pytest.raises(APITimeoutError):
-            await client.images.list(retries=0)
+            await client.images.list(max_retries=0)
     assert hostile.stalled.is_set()  # the headers came back; the read is what timed out
 
 
@@ -391,7 +391,7 @@ async def test_error_text_echoing_the_key_is_redacted(status: int) -> None:
     expected = AuthenticationError if status == 401 else InternalServerError
     async with served(echoing(status), api_key=KEY) as client:
         with pytest.raises(expected) as info:
-            await client.instances.list(retries=0)
+            await client.instances.list(max_retries=0)
     assert_redacted(info.value)
     assert str(info.value).startswith(f"{status} global/<redacted>: bad Authorization header: ")
     assert info.value.headers["x-echo"] == "Bearer <redacted> / <redacted>"
@@ -402,7 +402,7 @@ async def test_error_text_echoing_the_key_is_redacted(status: int) -> None:
 async def test_an_html_error_page_is_cut_after_the_redaction() -> None:
     async with served(echoing(502, html=True), api_key=KEY) as client:
         with pytest.raises(InternalServerError) as info:
-            await client.instances.list(retries=0)
+            await client.instances.list(max_retries=0)
     assert info.value.body == HTML_PAGE.format(sent="Bearer <redacted>")[:2048]
     assert_redacted(info.value)
 
@@ -411,13 +411,13 @@ async def test_echoed_per_call_credentials_and_the_clients_key_are_redacted() ->
     other = "secret_other_" + "f" * 40
     async with served(echoing(401), api_key=KEY) as client:
         with pytest.raises(AuthenticationError):
-            await client.instances.list(retries=0)  # the server learns the client's key
+            await client.instances.list(max_retries=0)  # the server learns the client's key
         basic = Security(basic_auth=SchemeBasicAuth(username=other))
         with pytest.raises(AuthenticationError) as info:
-            await client.instances.list_instances(security=basic, retries=0)
+            await client.instances.list_instances(security=basic, max_retries=0)
         bearer = Security(bearer_auth=other)
         with pytest.raises(AuthenticationError) as second:
-            await client.instances.list_instances(security=bearer, retries=0)
+            await client.instances.list_instances(security=bearer, max_retries=0)
     for exc in (info.value, second.value):
         assert_redacted(exc)
         assert "<redacted>" in str(exc)
@@ -497,13 +497,12 @@ async def test_launch_many_without_a_timeout_gives_up_on_endless_429s(
     policy = attrs.evolve(FAST_RETRIES, retry_window=0.2)
     # wait_for only guards against a hang; the outcome does not depend on it.
     report = await asyncio.wait_for(
-        client.instances.launch_many(
+        client.with_options(max_retries=policy).instances.launch_many(
             2,
             region_names=["us-west-1"],
             instance_type_name="gpu_1x_a10",
             ssh_key_names=[ssh_key],
             timeout=None,
-            retries=policy,
         ),
         timeout=60,
     )
@@ -523,7 +522,8 @@ async def test_a_bulk_list_without_a_timeout_gives_up_after_the_window(
     policy = attrs.evolve(FAST_RETRIES, retry_window=0.2)
     with pytest.raises(WaitTimeoutError) as info:
         await asyncio.wait_for(
-            client.instances.wait_for(["i-1"], timeout=None, retries=policy), timeout=60
+            client.with_options(max_retries=policy).instances.wait_for(["i-1"], timeout=None),
+            timeout=60,
         )
     assert isinstance(info.value.__cause__, DeadlineExceededError)
     assert isinstance(info.value.__cause__.__cause__, RateLimitError)

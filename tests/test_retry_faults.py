@@ -107,11 +107,11 @@ async def test_max_retries_zero_is_not_retried(client: AsyncLambdaCloud, emu: Em
 async def test_per_call_retries(client: AsyncLambdaCloud, emu: Emulator) -> None:
     fault = emu.faults.add(Fault(kind="status", status=503, path="/instance-types", times=4))
     with pytest.raises(InternalServerError):
-        await client.instance_types.list(retries=0)
+        await client.instance_types.list(max_retries=0)
     assert fault.fired == 1
     # Three failures left; the client default (2 retries) is not enough, 3 is.
     types = await client.instance_types.list(
-        retries=RetryPolicy(max_retries=3, initial_delay=0.0, max_delay=0.0)
+        max_retries=RetryPolicy(max_retries=3, initial_delay=0.0, max_delay=0.0)
     )
     assert fault.fired == 4
     assert TYPE in types
@@ -183,7 +183,7 @@ async def test_timeout_without_retries_raises_api_timeout_error(
 ) -> None:
     emu.faults.add(Fault(kind="delay", delay=30.0, path="/ssh-keys", times=1))
     with pytest.raises(APITimeoutError) as info:
-        await client.ssh_keys.list(timeout=SHORT_TIMEOUT, retries=0)
+        await client.ssh_keys.list(timeout=SHORT_TIMEOUT, max_retries=0)
     assert info.value.sent is True
     assert info.value.method == "GET"
 
@@ -191,7 +191,7 @@ async def test_timeout_without_retries_raises_api_timeout_error(
 async def test_unreadable_body_without_retries(client: AsyncLambdaCloud, emu: Emulator) -> None:
     emu.faults.add(Fault(kind="malformed_body", path="/instances", times=1))
     with pytest.raises(APIResponseError):
-        await client.instances.list(retries=0)
+        await client.instances.list(max_retries=0)
 
 
 # -- launches are never repeated when they might have happened ---------------------------------

@@ -114,9 +114,9 @@ async def test_errors_hide_the_key(
     emu.faults.add(Fault(kind="reset_after_commit", method="POST", path="/ssh-keys", times=1))
     await expect(APIConnectionError, client.ssh_keys.create("x"))
     emu.faults.add(Fault(kind="malformed_body", times=1))
-    await expect(APIResponseError, client.instances.list(retries=0))
+    await expect(APIResponseError, client.instances.list(max_retries=0))
     emu.faults.add(Fault(kind="delay", delay=30.0, times=1))
-    await expect(APITimeoutError, client.instances.list(retries=0, timeout=0.2))
+    await expect(APITimeoutError, client.instances.list(max_retries=0, timeout=0.2))
     async with make_client(emu, base_url=closed_url, max_retries=0) as offline:
         await expect(APIConnectionError, offline.instances.list())
         await expect(APIConnectionError, offline.instances.launch(**LAUNCH))

@@ -175,9 +175,9 @@ async def test_security_needs_exactly_one_scheme(
 async def test_seed_calls_take_retries(client: AsyncLambdaCloud, emu: Emulator) -> None:
     fault = emu.faults.add(Fault(kind="status", status=503, path="/instances", times=1))
     with pytest.raises(InternalServerError):
-        await client.instances.list_instances(retries=0)
+        await client.instances.list_instances(max_retries=0)
     assert fault.fired == 1
     emu.faults.add(fault := Fault(kind="status", status=503, path="/instances", times=1))
     policy = RetryPolicy(max_retries=1, initial_delay=0.0, max_delay=0.0)
-    assert await client.instances.list_instances(retries=policy) == []
+    assert await client.instances.list_instances(max_retries=policy) == []
     assert fault.fired == 1

@@ -84,7 +84,7 @@ def test_a_request_in_flight_does_not_let_the_clock_run() -> None:
             emu.faults.add(Fault(kind="delay", delay=0.002, method="GET", path="/instances"))
             start = loop.time()
             with pytest.raises(APITimeoutError):
-                await client.instances.list(retries=0)
+                await client.instances.list(max_retries=0)
             return took, loop.time() - start
 
     took, timed_out_after = virtual_time.run(main())

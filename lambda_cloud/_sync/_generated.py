@@ -24,6 +24,7 @@ from lambda_cloud._config import (
     DEFAULT_TIMEOUT,
     Timeout,
 )
+from lambda_cloud._options import LaunchCallOptions, RequestOptions
 from lambda_cloud._ratelimit import DEFAULT_RATE_LIMITS, RateLimits, RateLimitsLike
 from lambda_cloud._raw import WithRawResponse, to_raw_response_wrapper
 from lambda_cloud._retry import RetryPolicy
@@ -61,7 +62,7 @@ from lambda_cloud.types.firewall import FirewallRule, FirewallRuleset, GlobalFir
 from lambda_cloud.types.images import Image
 from lambda_cloud.types.instance_types import InstanceTypesItem
 from lambda_cloud.types.instances import Instance, InstanceStatus
-from lambda_cloud.types.launch import BulkLaunchOptions, LaunchOptions
+from lambda_cloud.types.launch import BulkLaunchOptions
 from lambda_cloud.types.params import FirewallRulesParam
 from lambda_cloud.types.regions import Region
 from lambda_cloud.types.ssh_keys import GeneratedSSHKey, SSHKey
@@ -359,7 +360,6 @@ class Instances(SyncAPIResource):
         settle_timeout: float = DEFAULT_SETTLE_TIMEOUT,
         timeout: float | None = None,
         request_timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
         **options: Unpack[BulkLaunchOptions],
     ) -> BulkLaunchReport:
         """Launch ``count`` instances, one per slot, and report on every slot. ``options`` say
@@ -405,7 +405,8 @@ class Instances(SyncAPIResource):
 
         ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
         for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``
-        and ``retries`` apply to each request. Failed slots are in ``report.failures``; call
+        applies to each request (and the client's retries: ``client.with_options(max_retries=...)``
+        for others). Failed slots are in ``report.failures``; call
         ``report.raise_for_errors()`` to raise on any. When cancelled, it first accounts for
         in-flight launches (within the same settle horizon; a second cancel cuts it short, a
         third skips its last listing too), then terminates (``on_cancel="terminate"``) or keeps
@@ -432,21 +433,14 @@ class Instances(SyncAPIResource):
                 settle_timeout=settle_timeout,
                 timeout=timeout,
                 request_timeout=request_timeout,
-                retries=retries,
                 **options,
             )
         )
 
-    def find_run(
-        self,
-        run_id: str,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> builtins.list[Instance]:
+    def find_run(self, run_id: str, **options: Unpack[RequestOptions]) -> builtins.list[Instance]:
         """The live instances (not terminating, terminated or preempted) that ``launch_many``
         with this ``run_id`` created, by slot: one list call."""
-        return self._runner.run(self._async.find_run(run_id, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.find_run(run_id, **options))
 
     def reclaim(
         self,
@@ -457,7 +451,6 @@ class Instances(SyncAPIResource):
         on_progress: Callable[[ProgressEvent], object] | None = None,
         timeout: float | None = None,
         request_timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
     ) -> BulkTerminateReport:
         """Terminate every live instance of run ``run_id`` except the ids in ``keep``: what a
         crashed or interrupted ``launch_many`` left running. Arguments as ``terminate_many``."""
@@ -470,7 +463,6 @@ class Instances(SyncAPIResource):
                 on_progress=relay.wrap(on_progress),
                 timeout=timeout,
                 request_timeout=request_timeout,
-                retries=retries,
             )
         )
 
@@ -487,7 +479,6 @@ class Instances(SyncAPIResource):
         on_progress: Callable[[ProgressEvent], object] | None = None,
         timeout: float | None = None,
         request_timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
     ) -> ReapReport:
         """The live instances of ``owner`` (default: the client's) whose expiry tag has passed
         by ``now`` (default: the current time; naive is UTC), and the idle file systems; with
@@ -513,7 +504,6 @@ class Instances(SyncAPIResource):
                 on_progress=relay.wrap(on_progress),
                 timeout=timeout,
                 request_timeout=request_timeout,
-                retries=retries,
             )
         )
 
@@ -524,8 +514,7 @@ class Instances(SyncAPIResource):
         until: datetime.datetime | None = None,
         group_by: GroupBy = "run",
         max_pages: int | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> CostReport:
         """Cents spent from ``since`` (a datetime, or a ``timedelta`` before ``until``) to
         ``until`` (default: now), per ``"run"``, ``"owner"``, ``"instance"`` or ``"type"``,
@@ -540,12 +529,7 @@ class Instances(SyncAPIResource):
         """
         return self._runner.run(
             self._async.costs(
-                since=since,
-                until=until,
-                group_by=group_by,
-                max_pages=max_pages,
-                timeout=timeout,
-                retries=retries,
+                since=since, until=until, group_by=group_by, max_pages=max_pages, **options
             )
         )
 
@@ -559,7 +543,6 @@ class Instances(SyncAPIResource):
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float | None = None,
         request_timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
     ) -> BulkTerminateReport:
         """Terminate many instances, ``batch_size`` ids per request; never raises for an id.
 
@@ -568,8 +551,9 @@ class Instances(SyncAPIResource):
         against the instance list before it counts as gone); transient failures are retried
         until ``timeout``. ``wait=True`` also waits until they are terminated or gone from the
         list (for at most ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
-        ``timeout`` bounds the whole operation in seconds; ``request_timeout`` and ``retries``
-        apply to each request. Call ``report.raise_for_errors()`` to raise on failures.
+        ``timeout`` bounds the whole operation in seconds; ``request_timeout`` applies
+        to each request (retries are the client's). Call ``report.raise_for_errors()`` to raise
+        on failures.
         """
         relay = self._runner.relay()
         return relay.run(
@@ -581,7 +565,6 @@ class Instances(SyncAPIResource):
                 poll_interval=poll_interval,
                 timeout=timeout,
                 request_timeout=request_timeout,
-                retries=retries,
             )
         )
 
@@ -595,7 +578,6 @@ class Instances(SyncAPIResource):
         unhealthy_timeout: float = DEFAULT_UNHEALTHY_TIMEOUT,
         on_progress: Callable[[ProgressEvent], object] | None = None,
         request_timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
     ) -> builtins.list[Instance]:
         """Wait until every instance is ``active`` (or ``terminated``); return them, in order.
 
@@ -619,34 +601,20 @@ class Instances(SyncAPIResource):
                 unhealthy_timeout=unhealthy_timeout,
                 on_progress=relay.wrap(on_progress),
                 request_timeout=request_timeout,
-                retries=retries,
             )
         )
 
     def list_instances(
-        self,
-        *,
-        security: Security | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        self, *, security: Security | None = None, **options: Unpack[RequestOptions]
     ) -> builtins.list[Instance]:
         """Seed name of ``instances.list()``."""
-        return self._runner.run(
-            self._async.list_instances(security=security, timeout=timeout, retries=retries)
-        )
+        return self._runner.run(self._async.list_instances(security=security, **options))
 
     def get_instance(
-        self,
-        *,
-        id: str,
-        security: Security | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        self, *, id: str, security: Security | None = None, **options: Unpack[RequestOptions]
     ) -> Instance:
         """Seed name of ``instances.get(id)``."""
-        return self._runner.run(
-            self._async.get_instance(id=id, security=security, timeout=timeout, retries=retries)
-        )
+        return self._runner.run(self._async.get_instance(id=id, security=security, **options))
 
     def post_instance(
         self,
@@ -654,27 +622,18 @@ class Instances(SyncAPIResource):
         id: str,
         name: str | None = None,
         security: Security | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Instance:
         """Seed name of ``instances.update(id, name=...)``; without a name, the instance as is."""
         return self._runner.run(
-            self._async.post_instance(
-                id=id, name=name, security=security, timeout=timeout, retries=retries
-            )
+            self._async.post_instance(id=id, name=name, security=security, **options)
         )
 
     def list_instance_types(
-        self,
-        *,
-        security: Security | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        self, *, security: Security | None = None, **options: Unpack[RequestOptions]
     ) -> dict[str, InstanceTypesItem]:
         """Seed name of ``instance_types.list()``."""
-        return self._runner.run(
-            self._async.list_instance_types(security=security, timeout=timeout, retries=retries)
-        )
+        return self._runner.run(self._async.list_instance_types(security=security, **options))
 
     def launch_instance(
         self,
@@ -682,19 +641,12 @@ class Instances(SyncAPIResource):
         region_name: str,
         name: str | None = None,
         security: Security | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-        **options: Unpack[LaunchOptions],
+        **options: Unpack[LaunchCallOptions],
     ) -> builtins.list[str]:
         """Seed name of ``instances.launch(...)``."""
         return self._runner.run(
             self._async.launch_instance(
-                region_name=region_name,
-                name=name,
-                security=security,
-                timeout=timeout,
-                retries=retries,
-                **options,
+                region_name=region_name, name=name, security=security, **options
             )
         )
 
@@ -703,14 +655,11 @@ class Instances(SyncAPIResource):
         *,
         instance_ids: Sequence[str],
         security: Security | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> builtins.list[Instance]:
         """Seed name of ``instances.restart(ids)``."""
         return self._runner.run(
-            self._async.restart_instance(
-                instance_ids=instance_ids, security=security, timeout=timeout, retries=retries
-            )
+            self._async.restart_instance(instance_ids=instance_ids, security=security, **options)
         )
 
     def terminate_instance(
@@ -718,45 +667,27 @@ class Instances(SyncAPIResource):
         *,
         instance_ids: Sequence[str],
         security: Security | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> builtins.list[Instance]:
         """Seed name of ``instances.terminate(ids)``."""
         return self._runner.run(
-            self._async.terminate_instance(
-                instance_ids=instance_ids, security=security, timeout=timeout, retries=retries
-            )
+            self._async.terminate_instance(instance_ids=instance_ids, security=security, **options)
         )
 
     def list(
-        self,
-        *,
-        cluster_id: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        self, *, cluster_id: str | None = None, **options: Unpack[RequestOptions]
     ) -> builtins.list[Instance]:
         """Your running instances (and recently terminated ones, for a while), optionally only
         those of 1-Click Cluster ``cluster_id``."""
-        return self._runner.run(
-            self._async.list(cluster_id=cluster_id, timeout=timeout, retries=retries)
-        )
+        return self._runner.run(self._async.list(cluster_id=cluster_id, **options))
 
-    def get(
-        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> Instance:
+    def get(self, id: str, **options: Unpack[RequestOptions]) -> Instance:
         """The instance with this id; ``NotFoundError`` once it is gone."""
-        return self._runner.run(self._async.get(id, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.get(id, **options))
 
-    def update(
-        self,
-        id: str,
-        *,
-        name: str,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> Instance:
+    def update(self, id: str, *, name: str, **options: Unpack[RequestOptions]) -> Instance:
         """Rename an instance (up to 64 characters; ``""`` clears the name)."""
-        return self._runner.run(self._async.update(id, name=name, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.update(id, name=name, **options))
 
     def launch(
         self,
@@ -766,13 +697,12 @@ class Instances(SyncAPIResource):
         max_hourly_cost_cents: int | None = None,
         expires_in: ExpiresIn | None = None,
         expires_at: datetime.datetime | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-        **options: Unpack[LaunchOptions],
+        **options: Unpack[LaunchCallOptions],
     ) -> builtins.list[str]:
         """Launch one instance named ``name`` in ``region_name`` and return its id (in a list, as
         the API does). ``options`` say what to launch (see ``LaunchOptions``): at least
-        ``instance_type_name`` and ``ssh_key_names``.
+        ``instance_type_name`` and ``ssh_key_names``; and the call's ``RequestOptions``
+        (``LaunchCallOptions`` holds both).
 
         Retried only when the request provably had no effect (429, connection refused). If the
         outcome is unknown (a timeout after sending, a broken connection, a 5xx or ``provider/*``
@@ -796,36 +726,24 @@ class Instances(SyncAPIResource):
                 max_hourly_cost_cents=max_hourly_cost_cents,
                 expires_in=expires_in,
                 expires_at=expires_at,
-                timeout=timeout,
-                retries=retries,
                 **options,
             )
         )
 
-    def hourly_cost_cents(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> int:
+    def hourly_cost_cents(self, **options: Unpack[RequestOptions]) -> int:
         """What the account's live instances (not terminating, terminated or preempted) cost
         per hour, in US cents: one list call (each instance carries its type's price;
         ``InvalidPriceError`` if one is not a whole number of cents)."""
-        return self._runner.run(self._async.hourly_cost_cents(timeout=timeout, retries=retries))
+        return self._runner.run(self._async.hourly_cost_cents(**options))
 
     def restart(
-        self,
-        ids: Sequence[str],
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        self, ids: Sequence[str], **options: Unpack[RequestOptions]
     ) -> builtins.list[Instance]:
         """Restart instances; returns them as the API reports them after the request."""
-        return self._runner.run(self._async.restart(ids, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.restart(ids, **options))
 
     def terminate(
-        self,
-        ids: Sequence[str],
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        self, ids: Sequence[str], **options: Unpack[RequestOptions]
     ) -> builtins.list[Instance]:
         """Terminate instances; an unknown id fails the whole call with ``NotFoundError``.
 
@@ -833,7 +751,7 @@ class Instances(SyncAPIResource):
         single-id call finds the instance gone after an attempt whose answer was lost, the
         terminate counts as done (the result then holds it only if it is still listed).
         """
-        return self._runner.run(self._async.terminate(ids, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.terminate(ids, **options))
 
 
 class InstanceTypes(SyncAPIResource):
@@ -843,12 +761,10 @@ class InstanceTypes(SyncAPIResource):
         self._async = async_resource
         self._runner = runner
 
-    def list(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> dict[str, InstanceTypesItem]:
+    def list(self, **options: Unpack[RequestOptions]) -> dict[str, InstanceTypesItem]:
         """Every instance type, keyed by its name (``gpu_1x_a10``, ...), with the regions that
         have capacity for it right now. Capacity is a hint, not a reservation."""
-        return self._runner.run(self._async.list(timeout=timeout, retries=retries))
+        return self._runner.run(self._async.list(**options))
 
     def find(
         self,
@@ -859,8 +775,7 @@ class InstanceTypes(SyncAPIResource):
         max_price_cents_per_hour: int | None = None,
         regions: Sequence[str] | None = None,
         available_only: bool = True,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> builtins.list[InstanceTypesItem]:
         """The instance types that fit, cheapest per GPU first (types without GPUs last), from
         one list call.
@@ -879,8 +794,7 @@ class InstanceTypes(SyncAPIResource):
                 max_price_cents_per_hour=max_price_cents_per_hour,
                 regions=regions,
                 available_only=available_only,
-                timeout=timeout,
-                retries=retries,
+                **options,
             )
         )
 
@@ -892,53 +806,30 @@ class SSHKeys(SyncAPIResource):
         self._async = async_resource
         self._runner = runner
 
-    def list(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> builtins.list[SSHKey]:
+    def list(self, **options: Unpack[RequestOptions]) -> builtins.list[SSHKey]:
         """Every SSH key in the account."""
-        return self._runner.run(self._async.list(timeout=timeout, retries=retries))
+        return self._runner.run(self._async.list(**options))
 
     @overload
     def create(
-        self,
-        name: str,
-        public_key: None = None,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        self, name: str, public_key: None = None, **options: Unpack[RequestOptions]
     ) -> GeneratedSSHKey: ...
 
     @overload
-    def create(
-        self,
-        name: str,
-        public_key: str,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> SSHKey: ...
+    def create(self, name: str, public_key: str, **options: Unpack[RequestOptions]) -> SSHKey: ...
 
     def create(
-        self,
-        name: str,
-        public_key: str | None = None,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        self, name: str, public_key: str | None = None, **options: Unpack[RequestOptions]
     ) -> SSHKey | GeneratedSSHKey:
         """Add ``public_key`` (1 to 4096 characters) under ``name`` (1 to 64); without a key the
         API generates a pair and this returns a ``GeneratedSSHKey`` whose ``private_key`` is never
         shown again."""
-        aw: Awaitable[SSHKey | GeneratedSSHKey] = self._async.create(
-            name, public_key, timeout=timeout, retries=retries
-        )
+        aw: Awaitable[SSHKey | GeneratedSSHKey] = self._async.create(name, public_key, **options)
         return self._runner.run(aw)
 
-    def delete(
-        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> None:
+    def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete the SSH key with this id."""
-        return self._runner.run(self._async.delete(id, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.delete(id, **options))
 
 
 class FileSystems(SyncAPIResource):
@@ -948,30 +839,19 @@ class FileSystems(SyncAPIResource):
         self._async = async_resource
         self._runner = runner
 
-    def list(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> builtins.list[Filesystem]:
+    def list(self, **options: Unpack[RequestOptions]) -> builtins.list[Filesystem]:
         """Every file system in the account."""
-        return self._runner.run(self._async.list(timeout=timeout, retries=retries))
+        return self._runner.run(self._async.list(**options))
 
-    def create(
-        self,
-        name: str,
-        region: str,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> Filesystem:
+    def create(self, name: str, region: str, **options: Unpack[RequestOptions]) -> Filesystem:
         """Create a file system in ``region``. ``name`` (1 to 60 characters, a letter first, then
         letters, digits and ``-``) must be unused: ``DuplicateError`` otherwise."""
-        return self._runner.run(self._async.create(name, region, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.create(name, region, **options))
 
-    def delete(
-        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> builtins.list[str]:
+    def delete(self, id: str, **options: Unpack[RequestOptions]) -> builtins.list[str]:
         """Delete a file system and return the deleted ids. ``FileSystemInUseError`` while an
         instance has it mounted; ``NotFoundError`` if there is no such file system."""
-        return self._runner.run(self._async.delete(id, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.delete(id, **options))
 
 
 class Images(SyncAPIResource):
@@ -981,11 +861,9 @@ class Images(SyncAPIResource):
         self._async = async_resource
         self._runner = runner
 
-    def list(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> builtins.list[Image]:
+    def list(self, **options: Unpack[RequestOptions]) -> builtins.list[Image]:
         """Every available image, once per region it is available in."""
-        return self._runner.run(self._async.list(timeout=timeout, retries=retries))
+        return self._runner.run(self._async.list(**options))
 
 
 class Regions(SyncAPIResource):
@@ -995,12 +873,10 @@ class Regions(SyncAPIResource):
         self._async = async_resource
         self._runner = runner
 
-    def list(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> builtins.list[Region]:
+    def list(self, **options: Unpack[RequestOptions]) -> builtins.list[Region]:
         """Every region (``us-west-1``, ...). Instance capacity per region is on
         ``instance_types.list()``."""
-        return self._runner.run(self._async.list(timeout=timeout, retries=retries))
+        return self._runner.run(self._async.list(**options))
 
 
 class Firewall(SyncAPIResource):
@@ -1023,23 +899,17 @@ class FirewallRules(SyncAPIResource):
         self._async = async_resource
         self._runner = runner
 
-    def list(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> builtins.list[FirewallRule]:
+    def list(self, **options: Unpack[RequestOptions]) -> builtins.list[FirewallRule]:
         """The inbound rules active for the account's instances."""
-        return self._runner.run(self._async.list(timeout=timeout, retries=retries))
+        return self._runner.run(self._async.list(**options))
 
     def replace(
-        self,
-        rules: FirewallRulesParam,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        self, rules: FirewallRulesParam, **options: Unpack[RequestOptions]
     ) -> builtins.list[FirewallRule]:
         """Replace every inbound rule with ``rules`` (``[]`` removes them all); returns the new
         rules. A rule is a ``FirewallRule`` or the API's dict (``FirewallRuleParam``); each is
         checked before sending (``ValidationError`` names e.g. ``rules[2].port_range``)."""
-        return self._runner.run(self._async.replace(rules, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.replace(rules, **options))
 
 
 class FirewallRulesets(SyncAPIResource):
@@ -1049,32 +919,20 @@ class FirewallRulesets(SyncAPIResource):
         self._async = async_resource
         self._runner = runner
 
-    def list(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> builtins.list[FirewallRuleset]:
+    def list(self, **options: Unpack[RequestOptions]) -> builtins.list[FirewallRuleset]:
         """Every ruleset in the account (not the global one: see ``get_global``)."""
-        return self._runner.run(self._async.list(timeout=timeout, retries=retries))
+        return self._runner.run(self._async.list(**options))
 
     def create(
-        self,
-        name: str,
-        region: str,
-        rules: FirewallRulesParam,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        self, name: str, region: str, rules: FirewallRulesParam, **options: Unpack[RequestOptions]
     ) -> FirewallRuleset:
         """Create a ruleset in ``region``; attach it to instances at launch with
         ``firewall_rulesets=[ruleset.id]``."""
-        return self._runner.run(
-            self._async.create(name, region, rules, timeout=timeout, retries=retries)
-        )
+        return self._runner.run(self._async.create(name, region, rules, **options))
 
-    def get(
-        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> FirewallRuleset:
+    def get(self, id: str, **options: Unpack[RequestOptions]) -> FirewallRuleset:
         """The ruleset with this id; ``NotFoundError`` if there is none."""
-        return self._runner.run(self._async.get(id, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.get(id, **options))
 
     def update(
         self,
@@ -1082,35 +940,24 @@ class FirewallRulesets(SyncAPIResource):
         *,
         name: str | None = None,
         rules: FirewallRulesParam | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> FirewallRuleset:
         """Rename a ruleset and/or replace its rules; what is not given is left as is."""
-        return self._runner.run(
-            self._async.update(id, name=name, rules=rules, timeout=timeout, retries=retries)
-        )
+        return self._runner.run(self._async.update(id, name=name, rules=rules, **options))
 
-    def delete(
-        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> None:
+    def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a ruleset; ``FirewallRulesetInUseError`` while instances use it."""
-        return self._runner.run(self._async.delete(id, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.delete(id, **options))
 
-    def get_global(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> GlobalFirewallRuleset:
+    def get_global(self, **options: Unpack[RequestOptions]) -> GlobalFirewallRuleset:
         """The global ruleset, which applies in every region."""
-        return self._runner.run(self._async.get_global(timeout=timeout, retries=retries))
+        return self._runner.run(self._async.get_global(**options))
 
     def update_global(
-        self,
-        rules: FirewallRulesParam,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        self, rules: FirewallRulesParam, **options: Unpack[RequestOptions]
     ) -> GlobalFirewallRuleset:
         """Replace the global ruleset's rules (its name cannot be changed)."""
-        return self._runner.run(self._async.update_global(rules, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.update_global(rules, **options))
 
 
 class AuditEvents(SyncAPIResource):
@@ -1127,24 +974,18 @@ class AuditEvents(SyncAPIResource):
         end: datetime.datetime | str | None = None,
         resource_type: str | None = None,
         max_pages: int = MAX_PAGES,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Iterator[AuditEvent]:
         """Iterate over the events from ``start`` to ``end`` (inclusive; a naive datetime is UTC),
         optionally only of ``resource_type`` (e.g. ``cloud.api_key``), fetching pages as needed.
 
-        ``for event in client.audit_events.list(start=...)``; ``timeout`` and ``retries``
+        ``for event in client.audit_events.list(start=...)``; the request options
         apply to each page's request. A page token seen twice, or more than ``max_pages``
         pages, raises ``PaginationError``.
         """
         return self._runner.iterate(
             self._async.list(
-                start=start,
-                end=end,
-                resource_type=resource_type,
-                max_pages=max_pages,
-                timeout=timeout,
-                retries=retries,
+                start=start, end=end, resource_type=resource_type, max_pages=max_pages, **options
             )
         )
 
@@ -1155,19 +996,13 @@ class AuditEvents(SyncAPIResource):
         end: datetime.datetime | str | None = None,
         resource_type: str | None = None,
         page_token: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AuditEventsPage:
         """One page of events; pass its ``page_token`` back (with the same filters) for the
         next. ``page_token`` is ``None`` on the last page."""
         return self._runner.run(
             self._async.list_page(
-                start=start,
-                end=end,
-                resource_type=resource_type,
-                page_token=page_token,
-                timeout=timeout,
-                retries=retries,
+                start=start, end=end, resource_type=resource_type, page_token=page_token, **options
             )
         )
 
@@ -1185,33 +1020,21 @@ class FabricPartitions(SyncAPIResource):
         region: str,
         *,
         workspace_id: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> FabricPartition:
         """Create a partition named ``name`` (1 to 32 of ``a-z``, ``0-9``, ``-``; not starting
         with ``-``) in ``region``, in ``workspace_id`` (default: your default workspace)."""
         return self._runner.run(
-            self._async.create(
-                name, region, workspace_id=workspace_id, timeout=timeout, retries=retries
-            )
+            self._async.create(name, region, workspace_id=workspace_id, **options)
         )
 
-    def update(
-        self,
-        id: str,
-        *,
-        name: str,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> FabricPartition:
+    def update(self, id: str, *, name: str, **options: Unpack[RequestOptions]) -> FabricPartition:
         """Rename the partition with this id; returns it as it now is."""
-        return self._runner.run(self._async.update(id, name=name, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.update(id, name=name, **options))
 
-    def delete(
-        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> None:
+    def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete the partition with this id; ``BadRequestError`` while instances use it."""
-        return self._runner.run(self._async.delete(id, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.delete(id, **options))
 
 
 class Tickets(SyncAPIResource):
@@ -1233,11 +1056,10 @@ class Tickets(SyncAPIResource):
         order_by: TicketOrderBy | str | None = None,
         direction: SortDirection | str | None = None,
         max_pages: int = MAX_PAGES,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Iterator[Ticket]:
         """Iterate over the account's tickets, fetching pages as needed; each filter keeps the
-        tickets having any of the values given. ``timeout`` and ``retries`` apply per page. A
+        tickets having any of the values given. The request options apply per page. A
         page token seen twice, or more than ``max_pages`` pages, raises ``PaginationError``."""
         return self._runner.iterate(
             self._async.list(
@@ -1247,8 +1069,7 @@ class Tickets(SyncAPIResource):
                 order_by=order_by,
                 direction=direction,
                 max_pages=max_pages,
-                timeout=timeout,
-                retries=retries,
+                **options,
             )
         )
 
@@ -1261,8 +1082,7 @@ class Tickets(SyncAPIResource):
         order_by: TicketOrderBy | str | None = None,
         direction: SortDirection | str | None = None,
         page_token: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> TicketsPage:
         """One page of tickets; pass its ``page_token`` back (with the same filters) for the
         next. ``page_token`` is ``None`` on the last page."""
@@ -1274,8 +1094,7 @@ class Tickets(SyncAPIResource):
                 order_by=order_by,
                 direction=direction,
                 page_token=page_token,
-                timeout=timeout,
-                retries=retries,
+                **options,
             )
         )
 
@@ -1289,8 +1108,7 @@ class Tickets(SyncAPIResource):
         ip: str | None = None,
         instance_id: str | None = None,
         cluster_id: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> TicketCreated:
         """Open a ticket. An ``incident`` needs a ``severity``; a ``service_request`` must not
         have one. ``ip``, ``instance_id`` and ``cluster_id`` name what is affected."""
@@ -1303,20 +1121,13 @@ class Tickets(SyncAPIResource):
                 ip=ip,
                 instance_id=instance_id,
                 cluster_id=cluster_id,
-                timeout=timeout,
-                retries=retries,
+                **options,
             )
         )
 
-    def get(
-        self,
-        ticket_id: str,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> Ticket:
+    def get(self, ticket_id: str, **options: Unpack[RequestOptions]) -> Ticket:
         """The ticket with this id, comments included; ``NotFoundError`` if there is none."""
-        return self._runner.run(self._async.get(ticket_id, timeout=timeout, retries=retries))
+        return self._runner.run(self._async.get(ticket_id, **options))
 
     def update(
         self,
@@ -1325,19 +1136,13 @@ class Tickets(SyncAPIResource):
         status: TicketStatus | str | None = None,
         severity: TicketSeverity | str | None = None,
         comment: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> None:
         """Mark the ticket ``solved``, change its severity, and/or add a comment. The API
         applies it asynchronously (202): ``get`` the ticket later to see the result."""
         return self._runner.run(
             self._async.update(
-                ticket_id,
-                status=status,
-                severity=severity,
-                comment=comment,
-                timeout=timeout,
-                retries=retries,
+                ticket_id, status=status, severity=severity, comment=comment, **options
             )
         )
 
@@ -1354,13 +1159,10 @@ class TicketAttachments(SyncAPIResource):
         ticket_id: str,
         *,
         status: AttachmentUploadStatus | str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> builtins.list[Attachment]:
         """The ticket's attachments: only uploaded ones unless ``status`` says otherwise."""
-        return self._runner.run(
-            self._async.list(ticket_id, status=status, timeout=timeout, retries=retries)
-        )
+        return self._runner.run(self._async.list(ticket_id, status=status, **options))
 
     def upload(
         self,
@@ -1369,8 +1171,7 @@ class TicketAttachments(SyncAPIResource):
         *,
         filename: str | None = None,
         content_type: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Attachment:
         """Attach a file to the ticket: ``bytes``, or the path of a file to read. Starts the
         upload, sends the bytes to the presigned URL the API returns, and completes it.
@@ -1381,40 +1182,19 @@ class TicketAttachments(SyncAPIResource):
         """
         return self._runner.run(
             self._async.upload(
-                ticket_id,
-                data_or_path,
-                filename=filename,
-                content_type=content_type,
-                timeout=timeout,
-                retries=retries,
+                ticket_id, data_or_path, filename=filename, content_type=content_type, **options
             )
         )
 
-    def delete(
-        self,
-        ticket_id: str,
-        attachment_id: str,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-    ) -> None:
+    def delete(self, ticket_id: str, attachment_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete an attachment."""
-        return self._runner.run(
-            self._async.delete(ticket_id, attachment_id, timeout=timeout, retries=retries)
-        )
+        return self._runner.run(self._async.delete(ticket_id, attachment_id, **options))
 
     def download_url(
-        self,
-        ticket_id: str,
-        attachment_id: str,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        self, ticket_id: str, attachment_id: str, **options: Unpack[RequestOptions]
     ) -> AttachmentDownload:
         """A temporary presigned URL to download the attachment (no API key needed)."""
-        return self._runner.run(
-            self._async.download_url(ticket_id, attachment_id, timeout=timeout, retries=retries)
-        )
+        return self._runner.run(self._async.download_url(ticket_id, attachment_id, **options))
 
 
 class LambdaCloudWithRawResponse:

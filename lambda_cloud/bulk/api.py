@@ -22,7 +22,7 @@ RequestBuilder = Callable[[], Awaitable[LaunchInstanceRequest]]
 
 
 class InstancesAPI(Protocol):
-    """One bulk call's view of the API, bound to its ``request_timeout`` and ``retries``.
+    """One bulk call's view of the API, bound to its ``request_timeout``.
 
     The list and terminate calls are safe to repeat: they retry transient failures until
     ``deadline`` (for one that never ends, the retry policy's ``retry_window`` from the first

@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from .._api import ClientAPI
-from .._config import Timeout
 from .._converter import current_request
-from .._retry import RetryPolicy, RetryRule
+from .._options import DEFAULT_OPTIONS, FinalRequestOptions, RequestOptions
+from .._retry import RetryRule
 from ..errors import APIStatusError, ConflictError, NotFoundError
 
 __all__ = ["AsyncAPIResource", "SyncAPIResource", "is_conflict", "is_not_found"]
@@ -42,14 +42,14 @@ class AsyncAPIResource:
         params: Mapping[str, str] | None = None,
         body: object = None,
         rule: RetryRule = RetryRule.SAFE,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        options: RequestOptions | None = None,
         done_if: Callable[[APIStatusError], bool] | None = None,
         build_body: Callable[[], Awaitable[object]] | None = None,
         envelope: bool = False,
     ) -> Awaitable[Any]:
         """``ClientAPI.request``: the envelope's ``data`` (or with ``envelope=True`` the whole
-        envelope)."""
+        envelope). ``options`` are the calling method's, checked here into the one
+        ``FinalRequestOptions`` the transport applies."""
         # What a structure error names as the request whose answer it could not read.
         current_request.set((method, self._api.base_url + path))
         return self._api.request(
@@ -58,8 +58,7 @@ class AsyncAPIResource:
             params=params,
             body=body,
             rule=rule,
-            timeout=timeout,
-            retries=retries,
+            options=DEFAULT_OPTIONS if options is None else FinalRequestOptions.of(options),
             done_if=done_if,
             build_body=build_body,
             envelope=envelope,

@@ -15,7 +15,7 @@ from .._api import ClientAPI
 from .._compat import Unpack
 from .._config import Timeout, to_client_timeout
 from .._deadline import Deadline, retrying_until
-from .._retry import RetryPolicy
+from .._options import RequestOptions
 from .._validation import check_callback, check_ids, check_list, check_string
 from ..bulk import launch as bulk_launch
 from ..bulk import terminate as bulk_terminate
@@ -42,41 +42,37 @@ _ANY_REGION = "region"
 
 
 class BulkRequests:
-    """The ``InstancesAPI`` the bulk operations run on: one call's requests, sent with its
-    ``request_timeout`` and ``retries``."""
+    """The ``InstancesAPI`` the bulk operations run on: one call's requests, each sent with
+    its ``request_timeout`` (the client's retries and headers)."""
 
-    def __init__(
-        self,
-        api: ClientAPI,
-        *,
-        timeout: Timeout | None,
-        retries: int | RetryPolicy | None,
-    ) -> None:
+    def __init__(self, api: ClientAPI, request_timeout: Timeout | None) -> None:
         self._instances = InstanceRequests(api)
         self._types = AsyncInstanceTypes(api)
-        # Checked now, not at the first request: a bulk call refuses them before it starts.
-        self.timeout = None if timeout is None else to_client_timeout(timeout, "request_timeout")
-        self.retries = None if retries is None else RetryPolicy.coerce(retries)
+        #: What each request is sent with; checked now, not at the first request: a bulk call
+        #: refuses a bad one before it starts.
+        self.options: RequestOptions = (
+            {}
+            if request_timeout is None
+            else {"timeout": to_client_timeout(request_timeout, "request_timeout")}
+        )
 
     async def list_instances(self, deadline: Deadline) -> builtins.list[Instance]:
         with retrying_until(deadline):
-            return await self._instances.list(timeout=self.timeout, retries=self.retries)
+            return await self._instances.list(options=self.options)
 
     async def list_instance_types(self, deadline: Deadline) -> dict[str, InstanceTypesItem]:
         with retrying_until(deadline):
-            return await self._types.list(timeout=self.timeout, retries=self.retries)
+            return await self._types.list(**self.options)
 
     async def launch(self, build: RequestBuilder, deadline: Deadline) -> builtins.list[str]:
         with retrying_until(deadline):
-            return await self._instances.launch(build, timeout=self.timeout, retries=self.retries)
+            return await self._instances.launch(build, options=self.options)
 
     async def terminate(
         self, ids: builtins.list[str], deadline: Deadline
     ) -> builtins.list[Instance]:
         with retrying_until(deadline):
-            return await self._instances.terminate(
-                ids, timeout=self.timeout, retries=self.retries, gone_is_done=False
-            )
+            return await self._instances.terminate(ids, options=self.options, gone_is_done=False)
 
 
 async def launch_many(
@@ -99,7 +95,6 @@ async def launch_many(
     settle_timeout: float,
     timeout: float | None,
     request_timeout: Timeout | None,
-    retries: int | RetryPolicy | None,
     **options: Unpack[BulkLaunchOptions],
 ) -> BulkLaunchReport:
     """See ``AsyncInstances.launch_many``."""
@@ -140,7 +135,7 @@ async def launch_many(
     )
     tags = sdk_tags(api, template.tags, expires_in, expires_at)
     check_callback(on_progress, "on_progress")
-    port = BulkRequests(api, timeout=request_timeout, retries=retries)
+    port = BulkRequests(api, request_timeout)
     async with api.run_lease(plan.run_id if plan.rerun else None):
         try:
             reservation, listing = await reserve(
@@ -148,8 +143,7 @@ async def launch_many(
                 types,
                 count,
                 max_hourly_cost_cents,
-                port.timeout,
-                port.retries,
+                port.options,
                 run_id=plan.run_id,
             )
         except asyncio.CancelledError as cancelled:
@@ -165,12 +159,10 @@ async def launch_many(
                 await reservation.release()
 
 
-async def find_run(
-    api: ClientAPI, run_id: str, *, timeout: Timeout | None, retries: int | RetryPolicy | None
-) -> builtins.list[Instance]:
+async def find_run(api: ClientAPI, run_id: str, options: RequestOptions) -> builtins.list[Instance]:
     """See ``AsyncInstances.find_run``."""
     wanted = check_run_id(run_id)
-    listed = await InstanceRequests(api).list(timeout=timeout, retries=retries)
+    listed = await InstanceRequests(api).list(options=options)
     found = run_instances(listed, wanted)
     return [i for slot in sorted(found) for i in found[slot] if is_live(i)]
 
@@ -185,11 +177,10 @@ async def terminate_many(
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     timeout: float | None,
     request_timeout: Timeout | None,
-    retries: int | RetryPolicy | None,
 ) -> BulkTerminateReport:
     """See ``AsyncInstances.terminate_many``."""
     return await bulk_terminate.terminate_many(
-        BulkRequests(api, timeout=request_timeout, retries=retries),
+        BulkRequests(api, request_timeout),
         ids,
         batch_size=batch_size,
         wait=wait,
@@ -208,7 +199,6 @@ async def reclaim(
     on_progress: Callable[[ProgressEvent], object] | None,
     timeout: float | None,
     request_timeout: Timeout | None,
-    retries: int | RetryPolicy | None,
 ) -> BulkTerminateReport:
     """See ``AsyncInstances.reclaim``."""
     # Every argument is checked before the listing: a bad one costs no request.
@@ -221,8 +211,7 @@ async def reclaim(
         poll_interval=DEFAULT_POLL_INTERVAL,
         timeout=timeout,
     )
-    port = BulkRequests(api, timeout=request_timeout, retries=retries)
-    live = await find_run(api, run_id, timeout=port.timeout, retries=port.retries)
+    live = await find_run(api, run_id, BulkRequests(api, request_timeout).options)
     ids = [i.id for i in live if i.id not in kept]
     if not ids:  # nothing left running: terminate_many refuses an empty list
         return BulkTerminateReport()
@@ -233,7 +222,6 @@ async def reclaim(
         on_progress=on_progress,
         timeout=timeout,
         request_timeout=request_timeout,
-        retries=retries,
     )
 
 
@@ -247,11 +235,10 @@ async def wait_for(
     unhealthy_timeout: float,
     on_progress: Callable[[ProgressEvent], object] | None,
     request_timeout: Timeout | None,
-    retries: int | RetryPolicy | None,
 ) -> builtins.list[Instance]:
     """See ``AsyncInstances.wait_for``."""
     return await bulk_wait.wait_for(
-        BulkRequests(api, timeout=request_timeout, retries=retries),
+        BulkRequests(api, request_timeout),
         ids,
         status,
         timeout=timeout,

@@ -8,9 +8,9 @@ import builtins
 from collections.abc import Mapping
 from typing import Any
 
-from .._config import Timeout
 from .._converter import structure, unstructure
-from .._retry import RetryPolicy, RetryRule, may_have_taken_effect
+from .._options import RequestOptions
+from .._retry import RetryRule, may_have_taken_effect
 from ..bulk.api import RequestBuilder
 from ..errors import APIError, APIResponseError, LaunchOutcomeUnknownError
 from ..types.instances import Instance
@@ -28,21 +28,17 @@ class InstanceRequests(AsyncAPIResource):
         self,
         *,
         params: Mapping[str, str] | None = None,
-        timeout: Timeout | None,
-        retries: int | RetryPolicy | None,
+        options: RequestOptions,
     ) -> builtins.list[Instance]:
         """The account's instances (``params``: the list's query, already checked)."""
-        data = await self._request(
-            "GET", "/instances", params=params, timeout=timeout, retries=retries
-        )
+        data = await self._request("GET", "/instances", params=params, options=options)
         return structure(data, builtins.list[Instance])
 
     async def launch(
         self,
         build: RequestBuilder,
         *,
-        timeout: Timeout | None,
-        retries: int | RetryPolicy | None,
+        options: RequestOptions,
     ) -> builtins.list[str]:
         """Launch the request ``build`` makes once the launch's rate-limit slot is reserved;
         an outcome that may have created an instance raises ``LaunchOutcomeUnknownError``."""
@@ -59,8 +55,7 @@ class InstanceRequests(AsyncAPIResource):
                 _LAUNCH_PATH,
                 build_body=body,
                 rule=RetryRule.LAUNCH,
-                timeout=timeout,
-                retries=retries,
+                options=options,
             )
         except APIError as exc:
             if may_have_taken_effect(exc):
@@ -85,8 +80,7 @@ class InstanceRequests(AsyncAPIResource):
         self,
         ids: builtins.list[str],
         *,
-        timeout: Timeout | None,
-        retries: int | RetryPolicy | None,
+        options: RequestOptions,
         gone_is_done: bool,
     ) -> builtins.list[Instance]:
         """Terminate ``ids``; ``gone_is_done=False`` makes every 404 an error (``terminate_many``
@@ -95,24 +89,22 @@ class InstanceRequests(AsyncAPIResource):
             "POST",
             "/instance-operations/terminate",
             body={"instance_ids": ids},
-            timeout=timeout,
-            retries=retries,
+            options=options,
             done_if=is_not_found if gone_is_done else None,
         )
         if data is None:  # terminated by an attempt whose answer was lost
-            return await self.listed(ids, timeout=timeout, retries=retries)
+            return await self.listed(ids, options=options)
         return structure(data["terminated_instances"], builtins.list[Instance])
 
     async def listed(
         self,
         ids: builtins.list[str],
         *,
-        timeout: Timeout | None,
-        retries: int | RetryPolicy | None,
+        options: RequestOptions,
     ) -> builtins.list[Instance]:
         """The listed instances among ``ids`` (the result of an operation whose answer was lost)."""
         wanted = set(ids)
-        return [i for i in await self.list(timeout=timeout, retries=retries) if i.id in wanted]
+        return [i for i in await self.list(options=options) if i.id in wanted]
 
 
 def _outcome_unknown(exc: APIError, body: dict[str, Any]) -> LaunchOutcomeUnknownError:

@@ -11,8 +11,8 @@ from typing import TypeVar
 from .._api import ClientAPI
 from .._budget import LiveCost, Reservation
 from .._compat import Unpack
-from .._config import Timeout, check_spend_ceiling
-from .._retry import RetryPolicy
+from .._config import check_spend_ceiling
+from .._options import RequestOptions
 from .._validation import (
     check_hostname,
     check_length,
@@ -77,8 +77,7 @@ async def reserve(
     names: builtins.list[str],
     count: int,
     max_hourly_cost_cents: int | None,
-    timeout: Timeout | None,
-    retries: int | RetryPolicy | None,
+    options: RequestOptions,
     *,
     run_id: str | None = None,
 ) -> tuple[Reservation | None, dict[str, InstanceTypesItem] | None]:
@@ -93,11 +92,11 @@ async def reserve(
     )
     if ceiling is None:
         return None, None
-    types = await AsyncInstanceTypes(api).list(timeout=timeout, retries=retries)
+    types = await AsyncInstanceTypes(api).list(**options)
     name, price = dearest(types, names)
 
     async def live() -> builtins.list[LiveCost]:
-        return live_costs(await InstanceRequests(api).list(timeout=timeout, retries=retries))
+        return live_costs(await InstanceRequests(api).list(options=options))
 
     # The run's instances, listed while it runs (or adopted by a rerun), are in its hold.
     tokens = frozenset(() if run_id is None else (token(run_id, i) for i in range(count)))

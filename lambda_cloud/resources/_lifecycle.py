@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from .._api import ClientAPI
 from .._config import Timeout, check_expires_in, check_owner
-from .._retry import RetryPolicy
+from .._options import RequestOptions
 from .._validation import check_bool, check_callback, check_ids, check_list
 from ..bulk.options import DEFAULT_POLL_INTERVAL
 from ..bulk.progress import ProgressEvent
@@ -52,7 +52,6 @@ async def reap(
     on_progress: Callable[[ProgressEvent], object] | None,
     timeout: float | None,
     request_timeout: Timeout | None,
-    retries: int | RetryPolicy | None,
 ) -> ReapReport:
     """See ``AsyncInstances.reap``."""
     check_bool(dry_run, "dry_run")
@@ -68,8 +67,9 @@ async def reap(
         raise ValidationError(
             "extensions", f"expected an ExpiryExtensions (extended_expiries), got {extensions!r}"
         )
-    instances = await InstanceRequests(api).list(timeout=request_timeout, retries=retries)
-    file_systems = await AsyncFileSystems(api).list(timeout=request_timeout, retries=retries)
+    sent = _bulk_port.BulkRequests(api, request_timeout).options
+    instances = await InstanceRequests(api).list(options=sent)
+    file_systems = await AsyncFileSystems(api).list(**sent)
     expired = expired_instances(instances, owner=whose, now=moment)
     extended: dict[str, datetime.datetime] = {}
     # Only expired instances are looked up: an extension only ever postpones.
@@ -103,11 +103,10 @@ async def reap(
             on_progress=on_progress,
             timeout=timeout,
             request_timeout=request_timeout,
-            retries=retries,
         )
     if not dry_run:
         for fs_id in dict.fromkeys(doomed):
-            await AsyncFileSystems(api).delete(fs_id, timeout=request_timeout, retries=retries)
+            await AsyncFileSystems(api).delete(fs_id, **sent)
             report.deleted_file_systems.append(fs_id)
     return report
 
@@ -119,8 +118,7 @@ async def costs(
     until: datetime.datetime | None,
     group_by: GroupBy,
     max_pages: int | None,
-    timeout: Timeout | None,
-    retries: int | RetryPolicy | None,
+    options: RequestOptions,
 ) -> CostReport:
     """See ``AsyncInstances.costs``."""
     end = _moment(until, "until")
@@ -142,13 +140,12 @@ async def costs(
             start=start,
             resource_type=INSTANCE_EVENTS,
             max_pages=MAX_PAGES if max_pages is None else max_pages,
-            timeout=timeout,
-            retries=retries,
+            **options,
         )
     ]
-    instances = await InstanceRequests(api).list(timeout=timeout, retries=retries)
-    types = await AsyncInstanceTypes(api).list(timeout=timeout, retries=retries)
-    file_systems = await AsyncFileSystems(api).list(timeout=timeout, retries=retries)
+    instances = await InstanceRequests(api).list(options=options)
+    types = await AsyncInstanceTypes(api).list(**options)
+    file_systems = await AsyncFileSystems(api).list(**options)
     return compute_costs(
         events=events,
         instances=instances,

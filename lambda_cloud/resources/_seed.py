@@ -10,12 +10,10 @@ from collections.abc import Sequence
 
 from .._api import ClientAPI
 from .._compat import Unpack
-from .._config import Timeout
-from .._retry import RetryPolicy
+from .._options import LaunchCallOptions, RequestOptions
 from .._security import Security, authorization_of
 from ..types.instance_types import InstanceTypesItem
 from ..types.instances import Instance
-from ..types.launch import LaunchOptions
 from ._instance_endpoints import InstanceEndpoints
 from .instance_types import AsyncInstanceTypes
 
@@ -38,22 +36,20 @@ class SeedInstancesMixin(InstanceEndpoints):
         self,
         *,
         security: Security | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> list[Instance]:
         """Seed name of ``instances.list()``."""
-        return await self._as(security).list(timeout=timeout, retries=retries)
+        return await self._as(security).list(**options)
 
     async def get_instance(
         self,
         *,
         id: str,
         security: Security | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Instance:
         """Seed name of ``instances.get(id)``."""
-        return await self._as(security).get(id, timeout=timeout, retries=retries)
+        return await self._as(security).get(id, **options)
 
     async def post_instance(
         self,
@@ -61,26 +57,22 @@ class SeedInstancesMixin(InstanceEndpoints):
         id: str,
         name: str | None = None,
         security: Security | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Instance:
         """Seed name of ``instances.update(id, name=...)``; without a name, the instance as is."""
         instances = self._as(security)
         if name is None:
-            return await instances.get(id, timeout=timeout, retries=retries)
-        return await instances.update(id, name=name, timeout=timeout, retries=retries)
+            return await instances.get(id, **options)
+        return await instances.update(id, name=name, **options)
 
     async def list_instance_types(
         self,
         *,
         security: Security | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> dict[str, InstanceTypesItem]:
         """Seed name of ``instance_types.list()``."""
-        return await AsyncInstanceTypes(self._api_as(security)).list(
-            timeout=timeout, retries=retries
-        )
+        return await AsyncInstanceTypes(self._api_as(security)).list(**options)
 
     async def launch_instance(
         self,
@@ -88,33 +80,27 @@ class SeedInstancesMixin(InstanceEndpoints):
         region_name: str,
         name: str | None = None,
         security: Security | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
-        **options: Unpack[LaunchOptions],
+        **options: Unpack[LaunchCallOptions],
     ) -> list[str]:
         """Seed name of ``instances.launch(...)``."""
-        return await self._as(security).launch(
-            region_name=region_name, name=name, timeout=timeout, retries=retries, **options
-        )
+        return await self._as(security).launch(region_name=region_name, name=name, **options)
 
     async def restart_instance(
         self,
         *,
         instance_ids: Sequence[str],
         security: Security | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> list[Instance]:
         """Seed name of ``instances.restart(ids)``."""
-        return await self._as(security).restart(instance_ids, timeout=timeout, retries=retries)
+        return await self._as(security).restart(instance_ids, **options)
 
     async def terminate_instance(
         self,
         *,
         instance_ids: Sequence[str],
         security: Security | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> list[Instance]:
         """Seed name of ``instances.terminate(ids)``."""
-        return await self._as(security).terminate(instance_ids, timeout=timeout, retries=retries)
+        return await self._as(security).terminate(instance_ids, **options)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncIterator
 
-from .._config import Timeout
+from .._compat import Unpack
 from .._converter import structure
+from .._options import RequestOptions
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
-from .._retry import RetryPolicy
 from .._validation import check_length, check_string, check_timestamp
 from ..types.audit_events import AuditEvent, AuditEventsPage
 from ._base import AsyncAPIResource
@@ -29,13 +29,12 @@ class AsyncAuditEvents(AsyncAPIResource):
         end: datetime.datetime | str | None = None,
         resource_type: str | None = None,
         max_pages: int = MAX_PAGES,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[AuditEvent]:
         """Iterate over the events from ``start`` to ``end`` (inclusive; a naive datetime is UTC),
         optionally only of ``resource_type`` (e.g. ``cloud.api_key``), fetching pages as needed.
 
-        ``async for event in client.audit_events.list(start=...)``; ``timeout`` and ``retries``
+        ``async for event in client.audit_events.list(start=...)``; the request options
         apply to each page's request. A page token seen twice, or more than ``max_pages``
         pages, raises ``PaginationError``.
         """
@@ -46,8 +45,7 @@ class AsyncAuditEvents(AsyncAPIResource):
                 end=end,
                 resource_type=resource_type,
                 page_token=page_token,
-                timeout=timeout,
-                retries=retries,
+                **options,
             )
             return page.data, page.page_token
 
@@ -62,8 +60,7 @@ class AsyncAuditEvents(AsyncAPIResource):
         end: datetime.datetime | str | None = None,
         resource_type: str | None = None,
         page_token: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AuditEventsPage:
         """One page of events; pass its ``page_token`` back (with the same filters) for the
         next. ``page_token`` is ``None`` on the last page."""
@@ -79,7 +76,7 @@ class AsyncAuditEvents(AsyncAPIResource):
         if page_token is not None:
             params["page_token"] = check_string(page_token, "page_token")
         envelope = await self._request(
-            "GET", _PATH, params=params or None, timeout=timeout, retries=retries, envelope=True
+            "GET", _PATH, params=params or None, options=options, envelope=True
         )
         return structure(
             {"data": envelope["data"], "page_token": envelope.get("page_token")}, AuditEventsPage

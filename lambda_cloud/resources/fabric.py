@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from .._config import Timeout
+from .._compat import Unpack
 from .._converter import structure
+from .._options import RequestOptions
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
-from .._retry import RetryPolicy, RetryRule
+from .._retry import RetryRule
 from .._validation import check_length, check_path_id, check_pattern, check_string
 from ..types.fabric import FabricPartition
 from ._base import AsyncAPIResource, is_not_found
@@ -35,8 +36,7 @@ class AsyncFabricPartitions(AsyncAPIResource):
         region: str,
         *,
         workspace_id: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> FabricPartition:
         """Create a partition named ``name`` (1 to 32 of ``a-z``, ``0-9``, ``-``; not starting
         with ``-``) in ``region``, in ``workspace_id`` (default: your default workspace)."""
@@ -48,7 +48,7 @@ class AsyncFabricPartitions(AsyncAPIResource):
             body["workspace_id"] = check_string(workspace_id, "workspace_id")
         # A lost answer may still have created it, and a retry would make a second one.
         data = await self._request(
-            "POST", "/fabric", body=body, rule=RetryRule.UNSAFE, timeout=timeout, retries=retries
+            "POST", "/fabric", body=body, rule=RetryRule.UNSAFE, options=options
         )
         return structure(data, FabricPartition)
 
@@ -57,28 +57,23 @@ class AsyncFabricPartitions(AsyncAPIResource):
         id: str,
         *,
         name: str,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> FabricPartition:
         """Rename the partition with this id; returns it as it now is."""
         data = await self._request(
             "POST",
             f"/fabric/{check_path_id(id)}",
             body={"name": _name(name)},
-            timeout=timeout,
-            retries=retries,
+            options=options,
         )
         return structure(data, FabricPartition)
 
-    async def delete(
-        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> None:
+    async def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete the partition with this id; ``BadRequestError`` while instances use it."""
         await self._request(
             "DELETE",
             f"/fabric/{check_path_id(id)}",
-            timeout=timeout,
-            retries=retries,
+            options=options,
             done_if=is_not_found,
         )
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import builtins
 
-from .._config import Timeout
+from .._compat import Unpack
 from .._converter import structure
+from .._options import RequestOptions
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
-from .._retry import RetryPolicy, RetryRule
+from .._retry import RetryRule
 from .._validation import check_filesystem_name, check_length, check_path_id
 from ..types.file_systems import Filesystem
 from ._base import AsyncAPIResource, is_not_found
@@ -19,20 +20,16 @@ __all__ = ["AsyncFileSystems", "AsyncFileSystemsWithRawResponse"]
 class AsyncFileSystems(AsyncAPIResource):
     """Shared file systems, mounted on instances at launch."""
 
-    async def list(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> builtins.list[Filesystem]:
+    async def list(self, **options: Unpack[RequestOptions]) -> builtins.list[Filesystem]:
         """Every file system in the account."""
-        data = await self._request("GET", "/file-systems", timeout=timeout, retries=retries)
+        data = await self._request("GET", "/file-systems", options=options)
         return structure(data, list[Filesystem])
 
     async def create(
         self,
         name: str,
         region: str,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Filesystem:
         """Create a file system in ``region``. ``name`` (1 to 60 characters, a letter first, then
         letters, digits and ``-``) must be unused: ``DuplicateError`` otherwise."""
@@ -46,22 +43,18 @@ class AsyncFileSystems(AsyncAPIResource):
             "/filesystems",
             body=body,
             rule=RetryRule.UNSAFE,
-            timeout=timeout,
-            retries=retries,
+            options=options,
         )
         return structure(data, Filesystem)
 
-    async def delete(
-        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> builtins.list[str]:
+    async def delete(self, id: str, **options: Unpack[RequestOptions]) -> builtins.list[str]:
         """Delete a file system and return the deleted ids. ``FileSystemInUseError`` while an
         instance has it mounted; ``NotFoundError`` if there is no such file system."""
         fs_id = check_path_id(id)
         data = await self._request(
             "DELETE",
             f"/filesystems/{fs_id}",
-            timeout=timeout,
-            retries=retries,
+            options=options,
             done_if=is_not_found,
         )
         return [id] if data is None else list(data["deleted_ids"])

@@ -9,10 +9,11 @@ import builtins
 from typing import Any
 
 from .._api import ClientAPI
-from .._config import Timeout
+from .._compat import Unpack
 from .._converter import structure, unstructure
+from .._options import RequestOptions
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
-from .._retry import RetryPolicy, RetryRule
+from .._retry import RetryRule
 from .._validation import check_firewall_rules, check_length, check_path_id
 from ..errors import ValidationError
 from ..types.firewall import FirewallRule, FirewallRuleset, GlobalFirewallRuleset
@@ -32,38 +33,30 @@ __all__ = [
 class AsyncFirewallRules(AsyncAPIResource):
     """The account's inbound rules: the legacy view of the global ruleset."""
 
-    async def list(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> builtins.list[FirewallRule]:
+    async def list(self, **options: Unpack[RequestOptions]) -> builtins.list[FirewallRule]:
         """The inbound rules active for the account's instances."""
-        data = await self._request("GET", "/firewall-rules", timeout=timeout, retries=retries)
+        data = await self._request("GET", "/firewall-rules", options=options)
         return structure(data, list[FirewallRule])
 
     async def replace(
         self,
         rules: FirewallRulesParam,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> builtins.list[FirewallRule]:
         """Replace every inbound rule with ``rules`` (``[]`` removes them all); returns the new
         rules. A rule is a ``FirewallRule`` or the API's dict (``FirewallRuleParam``); each is
         checked before sending (``ValidationError`` names e.g. ``rules[2].port_range``)."""
         body = {"data": _rules_json(rules)}  # the one request body the API wraps in "data"
-        data = await self._request(
-            "PUT", "/firewall-rules", body=body, timeout=timeout, retries=retries
-        )
+        data = await self._request("PUT", "/firewall-rules", body=body, options=options)
         return structure(data, list[FirewallRule])
 
 
 class AsyncFirewallRulesets(AsyncAPIResource):
     """Named rulesets, each in one region, and the account-wide global ruleset."""
 
-    async def list(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> builtins.list[FirewallRuleset]:
+    async def list(self, **options: Unpack[RequestOptions]) -> builtins.list[FirewallRuleset]:
         """Every ruleset in the account (not the global one: see ``get_global``)."""
-        data = await self._request("GET", "/firewall-rulesets", timeout=timeout, retries=retries)
+        data = await self._request("GET", "/firewall-rulesets", options=options)
         return structure(data, list[FirewallRuleset])
 
     async def create(
@@ -71,9 +64,7 @@ class AsyncFirewallRulesets(AsyncAPIResource):
         name: str,
         region: str,
         rules: FirewallRulesParam,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> FirewallRuleset:
         """Create a ruleset in ``region``; attach it to instances at launch with
         ``firewall_rulesets=[ruleset.id]``."""
@@ -88,18 +79,13 @@ class AsyncFirewallRulesets(AsyncAPIResource):
             "/firewall-rulesets",
             body=body,
             rule=RetryRule.UNSAFE,
-            timeout=timeout,
-            retries=retries,
+            options=options,
         )
         return structure(data, FirewallRuleset)
 
-    async def get(
-        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> FirewallRuleset:
+    async def get(self, id: str, **options: Unpack[RequestOptions]) -> FirewallRuleset:
         """The ruleset with this id; ``NotFoundError`` if there is none."""
-        data = await self._request(
-            "GET", f"/firewall-rulesets/{_ruleset_id(id)}", timeout=timeout, retries=retries
-        )
+        data = await self._request("GET", f"/firewall-rulesets/{_ruleset_id(id)}", options=options)
         return structure(data, FirewallRuleset)
 
     async def update(
@@ -108,8 +94,7 @@ class AsyncFirewallRulesets(AsyncAPIResource):
         *,
         name: str | None = None,
         rules: FirewallRulesParam | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> FirewallRuleset:
         """Rename a ruleset and/or replace its rules; what is not given is left as is."""
         body: dict[str, Any] = {}
@@ -123,44 +108,32 @@ class AsyncFirewallRulesets(AsyncAPIResource):
             "PATCH",
             f"/firewall-rulesets/{_ruleset_id(id)}",
             body=body,
-            timeout=timeout,
-            retries=retries,
+            options=options,
         )
         return structure(data, FirewallRuleset)
 
-    async def delete(
-        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> None:
+    async def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a ruleset; ``FirewallRulesetInUseError`` while instances use it."""
         await self._request(
             "DELETE",
             f"/firewall-rulesets/{_ruleset_id(id)}",
-            timeout=timeout,
-            retries=retries,
+            options=options,
             done_if=is_not_found,
         )
 
-    async def get_global(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> GlobalFirewallRuleset:
+    async def get_global(self, **options: Unpack[RequestOptions]) -> GlobalFirewallRuleset:
         """The global ruleset, which applies in every region."""
-        data = await self._request(
-            "GET", "/firewall-rulesets/global", timeout=timeout, retries=retries
-        )
+        data = await self._request("GET", "/firewall-rulesets/global", options=options)
         return structure(data, GlobalFirewallRuleset)
 
     async def update_global(
         self,
         rules: FirewallRulesParam,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> GlobalFirewallRuleset:
         """Replace the global ruleset's rules (its name cannot be changed)."""
         body = {"rules": _rules_json(rules)}
-        data = await self._request(
-            "PATCH", "/firewall-rulesets/global", body=body, timeout=timeout, retries=retries
-        )
+        data = await self._request("PATCH", "/firewall-rulesets/global", body=body, options=options)
         return structure(data, GlobalFirewallRuleset)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import builtins
 
-from .._config import Timeout
+from .._compat import Unpack
 from .._converter import structure
+from .._options import RequestOptions
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
-from .._retry import RetryPolicy
 from ..types.images import Image
 from ._base import AsyncAPIResource
 
@@ -17,11 +17,9 @@ __all__ = ["AsyncImages", "AsyncImagesWithRawResponse"]
 class AsyncImages(AsyncAPIResource):
     """Images available to launch."""
 
-    async def list(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> builtins.list[Image]:
+    async def list(self, **options: Unpack[RequestOptions]) -> builtins.list[Image]:
         """Every available image, once per region it is available in."""
-        data = await self._request("GET", "/images", timeout=timeout, retries=retries)
+        data = await self._request("GET", "/images", options=options)
         return structure(data, list[Image])
 
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 import attrs
 
-from .._config import Timeout
+from .._compat import Unpack
 from .._converter import structure
+from .._options import RequestOptions
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
-from .._retry import RetryPolicy
 from .._validation import check_bool, check_length, check_list
 from ..errors import ValidationError
 from ..types.instance_types import InstanceTypesItem
@@ -22,12 +22,10 @@ __all__ = ["AsyncInstanceTypes", "AsyncInstanceTypesWithRawResponse"]
 class AsyncInstanceTypes(AsyncAPIResource):
     """Instance types offered on Lambda's public cloud."""
 
-    async def list(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> dict[str, InstanceTypesItem]:
+    async def list(self, **options: Unpack[RequestOptions]) -> dict[str, InstanceTypesItem]:
         """Every instance type, keyed by its name (``gpu_1x_a10``, ...), with the regions that
         have capacity for it right now. Capacity is a hint, not a reservation."""
-        data = await self._request("GET", "/instance-types", timeout=timeout, retries=retries)
+        data = await self._request("GET", "/instance-types", options=options)
         return structure(data, dict[str, InstanceTypesItem])
 
     async def find(
@@ -39,8 +37,7 @@ class AsyncInstanceTypes(AsyncAPIResource):
         max_price_cents_per_hour: int | None = None,
         regions: Sequence[str] | None = None,
         available_only: bool = True,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> builtins.list[InstanceTypesItem]:
         """The instance types that fit, cheapest per GPU first (types without GPUs last), from
         one list call.
@@ -59,7 +56,7 @@ class AsyncInstanceTypes(AsyncAPIResource):
             regions=regions,
             available_only=available_only,
         )
-        items = await self.list(timeout=timeout, retries=retries)
+        items = await self.list(**options)
         found = [item for item in map(wanted.narrowed, items.values()) if wanted.fits(item)]
         return sorted(found, key=_price_per_gpu)
 

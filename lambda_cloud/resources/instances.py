@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 
 from .._compat import Unpack
 from .._config import Timeout
+from .._options import RequestOptions
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
-from .._retry import RetryPolicy
 from ..bulk.options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_CONCURRENCY,
@@ -61,7 +61,6 @@ class AsyncInstances(SeedInstancesMixin):
         settle_timeout: float = DEFAULT_SETTLE_TIMEOUT,
         timeout: float | None = None,
         request_timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
         **options: Unpack[BulkLaunchOptions],
     ) -> BulkLaunchReport:
         """Launch ``count`` instances, one per slot, and report on every slot. ``options`` say
@@ -107,7 +106,8 @@ class AsyncInstances(SeedInstancesMixin):
 
         ``timeout`` bounds the launching in seconds (no new launch starts after it; accounting
         for launches already sent may take up to ``settle_timeout`` more); ``request_timeout``
-        and ``retries`` apply to each request. Failed slots are in ``report.failures``; call
+        applies to each request (and the client's retries: ``client.with_options(max_retries=...)``
+        for others). Failed slots are in ``report.failures``; call
         ``report.raise_for_errors()`` to raise on any. When cancelled, it first accounts for
         in-flight launches (within the same settle horizon; a second cancel cuts it short, a
         third skips its last listing too), then terminates (``on_cancel="terminate"``) or keeps
@@ -133,20 +133,17 @@ class AsyncInstances(SeedInstancesMixin):
             settle_timeout=settle_timeout,
             timeout=timeout,
             request_timeout=request_timeout,
-            retries=retries,
             **options,
         )
 
     async def find_run(
         self,
         run_id: str,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> builtins.list[Instance]:
         """The live instances (not terminating, terminated or preempted) that ``launch_many``
         with this ``run_id`` created, by slot: one list call."""
-        return await _bulk_port.find_run(self._api, run_id, timeout=timeout, retries=retries)
+        return await _bulk_port.find_run(self._api, run_id, options)
 
     async def reclaim(
         self,
@@ -157,7 +154,6 @@ class AsyncInstances(SeedInstancesMixin):
         on_progress: Callable[[ProgressEvent], object] | None = None,
         timeout: float | None = None,
         request_timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
     ) -> BulkTerminateReport:
         """Terminate every live instance of run ``run_id`` except the ids in ``keep``: what a
         crashed or interrupted ``launch_many`` left running. Arguments as ``terminate_many``."""
@@ -169,7 +165,6 @@ class AsyncInstances(SeedInstancesMixin):
             on_progress=on_progress,
             timeout=timeout,
             request_timeout=request_timeout,
-            retries=retries,
         )
 
     async def reap(
@@ -185,7 +180,6 @@ class AsyncInstances(SeedInstancesMixin):
         on_progress: Callable[[ProgressEvent], object] | None = None,
         timeout: float | None = None,
         request_timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
     ) -> ReapReport:
         """The live instances of ``owner`` (default: the client's) whose expiry tag has passed
         by ``now`` (default: the current time; naive is UTC), and the idle file systems; with
@@ -210,7 +204,6 @@ class AsyncInstances(SeedInstancesMixin):
             on_progress=on_progress,
             timeout=timeout,
             request_timeout=request_timeout,
-            retries=retries,
         )
 
     async def costs(
@@ -220,8 +213,7 @@ class AsyncInstances(SeedInstancesMixin):
         until: datetime.datetime | None = None,
         group_by: GroupBy = "run",
         max_pages: int | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> CostReport:
         """Cents spent from ``since`` (a datetime, or a ``timedelta`` before ``until``) to
         ``until`` (default: now), per ``"run"``, ``"owner"``, ``"instance"`` or ``"type"``,
@@ -240,8 +232,7 @@ class AsyncInstances(SeedInstancesMixin):
             until=until,
             group_by=group_by,
             max_pages=max_pages,
-            timeout=timeout,
-            retries=retries,
+            options=options,
         )
 
     async def terminate_many(
@@ -254,7 +245,6 @@ class AsyncInstances(SeedInstancesMixin):
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float | None = None,
         request_timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
     ) -> BulkTerminateReport:
         """Terminate many instances, ``batch_size`` ids per request; never raises for an id.
 
@@ -263,8 +253,9 @@ class AsyncInstances(SeedInstancesMixin):
         against the instance list before it counts as gone); transient failures are retried
         until ``timeout``. ``wait=True`` also waits until they are terminated or gone from the
         list (for at most ``DEFAULT_WAIT_TIMEOUT`` seconds when ``timeout`` is ``None``).
-        ``timeout`` bounds the whole operation in seconds; ``request_timeout`` and ``retries``
-        apply to each request. Call ``report.raise_for_errors()`` to raise on failures.
+        ``timeout`` bounds the whole operation in seconds; ``request_timeout`` applies
+        to each request (retries are the client's). Call ``report.raise_for_errors()`` to raise
+        on failures.
         """
         return await _bulk_port.terminate_many(
             self._api,
@@ -275,7 +266,6 @@ class AsyncInstances(SeedInstancesMixin):
             poll_interval=poll_interval,
             timeout=timeout,
             request_timeout=request_timeout,
-            retries=retries,
         )
 
     async def wait_for(
@@ -288,7 +278,6 @@ class AsyncInstances(SeedInstancesMixin):
         unhealthy_timeout: float = DEFAULT_UNHEALTHY_TIMEOUT,
         on_progress: Callable[[ProgressEvent], object] | None = None,
         request_timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
     ) -> builtins.list[Instance]:
         """Wait until every instance is ``active`` (or ``terminated``); return them, in order.
 
@@ -311,7 +300,6 @@ class AsyncInstances(SeedInstancesMixin):
             unhealthy_timeout=unhealthy_timeout,
             on_progress=on_progress,
             request_timeout=request_timeout,
-            retries=retries,
         )
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import builtins
 
-from .._config import Timeout
+from .._compat import Unpack
 from .._converter import structure
+from .._options import RequestOptions
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
-from .._retry import RetryPolicy
 from ..types.regions import Region
 from ._base import AsyncAPIResource
 
@@ -17,12 +17,10 @@ __all__ = ["AsyncRegions", "AsyncRegionsWithRawResponse"]
 class AsyncRegions(AsyncAPIResource):
     """The regions of Lambda's public cloud."""
 
-    async def list(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> builtins.list[Region]:
+    async def list(self, **options: Unpack[RequestOptions]) -> builtins.list[Region]:
         """Every region (``us-west-1``, ...). Instance capacity per region is on
         ``instance_types.list()``."""
-        data = await self._request("GET", "/regions", timeout=timeout, retries=retries)
+        data = await self._request("GET", "/regions", options=options)
         return structure(data, list[Region])
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import builtins
 from typing import overload
 
-from .._config import Timeout
+from .._compat import Unpack
 from .._converter import structure
+from .._options import RequestOptions
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
-from .._retry import RetryPolicy, RetryRule
+from .._retry import RetryRule
 from .._validation import check_length, check_path_id
 from ..errors import APIResponseError
 from ..types.ssh_keys import GeneratedSSHKey, SSHKey
@@ -20,11 +21,9 @@ __all__ = ["AsyncSSHKeys", "AsyncSSHKeysWithRawResponse"]
 class AsyncSSHKeys(AsyncAPIResource):
     """SSH keys stored in your account."""
 
-    async def list(
-        self, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> builtins.list[SSHKey]:
+    async def list(self, **options: Unpack[RequestOptions]) -> builtins.list[SSHKey]:
         """Every SSH key in the account."""
-        data = await self._request("GET", "/ssh-keys", timeout=timeout, retries=retries)
+        data = await self._request("GET", "/ssh-keys", options=options)
         return structure(data, list[SSHKey])
 
     # The overloads let a type checker see that a call without public_key gets a private key.
@@ -33,9 +32,7 @@ class AsyncSSHKeys(AsyncAPIResource):
         self,
         name: str,
         public_key: None = None,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> GeneratedSSHKey: ...
 
     @overload
@@ -43,18 +40,14 @@ class AsyncSSHKeys(AsyncAPIResource):
         self,
         name: str,
         public_key: str,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SSHKey: ...
 
     async def create(
         self,
         name: str,
         public_key: str | None = None,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SSHKey | GeneratedSSHKey:
         """Add ``public_key`` (1 to 4096 characters) under ``name`` (1 to 64); without a key the
         API generates a pair and this returns a ``GeneratedSSHKey`` whose ``private_key`` is never
@@ -64,7 +57,7 @@ class AsyncSSHKeys(AsyncAPIResource):
             body["public_key"] = check_length(public_key, "public_key", min_len=1, max_len=4096)
         # A lost answer could still have created the key (and, generated, lost its private key).
         data = await self._request(
-            "POST", "/ssh-keys", body=body, rule=RetryRule.UNSAFE, timeout=timeout, retries=retries
+            "POST", "/ssh-keys", body=body, rule=RetryRule.UNSAFE, options=options
         )
         if public_key is not None:
             return structure(data, SSHKey)
@@ -77,15 +70,12 @@ class AsyncSSHKeys(AsyncAPIResource):
             )
         return structure(data, GeneratedSSHKey)
 
-    async def delete(
-        self, id: str, *, timeout: Timeout | None = None, retries: int | RetryPolicy | None = None
-    ) -> None:
+    async def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete the SSH key with this id."""
         await self._request(
             "DELETE",
             f"/ssh-keys/{check_path_id(id)}",
-            timeout=timeout,
-            retries=retries,
+            options=options,
             done_if=is_not_found,
         )
 

@@ -14,10 +14,11 @@ from typing import Any
 from multidict import MultiDict
 
 from .._api import ClientAPI
-from .._config import Timeout
+from .._compat import Unpack
 from .._converter import structure
+from .._options import RequestOptions
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
-from .._retry import RetryPolicy, RetryRule
+from .._retry import RetryRule
 from .._validation import check_choice, check_length, check_list, check_path_id, check_string
 from ..errors import APIResponseError, ValidationError
 from ..types._base import OpenEnum
@@ -94,8 +95,7 @@ class AsyncTicketAttachments(AsyncAPIResource):
         ticket_id: str,
         *,
         status: AttachmentUploadStatus | str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> builtins.list[Attachment]:
         """The ticket's attachments: only uploaded ones unless ``status`` says otherwise."""
         params = None
@@ -105,8 +105,7 @@ class AsyncTicketAttachments(AsyncAPIResource):
             "GET",
             _ticket_path(ticket_id, "attachments"),
             params=params,
-            timeout=timeout,
-            retries=retries,
+            options=options,
         )
         return structure(data["attachments"], builtins.list[Attachment])
 
@@ -117,8 +116,7 @@ class AsyncTicketAttachments(AsyncAPIResource):
         *,
         filename: str | None = None,
         content_type: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Attachment:
         """Attach a file to the ticket: ``bytes``, or the path of a file to read. Starts the
         upload, sends the bytes to the presigned URL the API returns, and completes it.
@@ -141,21 +139,18 @@ class AsyncTicketAttachments(AsyncAPIResource):
         content_type = check_string(content_type, "content_type")
         if not data:
             raise ValidationError("data_or_path", "an attachment must hold at least one byte")
-        target = await self._initiate(
-            ticket_id, filename, content_type, len(data), timeout=timeout, retries=retries
-        )
+        target = await self._initiate(ticket_id, filename, content_type, len(data), options=options)
         await self._api.send_presigned(
             target.upload_method,
             target.upload_url,
             data,
             content_type=content_type,
-            timeout=timeout,
+            timeout=options.get("timeout"),
         )
         completed = await self._request(
             "POST",
             _ticket_path(ticket_id, "attachments", check_path_id(target.attachment_id), "complete"),
-            timeout=timeout,
-            retries=retries,
+            options=options,
         )
         return structure(completed, Attachment)
 
@@ -166,15 +161,12 @@ class AsyncTicketAttachments(AsyncAPIResource):
         content_type: str,
         size: int,
         *,
-        timeout: Timeout | None,
-        retries: int | RetryPolicy | None,
+        options: RequestOptions,
     ) -> AttachmentUpload:
         body = {"filename": filename, "content_type": content_type, "size_bytes": size}
         path = _ticket_path(ticket_id, "attachments")
         # A retry after a lost answer would leave a second, pending, attachment behind.
-        data = await self._request(
-            "POST", path, body=body, rule=RetryRule.UNSAFE, timeout=timeout, retries=retries
-        )
+        data = await self._request("POST", path, body=body, rule=RetryRule.UNSAFE, options=options)
         target = structure(data, AttachmentUpload)
         problem = _upload_problem(target)
         if problem is not None:
@@ -189,16 +181,13 @@ class AsyncTicketAttachments(AsyncAPIResource):
         self,
         ticket_id: str,
         attachment_id: str,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> None:
         """Delete an attachment."""
         await self._request(
             "DELETE",
             _ticket_path(ticket_id, "attachments", check_path_id(attachment_id, "attachment_id")),
-            timeout=timeout,
-            retries=retries,
+            options=options,
             done_if=is_not_found,
         )
 
@@ -206,17 +195,14 @@ class AsyncTicketAttachments(AsyncAPIResource):
         self,
         ticket_id: str,
         attachment_id: str,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AttachmentDownload:
         """A temporary presigned URL to download the attachment (no API key needed)."""
         attachment = check_path_id(attachment_id, "attachment_id")
         data = await self._request(
             "GET",
             _ticket_path(ticket_id, "attachments", attachment, "download"),
-            timeout=timeout,
-            retries=retries,
+            options=options,
         )
         return structure(data, AttachmentDownload)
 
@@ -239,11 +225,10 @@ class AsyncTickets(AsyncAPIResource):
         order_by: TicketOrderBy | str | None = None,
         direction: SortDirection | str | None = None,
         max_pages: int = MAX_PAGES,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[Ticket]:
         """Iterate over the account's tickets, fetching pages as needed; each filter keeps the
-        tickets having any of the values given. ``timeout`` and ``retries`` apply per page. A
+        tickets having any of the values given. The request options apply per page. A
         page token seen twice, or more than ``max_pages`` pages, raises ``PaginationError``."""
 
         async def fetch(page_token: str | None) -> tuple[builtins.list[Ticket], str | None]:
@@ -254,8 +239,7 @@ class AsyncTickets(AsyncAPIResource):
                 order_by=order_by,
                 direction=direction,
                 page_token=page_token,
-                timeout=timeout,
-                retries=retries,
+                **options,
             )
             return page.tickets, page.page_token
 
@@ -272,8 +256,7 @@ class AsyncTickets(AsyncAPIResource):
         order_by: TicketOrderBy | str | None = None,
         direction: SortDirection | str | None = None,
         page_token: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> TicketsPage:
         """One page of tickets; pass its ``page_token`` back (with the same filters) for the
         next. ``page_token`` is ``None`` on the last page."""
@@ -287,9 +270,7 @@ class AsyncTickets(AsyncAPIResource):
             params["direction"] = check_choice(direction, "direction", SortDirection)
         if page_token is not None:
             params["page_token"] = check_string(page_token, "page_token")
-        data = await self._request(
-            "GET", _PATH, params=params or None, timeout=timeout, retries=retries
-        )
+        data = await self._request("GET", _PATH, params=params or None, options=options)
         return structure(data, TicketsPage)
 
     async def create(
@@ -302,8 +283,7 @@ class AsyncTickets(AsyncAPIResource):
         ip: str | None = None,
         instance_id: str | None = None,
         cluster_id: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> TicketCreated:
         """Open a ticket. An ``incident`` needs a ``severity``; a ``service_request`` must not
         have one. ``ip``, ``instance_id`` and ``cluster_id`` name what is affected."""
@@ -312,20 +292,16 @@ class AsyncTickets(AsyncAPIResource):
             if value is not None:
                 body[field] = check_string(value, field)
         # A lost answer may still have opened it, and a retry would open a second one.
-        data = await self._request(
-            "POST", _PATH, body=body, rule=RetryRule.UNSAFE, timeout=timeout, retries=retries
-        )
+        data = await self._request("POST", _PATH, body=body, rule=RetryRule.UNSAFE, options=options)
         return structure(data, TicketCreated)
 
     async def get(
         self,
         ticket_id: str,
-        *,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Ticket:
         """The ticket with this id, comments included; ``NotFoundError`` if there is none."""
-        data = await self._request("GET", _ticket_path(ticket_id), timeout=timeout, retries=retries)
+        data = await self._request("GET", _ticket_path(ticket_id), options=options)
         return structure(data, Ticket)
 
     async def update(
@@ -335,8 +311,7 @@ class AsyncTickets(AsyncAPIResource):
         status: TicketStatus | str | None = None,
         severity: TicketSeverity | str | None = None,
         comment: str | None = None,
-        timeout: Timeout | None = None,
-        retries: int | RetryPolicy | None = None,
+        **options: Unpack[RequestOptions],
     ) -> None:
         """Mark the ticket ``solved``, change its severity, and/or add a comment. The API
         applies it asynchronously (202): ``get`` the ticket later to see the result."""
@@ -357,8 +332,7 @@ class AsyncTickets(AsyncAPIResource):
             _ticket_path(ticket_id),
             body=body,
             rule=RetryRule.UNSAFE,
-            timeout=timeout,
-            retries=retries,
+            options=options,
         )
 
 

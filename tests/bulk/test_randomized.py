@@ -440,12 +440,11 @@ async def _check_contended(
         assert not _live_of_run(emu, report.run_id), "reclaim left an instance of the run live"
     # Gone ones drop out of the list (retention as short as 0): the wait must not return a
     # stale copy of one, nor give up on a failing list call.
-    done = await client.instances.wait_for(
+    done = await client.with_options(max_retries=PATIENT).instances.wait_for(
         sorted(everything),
         "terminated",
         poll_interval=scenario.poll_interval,
         timeout=LIMIT,
-        retries=PATIENT,
     )
     assert {i.id for i in done} <= everything
     assert all(i.status is InstanceStatus.TERMINATED for i in done), [i.status for i in done]
@@ -455,7 +454,8 @@ async def _reclaim(client: AsyncLambdaCloud, run_id: str, keep: Sequence[str] = 
     """Reclaim until nothing is left to reclaim. A live instance answered 404 twice (once, then
     again after the list showed it) is reported failed, not gone: its owner reclaims again."""
     for _ in range(5):
-        report = await client.instances.reclaim(run_id, keep=keep, retries=PATIENT)
+        patient = client.with_options(max_retries=PATIENT)
+        report = await patient.instances.reclaim(run_id, keep=keep)
         assert all(isinstance(e, NotFoundError) for e in report.errors.values()), report.errors
         if report.ok:
             return

@@ -53,6 +53,13 @@ async def async_client(client: AsyncLambdaCloud) -> None:
     )
     assert_type(launched, APIResponse[list[str]])
     assert_type(await raw.instances.launch_many(2, **LAUNCH), APIResponse[BulkLaunchReport])
+    # Per-call request options are keywords of every method, launch's among its own.
+    listed = await raw.instances.list(timeout=5, max_retries=0, extra_headers={"X-Team": "ml"})
+    assert_type(listed, APIResponse[list[Instance]])
+    launched = await raw.instances.launch(
+        region_name="r", instance_type_name="a", ssh_key_names=["k"], max_retries=0
+    )
+    assert_type(launched, APIResponse[list[str]])
 
     # Misuse is a type error.
     raw.audit_events.list()  # type: ignore[attr-defined]  # yields items: no single response
@@ -61,6 +68,9 @@ async def async_client(client: AsyncLambdaCloud) -> None:
     raw.instances.gett("x")  # type: ignore[attr-defined]
     await raw.instances.get(42)  # type: ignore[arg-type]
     await raw.instances.get("x", timeout="soon")  # type: ignore[arg-type]
+    await raw.instances.get("x", retries=0)  # type: ignore[call-arg]  # max_retries now
+    await raw.instances.get("x", extra_headers={"X": 1})  # type: ignore[dict-item]
+    await raw.instances.launch_many(2, max_retries=0, **LAUNCH)  # type: ignore[call-arg]
     await raw.instances.update("x", "name")  # type: ignore[call-arg]  # name is keyword-only
     await raw.instances.launch(region_name="r", instance_type="a")  # type: ignore[call-arg]
     await raw.ssh_keys.create("k", 42)  # type: ignore[call-overload]

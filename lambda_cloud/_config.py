@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "ExpiresIn",
     "OWNER_ENV",
     "Timeout",
     "check_expires_in",
@@ -170,6 +171,8 @@ def resolve_owner(owner: str | None) -> str:
 #: The longest span a duration option takes (an expiry, a cost window): any longer is a typo,
 #: and near ``timedelta``'s own limit, adding it to a date overflows.
 MAX_DURATION = datetime.timedelta(days=3650)
+#: An expiry as seconds from now or a ``timedelta``.
+ExpiresIn = float | datetime.timedelta
 
 
 def check_expires_in(value: object, field: str = "expires_in") -> datetime.timedelta:

@@ -579,6 +579,7 @@ class Generator:
         params = self._render_params(node.args, member.module, twin)
         # Callbacks are relayed to run in the caller's thread, drained while it waits.
         callbacks = _callback_params(node.args, member.module)
+        keys = _callback_keys(node.args, member.module)
         relay = unused_name("relay", node.args)
         call = f"self._async.{async_name}({call_args(node.args, callbacks, relay)})"
         kind, value = self._kind(member)
@@ -594,10 +595,16 @@ class Generator:
             returns = self._sync_returns(twin, kind, value, member.module)
             lines = []
             runner = "self._runner"
-            if callbacks:
+            if callbacks or keys:
                 if kind != "run":
                     raise GenerationError(f"callbacks of {func.__qualname__} cannot be relayed")
                 lines, runner = [f"{relay} = self._runner.relay()"], relay
+                for key in keys:  # a callback among **options: relayed the same way
+                    options = node.args.kwarg.arg if node.args.kwarg else ""
+                    lines += [
+                        f"if {key!r} in {options}:",
+                        f"    {options}[{key!r}] = {relay}.wrap({options}[{key!r}])",
+                    ]
             # Called with the union of its overloads' arguments, the async method returns a union
             # of awaitables, for which the runner's T would be inferred as their join: type the
             # call as the implementation's own value (a resource is wrapped, so needs no help).
@@ -814,6 +821,21 @@ def _callback_params(args: ast.arguments, module: str) -> set[str]:
         for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
         if a.annotation is not None and _is_callable(a.annotation, module)
     }
+
+
+def _callback_keys(args: ast.arguments, module: str) -> list[str]:
+    """The keys of ``**kwargs: Unpack[SomeTypedDict]`` typed as callables."""
+    node = args.kwarg.annotation if args.kwarg else None
+    if not isinstance(node, ast.Subscript):
+        return []
+    hints = typing.get_type_hints(resolve(node.slice, module))
+    return sorted(key for key, hint in hints.items() if _hint_is_callable(hint))
+
+
+def _hint_is_callable(hint: Any) -> bool:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return any(_hint_is_callable(arg) for arg in typing.get_args(hint))
+    return hint in CALLABLE or typing.get_origin(hint) in CALLABLE
 
 
 def _is_callable(node: ast.expr, module: str) -> bool:

@@ -32,13 +32,10 @@ from lambda_cloud._security import Security, conceal
 from lambda_cloud._sync._runner import Runner
 from lambda_cloud.bulk.options import (
     DEFAULT_BATCH_SIZE,
-    DEFAULT_MAX_CONCURRENCY,
     DEFAULT_POLL_INTERVAL,
-    DEFAULT_SETTLE_TIMEOUT,
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
-    Hunt,
-    OnCancel,
+    LaunchManyOptions,
 )
 from lambda_cloud.bulk.progress import ProgressEvent
 from lambda_cloud.bulk.reports import BulkLaunchReport, BulkTerminateReport
@@ -62,7 +59,6 @@ from lambda_cloud.types.firewall import FirewallRule, FirewallRuleset, GlobalFir
 from lambda_cloud.types.images import Image
 from lambda_cloud.types.instance_types import InstanceTypesItem
 from lambda_cloud.types.instances import Instance, InstanceStatus
-from lambda_cloud.types.launch import BulkLaunchOptions
 from lambda_cloud.types.params import FirewallRulesParam
 from lambda_cloud.types.regions import Region
 from lambda_cloud.types.ssh_keys import GeneratedSSHKey, SSHKey
@@ -340,30 +336,10 @@ class Instances(SyncAPIResource):
         self._async = async_resource
         self._runner = runner
 
-    def launch_many(
-        self,
-        count: int,
-        *,
-        instance_type_names: Sequence[str] | None = None,
-        hunt: Hunt | None = None,
-        max_hourly_cost_cents: int | None = None,
-        region_names: Sequence[str] | None = None,
-        name_prefix: str | None = None,
-        run_id: str | None = None,
-        expires_in: ExpiresIn | None = None,
-        expires_at: datetime.datetime | None = None,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        wait: bool = False,
-        on_progress: Callable[[ProgressEvent], object] | None = None,
-        on_cancel: OnCancel = "terminate",
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        settle_timeout: float = DEFAULT_SETTLE_TIMEOUT,
-        timeout: float | None = None,
-        request_timeout: Timeout | None = None,
-        **options: Unpack[BulkLaunchOptions],
-    ) -> BulkLaunchReport:
+    def launch_many(self, count: int, **options: Unpack[LaunchManyOptions]) -> BulkLaunchReport:
         """Launch ``count`` instances, one per slot, and report on every slot. ``options`` say
-        what to launch, as for ``launch``; instead of ``instance_type_name``,
+        what to launch, as for ``launch`` (``BulkLaunchOptions``), and how the run goes
+        (``LaunchRunOptions``; defaults in ``LaunchRun``); instead of ``instance_type_name``,
         ``instance_type_names`` may list several acceptable types in order of preference (each
         slot takes the first with capacity).
 
@@ -414,28 +390,9 @@ class Instances(SyncAPIResource):
         ``BulkLaunchCancelledError`` holding the report as its cause.
         """
         relay = self._runner.relay()
-        return relay.run(
-            self._async.launch_many(
-                count,
-                instance_type_names=instance_type_names,
-                hunt=hunt,
-                max_hourly_cost_cents=max_hourly_cost_cents,
-                region_names=region_names,
-                name_prefix=name_prefix,
-                run_id=run_id,
-                expires_in=expires_in,
-                expires_at=expires_at,
-                max_concurrency=max_concurrency,
-                wait=wait,
-                on_progress=relay.wrap(on_progress),
-                on_cancel=on_cancel,
-                poll_interval=poll_interval,
-                settle_timeout=settle_timeout,
-                timeout=timeout,
-                request_timeout=request_timeout,
-                **options,
-            )
-        )
+        if "on_progress" in options:
+            options["on_progress"] = relay.wrap(options["on_progress"])
+        return relay.run(self._async.launch_many(count, **options))
 
     def find_run(self, run_id: str, **options: Unpack[RequestOptions]) -> builtins.list[Instance]:
         """The live instances (not terminating, terminated or preempted) that ``launch_many``

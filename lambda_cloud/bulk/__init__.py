@@ -29,6 +29,9 @@ from .options import (
     LAUNCHED_AT_TAG,
     MAX_LAUNCH_COUNT,
     Hunt,
+    LaunchManyOptions,
+    LaunchRun,
+    LaunchRunOptions,
     OnCancel,
 )
 from .progress import Phase, ProgressCallback, ProgressEvent, ProgressKind
@@ -63,6 +66,9 @@ __all__ = [
     "Hunt",
     "InstanceWaitError",
     "LaunchedInstance",
+    "LaunchManyOptions",
+    "LaunchRun",
+    "LaunchRunOptions",
     "OnCancel",
     "Phase",
     "ProgressCallback",

@@ -30,7 +30,6 @@ import attrs
 
 from .._clock import monotonic
 from .._deadline import Deadline
-from .._validation import check_bool, check_length
 from ..errors import (
     APIConnectionError,
     APIStatusError,
@@ -49,7 +48,7 @@ from ..types.instance_types import InstanceTypesItem
 from ..types.instances import Instance, InstanceStatus, LaunchInstanceRequest, RequestedTagEntry
 from .api import InstancesAPI, SlotBudget
 from .capacity import Capacity, Target
-from .checks import check_names, check_positive
+from .checks import check_positive
 from .errors import (
     BulkLaunchCancelledError,
     CapacityExhaustedError,
@@ -66,14 +65,13 @@ from .options import (
     LAUNCHED_AT_TAG,
     MAX_LAUNCH_COUNT,
     OWNER_TAG,
-    Hunt,
-    OnCancel,
+    LaunchRun,
 )
 from .progress import Phase, Progress, ProgressCallback, ProgressEvent, ProgressKind
 from .reports import BulkLaunchReport, LaunchedInstance, SlotFailure
-from .slots import Slot, Slots, SlotState, check_run_id, token
+from .slots import Slot, Slots, SlotState, token
 from .terminate import terminate_ids
-from .wait import check_wait_options, watch
+from .wait import watch
 
 __all__ = [
     "LaunchPlan",
@@ -118,22 +116,15 @@ class LaunchPlan:
     made from (its instance type, region, name, hostname and tags are replaced per slot)."""
 
     template: LaunchInstanceRequest
+    #: How the run goes, as the caller gave it (checked).
+    run: LaunchRun
     #: The types to launch, in order of preference (the template's type first).
     instance_type_names: list[str]
-    hunt: Hunt | None
     count: int
     run_id: str
     #: Whether the caller chose ``run_id``: live instances of that run are adopted.
     rerun: bool
-    region_names: list[str] | None
-    name_prefix: str | None
     hostname: str | None
-    max_concurrency: int
-    wait: bool
-    on_cancel: OnCancel
-    poll_interval: float
-    settle_timeout: float
-    timeout: float | None
     #: An instance-types listing the caller has just fetched (the spend check's): the first
     #: capacity check uses it instead of listing the types again.
     instance_types: Mapping[str, InstanceTypesItem] | None = None
@@ -162,7 +153,7 @@ def unstarted_report(plan: LaunchPlan) -> BulkLaunchReport:
         SlotFailure(
             slot=i,
             token=token(plan.run_id, i),
-            name=slot_name(plan.name_prefix, i),
+            name=slot_name(plan.run.name_prefix, i),
             error=SlotCancelledError("cancelled before the slot was filled"),
         )
         for i in range(plan.count)
@@ -198,14 +189,14 @@ class _Run:
         self.api = api
         self.plan = plan
         self.progress = progress
-        self.deadline = Deadline(plan.timeout)
+        self.deadline = Deadline(plan.run.timeout)
         self.user_tags = [t for t in plan.template.tags or () if t.key not in _RESERVED_TAGS]
         self.slots = Slots(
             [
                 Slot(
                     index=i,
                     token=token(plan.run_id, i),
-                    name=slot_name(plan.name_prefix, i),
+                    name=slot_name(plan.run.name_prefix, i),
                     hostname=slot_hostname(plan.hostname, i, plan.count),
                 )
                 for i in range(plan.count)
@@ -215,8 +206,8 @@ class _Run:
         self.capacity = Capacity(
             api,
             plan.instance_type_names,
-            plan.region_names,
-            plan.hunt,
+            plan.run.region_names,
+            plan.run.hunt,
             self._capacity_event,
             listing=plan.instance_types,
         )
@@ -244,12 +235,12 @@ class _Run:
                 await self._adopt_live()
             await self.capacity.start(self.deadline)  # failing here launched nothing
             self.queue.extend(s for s in self.slots.all if s.state is _S.PENDING)
-            workers = min(self.plan.max_concurrency, len(self.queue)) or 1
+            workers = min(self.plan.run.max_concurrency, len(self.queue)) or 1
             # gather, once cancelled, returns only after every coroutine has wound down.
             await asyncio.gather(self._reconciler(), *(self._worker() for _ in range(workers)))
             await self._sweep()
             self._build_report()
-            if self.plan.wait:
+            if self.plan.run.wait:
                 await self._wait_active()
         except asyncio.CancelledError as cancelled:
             for _ in range(_cancels_before_reacting() - 1):  # more Ctrl-C, pressed quickly
@@ -287,7 +278,7 @@ class _Run:
                 continue
             await self._reconcile()
             if self.slots.unknown:
-                await asyncio.sleep(self.plan.poll_interval)
+                await asyncio.sleep(self.plan.run.poll_interval)
 
     # -- one launch ---------------------------------------------------------------------------
 
@@ -425,7 +416,7 @@ class _Run:
     async def _fail(self, slot: Slot, error: Exception) -> None:
         if slot.maybe_landing and not isinstance(error, UnresolvedLaunchError):
             # Whatever ended the slot, a launch of it may still land: say so, in one way.
-            unresolved = UnresolvedLaunchError(slot.token, self.plan.settle_timeout)
+            unresolved = UnresolvedLaunchError(slot.token, self.plan.run.settle_timeout)
             unresolved.__cause__ = error
             error = unresolved
         self.slots.move(slot, _S.FAILED, error=error)
@@ -499,7 +490,7 @@ class _Run:
         passed with no sign of it are launched again (or given up, once cancelled)."""
         started = monotonic()
         try:
-            listing = await self.inventory.lookup(Deadline(self.plan.settle_timeout))
+            listing = await self.inventory.lookup(Deadline(self.plan.run.settle_timeout))
         except LambdaCloudError as exc:
             log.warning(
                 "launch_many %s: could not list instances to reconcile: %s", self.plan.run_id, exc
@@ -507,12 +498,12 @@ class _Run:
             # Never seen either way: launching again could double, so past the horizon the
             # slot is given up as unresolved.
             for slot in list(self.slots.unknown.values()):
-                if started - slot.unknown_at >= self.plan.settle_timeout:
+                if started - slot.unknown_at >= self.plan.run.settle_timeout:
                     await self._absent(slot, relaunch=False)
             return
         await self._absorb(listing)
         for slot in list(self.slots.unknown.values()):
-            if listing.started - slot.unknown_at >= self.plan.settle_timeout:
+            if listing.started - slot.unknown_at >= self.plan.run.settle_timeout:
                 await self._absent(slot)
 
     async def _absent(self, slot: Slot, *, relaunch: bool = True) -> None:
@@ -633,9 +624,9 @@ class _Run:
         if instance.instance_type.name not in plan.instance_type_names:
             wanted = " or ".join(plan.instance_type_names)
             return f"type {instance.instance_type.name}, not {wanted}"
-        if plan.region_names is not None and instance.region.name not in plan.region_names:
-            return f"region {instance.region.name}, not {' or '.join(plan.region_names)}"
-        name = slot_name(plan.name_prefix, index)
+        if plan.run.region_names is not None and instance.region.name not in plan.run.region_names:
+            return f"region {instance.region.name}, not {' or '.join(plan.run.region_names)}"
+        name = slot_name(plan.run.name_prefix, index)
         if (instance.name or None) != name:
             return f"name {instance.name!r}, not {name!r}"
         return None
@@ -718,14 +709,14 @@ class _Run:
         report.waited = True
         if not report.instances:
             return
-        timeout = self.plan.timeout
+        timeout = self.plan.run.timeout
         try:
             outcome = await watch(
                 self.api,
                 report.ids,
                 InstanceStatus.ACTIVE,
                 deadline=self.deadline if timeout is not None else Deadline(DEFAULT_WAIT_TIMEOUT),
-                poll_interval=self.plan.poll_interval,
+                poll_interval=self.plan.run.poll_interval,
                 unhealthy_timeout=DEFAULT_UNHEALTHY_TIMEOUT,
                 progress=self.progress,
             )
@@ -797,12 +788,12 @@ class _Run:
             await self._reconcile()
             if self.slots.unknown:
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self.hurry.wait(), self.plan.poll_interval)
+                    await asyncio.wait_for(self.hurry.wait(), self.plan.run.poll_interval)
         await self._sweep()
 
     async def _dispose(self) -> None:
         report = self.report
-        if self.plan.on_cancel == "terminate":
+        if self.plan.run.on_cancel == "terminate":
             left = [i for i in report.ids if i in self.own and i not in report.terminated]
             if left:
                 await self._terminate(left)
@@ -873,56 +864,27 @@ async def _despite_cancellation(aw: Awaitable[None], *, on_again: Callable[[], N
 def plan_launch(
     template: LaunchInstanceRequest,
     count: int,
+    run: LaunchRun,
     *,
     instance_type_names: Sequence[str] | None = None,
-    hunt: Hunt | None = None,
-    run_id: str | None,
-    region_names: Sequence[str] | None,
-    name_prefix: str | None,
-    hostname: str | None,
-    max_concurrency: int,
-    wait: bool,
-    on_cancel: OnCancel,
-    poll_interval: float,
-    settle_timeout: float,
-    timeout: float | None,
+    hostname: str | None = None,
 ) -> LaunchPlan:
-    """Check a bulk launch's own arguments (the resource checked the launch request)."""
+    """Check what the run's options alone do not tell (the resource checked the launch
+    request, ``LaunchRun`` its own fields)."""
     check_positive(count, "count", integer=True)
     if count > MAX_LAUNCH_COUNT:
         raise ValidationError("count", f"at most {MAX_LAUNCH_COUNT} instances a call, got {count}")
-    check_positive(max_concurrency, "max_concurrency", integer=True)
-    check_positive(settle_timeout, "settle_timeout")
-    check_wait_options(timeout, poll_interval)
-    if on_cancel not in ("terminate", "keep"):
-        raise ValidationError("on_cancel", f"must be 'terminate' or 'keep', got {on_cancel!r}")
-    check_bool(wait, "wait")
     for tag in template.tags or ():
         if tag.key in _RESERVED_TAGS:
             raise ValidationError("tags", f"the tag key {tag.key!r} is reserved")
-    regions = check_names(region_names, "region_names")
-    for i, region in enumerate(regions or ()):
-        check_length(region, f"region_names[{i}]", min_len=1, max_len=64)
-    if hunt is not None and not isinstance(hunt, Hunt):
-        raise ValidationError(
-            "hunt", f"expected a Hunt(timeout=..., poll_interval=...), got {hunt!r}"
-        )
     return LaunchPlan(
         template=template,
+        run=run,
         instance_type_names=list(instance_type_names or [template.instance_type_name]),
-        hunt=hunt,
         count=count,
-        run_id=secrets.token_hex(8) if run_id is None else check_run_id(run_id),
-        rerun=run_id is not None,
-        region_names=regions,
-        name_prefix=name_prefix,
+        run_id=secrets.token_hex(8) if run.run_id is None else run.run_id,
+        rerun=run.run_id is not None,
         hostname=hostname,
-        max_concurrency=max_concurrency,
-        wait=wait,
-        on_cancel=on_cancel,
-        poll_interval=poll_interval,
-        settle_timeout=settle_timeout,
-        timeout=timeout,
     )
 
 

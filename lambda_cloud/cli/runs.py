@@ -22,7 +22,7 @@ from lambda_cloud import (
     check_run_id,
     parse_token,
 )
-from lambda_cloud.bulk import DEFAULT_POLL_INTERVAL, DEFAULT_SETTLE_TIMEOUT
+from lambda_cloud.bulk import DEFAULT_POLL_INTERVAL, DEFAULT_SETTLE_TIMEOUT, LaunchManyOptions
 
 from .app import State, pass_state
 from .catalog import check_regions
@@ -152,7 +152,7 @@ def launch(
       lambda-cloud instances launch --type gpu_8x_h100_sxm5 --type gpu_8x_a100_80gb_sxm4 \\
           --ssh-key me --count 2 --hunt 3600 --max-hourly-cost 60
     """
-    options: dict[str, Any] = {
+    options: LaunchManyOptions = {
         "instance_type_names": types,
         "hunt": _hunt(hunt, hunt_poll),
         "max_hourly_cost_cents": max_hourly_cost,
@@ -172,7 +172,8 @@ def launch(
     _check_names(client, types, regions, ssh_keys, file_systems)
     try:
         with track(state.output) as tracker:
-            report = client.instances.launch_many(count, on_progress=tracker, **options)
+            options["on_progress"] = tracker
+            report = client.instances.launch_many(count, **options)
     except KeyboardInterrupt as exc:
         _interrupted(state.output, run_id, BulkLaunchCancelledError.find(exc))
         raise click.exceptions.Exit(130) from None

@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
-from .._config import check_expires_in
+from .._config import ExpiresIn, check_expires_in
 from ..bulk.options import EXPIRES_AT_TAG, OWNER_TAG
 from ..errors import ValidationError
 from ..types.instances import Instance, RequestedTagEntry
@@ -25,8 +25,6 @@ __all__ = [
     "to_utc",
 ]
 
-#: An expiry as seconds from now or a ``timedelta``.
-ExpiresIn = float | datetime.timedelta
 
 _UTC = datetime.timezone.utc
 

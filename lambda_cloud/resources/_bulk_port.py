@@ -6,31 +6,28 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import datetime
 from collections.abc import Callable, Sequence
 
 import attrs
 
 from .._api import ClientAPI
-from .._compat import Unpack
 from .._config import Timeout, to_client_timeout
 from .._deadline import Deadline, retrying_until
 from .._options import RequestOptions
-from .._validation import check_callback, check_ids, check_list, check_string
+from .._validation import check_ids, check_list, check_string
 from ..bulk import launch as bulk_launch
 from ..bulk import terminate as bulk_terminate
 from ..bulk import wait as bulk_wait
 from ..bulk.api import RequestBuilder
 from ..bulk.errors import BulkLaunchCancelledError
 from ..bulk.inventory import is_live, run_instances
-from ..bulk.options import DEFAULT_BATCH_SIZE, DEFAULT_POLL_INTERVAL, Hunt, OnCancel
+from ..bulk.options import DEFAULT_BATCH_SIZE, DEFAULT_POLL_INTERVAL, LaunchManyOptions, LaunchRun
 from ..bulk.progress import ProgressEvent
 from ..bulk.reports import BulkLaunchReport, BulkTerminateReport
 from ..bulk.slots import check_run_id
-from ..lifecycle import ExpiresIn
 from ..types.instance_types import InstanceTypesItem
 from ..types.instances import Instance, InstanceStatus
-from ..types.launch import BulkLaunchOptions, LaunchOptions
+from ..types.launch import LaunchOptions
 from ._instance_requests import InstanceRequests
 from ._launch_request import build_launch_request, reserve, sdk_tags, type_names
 from .instance_types import AsyncInstanceTypes
@@ -75,76 +72,35 @@ class BulkRequests:
             return await self._instances.terminate(ids, options=self.options, gone_is_done=False)
 
 
-async def launch_many(
-    api: ClientAPI,
-    count: int,
-    *,
-    instance_type_names: Sequence[str] | None,
-    hunt: Hunt | None,
-    max_hourly_cost_cents: int | None,
-    region_names: Sequence[str] | None,
-    name_prefix: str | None,
-    run_id: str | None,
-    expires_in: ExpiresIn | None,
-    expires_at: datetime.datetime | None,
-    max_concurrency: int,
-    wait: bool,
-    on_progress: Callable[[ProgressEvent], object] | None,
-    on_cancel: OnCancel,
-    poll_interval: float,
-    settle_timeout: float,
-    timeout: float | None,
-    request_timeout: Timeout | None,
-    **options: Unpack[BulkLaunchOptions],
-) -> BulkLaunchReport:
+async def launch_many(api: ClientAPI, count: int, options: LaunchManyOptions) -> BulkLaunchReport:
     """See ``AsyncInstances.launch_many``."""
+    run, what = LaunchRun.split(options)
     last = count - 1 if isinstance(count, int) and count > 0 else 0
-    types = type_names(options.get("instance_type_name"), instance_type_names)
+    types = type_names(what.get("instance_type_name"), run.instance_type_names)
     # The last slot has the longest name and hostname: if it passes, they all do (once
     # they are known to be strings: a suffixed 5 would pass as "5-0").
-    hostname = options.get("hostname")
+    hostname = what.get("hostname")
     last_slot: LaunchOptions = {
-        **options,
+        **what,
         "instance_type_name": types[0],
         "hostname": bulk_launch.slot_hostname(
             None if hostname is None else check_string(hostname, "hostname"), last, count
         ),
     }
     template = build_launch_request(
-        region_name=_ANY_REGION,  # plan_launch checks region_names
-        name=bulk_launch.slot_name(
-            None if name_prefix is None else check_string(name_prefix, "name_prefix"), last
-        ),
+        region_name=_ANY_REGION,  # LaunchRun checked region_names
+        name=bulk_launch.slot_name(run.name_prefix, last),
         **last_slot,
     )
     plan = bulk_launch.plan_launch(
-        template,
-        count,
-        instance_type_names=types,
-        hunt=hunt,
-        run_id=run_id,
-        region_names=region_names,
-        name_prefix=name_prefix,
-        hostname=hostname,
-        max_concurrency=max_concurrency,
-        wait=wait,
-        on_cancel=on_cancel,
-        poll_interval=poll_interval,
-        settle_timeout=settle_timeout,
-        timeout=timeout,
+        template, count, run, instance_type_names=types, hostname=hostname
     )
-    tags = sdk_tags(api, template.tags, expires_in, expires_at)
-    check_callback(on_progress, "on_progress")
-    port = BulkRequests(api, request_timeout)
+    tags = sdk_tags(api, template.tags, run.expires_in, run.expires_at)
+    port = BulkRequests(api, run.request_timeout)
     async with api.run_lease(plan.run_id if plan.rerun else None):
         try:
             reservation, listing = await reserve(
-                api,
-                types,
-                count,
-                max_hourly_cost_cents,
-                port.options,
-                run_id=plan.run_id,
+                api, types, count, run.max_hourly_cost_cents, port.options, run_id=plan.run_id
             )
         except asyncio.CancelledError as cancelled:
             # Nothing launched yet; the caller still finds the report as the cause, as it
@@ -153,7 +109,7 @@ async def launch_many(
         # The first capacity check starts from the spend check's listing, not a second one.
         plan = attrs.evolve(plan, instance_types=listing, budget=reservation, sdk_tags=tags)
         try:
-            return await bulk_launch.launch_many(port, plan, on_progress)
+            return await bulk_launch.launch_many(port, plan, run.on_progress)
         finally:
             if reservation is not None:
                 await reservation.release()

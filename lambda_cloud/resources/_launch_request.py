@@ -22,7 +22,6 @@ from .._validation import (
     check_tag,
     check_user_data,
 )
-from ..bulk.checks import check_names
 from ..bulk.options import EXPIRES_AT_TAG, OWNER_TAG
 from ..bulk.slots import token
 from ..errors import ValidationError
@@ -154,7 +153,7 @@ def _check_option_names(options: Mapping[str, object]) -> None:
         raise TypeError(f"missing required launch option(s): {', '.join(missing)}")
 
 
-def type_names(single: str | None, several: Sequence[str] | None) -> builtins.list[str]:
+def type_names(single: str | None, several: builtins.list[str] | None) -> builtins.list[str]:
     """``launch_many``'s instance types: ``instance_type_name`` or ``instance_type_names``."""
     if several is None:
         if single is None:
@@ -166,10 +165,7 @@ def type_names(single: str | None, several: Sequence[str] | None) -> builtins.li
         raise ValidationError(
             "instance_type_names", "give instance_type_name or instance_type_names, not both"
         )
-    names = check_names(several, "instance_type_names") or []
-    for i, name in enumerate(names):
-        check_length(name, f"instance_type_names[{i}]", min_len=1, max_len=128)
-    return names
+    return several  # checked by LaunchRun
 
 
 def _names(values: Sequence[str], field: str) -> builtins.list[str]:

@@ -19,19 +19,15 @@ from .._options import RequestOptions
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from ..bulk.options import (
     DEFAULT_BATCH_SIZE,
-    DEFAULT_MAX_CONCURRENCY,
     DEFAULT_POLL_INTERVAL,
-    DEFAULT_SETTLE_TIMEOUT,
     DEFAULT_UNHEALTHY_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
-    Hunt,
-    OnCancel,
+    LaunchManyOptions,
 )
 from ..bulk.progress import ProgressEvent
 from ..bulk.reports import BulkLaunchReport, BulkTerminateReport
-from ..lifecycle import CostReport, ExpiresIn, ExpiryExtensions, GroupBy, ReapReport
+from ..lifecycle import CostReport, ExpiryExtensions, GroupBy, ReapReport
 from ..types.instances import Instance, InstanceStatus
-from ..types.launch import BulkLaunchOptions
 from . import _bulk_port, _lifecycle
 from ._seed import SeedInstancesMixin
 
@@ -44,27 +40,11 @@ class AsyncInstances(SeedInstancesMixin):
     async def launch_many(
         self,
         count: int,
-        *,
-        instance_type_names: Sequence[str] | None = None,
-        hunt: Hunt | None = None,
-        max_hourly_cost_cents: int | None = None,
-        region_names: Sequence[str] | None = None,
-        name_prefix: str | None = None,
-        run_id: str | None = None,
-        expires_in: ExpiresIn | None = None,
-        expires_at: datetime.datetime | None = None,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        wait: bool = False,
-        on_progress: Callable[[ProgressEvent], object] | None = None,
-        on_cancel: OnCancel = "terminate",
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        settle_timeout: float = DEFAULT_SETTLE_TIMEOUT,
-        timeout: float | None = None,
-        request_timeout: Timeout | None = None,
-        **options: Unpack[BulkLaunchOptions],
+        **options: Unpack[LaunchManyOptions],
     ) -> BulkLaunchReport:
         """Launch ``count`` instances, one per slot, and report on every slot. ``options`` say
-        what to launch, as for ``launch``; instead of ``instance_type_name``,
+        what to launch, as for ``launch`` (``BulkLaunchOptions``), and how the run goes
+        (``LaunchRunOptions``; defaults in ``LaunchRun``); instead of ``instance_type_name``,
         ``instance_type_names`` may list several acceptable types in order of preference (each
         slot takes the first with capacity).
 
@@ -114,27 +94,7 @@ class AsyncInstances(SeedInstancesMixin):
         what it knows it created, and re-raises the ``CancelledError`` with a
         ``BulkLaunchCancelledError`` holding the report as its cause.
         """
-        return await _bulk_port.launch_many(
-            self._api,
-            count,
-            instance_type_names=instance_type_names,
-            hunt=hunt,
-            max_hourly_cost_cents=max_hourly_cost_cents,
-            region_names=region_names,
-            name_prefix=name_prefix,
-            run_id=run_id,
-            expires_in=expires_in,
-            expires_at=expires_at,
-            max_concurrency=max_concurrency,
-            wait=wait,
-            on_progress=on_progress,
-            on_cancel=on_cancel,
-            poll_interval=poll_interval,
-            settle_timeout=settle_timeout,
-            timeout=timeout,
-            request_timeout=request_timeout,
-            **options,
-        )
+        return await _bulk_port.launch_many(self._api, count, options)
 
     async def find_run(
         self,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 
+import attrs
 import pytest
 
 from lambda_cloud import (
@@ -23,6 +25,9 @@ from lambda_cloud.bulk import (
     CapacityExhaustedError,
     DeadlineExceededError,
     Hunt,
+    LaunchManyOptions,
+    LaunchRun,
+    LaunchRunOptions,
     ProgressEvent,
     ProgressKind,
 )
@@ -668,3 +673,40 @@ async def test_a_requeued_slot_adopted_while_waiting_for_its_turn_sends_nothing(
     check_launch_invariants(emu, report)
     slot_zero = next(i for i in report.instances if i.slot == 0)
     assert slot_zero.adopted and not report.extras
+
+
+def test_launch_many_options_are_declared_once() -> None:
+    """The keyword form and the checked class name the same options, and the class holds
+    every default: ``launch_many``'s signature spells none of them again."""
+    run_options = set(LaunchRunOptions.__annotations__)
+    assert run_options == {f.name for f in attrs.fields(LaunchRun)}
+    assert run_options < set(LaunchManyOptions.__annotations__)
+    params = inspect.signature(AsyncLambdaCloud(api_key="k").instances.launch_many).parameters
+    assert list(params) == ["count", "options"]
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"poll_interval": 0}, "poll_interval"),
+        ({"settle_timeout": -1.0}, "settle_timeout"),
+        ({"max_concurrency": 1.5}, "max_concurrency"),
+        ({"on_cancel": "abandon"}, "on_cancel"),
+        ({"wait": "yes"}, "wait"),
+        ({"region_names": "us-east-1"}, "region_names"),
+        ({"region_names": ["r" * 65]}, "region_names[0]"),
+        ({"instance_type_names": ["x" * 129]}, "instance_type_names[0]"),
+        ({"run_id": "no spaces"}, "run_id"),
+        ({"hunt": 60}, "hunt"),
+        ({"on_progress": 5}, "on_progress"),
+        ({"request_timeout": "5"}, "request_timeout"),
+        ({"max_hourly_cost_cents": 0}, "max_hourly_cost_cents"),
+        ({"timeout": -1}, "timeout"),
+    ],
+)
+def test_a_run_option_is_checked_where_it_is_declared(
+    options: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        LaunchRun(**options)  # type: ignore[arg-type]
+    assert info.value.field == field

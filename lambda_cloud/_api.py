@@ -1,29 +1,25 @@
 """``ClientAPI``: what a resource needs of its client, and all it may reach.
 
 The client owns one (a ``with_options`` copy its own) and hands it to each resource it builds.
-Resources send through it, read the launch defaults and spend books from it, and derive the
-per-call ``security=`` variant from it; they never see the client, so no resource imports
-``_client`` (not even for annotations) and calls flow one way: client -> resources -> this.
+Resources send through its ``transport``, read the launch defaults and spend books from it, and
+derive the per-call ``security=`` variant from it; they never see the client, so no resource
+imports ``_client`` (not even for annotations) and calls flow one way: client -> resources ->
+this -> transport.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
-from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 import attrs
 
 from ._budget import Budget
 from ._config import Timeout, to_client_timeout
-from ._options import DEFAULT_OPTIONS, FinalRequestOptions
 from ._presigned import send_presigned
-from ._retry import RetryRule
 from ._security import Secret
 from ._transport import Transport
-from .errors import APIStatusError
 
 __all__ = ["ClientAPI"]
 
@@ -50,38 +46,6 @@ class ClientAPI:
 
     def __repr__(self) -> str:
         return f"ClientAPI(base_url={self.transport.base_url!r})"
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: object = None,
-        rule: RetryRule = RetryRule.SAFE,
-        options: FinalRequestOptions = DEFAULT_OPTIONS,
-        done_if: Callable[[APIStatusError], bool] | None = None,
-        build_body: Callable[[], Awaitable[object]] | None = None,
-        envelope: bool = False,
-    ) -> Awaitable[Any]:
-        """Send a request; await it for the envelope's ``data``, or with ``envelope=True`` the
-        whole envelope (paginated lists). See ``Transport.request`` for ``done_if`` and
-        ``build_body``.
-
-        A plain function handing back the transport's coroutine, so that a call's frames stay
-        few: each costs time whenever the request waits on the network.
-        """
-        return self.transport.request(
-            method,
-            path,
-            params=params,
-            body=body,
-            rule=rule,
-            options=options,
-            done_if=done_if,
-            build_body=build_body,
-            envelope=envelope,
-        )
 
     async def send_presigned(
         self,

@@ -47,12 +47,18 @@ class AsyncAPIResource:
         build_body: Callable[[], Awaitable[object]] | None = None,
         envelope: bool = False,
     ) -> Awaitable[Any]:
-        """``ClientAPI.request``: the envelope's ``data`` (or with ``envelope=True`` the whole
-        envelope). ``options`` are the calling method's, checked here into the one
-        ``FinalRequestOptions`` the transport applies."""
+        """Send a request; await it for the envelope's ``data``, or with ``envelope=True`` the
+        whole envelope (paginated lists). ``options`` are the calling method's, checked here
+        into the one ``FinalRequestOptions`` the transport applies; see ``Transport.request``
+        for ``done_if`` and ``build_body``.
+
+        A plain function handing back the transport's coroutine, so that a call's frames stay
+        few: each costs time whenever the request waits on the network.
+        """
+        transport = self._api.transport
         # What a structure error names as the request whose answer it could not read.
-        current_request.set((method, self._api.base_url + path))
-        return self._api.request(
+        current_request.set((method, transport.base_url + path))
+        return transport.request(
             method,
             path,
             params=params,

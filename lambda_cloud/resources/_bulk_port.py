@@ -1,6 +1,7 @@
 """The port to the bulk engine: ``BulkRequests`` implements ``bulk.api.InstancesAPI`` over the
-client's requests, and the functions here check a bulk call's arguments, open what it holds
-(the run lease, the spend reservation) and hand the engine its port."""
+client's requests (the bulk methods hand it to the engine), and the bulk calls that do more than
+that: ``launch_many`` opens what it holds (the run lease, the spend reservation), ``reclaim``
+finds its run first."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from .._options import RequestOptions
 from .._validation import check_ids, check_list, check_string
 from ..bulk import launch as bulk_launch
 from ..bulk import terminate as bulk_terminate
-from ..bulk import wait as bulk_wait
 from ..bulk.api import RequestBuilder
 from ..bulk.errors import BulkLaunchCancelledError
 from ..bulk.inventory import is_live, run_instances
@@ -26,13 +26,13 @@ from ..bulk.progress import ProgressEvent
 from ..bulk.reports import BulkLaunchReport, BulkTerminateReport
 from ..bulk.slots import check_run_id
 from ..types.instance_types import InstanceTypesItem
-from ..types.instances import Instance, InstanceStatus
+from ..types.instances import Instance
 from ..types.launch import LaunchOptions
 from ._instance_requests import InstanceRequests
 from ._launch_request import build_launch_request, reserve, sdk_tags, type_names
 from .instance_types import AsyncInstanceTypes
 
-__all__ = ["BulkRequests", "find_run", "launch_many", "reclaim", "terminate_many", "wait_for"]
+__all__ = ["BulkRequests", "find_run", "launch_many", "reclaim"]
 
 # Only ever used to validate the template request; each launch names its own region.
 _ANY_REGION = "region"
@@ -123,29 +123,6 @@ async def find_run(api: ClientAPI, run_id: str, options: RequestOptions) -> buil
     return [i for slot in sorted(found) for i in found[slot] if is_live(i)]
 
 
-async def terminate_many(
-    api: ClientAPI,
-    ids: Sequence[str],
-    *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    wait: bool,
-    on_progress: Callable[[ProgressEvent], object] | None,
-    poll_interval: float = DEFAULT_POLL_INTERVAL,
-    timeout: float | None,
-    request_timeout: Timeout | None,
-) -> BulkTerminateReport:
-    """See ``AsyncInstances.terminate_many``."""
-    return await bulk_terminate.terminate_many(
-        BulkRequests(api, request_timeout),
-        ids,
-        batch_size=batch_size,
-        wait=wait,
-        on_progress=on_progress,
-        poll_interval=poll_interval,
-        timeout=timeout,
-    )
-
-
 async def reclaim(
     api: ClientAPI,
     run_id: str,
@@ -171,34 +148,12 @@ async def reclaim(
     ids = [i.id for i in live if i.id not in kept]
     if not ids:  # nothing left running: terminate_many refuses an empty list
         return BulkTerminateReport()
-    return await terminate_many(
-        api,
-        ids,
-        wait=wait,
-        on_progress=on_progress,
-        timeout=timeout,
-        request_timeout=request_timeout,
-    )
-
-
-async def wait_for(
-    api: ClientAPI,
-    ids: Sequence[str],
-    status: InstanceStatus | str,
-    *,
-    timeout: float | None,
-    poll_interval: float,
-    unhealthy_timeout: float,
-    on_progress: Callable[[ProgressEvent], object] | None,
-    request_timeout: Timeout | None,
-) -> builtins.list[Instance]:
-    """See ``AsyncInstances.wait_for``."""
-    return await bulk_wait.wait_for(
+    return await bulk_terminate.terminate_many(
         BulkRequests(api, request_timeout),
         ids,
-        status,
-        timeout=timeout,
-        poll_interval=poll_interval,
-        unhealthy_timeout=unhealthy_timeout,
+        batch_size=DEFAULT_BATCH_SIZE,
+        wait=wait,
         on_progress=on_progress,
+        poll_interval=DEFAULT_POLL_INTERVAL,
+        timeout=timeout,
     )

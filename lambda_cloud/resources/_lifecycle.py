@@ -10,14 +10,15 @@ from .._api import ClientAPI
 from .._config import Timeout, check_expires_in, check_owner
 from .._options import RequestOptions
 from .._validation import check_bool, check_callback, check_ids, check_list
-from ..bulk.options import DEFAULT_POLL_INTERVAL
+from ..bulk.options import DEFAULT_BATCH_SIZE, DEFAULT_POLL_INTERVAL
 from ..bulk.progress import ProgressEvent
+from ..bulk.terminate import terminate_many
 from ..bulk.wait import check_wait_options
 from ..errors import ValidationError
 from ..lifecycle.costs import INSTANCE_EVENTS, CostReport, GroupBy, check_group_by, compute_costs
 from ..lifecycle.expiry import ExpiryExtensions, to_utc
 from ..lifecycle.reap import ReapReport, expired_instances, idle_file_systems, sort_out
-from . import _bulk_port
+from ._bulk_port import BulkRequests
 from ._instance_requests import InstanceRequests
 from ._pages import MAX_PAGES
 from .audit_events import AsyncAuditEvents
@@ -67,7 +68,8 @@ async def reap(
         raise ValidationError(
             "extensions", f"expected an ExpiryExtensions (extended_expiries), got {extensions!r}"
         )
-    sent = _bulk_port.BulkRequests(api, request_timeout).options
+    port = BulkRequests(api, request_timeout)
+    sent = port.options
     instances = await InstanceRequests(api).list(options=sent)
     file_systems = await AsyncFileSystems(api).list(**sent)
     expired = expired_instances(instances, owner=whose, now=moment)
@@ -96,13 +98,14 @@ async def reap(
         idle_file_systems=idle,
     )
     if not dry_run and due:
-        report.terminated = await _bulk_port.terminate_many(
-            api,
+        report.terminated = await terminate_many(
+            port,
             [e.id for e in due],
+            batch_size=DEFAULT_BATCH_SIZE,
             wait=wait,
             on_progress=on_progress,
+            poll_interval=DEFAULT_POLL_INTERVAL,
             timeout=timeout,
-            request_timeout=request_timeout,
         )
     if not dry_run:
         for fs_id in dict.fromkeys(doomed):

@@ -17,6 +17,8 @@ from .._compat import Unpack
 from .._config import Timeout
 from .._options import RequestOptions
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
+from ..bulk import terminate as bulk_terminate
+from ..bulk import wait as bulk_wait
 from ..bulk.options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_POLL_INTERVAL,
@@ -217,15 +219,14 @@ class AsyncInstances(SeedInstancesMixin):
         to each request (retries are the client's). Call ``report.raise_for_errors()`` to raise
         on failures.
         """
-        return await _bulk_port.terminate_many(
-            self._api,
+        return await bulk_terminate.terminate_many(
+            _bulk_port.BulkRequests(self._api, request_timeout),
             ids,
             batch_size=batch_size,
             wait=wait,
             on_progress=on_progress,
             poll_interval=poll_interval,
             timeout=timeout,
-            request_timeout=request_timeout,
         )
 
     async def wait_for(
@@ -251,15 +252,14 @@ class AsyncInstances(SeedInstancesMixin):
         After ``timeout`` seconds (``None``: no limit) raises ``WaitTimeoutError`` with every
         id's last status (and the list's last failure as its cause, if it failed).
         """
-        return await _bulk_port.wait_for(
-            self._api,
+        return await bulk_wait.wait_for(
+            _bulk_port.BulkRequests(self._api, request_timeout),
             ids,
             status,
             timeout=timeout,
             poll_interval=poll_interval,
             unhealthy_timeout=unhealthy_timeout,
             on_progress=on_progress,
-            request_timeout=request_timeout,
         )
 
 

@@ -10,7 +10,7 @@ from lambda_cloud import RateLimit, RateLimits
 from lambda_cloud._ratelimit import RateLimiter, SlotTooFar
 from lambda_cloud.emulator import Emulator
 
-from .sharing import run_processes
+from ..sharing import run_processes
 
 LIMITS = RateLimits(general=RateLimit(rate=1.0, burst=5), launch=RateLimit(rate=0.1, burst=2))
 

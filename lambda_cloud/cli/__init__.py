@@ -13,7 +13,7 @@ from .fabric import fabric_partitions
 from .file_systems import file_systems
 from .firewall import firewall
 from .instances import instances
-from .lifecycle import cost, reap
+from .lifecycle import cost, extend, reap
 from .runs import find_run, launch, reclaim
 from .ssh_keys import ssh_keys
 from .tickets import tickets
@@ -37,6 +37,7 @@ for command in (
     tickets,
     cost,
     reap,
+    extend,
     ssh,
     configure,
     emulator,

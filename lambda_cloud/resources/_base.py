@@ -13,6 +13,7 @@ from ._presigned import send_presigned
 
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
+    from ..shared.store import Account
 
 __all__ = ["AsyncAPIResource", "SyncAPIResource", "is_conflict", "is_not_found"]
 
@@ -35,6 +36,11 @@ class AsyncAPIResource:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
+
+    def _shared_account(self) -> Account | None:
+        """The account's corner of the client's shared store (``None``: it has none)."""
+        limiter = self._client._transport.rate_limiter
+        return None if limiter is None else limiter.shared_account()
 
     def _request(
         self,

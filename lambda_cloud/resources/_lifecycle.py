@@ -10,20 +10,30 @@ from typing import TYPE_CHECKING
 from .._config import Timeout, check_expires_in, check_owner
 from .._retry import RetryPolicy
 from .._validation import check_bool, check_callback, check_ids, check_list
+from ..bulk.inventory import is_live
 from ..bulk.options import DEFAULT_POLL_INTERVAL, EXPIRES_AT_TAG, OWNER_TAG
 from ..bulk.progress import ProgressEvent
 from ..bulk.wait import check_wait_options
-from ..errors import ValidationError
+from ..errors import SharedStateError, ValidationError
 from ..lifecycle.costs import INSTANCE_EVENTS, CostReport, GroupBy, check_group_by, compute_costs
-from ..lifecycle.expiry import ExpiresIn, ExpiryExtensions, lifecycle_tags, to_utc
+from ..lifecycle.expiry import (
+    ExpiresIn,
+    ExpiryExtensions,
+    ExtensionsUnavailable,
+    expires_at_of,
+    lifecycle_tags,
+    to_utc,
+)
 from ..lifecycle.reap import ReapReport, expired_instances, idle_file_systems, sort_out
+from ..shared.extensions import SharedExpiryExtensions
+from ..shared.store import Account
 from ..types.instances import RequestedTagEntry
 from ._pages import MAX_PAGES
 
 if TYPE_CHECKING:
     from .._client import AsyncLambdaCloud
 
-__all__ = ["costs", "reap", "sdk_tags"]
+__all__ = ["costs", "extend_expiry", "reap", "sdk_tags"]
 
 _UTC = datetime.timezone.utc
 _LIFECYCLE_TAGS = frozenset({EXPIRES_AT_TAG, OWNER_TAG})
@@ -66,6 +76,7 @@ async def reap(
     now: datetime.datetime | None,
     keep: Sequence[str],
     extensions: ExpiryExtensions | None,
+    account: Account | None,
     delete_file_systems: Sequence[str],
     wait: bool,
     on_progress: Callable[[ProgressEvent], object] | None,
@@ -83,20 +94,21 @@ async def reap(
     moment = _moment(now, "now")
     kept = frozenset(_some_ids(keep, "keep"))
     doomed = _some_ids(delete_file_systems, "delete_file_systems")
-    if extensions is not None and not callable(getattr(extensions, "extended_expiries", None)):
-        raise ValidationError(
-            "extensions", f"expected an ExpiryExtensions (extended_expiries), got {extensions!r}"
-        )
+    source = _extensions(extensions, account)
     instances = await client.instances.list(timeout=request_timeout, retries=retries)
     file_systems = await client.file_systems.list(timeout=request_timeout, retries=retries)
     expired = expired_instances(instances, owner=whose, now=moment)
-    extended: dict[str, datetime.datetime] = {}
+    extended: dict[str, datetime.datetime] | None = {}
     # Only expired instances are looked up: an extension only ever postpones.
     asked = [e.id for e in expired if e.id not in kept]
-    if extensions is not None and asked:
-        found = await extensions.extended_expiries(asked)
-        extended = {iid: to_utc(when, f"extensions[{iid!r}]") for iid, when in found.items()}
-    due, held, postponed = sort_out(expired, keep=kept, extensions=extended, now=moment)
+    if source is not None and asked:
+        try:
+            found = await source.extended_expiries(asked)
+        except ExtensionsUnavailable:
+            extended = None  # any of them may be extended: none is terminated
+        else:
+            extended = {iid: to_utc(when, f"extensions[{iid!r}]") for iid, when in found.items()}
+    due, held, postponed, unknown = sort_out(expired, keep=kept, extensions=extended, now=moment)
     idle = idle_file_systems(file_systems, instances, moment)
     # Checked before anything is terminated: only a file system nothing mounts may go.
     busy = sorted(set(doomed) - {f.id for f in idle})
@@ -112,6 +124,7 @@ async def reap(
         expired=due,
         kept=held,
         extended=postponed,
+        unverified=unknown,
         idle_file_systems=idle,
     )
     if not dry_run and due:
@@ -128,6 +141,83 @@ async def reap(
             await client.file_systems.delete(fs_id, timeout=request_timeout, retries=retries)
             report.deleted_file_systems.append(fs_id)
     return report
+
+
+def _extensions(
+    extensions: ExpiryExtensions | None, account: Account | None
+) -> ExpiryExtensions | None:
+    """The extensions a reap consults: those given, else the shared store's (if any)."""
+    if extensions is None:
+        return None if account is None else SharedExpiryExtensions(account)
+    if not callable(getattr(extensions, "extended_expiries", None)):
+        raise ValidationError(
+            "extensions", f"expected an ExpiryExtensions (extended_expiries), got {extensions!r}"
+        )
+    return extensions
+
+
+async def extend_expiry(
+    client: AsyncLambdaCloud,
+    ids: Sequence[str],
+    *,
+    account: Account | None,
+    by: ExpiresIn | None,
+    until: datetime.datetime | None,
+    timeout: Timeout | None,
+    retries: int | RetryPolicy | None,
+) -> dict[str, datetime.datetime]:
+    """See ``AsyncInstances.extend_expiry``."""
+    wanted = list(dict.fromkeys(check_ids(ids, "ids")))
+    if (by is None) == (until is None):
+        raise ValidationError("by", "give by or until (one of them)")
+    target = check_expires_in(by, "by") if until is None else to_utc(until, "until")
+    if isinstance(target, datetime.datetime) and target <= datetime.datetime.now(_UTC):
+        raise ValidationError("until", f"{target.isoformat()} is not in the future")
+    if account is None:
+        raise ValidationError(
+            "shared",
+            "an extension is kept in the shared store, and this client has none "
+            "(RateLimits(shared=...) or $LAMBDA_CLOUD_SHARED_STATE); without one, pass "
+            "keep=[id] to reap (or `lambda-cloud reap --keep ID`) on every reap",
+        )
+    listed = {i.id: i for i in await client.instances.list(timeout=timeout, retries=retries)}
+    tagged: dict[str, datetime.datetime] = {}
+    for iid in wanted:
+        instance = listed.get(iid)
+        expires_at = None if instance is None or not is_live(instance) else expires_at_of(instance)
+        if expires_at is not None:
+            tagged[iid] = expires_at
+    refused = [iid for iid in wanted if iid not in tagged]
+    if refused:
+        raise ValidationError(
+            "ids", f"not a live instance launched with an expiry: {', '.join(refused)}"
+        )
+    store = SharedExpiryExtensions(account)
+    if isinstance(target, datetime.datetime):
+        new = dict.fromkeys(wanted, target)
+    else:
+        new = await _later_by(store, tagged, target)
+    held = await store.extend(new)
+    # An extension earlier than the tag changes nothing: the tag still holds.
+    return {iid: max(tagged[iid], held.get(iid, tagged[iid])) for iid in wanted}
+
+
+async def _later_by(
+    store: SharedExpiryExtensions,
+    tagged: dict[str, datetime.datetime],
+    delta: datetime.timedelta,
+) -> dict[str, datetime.datetime]:
+    """``delta`` after each instance's current expiry (its tag's, or a later extension's), or
+    after now if that has passed."""
+    try:
+        current = await store.extended_expiries(list(tagged))
+    except ExtensionsUnavailable as exc:
+        raise SharedStateError("the shared store is down: the extension was not recorded") from exc
+    now = datetime.datetime.now(_UTC)
+    return {
+        iid: max(expires_at, current.get(iid, expires_at), now) + delta
+        for iid, expires_at in tagged.items()
+    }
 
 
 async def costs(

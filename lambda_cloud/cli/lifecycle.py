@@ -7,24 +7,27 @@ from __future__ import annotations
 import datetime
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from lambda_cloud.lifecycle import (
-    GROUP_BY,
-    CostReport,
-    ExpiredInstance,
-    GroupBy,
-    IdleFileSystem,
-    ReapReport,
-)
+import lambda_cloud
 
 from .app import State, pass_state
 from .instances import cost as hourly_cost
 from .instances import show_terminate
 from .output import Mode, Output, price
+from .params import LazyChoice
 from .progress import track
+
+if TYPE_CHECKING:
+    from lambda_cloud.lifecycle import (
+        CostReport,
+        ExpiredInstance,
+        GroupBy,
+        IdleFileSystem,
+        ReapReport,
+    )
 
 __all__ = ["cost", "duration", "extend", "reap"]
 
@@ -379,7 +382,7 @@ def _show_cost(output: Output, report: CostReport) -> None:
 @click.option(
     "--by",
     "group_by",
-    type=click.Choice(GROUP_BY),
+    type=LazyChoice(lambda: lambda_cloud.lifecycle.GROUP_BY),
     default="run",
     show_default=True,
     help="With --since: sum by launch run, owner, instance or instance type.",

@@ -5,15 +5,8 @@
 
 from typing import TYPE_CHECKING
 
-from ._client import AsyncLambdaCloud
-from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Timeout
 from ._lazy import lazy_exports
 from ._logs import setup_logging
-from ._options import RESERVED_HEADERS, LaunchCallOptions, RequestOptions
-from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimits
-from ._response import APIResponse
-from ._retry import RetryPolicy
-from ._security import SchemeBasicAuth, Security
 from ._version import __version__
 from .errors import (
     AccountInactiveError,
@@ -51,11 +44,16 @@ from .errors import (
     ValidationError,
     WaitTimeoutError,
 )
-from .shared import SharedState
-from .types import *  # noqa: F403
 from .types import __all__ as _types_all
 
 if TYPE_CHECKING:
+    from ._client import AsyncLambdaCloud
+    from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Timeout
+    from ._options import RESERVED_HEADERS, LaunchCallOptions, RequestOptions
+    from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimits
+    from ._response import APIResponse
+    from ._retry import RetryPolicy
+    from ._security import SchemeBasicAuth, Security
     from ._sync import LambdaCloud, SyncCallInLoopThreadError, SyncInAsyncContextWarning
     from .bulk import (
         LAUNCH_TOKEN_TAG,
@@ -88,13 +86,86 @@ if TYPE_CHECKING:
         parse_token,
     )
     from .lifecycle import CostReport, ExpiryExtensions, ReapReport
+    from .shared import SharedState
+    from .types import (  # by name: the docs tool expands no star import here
+        TERMINAL_STATUSES,
+        Attachment,
+        AttachmentDownload,
+        AttachmentUpload,
+        AttachmentUploadStatus,
+        AuditEvent,
+        AuditEventsPage,
+        BulkLaunchOptions,
+        FabricPartition,
+        Filesystem,
+        FilesystemMountEntry,
+        FileSystemMountParam,
+        FirewallRule,
+        FirewallRuleParam,
+        FirewallRuleset,
+        FirewallRulesetEntry,
+        FirewallRulesetParam,
+        FirewallRulesParam,
+        GeneratedSSHKey,
+        GlobalFirewallRuleset,
+        Image,
+        ImageArchitecture,
+        ImageFamilyParam,
+        ImageIdParam,
+        ImageParam,
+        ImageSpecification,
+        ImageSpecificationFamily,
+        ImageSpecificationID,
+        Instance,
+        InstanceActionAvailability,
+        InstanceActionAvailabilityDetails,
+        InstanceActionUnavailableCode,
+        InstanceStatus,
+        InstanceType,
+        InstanceTypesItem,
+        InstanceTypeSpecs,
+        LaunchInstanceRequest,
+        LaunchOptions,
+        NetworkProtocol,
+        OpenEnum,
+        Region,
+        RequestedFilesystemMountEntry,
+        RequestedTagEntry,
+        RulesetsParam,
+        SortDirection,
+        SSHKey,
+        TagEntry,
+        TagParam,
+        TagsParam,
+        Ticket,
+        TicketComment,
+        TicketCreated,
+        TicketOrderBy,
+        TicketRequestType,
+        TicketSeverity,
+        TicketsPage,
+        TicketStatus,
+        TicketType,
+        User,
+        UserStatus,
+    )
 
 setup_logging()
 
-#: Names loaded on first use, so that ``import lambda_cloud`` does not pay for them: the sync
-#: facade (async code never needs it), the bulk operations' reports, events and errors, and the
-#: subpackages the client loads on first use.
+#: Names loaded on first use, so that ``import lambda_cloud`` (and the command line's ``--help``)
+#: pays for none of them: the client (aiohttp, attrs, tenacity load with it), the models, the
+#: sync facade (async code never needs it), the bulk operations' reports, events and errors,
+#: and the subpackages the client loads on first use. Only the errors, plain Python, load at once.
 _LAZY = {
+    "AsyncLambdaCloud": "_client",
+    **dict.fromkeys(("DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "Timeout"), "_config"),
+    **dict.fromkeys(("DEFAULT_RATE_LIMITS", "RateLimit", "RateLimits"), "_ratelimit"),
+    "APIResponse": "_response",
+    **dict.fromkeys(("RESERVED_HEADERS", "LaunchCallOptions", "RequestOptions"), "_options"),
+    "RetryPolicy": "_retry",
+    **dict.fromkeys(("SchemeBasicAuth", "Security"), "_security"),
+    "SharedState": "shared",
+    **dict.fromkeys(_types_all, "types"),
     "bulk": "bulk",
     "lifecycle": "lifecycle",
     "resources": "resources",
@@ -228,5 +299,65 @@ __all__ = [
     "ExpiryExtensions",
     "ReapReport",
     "__version__",
-    *_types_all,
+    # models (lambda_cloud.types)
+    "TERMINAL_STATUSES",
+    "BulkLaunchOptions",
+    "FileSystemMountParam",
+    "FirewallRuleParam",
+    "FirewallRulesParam",
+    "FirewallRulesetParam",
+    "ImageFamilyParam",
+    "ImageIdParam",
+    "ImageParam",
+    "LaunchOptions",
+    "RulesetsParam",
+    "TagParam",
+    "TagsParam",
+    "Attachment",
+    "AttachmentDownload",
+    "AttachmentUpload",
+    "AttachmentUploadStatus",
+    "AuditEvent",
+    "AuditEventsPage",
+    "FabricPartition",
+    "Filesystem",
+    "FilesystemMountEntry",
+    "FirewallRule",
+    "FirewallRuleset",
+    "FirewallRulesetEntry",
+    "GeneratedSSHKey",
+    "GlobalFirewallRuleset",
+    "Image",
+    "ImageArchitecture",
+    "ImageSpecification",
+    "ImageSpecificationFamily",
+    "ImageSpecificationID",
+    "Instance",
+    "InstanceActionAvailability",
+    "InstanceActionAvailabilityDetails",
+    "InstanceActionUnavailableCode",
+    "InstanceStatus",
+    "InstanceType",
+    "InstanceTypeSpecs",
+    "InstanceTypesItem",
+    "LaunchInstanceRequest",
+    "NetworkProtocol",
+    "OpenEnum",
+    "Region",
+    "RequestedFilesystemMountEntry",
+    "RequestedTagEntry",
+    "SSHKey",
+    "SortDirection",
+    "TagEntry",
+    "Ticket",
+    "TicketComment",
+    "TicketCreated",
+    "TicketOrderBy",
+    "TicketRequestType",
+    "TicketSeverity",
+    "TicketStatus",
+    "TicketType",
+    "TicketsPage",
+    "User",
+    "UserStatus",
 ]

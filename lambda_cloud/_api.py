@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -20,6 +21,9 @@ from ._config import Timeout, to_client_timeout
 from ._presigned import send_presigned
 from ._security import Secret
 from ._transport import Transport
+
+if TYPE_CHECKING:
+    from .shared.store import Account
 
 __all__ = ["ClientAPI"]
 
@@ -68,11 +72,15 @@ class ClientAPI:
             timeout=transport.timeout if timeout is None else to_client_timeout(timeout),
         )
 
+    def shared_account(self) -> Account | None:
+        """The account's corner of the client's shared store (``None``: it has none)."""
+        limiter = self.transport.rate_limiter
+        return None if limiter is None else limiter.shared_account()
+
     def run_lease(self, run_id: str | None) -> AbstractAsyncContextManager[None]:
         """The lease on ``run_id`` in the shared store, held while a bulk run goes (nothing
         without a run id chosen by the caller, or without a store)."""
-        limiter = self.transport.rate_limiter
-        account = None if limiter is None or run_id is None else limiter.shared_account()
+        account = None if run_id is None else self.shared_account()
         if account is None or run_id is None:
             return contextlib.nullcontext()
         # Imported by the runs that lease: the store is an optional extra.

@@ -20,7 +20,7 @@ from .errors import InvalidPriceError, SpendLimitExceededError
 if TYPE_CHECKING:
     from ._ratelimit import RateLimiter
 
-__all__ = ["Budget", "LiveCost", "Reservation", "budget_for", "check_price"]
+__all__ = ["Budget", "LiveCost", "Reservation", "budget_for", "check_ceiling", "check_price"]
 
 #: A live instance as the budget counts it: its launch-token tag (``None`` without one) and
 #: its price in cents per hour.
@@ -35,6 +35,22 @@ def check_price(instance_type_name: str, price: object) -> int:
     if isinstance(price, bool) or not isinstance(price, int) or price < 0:
         raise InvalidPriceError(instance_type_name, price)
     return price
+
+
+def check_ceiling(
+    *, ceiling: int, committed: int, count: int, price: int, instance_type_name: str
+) -> None:
+    """Raise ``SpendLimitExceededError`` if ``count`` launches at ``price`` cents per hour, on
+    top of the ``committed`` ones, pass ``ceiling``: the one judge of an opening and a draw (a
+    shared store's script makes the same comparison as it records them)."""
+    if committed + count * price > ceiling:
+        raise SpendLimitExceededError(
+            count=count,
+            instance_type_name=instance_type_name,
+            price_cents_per_hour=price,
+            max_hourly_cost_cents=ceiling,
+            committed_cents=committed,
+        )
 
 
 def budget_for(limiter: RateLimiter | None) -> Budget:
@@ -91,14 +107,13 @@ class Budget:
             self._live = sum(cost for tag, cost in listed if tag not in claimed)
             self._live += sum(r.held for r in released)
             committed = self._live + sum(r.held for r in self._open)
-            if committed + count * price > ceiling:
-                raise SpendLimitExceededError(
-                    count=count,
-                    instance_type_name=instance_type_name,
-                    price_cents_per_hour=price,
-                    max_hourly_cost_cents=ceiling,
-                    committed_cents=committed,
-                )
+            check_ceiling(
+                ceiling=ceiling,
+                committed=committed,
+                count=count,
+                price=price,
+                instance_type_name=instance_type_name,
+            )
             self._open.append(reservation)
         return reservation
 
@@ -130,6 +145,11 @@ class Reservation:
         self._drawn_total = 0
 
     @property
+    def count(self) -> int:
+        """The slots the call holds."""
+        return self._count
+
+    @property
     def held(self) -> int:
         """Cents per hour held: the slots drawn at their price, the others at ``unit``."""
         return self._drawn_total + (self._count - len(self._drawn)) * self._unit
@@ -143,17 +163,28 @@ class Reservation:
         # This call's undrawn slots are not counted: a slot that fits at a risen price
         # launches, and the ones that no longer fit are refused when they draw.
         mine = self._drawn_total - self._drawn.get(slot, 0)
-        committed = self._budget._others(self) + mine
-        if committed + price > self.ceiling:
-            raise SpendLimitExceededError(
-                count=1,
-                instance_type_name=instance_type_name,
-                price_cents_per_hour=price,
-                max_hourly_cost_cents=self.ceiling,
-                committed_cents=committed,
-            )
+        committed = await self._committed(slot, mine, price)
+        check_ceiling(
+            ceiling=self.ceiling,
+            committed=committed,
+            count=1,
+            price=price,
+            instance_type_name=instance_type_name,
+        )
         self._drawn_total = mine + price
         self._drawn[slot] = price
+
+    async def _committed(self, slot: int, mine: int, price: int) -> int:
+        """What the account runs, the other reservations hold and this one's other drawn
+        slots (``mine``) hold, as ``slot`` draws at ``price`` (books kept elsewhere record the
+        draw there, if it fits)."""
+        return self._budget._others(self) + mine
+
+    def _held_after(self, slot: int, price: int) -> int:
+        """What this reservation holds once ``slot`` has drawn at ``price``."""
+        drawn = self._drawn_total - self._drawn.get(slot, 0) + price
+        undrawn = self._count - len(self._drawn) - (0 if slot in self._drawn else 1)
+        return drawn + undrawn * self._unit
 
     async def release(self) -> None:
         """The call is over: what it launched counts as live from now on."""

@@ -19,24 +19,13 @@ import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from .errors import APIResponseError
-from .types._base import UNREAD, Codec, OpenEnum, lazy_attributes
-from .types.instances import (
-    ImageSpecification,
-    ImageSpecificationFamily,
-    ImageSpecificationID,
-)
+from .types._fields import UNREAD, Codec, OpenEnum, lazy_attributes
 
 __all__ = ["converter", "parse_datetime", "structure", "unstructure"]
 
 T = TypeVar("T")
 
 converter = cattrs.Converter(detailed_validation=False)
-
-
-def _structure_image(value: Any, _: Any) -> ImageSpecification:
-    if "id" in value:
-        return ImageSpecificationID(id=value["id"])
-    return ImageSpecificationFamily(family=value["family"])
 
 
 def _structure_open_enum(value: Any, cls: type[OpenEnum]) -> OpenEnum:
@@ -78,7 +67,6 @@ def _structure_str_list(value: Any, _: Any) -> list[str]:
 # str hook, which calls the (much slower) Enum constructor.
 converter.register_structure_hook(OpenEnum, _structure_open_enum)
 converter.register_unstructure_hook(OpenEnum, lambda v: v.value)
-converter.register_structure_hook(ImageSpecification, _structure_image)
 converter.register_structure_hook_func(lambda t: t == list[str], _structure_str_list)
 converter.register_structure_hook(datetime.datetime, _structure_datetime)
 converter.register_unstructure_hook(datetime.datetime, datetime.datetime.isoformat)
@@ -265,4 +253,4 @@ def unstructure(obj: object) -> Any:
     return converter.unstructure(obj)
 
 
-Codec.install(structure, unstructure)
+Codec.install(structure)

@@ -7,7 +7,7 @@ no lock, and pacing stays within a rounding error of the bound.
 
 A client alone on its key would never be throttled. Other processes using the same key spend
 from the same server-side buckets unseen, so an adaptive bucket (the default) reads each 429
-as their share: it slows down, and speeds up again as requests get through.
+as their share: it slows down, and speeds up again as time passes without one.
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ class RateLimits:
 
     The defaults follow the API's documentation: about one request per second in general, and a
     launch at most every 12 seconds (five a minute). A launch counts against both buckets.
-    With ``adaptive`` (the default), a 429 slows the bucket it hit down and the requests that
-    pass speed it up again, up to these limits: processes sharing a key settle on shares of
+    With ``adaptive`` (the default), a 429 slows the bucket it hit down, and it speeds up
+    again with the time since, up to these limits: processes sharing a key settle on shares of
     it. ``adaptive=False`` paces to the limits as if the client were the key's only user.
     ``shared`` (a ``redis://`` URL or a ``SharedState``; by default ``$LAMBDA_CLOUD_SHARED_STATE``)
     keeps the buckets in Redis, one pair for every process using the key; there too a
@@ -155,91 +155,92 @@ class SlotTooFar(Exception):
         self.wait = wait
 
 
-# Adaptive pacing: additive increase, multiplicative decrease (as TCP does, and botocore's
-# adaptive retry mode with its factor of 0.7). A 429 cuts the rate of the bucket it hit to 0.7 of
-# itself; each request the server lets through gives back a twentieth of the limit. Processes
-# sharing a key then settle on shares that add up to about the limit without knowing of each
-# other. A run of requests let through says the others have gone quiet: after three in a row,
-# each further one gives back a twentieth more than the one before. (Speeding up by a factor
-# instead recovers faster, but lets the process that got ahead take every token, starving the
-# others: an increase that does not grow with the rate keeps the shares fair.)
-_DECREASE = 0.7
-_INCREASE = 0.05
-_STREAK = 2
+# Adaptive pacing, as botocore's adaptive retry mode and TCP CUBIC do it. A 429 cuts the rate of
+# the bucket it hit to ``_BETA`` of what it was (once per interval of the limit: a burst refused
+# at once says no more than one refusal) and remembers the rate it was refused at, its peak. The
+# rate then grows back with the time since the cut, not per request let through: concave up to
+# the peak, reached ``K`` intervals of the limit later, lingering near it (where the others'
+# shares left room before), then convex past it, probing for room they have since left. Growth
+# by time is the same for every process, so shares even out (growth per request favours
+# whoever already sends most, and the process it starved is left alone at a crawl at the end);
+# and a process whose companions are done is back at the limit within a few intervals.
+# Rates are fractions of the limit and times intervals of it, so the curve fits every bucket.
+_BETA = 0.7
+_GROWTH = 0.005  # CUBIC's C: from a peak of 1/4, back at the limit 8 intervals after the cut
 # No bucket slows below this fraction of its limit, so no process sharing a key starves.
 _FLOOR = 1.0 / 16.0
 
 
+def recovered(peak: float, since: float) -> float:
+    """The fraction of its limit an adaptive bucket paces to ``since`` intervals of the limit
+    after a 429 cut it from ``peak`` (a fraction of the limit)."""
+    plateau: float = (peak * (1.0 - _BETA) / _GROWTH) ** (1.0 / 3.0)  # CUBIC's K
+    return max(_FLOOR, min(1.0, peak + _GROWTH * (since - plateau) ** 3))
+
+
 class _Bucket:
-    __slots__ = ("_adaptive", "_cut_at", "_limit", "_rate", "_streak", "_tat")
+    __slots__ = ("_adaptive", "_cut_at", "_limit", "_peak", "_tat")
 
     def __init__(self, limit: RateLimit, *, adaptive: bool) -> None:
         self._limit = limit
         self._adaptive = adaptive
-        self._rate = limit.rate  # the pace now: the limit's, or less after a 429
-        self._cut_at = float("-inf")  # when a 429 last lowered the rate
-        self._streak = 0  # requests let through since
-        self._tat = float("-inf")  # theoretical arrival time of the next conforming request
+        self._peak = 1.0  # the pace (a fraction of the limit) the last 429 cut
+        self._cut_at = -math.inf  # when that was
+        self._tat = -math.inf  # theoretical arrival time of the next conforming request
 
-    @property
-    def rate(self) -> float:
-        """Requests per second the bucket paces to now."""
-        return self._rate
+    def rate(self, now: float) -> float:
+        """Requests per second the bucket paces to at ``now``: the limit, or less after a 429."""
+        if self._cut_at == -math.inf:
+            return self._limit.rate
+        since = (now - self._cut_at) * self._limit.rate
+        return self._limit.rate * recovered(self._peak, since)
 
-    def _interval(self) -> float:
-        return 1.0 / self._rate
-
-    def _burst(self) -> int:
+    def _burst(self, rate: float) -> int:
         # A slowed bucket sends no burst: the tokens it would spend are the other processes'.
-        return self._limit.burst if self._rate >= self._limit.rate else 1
+        return self._limit.burst if rate >= self._limit.rate else 1
 
     def peek(self, now: float) -> float:
         """The delay a reservation made now would get (nothing is reserved)."""
-        allowed_at = max(self._tat, now) - (self._burst() - 1) * self._interval()
+        rate = self.rate(now)
+        allowed_at = max(self._tat, now) - (self._burst(rate) - 1) / rate
         return max(0.0, allowed_at - now)
 
     def reserve(self, now: float) -> float:
         """Reserve the next slot; return the delay before it may be used."""
         delay = self.peek(now)
-        self._tat = max(self._tat, now) + self._interval()
+        self._tat = max(self._tat, now) + 1.0 / self.rate(now)
         return delay
 
     def sent_at(self, when: float) -> None:
         """Record that the reserved request left at ``when``, later than its slot."""
-        self._tat = max(self._tat, when + self._interval())
+        self._tat = max(self._tat, when + 1.0 / self.rate(when))
 
     def throttled(self, now: float, retry_after: float | None, cap: float, jitter: float) -> None:
         """The server answered 429: slow down (adaptive buckets), and let no request through
-        before its ``Retry-After`` (one interval without one), ``cap`` seconds at most, plus
-        ``jitter`` (0 to 1) of the limit's interval."""
+        before its ``Retry-After`` (one interval without one), ``cap`` seconds at most; an
+        adaptive bucket then takes one of the server's next tokens at random (``jitter``,
+        0 to 1, picks which)."""
+        rate = self.rate(now)
         # The refused request took no token from the server: its slot here is free again.
-        self._tat = max(now, self._tat - self._interval())
-        # Requests sent before the last cut learnt nothing new: one cut per interval.
-        if self._adaptive and now - self._cut_at >= self._interval():
-            self._rate = max(self._limit.rate * _FLOOR, self._rate * _DECREASE)
-            self._cut_at = now
-            self._streak = 0
-        interval = self._interval()
-        wait = min(cap, interval if retry_after is None else retry_after)
+        self._tat = max(now, self._tat - 1.0 / rate)
+        if self._adaptive and (now - self._cut_at) * self._limit.rate >= 1.0:
+            self._peak, self._cut_at = rate / self._limit.rate, now
+            rate = self.rate(now)
+        wait = min(cap, 1.0 / rate if retry_after is None else retry_after)
         if self._adaptive:
             # Processes refused together must not all come back at the instant the server
-            # named: spread over one of its intervals, they take its next tokens in turn.
-            wait = min(cap, wait + jitter / self._limit.rate)
-        self._tat = max(self._tat, now + wait + (self._burst() - 1) * interval)
-
-    def passed(self) -> None:
-        """The server let a request through: recover some of the rate a 429 took."""
-        if self._rate < self._limit.rate:
-            self._streak += 1
-            step = max(1, self._streak - _STREAK) * _INCREASE * self._limit.rate
-            self._rate = min(self._limit.rate, self._rate + step)
+            # named, to collide again: its tokens come an interval of the limit apart from
+            # then, and each takes one of as many of them as its pace is shares of the limit.
+            skip = math.floor(jitter * self._limit.rate / rate)
+            wait = min(cap, wait + skip / self._limit.rate)
+        self._tat = max(self._tat, now + wait + (self._burst(rate) - 1) / rate)
 
 
 class RateLimiter:
     """Token buckets shared by everything one client (and its ``with_options`` copies) sends.
 
-    With ``limits.adaptive`` (the default), a 429 lowers the rate of the bucket it hit and each
-    request the server lets through raises it again, up to the limit.
+    With ``limits.adaptive`` (the default), a 429 lowers the rate of the bucket it hit, and it
+    grows back with the time since, up to the limit.
     """
 
     def __init__(
@@ -278,7 +279,8 @@ class RateLimiter:
     @property
     def rates(self) -> dict[str, float]:
         """Each bucket's pace now, in requests per second (below its limit after a 429)."""
-        return {"general": self._general.rate, "launch": self._launch.rate}
+        now = self._clock()
+        return {"general": self._general.rate(now), "launch": self._launch.rate(now)}
 
     async def acquire(self, *, launch: bool = False, max_wait: float = math.inf) -> float:
         """Wait for a slot in the launch bucket (for a launch), then in the general bucket;
@@ -313,14 +315,9 @@ class RateLimiter:
         """The server answered 429 (to a launch, with ``launch``): slow the bucket it hit down
         and hold it for ``retry_after`` seconds, ``cap`` at most."""
         bucket, name = (self._launch, "launch") if launch else (self._general, "general")
-        bucket.throttled(self._clock(), retry_after, cap, self._rand())
-        log.debug("rate limit: 429 on the %s bucket; pacing at %.3g/s", name, bucket.rate)
-
-    def passed(self, *, launch: bool = False) -> None:
-        """The server let a request through (any answer but 429)."""
-        self._general.passed()
-        if launch:
-            self._launch.passed()
+        now = self._clock()
+        bucket.throttled(now, retry_after, cap, self._rand())
+        log.debug("rate limit: 429 on the %s bucket; pacing at %.3g/s", name, bucket.rate(now))
 
 
 #: The documented limits, as applied by default.

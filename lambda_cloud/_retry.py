@@ -18,9 +18,9 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 
 import attrs
-import tenacity
 
 from ._deadline import Deadline
 from .errors import (
@@ -33,6 +33,9 @@ from .errors import (
     ResponseTooLargeError,
     ValidationError,
 )
+
+if TYPE_CHECKING:
+    import tenacity
 
 __all__ = [
     "DEFAULT_RETRY_WINDOW",
@@ -226,6 +229,10 @@ def make_retrying(
     for. A deadline that never ends gives way to ``policy.retry_window`` from now (the first
     failure), so no failure is retried forever.
     """
+    # Loaded by the first retry, not with the client: a request that succeeds at once (the
+    # transport's fast path) never needs it, and a command line's start-up is the faster.
+    import tenacity
+
     windowed = deadline is not None and not deadline.finite
     operation = deadline is not None
     limit = retry_limit(policy, deadline, call_deadline)  # for every failure of an operation

@@ -369,7 +369,7 @@ class Transport:
     ) -> dict[str, Any]:
         """One attempt (numbered ``attempt``, for the log): a rate-limit slot (one that comes
         before ``pace_by``, if given), then the exchange; the decoded envelope, or the typed
-        error. The rate limiter learns whether the server let the request through."""
+        error. A 429 tells the rate limiter to slow down."""
         limiter = self.rate_limiter
         if limiter is not None:
             timeout = await self._pace(
@@ -407,8 +407,6 @@ class Transport:
             self._log_attempt(method, url, type(error).__name__, started, attempt)
             raise error from exc
         self._log_attempt(method, url, status, started, attempt)
-        if limiter is not None and status != 429:
-            limiter.passed(launch=launch)
         if error_headers is not None:
             error = self._status_error(method, url, status, raw, error_headers)
             if status == 429 and limiter is not None:

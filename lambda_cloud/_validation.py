@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .errors import ValidationError
-from .types._base import OpenEnum
+from .types._fields import OpenEnum
 from .types.firewall import FirewallRule, NetworkProtocol
 from .types.params import FIREWALL_RULE_KEYS
 

@@ -1,4 +1,4 @@
-"""Shared fixtures for the whole test suite (``tests/`` and every subfolder).
+"""Fixtures several test folders share (each folder's own are in its ``conftest.py``).
 
 Emulator and client (the ones most tests want):
 
@@ -21,8 +21,6 @@ Other helpers:
 - ``canned``: a tiny aiohttp server that answers every request with whatever the test queued
   (``canned.reply(status, body, headers)``) and records what it received (``canned.requests``),
   for responses the emulator never gives (an HTML 502, a body without the envelope).
-- ``recorded_sleeps(client)``: makes a client's retry waits instant and returns the list of
-  seconds it would have slept.
 
 Always on: every request body the SDK sends to an emulator is checked against the official
 spec's request schema for its operation (``tests/spec/sdk_bodies.py``); a test during which the
@@ -124,17 +122,6 @@ def closed_url() -> str:
         port = sock.getsockname()[1]
     # Closed without listen(): connecting to it now is refused.
     return f"http://127.0.0.1:{port}/api/v1"
-
-
-def recorded_sleeps(client: AsyncLambdaCloud) -> list[float]:
-    """Replace the client's retry sleep with an instant one; return what it was asked for."""
-    slept: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    client._transport._sleep = sleep
-    return slept
 
 
 @attrs.define

@@ -443,10 +443,13 @@ class Instances(SyncAPIResource):
 
         Only instances carrying both the SDK's owner and expiry tags are considered, never one
         in ``keep``. Tags cannot change after launch: an expiry extended in ``extensions``
-        (an ``ExpiryExtensions`` store) postpones it. File systems no live instance mounts are
-        listed, and deleted only when named in ``delete_file_systems`` (and not a dry run;
-        ``ValidationError``, before anything is terminated, for one that is not idle).
-        Terminate arguments as ``terminate_many``; one list call of each.
+        (an ``ExpiryExtensions``; default: the client's shared store, if it has one, where
+        ``extend_expiry`` records) postpones it; while the extensions cannot be read, no
+        expired instance is terminated (they are in ``report.unverified``). File systems no
+        live instance mounts are listed, and deleted only when named in
+        ``delete_file_systems`` (and not a dry run; ``ValidationError``, before anything is
+        terminated, for one that is not idle). Terminate arguments as ``terminate_many``; one
+        list call of each.
         """
         relay = self._runner.relay()
         return relay.run(
@@ -463,6 +466,26 @@ class Instances(SyncAPIResource):
                 request_timeout=request_timeout,
             )
         )
+
+    def extend_expiry(
+        self,
+        ids: Sequence[str],
+        *,
+        by: ExpiresIn | None = None,
+        until: datetime.datetime | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> dict[str, datetime.datetime]:
+        """Postpone the expiry of the instances ``ids`` by ``by`` (seconds or a ``timedelta``:
+        after their current expiry, or after now if that has passed) or to ``until``; return
+        each one's expiry now. Tags cannot change after launch, so the extension is recorded
+        in the client's shared store (``RateLimits(shared=...)``), where every ``reap`` using
+        the key reads it; an earlier expiry never replaces a later one.
+
+        ``ValidationError`` without a shared store (keep the instances with
+        ``reap(keep=[...])`` instead), or for an id that is not a live instance launched with
+        an expiry; ``SharedStateError`` if the store fails (nothing is recorded). One list call.
+        """
+        return self._runner.run(self._async.extend_expiry(ids, by=by, until=until, **options))
 
     def costs(
         self,
@@ -1210,6 +1233,7 @@ class InstancesWithRawResponse(WithRawResponse):
         self.find_run = to_raw_response_wrapper(resource.find_run)
         self.reclaim = to_raw_response_wrapper(resource.reclaim)
         self.reap = to_raw_response_wrapper(resource.reap)
+        self.extend_expiry = to_raw_response_wrapper(resource.extend_expiry)
         self.costs = to_raw_response_wrapper(resource.costs)
         self.terminate_many = to_raw_response_wrapper(resource.terminate_many)
         self.wait_for = to_raw_response_wrapper(resource.wait_for)

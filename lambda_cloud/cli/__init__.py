@@ -6,43 +6,31 @@ Installed with the ``cli`` extra (``pip install 'lambda-cloud[cli]'``).
 from __future__ import annotations
 
 from .app import accept_output_option, cli
-from .audit_events import audit_events
-from .catalog import images, regions, types
-from .connect import ssh
-from .fabric import fabric_partitions
-from .file_systems import file_systems
-from .firewall import firewall
-from .instances import instances
-from .lifecycle import cost, reap
-from .runs import find_run, launch, reclaim
-from .ssh_keys import ssh_keys
-from .tickets import tickets
-from .tools import configure, demo, emulator
 
 __all__ = ["cli", "main"]
 
-for command in (launch, find_run, reclaim):
-    instances.add_command(command)
-
-for command in (
-    instances,
-    types,
-    ssh_keys,
-    file_systems,
-    images,
-    regions,
-    firewall,
-    audit_events,
-    fabric_partitions,
-    tickets,
-    cost,
-    reap,
-    ssh,
-    configure,
-    emulator,
-    demo,
-):
-    cli.add_command(command)
+# A command loads its module when it runs: `instances list` loads no other command's.
+cli.lazy.update(
+    {
+        "instances": ".instances:instances",
+        "types": ".catalog:types",
+        "ssh-keys": ".ssh_keys:ssh_keys",
+        "file-systems": ".file_systems:file_systems",
+        "images": ".catalog:images",
+        "regions": ".catalog:regions",
+        "firewall": ".firewall:firewall",
+        "audit-events": ".audit_events:audit_events",
+        "fabric-partitions": ".fabric:fabric_partitions",
+        "tickets": ".tickets:tickets",
+        "cost": ".lifecycle:cost",
+        "reap": ".lifecycle:reap",
+        "extend": ".lifecycle:extend",
+        "ssh": ".connect:ssh",
+        "configure": ".tools:configure",
+        "emulator": ".tools:emulator",
+        "demo": ".tools:demo",
+    }
+)
 accept_output_option(cli)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import os
 import re
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,7 +18,6 @@ from lambda_cloud import (
     APIStatusError,
     AuthenticationError,
     LambdaCloudError,
-    RateLimits,
     SpendLimitExceededError,
     ValidationError,
     __version__,
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from lambda_cloud import LambdaCloud
 
-__all__ = ["State", "accept_output_option", "cli", "pass_state"]
+__all__ = ["LazyGroup", "State", "accept_output_option", "cli", "pass_state"]
 
 
 class State:
@@ -64,8 +64,8 @@ class State:
                     "or run `lambda-cloud configure`"
                 )
             self.key_source = settings.key_source
-            # The sync facade (and through it every resource) loads here: `--help` needs none.
-            from lambda_cloud import LambdaCloud
+            # The client (and with it aiohttp and every model) loads here: `--help` needs none.
+            from lambda_cloud import LambdaCloud, RateLimits
 
             # The SDK warns about an odd base URL; a warning's usual form names a file and line
             # inside the SDK, which means nothing here.
@@ -146,7 +146,32 @@ def _as_commands(suggestion: str) -> str:
     )
 
 
-class Root(click.Group):
+class LazyGroup(click.Group):
+    """A group whose commands named in ``lazy`` load from their module when first asked for:
+    a command loads only its own module (``instances launch`` and its kin, the bulk engine's
+    defaults), and only ``--help``, which lists them all, loads every one."""
+
+    def __init__(self, *args: Any, lazy: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Command name -> ``"module:attribute"``, the module relative to this package.
+        self.lazy = dict(lazy or {})
+        #: Applied to each command as it loads, as to the commands built at start-up.
+        self.prepare: Callable[[click.Command], None] = lambda command: None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.lazy.pop(cmd_name, None)
+        if target is not None:
+            module, attribute = target.split(":")
+            command = getattr(importlib.import_module(module, __package__), attribute)
+            self.prepare(command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+class Root(LazyGroup):
     """Turns the SDK's errors into short messages (API errors exit 1, bad input 2), cleans
     every error message of terminal controls (it may quote the server), and ends quietly with
     0 when the reader of stdout goes away (``| head``)."""
@@ -190,22 +215,24 @@ def _leaf_output(ctx: click.Context, param: click.Parameter, value: str | None) 
         state.output.mode = Mode(value)
 
 
-def accept_output_option(group: click.Group) -> None:
-    """Give every command under ``group`` the root's ``-o/--output`` too: cloud CLIs take it
-    after the subcommand (``instances list -o json``) as well as before."""
-    for command in group.commands.values():
-        if isinstance(command, click.Group):
-            accept_output_option(command)
-        else:
-            command.params.append(
-                click.Option(
-                    ["--output", "-o"],
-                    type=_OUTPUT,
-                    expose_value=False,
-                    callback=_leaf_output,
-                    help=_OUTPUT_HELP,
-                )
+def accept_output_option(command: click.Command) -> None:
+    """Give ``command``, or every command under it, the root's ``-o/--output`` too: cloud CLIs
+    take it after the subcommand (``instances list -o json``) as well as before."""
+    if isinstance(command, LazyGroup):
+        command.prepare = accept_output_option
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            accept_output_option(subcommand)
+    else:
+        command.params.append(
+            click.Option(
+                ["--output", "-o"],
+                type=_OUTPUT,
+                expose_value=False,
+                callback=_leaf_output,
+                help=_OUTPUT_HELP,
             )
+        )
 
 
 @click.group(cls=Root, context_settings={"help_option_names": ["-h", "--help"]})

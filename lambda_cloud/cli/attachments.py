@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from lambda_cloud import Attachment, AttachmentUploadStatus
+import lambda_cloud
 
 from .app import State, pass_state
 from .output import Column, Mode
+from .params import LazyChoice
+
+if TYPE_CHECKING:
+    from lambda_cloud import Attachment
 
 __all__ = ["attachments", "when"]
 
@@ -43,7 +48,7 @@ def attachments() -> None:
 @click.argument("ticket_id")
 @click.option(
     "--status",
-    type=click.Choice([s.value for s in AttachmentUploadStatus]),
+    type=LazyChoice(lambda: lambda_cloud.AttachmentUploadStatus),
     help="Only attachments in this state (default: uploaded ones).",
 )
 @pass_state

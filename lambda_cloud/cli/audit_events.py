@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import click
 
-from lambda_cloud import AuditEvent
-
 from .app import State, pass_state
 from .output import Column
+
+if TYPE_CHECKING:
+    from lambda_cloud import AuditEvent
 
 __all__ = ["audit_events"]
 

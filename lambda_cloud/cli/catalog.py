@@ -7,14 +7,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lambda_cloud import Image, InstanceTypesItem, Region
-
 from .app import State, pass_state
 from .output import Column, price
 from .params import check_names, dollars
 
 if TYPE_CHECKING:
-    from lambda_cloud import LambdaCloud
+    from lambda_cloud import Image, InstanceTypesItem, LambdaCloud, Region
 
 __all__ = ["images", "regions", "types"]
 

@@ -12,6 +12,7 @@ It holds a secret, so it is written with mode 0600 and read with a warning if ot
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import sys
@@ -19,10 +20,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-import attrs
 import click
-
-from lambda_cloud.shared import SHARED_STATE_ENV
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,16 +39,16 @@ __all__ = [
 DEFAULT_PROFILE = "default"
 
 
-@attrs.frozen(kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
     """What a client is built from. ``api_key`` is kept out of the repr; ``key_source`` says
     where it came from, for a message when the API refuses it."""
 
-    api_key: str | None = attrs.field(repr=False)
+    api_key: str | None = dataclasses.field(repr=False)
     base_url: str | None
     key_source: str | None = None
     #: The shared store's URL (it may carry a password).
-    shared_state: str | None = attrs.field(default=None, repr=False)
+    shared_state: str | None = dataclasses.field(default=None, repr=False)
 
 
 def config_path() -> Path:
@@ -85,6 +83,9 @@ def resolve(
     """The settings from the flags given, then ``LAMBDA_API_KEY`` / ``LAMBDA_BASE_URL`` /
     ``LAMBDA_CLOUD_SHARED_STATE``, then the profile (``--profile``, ``$LAMBDA_PROFILE``, or
     ``default``)."""
+    # Read as the client is about to be built, which loads attrs anyway: `--help` loads neither.
+    from lambda_cloud.shared import SHARED_STATE_ENV
+
     name = profile or os.environ.get("LAMBDA_PROFILE")
     section = _profile(name)
     in_profile = f"profile {name or DEFAULT_PROFILE!r} in {config_path()}"

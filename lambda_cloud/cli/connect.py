@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lambda_cloud import TERMINAL_STATUSES, Instance
+import lambda_cloud
 
 from .app import State, pass_state
 from .instances import resolve
 
 if TYPE_CHECKING:
-    from lambda_cloud import LambdaCloud
+    from lambda_cloud import Instance, LambdaCloud
 
 __all__ = ["port_open", "ssh"]
 
@@ -36,7 +36,8 @@ def port_open(host: str, port: int, timeout: float = 3.0) -> bool:
 def find(client: LambdaCloud, name_or_id: str) -> Instance:
     """The one running instance with this id, or else this name."""
     return resolve(
-        [i for i in client.instances.list() if i.status not in TERMINAL_STATUSES], name_or_id
+        [i for i in client.instances.list() if i.status not in lambda_cloud.TERMINAL_STATUSES],
+        name_or_id,
     )
 
 

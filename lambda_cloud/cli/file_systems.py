@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import click
+from typing import TYPE_CHECKING
 
-from lambda_cloud import Filesystem
+import click
 
 from .app import State, pass_state
 from .output import Column
+
+if TYPE_CHECKING:
+    from lambda_cloud import Filesystem
 
 __all__ = ["file_systems"]
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from lambda_cloud import FirewallRule, FirewallRuleset, NetworkProtocol
+import lambda_cloud
 
 from .app import State, pass_state
 from .output import Column
+
+if TYPE_CHECKING:
+    from lambda_cloud import FirewallRule, FirewallRuleset
 
 __all__ = ["firewall"]
 
@@ -47,8 +52,8 @@ def parse_rule(text: str) -> FirewallRule:
         port_range = (int(low), int(high or low)) if ports else None
     except ValueError:
         raise click.BadParameter(f"{text!r}: ports must be N or N-M") from None
-    return FirewallRule(
-        protocol=NetworkProtocol(protocol),
+    return lambda_cloud.FirewallRule(
+        protocol=lambda_cloud.NetworkProtocol(protocol),
         source_network=source,
         port_range=port_range,
         description=parts[3] if len(parts) > 3 else "",

@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lambda_cloud import Instance, InstanceStatus, is_live
+import lambda_cloud
 
-from .app import State, pass_state
+from .app import LazyGroup, State, pass_state
 from .output import Column, Mode, Output, price
-from .params import did_you_mean
+from .params import LazyChoice, did_you_mean
 from .progress import track
 
 if TYPE_CHECKING:
-    from lambda_cloud import BulkTerminateReport, LambdaCloud
+    from lambda_cloud import BulkTerminateReport, Instance, LambdaCloud
 
 __all__ = ["COLUMNS", "confirm_terminate", "cost", "instances", "resolve", "show_terminate"]
 
@@ -40,7 +40,7 @@ FIELDS: list[Column[Instance]] = [
 
 def running(client: LambdaCloud) -> list[Instance]:
     """The instances that are not terminating or gone: what is being paid for."""
-    return [i for i in client.instances.list() if is_live(i)]
+    return [i for i in client.instances.list() if lambda_cloud.is_live(i)]
 
 
 def resolve(listed: Sequence[Instance], name_or_id: str) -> Instance:
@@ -51,7 +51,7 @@ def resolve(listed: Sequence[Instance], name_or_id: str) -> Instance:
         if instance.id == name_or_id:
             return instance
     named = [i for i in listed if i.name == name_or_id]
-    named = [i for i in named if is_live(i)] or named
+    named = [i for i in named if lambda_cloud.is_live(i)] or named
     if len(named) > 1:
         ids = ", ".join(i.id for i in named)
         raise click.UsageError(
@@ -70,7 +70,11 @@ def hourly_cents(items: Sequence[Instance]) -> int:
     return sum(i.instance_type.price_cents_per_hour for i in items)
 
 
-@click.group()
+@click.group(
+    cls=LazyGroup,
+    # Their module loads the bulk engine's defaults for its options' help.
+    lazy={"launch": ".runs:launch", "find-run": ".runs:find_run", "reclaim": ".runs:reclaim"},
+)
 def instances() -> None:
     """List, launch, wait for, terminate and reclaim instances.
 
@@ -136,7 +140,7 @@ def restart(state: State, instance_ids: tuple[str, ...]) -> None:
 @click.argument("instance_ids", nargs=-1, required=True)
 @click.option(
     "--status",
-    type=click.Choice([s.value for s in InstanceStatus]),
+    type=LazyChoice(lambda: lambda_cloud.InstanceStatus),
     default="active",
     show_default=True,
     help="The status to wait for.",
@@ -199,12 +203,16 @@ def terminate(
     if names_or_ids:
         chosen = {i.id: i for i in (resolve(listed, n) for n in names_or_ids)}.values()
         for i in chosen:
-            if not is_live(i):
+            if not lambda_cloud.is_live(i):
                 state.output.message(f"Instance {i.id} is already {i.status.value}.")
-        targets = [i for i in chosen if is_live(i)]
+        targets = [i for i in chosen if lambda_cloud.is_live(i)]
     else:
         prefix = name_prefix or ""
-        targets = [i for i in listed if is_live(i) and (all_ or (i.name or "").startswith(prefix))]
+        targets = [
+            i
+            for i in listed
+            if lambda_cloud.is_live(i) and (all_ or (i.name or "").startswith(prefix))
+        ]
     if not confirm_terminate(state.output, targets, len(targets), yes=yes):
         return
     with track(state.output) as tracker:

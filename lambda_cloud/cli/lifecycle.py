@@ -1,31 +1,35 @@
-"""``lambda-cloud reap`` and ``lambda-cloud cost``: terminating what expired, and what has been
-spent so far (``--expires-in`` on ``instances launch`` sets the expiry)."""
+"""``lambda-cloud reap``, ``extend`` and ``cost``: terminating what expired, postponing an
+expiry, and what has been spent so far (``--expires-in`` on ``instances launch`` sets the
+expiry)."""
 
 from __future__ import annotations
 
 import datetime
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from lambda_cloud.lifecycle import (
-    GROUP_BY,
-    CostReport,
-    ExpiredInstance,
-    GroupBy,
-    IdleFileSystem,
-    ReapReport,
-)
+import lambda_cloud
 
 from .app import State, pass_state
 from .instances import cost as hourly_cost
 from .instances import show_terminate
 from .output import Mode, Output, price
+from .params import LazyChoice
 from .progress import track
 
-__all__ = ["cost", "duration", "reap"]
+if TYPE_CHECKING:
+    from lambda_cloud.lifecycle import (
+        CostReport,
+        ExpiredInstance,
+        GroupBy,
+        IdleFileSystem,
+        ReapReport,
+    )
+
+__all__ = ["cost", "duration", "extend", "reap"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
@@ -57,6 +61,12 @@ def duration(ctx: click.Context, param: click.Parameter, value: str | None) -> A
         raise click.BadParameter(str(exc)) from None
 
 
+def _date_time(value: str) -> datetime.datetime:
+    """An ISO 8601 date-time (UTC if naive); ``ValueError`` if it is none."""
+    moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment.replace(tzinfo=_UTC) if moment.tzinfo is None else moment
+
+
 def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     """A duration back from ``--until`` (``7d``) or an ISO 8601 date-time (UTC if naive)."""
     if value is None:
@@ -66,10 +76,21 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> Any
     except ValueError:
         pass
     try:
-        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return _date_time(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is neither a duration (7d) nor a date-time") from None
-    return moment.replace(tzinfo=_UTC) if moment.tzinfo is None else moment
+
+
+def _until(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """An ISO 8601 date-time (UTC if naive)."""
+    if value is None:
+        return None
+    try:
+        return _date_time(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date-time such as 2026-12-07T09:00:00"
+        ) from None
 
 
 def _age(delta: datetime.timedelta) -> str:
@@ -128,6 +149,7 @@ def _show_reap(output: Output, report: ReapReport) -> None:
                 "expired": [_expired(e) for e in report.expired],
                 "kept": [_expired(e) for e in report.kept],
                 "extended": [_expired(e) for e in report.extended],
+                "unverified": [_expired(e) for e in report.unverified],
                 "price_cents_per_hour": report.hourly_cost_cents,
                 "idle_file_systems": [_idle(f) for f in report.idle_file_systems],
                 "deleted_file_systems": report.deleted_file_systems,
@@ -152,6 +174,11 @@ def _show_reap(output: Output, report: ReapReport) -> None:
         output.message(f"Kept (--keep): {entry.id}, expired {_stamp(entry.expires_at)}")
     for entry in report.extended:
         output.message(f"Extended: {entry.id}, until {_stamp(entry.expires_at)}")
+    for entry in report.unverified:
+        output.message(
+            f"Left running (its extension could not be read: the shared store is down): "
+            f"{entry.id}, expired {_stamp(entry.expires_at)}"
+        )
     _show_idle(output, report.idle_file_systems)
     for fs_id in report.deleted_file_systems:
         output.message(f"Deleted file system {fs_id}")
@@ -201,8 +228,10 @@ def reap(
 ) -> None:
     """List the owner's instances whose expiry has passed, and what each costs per hour;
     terminate them with --yes. Only instances launched with the SDK's owner and expiry tags
-    are ever touched; file systems no instance mounts are listed, and deleted only when named
-    with --delete-file-system.
+    are ever touched; one extended with `lambda-cloud extend` runs until its extension (read
+    from the shared store; while the store is down, no expired instance is terminated). File
+    systems no instance mounts are listed, and deleted only when named with
+    --delete-file-system.
 
     \b
     Example:
@@ -235,6 +264,50 @@ def reap(
         time.sleep(watch.total_seconds())
 
 
+@click.command()
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.option(
+    "--by",
+    callback=duration,
+    metavar="DURATION",
+    help="Expire DURATION (e.g. 2h) after the current expiry (or after now, if it has passed).",
+)
+@click.option(
+    "--until",
+    callback=_until,
+    metavar="WHEN",
+    help="Expire at WHEN, a date-time (UTC if naive), unless it already expires later.",
+)
+@pass_state
+def extend(
+    state: State,
+    ids: tuple[str, ...],
+    by: datetime.timedelta | None,
+    until: datetime.datetime | None,
+) -> None:
+    """Postpone the expiry of instances launched with one (--expires-in): `reap` leaves them
+    running until then. Tags cannot change after launch, so the extension is recorded in the
+    shared store (--shared-state, $LAMBDA_CLOUD_SHARED_STATE or the profile's shared_state),
+    where every reap using the key reads it; without a store, use `reap --keep ID`.
+
+    \b
+    Example:
+      lambda-cloud extend 0920582c7ff041399e34823a0be62549 --by 2h
+      lambda-cloud extend ID1 ID2 --until 2026-12-07T09:00:00
+    """
+    if (by is None) == (until is None):
+        raise click.UsageError("give --by DURATION or --until WHEN")
+    expiries = state.client().instances.extend_expiry(list(ids), by=by, until=until)
+    if state.output.mode is Mode.JSON:
+        state.output.json({iid: _stamp(when) for iid, when in expiries.items()})
+        return
+    state.output.table(
+        ["ID", "EXPIRES AT"],
+        ([iid, _stamp(when)] for iid, when in expiries.items()),
+        f"Extended {len(expiries)} instance(s)",
+    )
+
+
 def _cost_data(report: CostReport) -> dict[str, Any]:
     return {
         "since": _stamp(report.since),
@@ -251,7 +324,14 @@ def _cost_data(report: CostReport) -> dict[str, Any]:
             }
             for g in report.groups
         ],
-        "unaccounted": [{"id": u.id, "reason": u.reason} for u in report.unaccounted],
+        "unaccounted": [
+            {
+                "id": u.id,
+                "reason": u.reason,
+                "launched_at": None if u.launched_at is None else _stamp(u.launched_at),
+            }
+            for u in report.unaccounted
+        ],
         "estimated": [c.id for c in report.instances if c.estimated],
         "idle_file_systems": [_idle(f) for f in report.idle_file_systems],
     }
@@ -302,7 +382,7 @@ def _show_cost(output: Output, report: CostReport) -> None:
 @click.option(
     "--by",
     "group_by",
-    type=click.Choice(GROUP_BY),
+    type=LazyChoice(lambda: lambda_cloud.lifecycle.GROUP_BY),
     default="run",
     show_default=True,
     help="With --since: sum by launch run, owner, instance or instance type.",

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import click
 
-__all__ = ["check_names", "did_you_mean", "dollars"]
+__all__ = ["LazyChoice", "check_names", "did_you_mean", "dollars"]
+
+
+class LazyChoice(click.Choice):  # type: ignore[type-arg]  # generic from click 8.4 only
+    """A ``click.Choice`` among values read when a command first parses or shows the option
+    (an SDK enum's members, say): building the command tree, which ``--help`` does, then
+    loads no model."""
+
+    def __init__(self, values: Callable[[], Iterable[str]]) -> None:
+        # Not Choice.__init__, which reads the values: ``choices`` is set on first use.
+        self._values = values
+        self.case_sensitive = True
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "choices":
+            raise AttributeError(name)
+        self.choices = tuple(map(str, self._values()))  # an OpenEnum's str() is its value
+        return self.choices
 
 
 def dollars(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:

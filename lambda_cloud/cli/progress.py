@@ -9,23 +9,24 @@ output) and where it found capacity, not as counts.
 from __future__ import annotations
 
 import collections
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-import attrs
-
-from lambda_cloud import ProgressEvent, ProgressKind
+import lambda_cloud
 
 from .output import Output, clean
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from lambda_cloud import ProgressEvent
+
 __all__ = ["Step", "Tracker", "read", "track"]
 
 
-@attrs.frozen(kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Step:
     """What the display shows of one event."""
 
@@ -53,9 +54,9 @@ def read(event: ProgressEvent) -> Step:
 
 
 def _hunt(event: ProgressEvent) -> str | None:
-    if event.kind is ProgressKind.WAITING_FOR_CAPACITY:
+    if event.kind is lambda_cloud.ProgressKind.WAITING_FOR_CAPACITY:
         return f"waiting for capacity: {' or '.join(event.waiting_for)}"
-    if event.kind is ProgressKind.CAPACITY_FOUND:
+    if event.kind is lambda_cloud.ProgressKind.CAPACITY_FOUND:
         return f"capacity found: {event.instance_type_name} in {event.region}"
     return None
 

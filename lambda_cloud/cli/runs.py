@@ -22,7 +22,7 @@ from lambda_cloud import (
     check_run_id,
     parse_token,
 )
-from lambda_cloud.bulk import DEFAULT_POLL_INTERVAL, DEFAULT_SETTLE_TIMEOUT, LaunchManyOptions
+from lambda_cloud.bulk import DEFAULT_POLL_INTERVAL, DEFAULT_SETTLE_TIMEOUT
 
 from .app import State, pass_state
 from .catalog import check_regions
@@ -34,6 +34,7 @@ from .progress import track
 
 if TYPE_CHECKING:
     from lambda_cloud import LambdaCloud
+    from lambda_cloud.bulk import LaunchManyOptions
 
 __all__ = [
     "find_run",

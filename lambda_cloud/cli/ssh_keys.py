@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from lambda_cloud import SSHKey
+import lambda_cloud
 
 from .app import State, pass_state
 from .output import Column, Mode, to_data
+
+if TYPE_CHECKING:
+    from lambda_cloud import SSHKey
 
 __all__ = ["ssh_keys"]
 
@@ -108,7 +111,9 @@ def generate(state: State, name: str, private_key_file: str | None) -> None:
             raise
         file.write(generated.private_key)
     state.output.message(f"Private key written to {path} (mode 0600).")
-    public = SSHKey(id=generated.id, name=generated.name, public_key=generated.public_key)
+    public = lambda_cloud.SSHKey(
+        id=generated.id, name=generated.name, public_key=generated.public_key
+    )
     if state.output.mode is Mode.JSON:
         state.output.json({**to_data(public), "private_key_file": str(path)})
     else:

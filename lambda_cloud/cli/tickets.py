@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import itertools
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from lambda_cloud import (
-    SortDirection,
-    Ticket,
-    TicketCreated,
-    TicketOrderBy,
-    TicketRequestType,
-    TicketSeverity,
-    TicketStatus,
-    TicketType,
-)
+import lambda_cloud
 
 from .app import State, pass_state
 from .attachments import attachments, when
 from .output import Column, Mode
+from .params import LazyChoice
+
+if TYPE_CHECKING:
+    from lambda_cloud import Ticket, TicketCreated
 
 __all__ = ["tickets"]
 
@@ -47,7 +43,7 @@ CREATED_FIELDS: list[Column[TicketCreated]] = [
     ("CREATED", lambda t: when(t.created_at)),
     ("EXTERNAL ID", lambda t: t.external_ticket_id),
 ]
-SEVERITY = click.Choice([s.value for s in TicketSeverity])
+SEVERITY = LazyChoice(lambda: lambda_cloud.TicketSeverity)
 
 
 @click.group()
@@ -65,12 +61,12 @@ tickets.add_command(attachments)
 
 @tickets.command("list")
 @click.option(
-    "--status", "statuses", multiple=True, type=click.Choice([s.value for s in TicketStatus])
+    "--status", "statuses", multiple=True, type=LazyChoice(lambda: lambda_cloud.TicketStatus)
 )
-@click.option("--type", "types", multiple=True, type=click.Choice([t.value for t in TicketType]))
+@click.option("--type", "types", multiple=True, type=LazyChoice(lambda: lambda_cloud.TicketType))
 @click.option("--severity", "severities", multiple=True, type=SEVERITY)
-@click.option("--order-by", type=click.Choice([o.value for o in TicketOrderBy]))
-@click.option("--direction", type=click.Choice([d.value for d in SortDirection]))
+@click.option("--order-by", type=LazyChoice(lambda: lambda_cloud.TicketOrderBy))
+@click.option("--direction", type=LazyChoice(lambda: lambda_cloud.SortDirection))
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
 @pass_state
 def list_(
@@ -121,7 +117,7 @@ def get(state: State, ticket_id: str) -> None:
     "--type",
     "type_",
     required=True,
-    type=click.Choice([t.value for t in TicketRequestType]),
+    type=LazyChoice(lambda: lambda_cloud.TicketRequestType),
     help="An incident needs --severity; a service request takes none.",
 )
 @click.option(
@@ -183,7 +179,7 @@ def update(
     """
     state.client().tickets.update(
         ticket_id,
-        status=TicketStatus.SOLVED if solved else None,
+        status=lambda_cloud.TicketStatus.SOLVED if solved else None,
         severity=severity,
         comment=comment,
     )

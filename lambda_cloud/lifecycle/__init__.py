@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .._config import OWNER_ENV
 from .costs import GROUP_BY, CostGroup, CostReport, GroupBy, InstanceCost, UnaccountedInstance
-from .expiry import ExpiresIn, ExpiryExtensions
+from .expiry import ExpiresIn, ExpiryExtensions, ExtensionsUnavailable
 from .reap import ExpiredInstance, IdleFileSystem, ReapReport
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "ExpiredInstance",
     "ExpiresIn",
     "ExpiryExtensions",
+    "ExtensionsUnavailable",
     "GroupBy",
     "IdleFileSystem",
     "InstanceCost",

@@ -21,7 +21,7 @@ from ..bulk.options import LAUNCH_TOKEN_TAG, OWNER_TAG
 from ..errors import ValidationError
 from ..types.audit_events import AuditEvent
 from ..types.instance_types import InstanceTypesItem
-from ..types.instances import Instance
+from ..types.instances import Instance, InstanceStatus
 from .reap import IdleFileSystem, price_of
 
 __all__ = [
@@ -91,6 +91,8 @@ class UnaccountedInstance:
     reason: str
     #: Its listing, if it is still listed.
     instance: Instance | None = None
+    #: When it was launched, if the audit log shows it (a preempted instance's end is unknown).
+    launched_at: datetime.datetime | None = None
 
 
 @attrs.define(kw_only=True)
@@ -115,8 +117,27 @@ class CostReport:
 
 
 def _instance_id(event: AuditEvent) -> str | None:
-    lrn = event.resource_lrns[0] if event.resource_lrns else None
-    return lrn.rsplit(":", 1)[-1] if lrn else None
+    """The instance an event is about: its ``lrn:<service>:instance:<id>`` among the resource
+    LRNs, else in ``additional_details["instance_lrn"]`` (the spec's example of an instance's
+    details); ``None`` if neither names one."""
+    for lrn in [*event.resource_lrns, event.additional_details.get("instance_lrn")]:
+        parts = lrn.split(":") if isinstance(lrn, str) else []
+        if len(parts) == 4 and parts[0] == "lrn" and parts[2] == "instance" and parts[3]:
+            return parts[3]
+    return None
+
+
+def _no_end(instance: Instance | None) -> str:
+    """Why an instance that is over, launched in the window, has no end: the API records a
+    preemption nowhere (no audit event, no time on the instance), so it is not guessed."""
+    if instance is None:
+        return "no longer listed, and its end is not in the audit log (preempted, perhaps)"
+    if instance.status == InstanceStatus.PREEMPTED:
+        return (
+            "preempted: the API records no time for a preemption, so how long it ran (from "
+            "launched_at) is unknown"
+        )
+    return f"{instance.status!s}, but its end is not in the audit log"
 
 
 def _key(cost: InstanceCost, group_by: GroupBy) -> str:
@@ -167,13 +188,17 @@ def compute_costs(
             report.unaccounted.append(UnaccountedInstance(id=iid, reason=reason, instance=instance))
             continue
         end = ended.get(iid)
-        if end is None and (instance is None or not is_live(instance)):
-            reason = "its end is not in the audit log"
-            report.unaccounted.append(UnaccountedInstance(id=iid, reason=reason, instance=instance))
-            continue
-        priced = _price(start, instance, types)
+        over = end is None and (instance is None or not is_live(instance))
+        priced = _no_end(instance) if over else _price(start, instance, types)
         if isinstance(priced, str):
-            report.unaccounted.append(UnaccountedInstance(id=iid, reason=priced, instance=instance))
+            report.unaccounted.append(
+                UnaccountedInstance(
+                    id=iid,
+                    reason=priced,
+                    instance=instance,
+                    launched_at=start.event_time,
+                )
+            )
             continue
         type_name, price = priced
         begin = max(start.event_time, since)

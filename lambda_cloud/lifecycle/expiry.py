@@ -20,6 +20,7 @@ from ..types.instances import Instance, RequestedTagEntry
 __all__ = [
     "ExpiresIn",
     "ExpiryExtensions",
+    "ExtensionsUnavailable",
     "expires_at_of",
     "lifecycle_tags",
     "to_utc",
@@ -29,16 +30,21 @@ __all__ = [
 _UTC = datetime.timezone.utc
 
 
+class ExtensionsUnavailable(Exception):
+    """Raised by an ``ExpiryExtensions`` that cannot tell today (its store is down): the reaper
+    then terminates none of the instances it asked about, since any of them may be extended."""
+
+
 @runtime_checkable
 class ExpiryExtensions(Protocol):
     """Where extended expiries are recorded (tags cannot change after launch): the shared store
-    implements it, and ``instances.reap(extensions=...)`` consults it."""
+    implements it (``lambda_cloud.shared.extensions``), and ``instances.reap`` consults it."""
 
     async def extended_expiries(
         self, instance_ids: Sequence[str]
     ) -> Mapping[str, datetime.datetime]:
         """The extended expiry of each of ``instance_ids`` that has one (aware datetimes);
-        ids without an extension are left out."""
+        ids without an extension are left out. ``ExtensionsUnavailable`` when it cannot tell."""
         ...
 
 

@@ -75,6 +75,9 @@ class ReapReport:
     kept: list[ExpiredInstance] = attrs.Factory(list)
     #: Instances whose tag expired but whose extension has not (``expires_at`` is the extension).
     extended: list[ExpiredInstance] = attrs.Factory(list)
+    #: Expired instances left alone because their extensions could not be read (the shared
+    #: store was down): any of them may have been extended. The next reap decides.
+    unverified: list[ExpiredInstance] = attrs.Factory(list)
     idle_file_systems: list[IdleFileSystem] = attrs.Factory(list)
     #: The idle file systems deleted, as ``delete_file_systems`` asked (never in a dry run).
     deleted_file_systems: list[str] = attrs.Factory(list)
@@ -132,23 +135,29 @@ def sort_out(
     expired: Iterable[ExpiredInstance],
     *,
     keep: Collection[str],
-    extensions: Mapping[str, datetime.datetime],
+    extensions: Mapping[str, datetime.datetime] | None,
     now: datetime.datetime,
-) -> tuple[list[ExpiredInstance], list[ExpiredInstance], list[ExpiredInstance]]:
-    """Split ``expired`` into those to terminate, those in ``keep``, and those extended past
-    ``now`` (their ``expires_at`` becomes the extension)."""
+) -> tuple[
+    list[ExpiredInstance], list[ExpiredInstance], list[ExpiredInstance], list[ExpiredInstance]
+]:
+    """Split ``expired`` into those to terminate, those in ``keep``, those extended past
+    ``now`` (their ``expires_at`` becomes the extension), and those whose extensions are
+    unknown (``extensions`` is ``None``: they could not be read, so none may go)."""
     due: list[ExpiredInstance] = []
     kept: list[ExpiredInstance] = []
     extended: list[ExpiredInstance] = []
+    unverified: list[ExpiredInstance] = []
     for entry in expired:
-        extension = extensions.get(entry.id)
+        extension = None if extensions is None else extensions.get(entry.id)
         if entry.id in keep:
             kept.append(entry)
+        elif extensions is None:
+            unverified.append(entry)
         elif extension is not None and extension > now:
             extended.append(attrs.evolve(entry, expires_at=extension))
         else:
             due.append(entry)
-    return due, kept, extended
+    return due, kept, extended, unverified
 
 
 def idle_file_systems(

@@ -10,14 +10,22 @@ from .._api import ClientAPI
 from .._config import Timeout, check_expires_in, check_owner
 from .._options import RequestOptions
 from .._validation import check_bool, check_callback, check_ids, check_list
+from ..bulk.inventory import is_live
 from ..bulk.options import DEFAULT_BATCH_SIZE, DEFAULT_POLL_INTERVAL
 from ..bulk.progress import ProgressEvent
 from ..bulk.terminate import terminate_many
 from ..bulk.wait import check_wait_options
-from ..errors import ValidationError
+from ..errors import SharedStateError, ValidationError
 from ..lifecycle.costs import INSTANCE_EVENTS, CostReport, GroupBy, check_group_by, compute_costs
-from ..lifecycle.expiry import ExpiryExtensions, to_utc
+from ..lifecycle.expiry import (
+    ExpiresIn,
+    ExpiryExtensions,
+    ExtensionsUnavailable,
+    expires_at_of,
+    to_utc,
+)
 from ..lifecycle.reap import ReapReport, expired_instances, idle_file_systems, sort_out
+from ..shared.extensions import SharedExpiryExtensions
 from ._bulk_port import BulkRequests
 from ._instance_requests import InstanceRequests
 from ._pages import MAX_PAGES
@@ -25,7 +33,7 @@ from .audit_events import AsyncAuditEvents
 from .file_systems import AsyncFileSystems
 from .instance_types import AsyncInstanceTypes
 
-__all__ = ["costs", "reap"]
+__all__ = ["costs", "extend_expiry", "reap"]
 
 _UTC = datetime.timezone.utc
 
@@ -64,22 +72,23 @@ async def reap(
     moment = _moment(now, "now")
     kept = frozenset(_some_ids(keep, "keep"))
     doomed = _some_ids(delete_file_systems, "delete_file_systems")
-    if extensions is not None and not callable(getattr(extensions, "extended_expiries", None)):
-        raise ValidationError(
-            "extensions", f"expected an ExpiryExtensions (extended_expiries), got {extensions!r}"
-        )
+    source = _extensions(extensions, api)
     port = BulkRequests(api, request_timeout)
     sent = port.options
     instances = await InstanceRequests(api).list(options=sent)
     file_systems = await AsyncFileSystems(api).list(**sent)
     expired = expired_instances(instances, owner=whose, now=moment)
-    extended: dict[str, datetime.datetime] = {}
+    extended: dict[str, datetime.datetime] | None = {}
     # Only expired instances are looked up: an extension only ever postpones.
     asked = [e.id for e in expired if e.id not in kept]
-    if extensions is not None and asked:
-        found = await extensions.extended_expiries(asked)
-        extended = {iid: to_utc(when, f"extensions[{iid!r}]") for iid, when in found.items()}
-    due, held, postponed = sort_out(expired, keep=kept, extensions=extended, now=moment)
+    if source is not None and asked:
+        try:
+            found = await source.extended_expiries(asked)
+        except ExtensionsUnavailable:
+            extended = None  # any of them may be extended: none is terminated
+        else:
+            extended = {iid: to_utc(when, f"extensions[{iid!r}]") for iid, when in found.items()}
+    due, held, postponed, unknown = sort_out(expired, keep=kept, extensions=extended, now=moment)
     idle = idle_file_systems(file_systems, instances, moment)
     # Checked before anything is terminated: only a file system nothing mounts may go.
     busy = sorted(set(doomed) - {f.id for f in idle})
@@ -95,6 +104,7 @@ async def reap(
         expired=due,
         kept=held,
         extended=postponed,
+        unverified=unknown,
         idle_file_systems=idle,
     )
     if not dry_run and due:
@@ -112,6 +122,81 @@ async def reap(
             await AsyncFileSystems(api).delete(fs_id, **sent)
             report.deleted_file_systems.append(fs_id)
     return report
+
+
+def _extensions(extensions: ExpiryExtensions | None, api: ClientAPI) -> ExpiryExtensions | None:
+    """The extensions a reap consults: those given, else the shared store's (if any)."""
+    if extensions is None:
+        account = api.shared_account()
+        return None if account is None else SharedExpiryExtensions(account)
+    if not callable(getattr(extensions, "extended_expiries", None)):
+        raise ValidationError(
+            "extensions", f"expected an ExpiryExtensions (extended_expiries), got {extensions!r}"
+        )
+    return extensions
+
+
+async def extend_expiry(
+    api: ClientAPI,
+    ids: Sequence[str],
+    *,
+    by: ExpiresIn | None,
+    until: datetime.datetime | None,
+    options: RequestOptions,
+) -> dict[str, datetime.datetime]:
+    """See ``AsyncInstances.extend_expiry``."""
+    wanted = list(dict.fromkeys(check_ids(ids, "ids")))
+    if (by is None) == (until is None):
+        raise ValidationError("by", "give by or until (one of them)")
+    target = check_expires_in(by, "by") if until is None else to_utc(until, "until")
+    if isinstance(target, datetime.datetime) and target <= datetime.datetime.now(_UTC):
+        raise ValidationError("until", f"{target.isoformat()} is not in the future")
+    account = api.shared_account()
+    if account is None:
+        raise ValidationError(
+            "shared",
+            "an extension is kept in the shared store, and this client has none "
+            "(RateLimits(shared=...) or $LAMBDA_CLOUD_SHARED_STATE); without one, pass "
+            "keep=[id] to reap (or `lambda-cloud reap --keep ID`) on every reap",
+        )
+    listed = {i.id: i for i in await InstanceRequests(api).list(options=options)}
+    tagged: dict[str, datetime.datetime] = {}
+    for iid in wanted:
+        instance = listed.get(iid)
+        expires_at = None if instance is None or not is_live(instance) else expires_at_of(instance)
+        if expires_at is not None:
+            tagged[iid] = expires_at
+    refused = [iid for iid in wanted if iid not in tagged]
+    if refused:
+        raise ValidationError(
+            "ids", f"not a live instance launched with an expiry: {', '.join(refused)}"
+        )
+    store = SharedExpiryExtensions(account)
+    if isinstance(target, datetime.datetime):
+        new = dict.fromkeys(wanted, target)
+    else:
+        new = await _later_by(store, tagged, target)
+    held = await store.extend(new)
+    # An extension earlier than the tag changes nothing: the tag still holds.
+    return {iid: max(tagged[iid], held.get(iid, tagged[iid])) for iid in wanted}
+
+
+async def _later_by(
+    store: SharedExpiryExtensions,
+    tagged: dict[str, datetime.datetime],
+    delta: datetime.timedelta,
+) -> dict[str, datetime.datetime]:
+    """``delta`` after each instance's current expiry (its tag's, or a later extension's), or
+    after now if that has passed."""
+    try:
+        current = await store.extended_expiries(list(tagged))
+    except ExtensionsUnavailable as exc:
+        raise SharedStateError("the shared store is down: the extension was not recorded") from exc
+    now = datetime.datetime.now(_UTC)
+    return {
+        iid: max(expires_at, current.get(iid, expires_at), now) + delta
+        for iid, expires_at in tagged.items()
+    }
 
 
 async def costs(

@@ -28,7 +28,7 @@ from ..bulk.options import (
 )
 from ..bulk.progress import ProgressEvent
 from ..bulk.reports import BulkLaunchReport, BulkTerminateReport
-from ..lifecycle import CostReport, ExpiryExtensions, GroupBy, ReapReport
+from ..lifecycle import CostReport, ExpiresIn, ExpiryExtensions, GroupBy, ReapReport
 from ..types.instances import Instance, InstanceStatus
 from . import _bulk_port, _lifecycle
 from ._seed import SeedInstancesMixin
@@ -149,10 +149,13 @@ class AsyncInstances(SeedInstancesMixin):
 
         Only instances carrying both the SDK's owner and expiry tags are considered, never one
         in ``keep``. Tags cannot change after launch: an expiry extended in ``extensions``
-        (an ``ExpiryExtensions`` store) postpones it. File systems no live instance mounts are
-        listed, and deleted only when named in ``delete_file_systems`` (and not a dry run;
-        ``ValidationError``, before anything is terminated, for one that is not idle).
-        Terminate arguments as ``terminate_many``; one list call of each.
+        (an ``ExpiryExtensions``; default: the client's shared store, if it has one, where
+        ``extend_expiry`` records) postpones it; while the extensions cannot be read, no
+        expired instance is terminated (they are in ``report.unverified``). File systems no
+        live instance mounts are listed, and deleted only when named in
+        ``delete_file_systems`` (and not a dry run; ``ValidationError``, before anything is
+        terminated, for one that is not idle). Terminate arguments as ``terminate_many``; one
+        list call of each.
         """
         return await _lifecycle.reap(
             self._api,
@@ -167,6 +170,26 @@ class AsyncInstances(SeedInstancesMixin):
             timeout=timeout,
             request_timeout=request_timeout,
         )
+
+    async def extend_expiry(
+        self,
+        ids: Sequence[str],
+        *,
+        by: ExpiresIn | None = None,
+        until: datetime.datetime | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> dict[str, datetime.datetime]:
+        """Postpone the expiry of the instances ``ids`` by ``by`` (seconds or a ``timedelta``:
+        after their current expiry, or after now if that has passed) or to ``until``; return
+        each one's expiry now. Tags cannot change after launch, so the extension is recorded
+        in the client's shared store (``RateLimits(shared=...)``), where every ``reap`` using
+        the key reads it; an earlier expiry never replaces a later one.
+
+        ``ValidationError`` without a shared store (keep the instances with
+        ``reap(keep=[...])`` instead), or for an id that is not a live instance launched with
+        an expiry; ``SharedStateError`` if the store fails (nothing is recorded). One list call.
+        """
+        return await _lifecycle.extend_expiry(self._api, ids, by=by, until=until, options=options)
 
     async def costs(
         self,
@@ -281,6 +304,7 @@ class AsyncInstancesWithRawResponse(WithRawResponse):
         self.terminate_many = async_to_raw_response_wrapper(instances.terminate_many)
         self.wait_for = async_to_raw_response_wrapper(instances.wait_for)
         self.reap = async_to_raw_response_wrapper(instances.reap)
+        self.extend_expiry = async_to_raw_response_wrapper(instances.extend_expiry)
         self.costs = async_to_raw_response_wrapper(instances.costs)
         self.list_instances = async_to_raw_response_wrapper(instances.list_instances)
         self.get_instance = async_to_raw_response_wrapper(instances.get_instance)

@@ -24,9 +24,9 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
-from .._budget import Budget, LiveCost, Reservation, check_price
+from .._budget import Budget, LiveCost, Reservation, check_ceiling
 from ..bulk.slots import parse_token
-from ..errors import SharedStateError, SpendLimitExceededError
+from ..errors import SharedStateError
 from .store import Account, StoreDown
 
 __all__ = ["SharedBudget"]
@@ -195,13 +195,15 @@ class SharedBudget(Budget):
         self._draw = store.script("budget-draw", _DRAW)
         self._keep = store.script("budget-keep", _KEEP)
 
-    async def _call(
+    async def _run(
         self, script: Callable[[Any], Any], args: list[object], check: Callable[[object], T]
     ) -> T:
-        keys = self._keys
-        return await self.account.store.run(
-            "spend budget", lambda redis: script(redis)(keys=keys, args=args), check
-        )
+        return await self.account.store.run_script("spend budget", script, self._keys, args, check)
+
+    @property
+    def ttl(self) -> float:
+        """Seconds a reservation is kept after it was last renewed."""
+        return self.account.store.options.lease_ttl
 
     async def reserve(
         self,
@@ -224,7 +226,7 @@ class SharedBudget(Budget):
             tokens=tokens,
         )
         try:
-            began, runs = await self._call(self._begin, [], _begun)
+            began, runs = await self._run(self._begin, [], _begun)
         except StoreDown:
             return await local()
         run = next(iter(tokens)).partition("/")[0] if tokens else ""
@@ -234,23 +236,41 @@ class SharedBudget(Budget):
         reservation = SharedReservation(
             self, ceiling=ceiling, count=count, unit=price, tokens=tokens, run=run
         )
-        ttl = self.account.store.options.lease_ttl
         args: list[object] = [reservation.id, ceiling, count * price, count, run, measured]
-        args += [began, repr(ttl)]
+        args += [began, repr(self.ttl)]
         try:
-            opened, committed = await self._call(self._open_script, args, _checked)
+            _, committed = await self._run(self._open_script, args, _checked)
         except StoreDown:
             return await local()
-        if not opened:
-            raise SpendLimitExceededError(
-                count=count,
-                instance_type_name=instance_type_name,
-                price_cents_per_hour=price,
-                max_hourly_cost_cents=ceiling,
-                committed_cents=committed,
-            )
+        # As the script judged: it opened the reservation only if it fits.
+        check_ceiling(
+            ceiling=ceiling,
+            committed=committed,
+            count=count,
+            price=price,
+            instance_type_name=instance_type_name,
+        )
         reservation.start(committed)
         return reservation
+
+    async def record_draw(
+        self, reservation: SharedReservation, *, mine: int, price: int, hold: int
+    ) -> int:
+        """Record that a slot of ``reservation`` draws at ``price`` (so that it then holds
+        ``hold``), if with what the others and its other drawn slots (``mine``) commit it
+        fits under its ceiling; return that commitment (``StoreDown`` if the store is)."""
+        args: list[object] = [reservation.id, reservation.ceiling, mine, price, hold]
+        args += [reservation.count, reservation.run, repr(self.ttl)]
+        _, committed = await self._run(self._draw, args, _checked)
+        return committed
+
+    async def renew(self, reservation: SharedReservation) -> bool:
+        """Keep ``reservation`` for another ``ttl``; whether it was still open."""
+        return await self._run(self._keep, [reservation.id, repr(self.ttl)], _kept)
+
+    async def close(self, reservation: SharedReservation) -> bool:
+        """Release ``reservation``: its hold counts as running from now on."""
+        return await self._run(self._keep, [reservation.id, "0"], _kept)
 
 
 class SharedReservation(Reservation):
@@ -258,7 +278,7 @@ class SharedReservation(Reservation):
 
     def __init__(
         self,
-        budget: SharedBudget,
+        books: SharedBudget,
         *,
         ceiling: int,
         count: int,
@@ -266,9 +286,9 @@ class SharedReservation(Reservation):
         tokens: frozenset[str],
         run: str,
     ) -> None:
-        super().__init__(budget, ceiling=ceiling, count=count, unit=unit, tokens=tokens)
-        self._shared = budget
-        self._run = run
+        super().__init__(books, ceiling=ceiling, count=count, unit=unit, tokens=tokens)
+        self._books = books
+        self.run = run
         self.id = secrets.token_hex(8)
         self._others = 0  # what the rest of the books held, as the store last said
         self._renewing: asyncio.Task[None] | None = None
@@ -278,38 +298,20 @@ class SharedReservation(Reservation):
         self._renewing = asyncio.ensure_future(self._renew())
 
     async def _renew(self) -> None:
-        ttl = self._shared.account.store.options.lease_ttl
         while True:
-            await asyncio.sleep(ttl / 3)
+            await asyncio.sleep(self._books.ttl / 3)
             with contextlib.suppress(StoreDown, SharedStateError):
-                await self._shared._call(self._shared._keep, [self.id, repr(ttl)], _kept)
+                await self._books.renew(self)
 
-    async def draw(self, slot: int, instance_type_name: str, price_cents_per_hour: object) -> None:
-        price = check_price(instance_type_name, price_cents_per_hour)
-        mine = self._drawn_total - self._drawn.get(slot, 0)
-        undrawn = self._count - len(self._drawn) - (0 if slot in self._drawn else 1)
-        hold = mine + price + undrawn * self._unit
-        ttl = self._shared.account.store.options.lease_ttl
-        args: list[object] = [self.id, self.ceiling, mine, price, hold, self._count, self._run]
-        args.append(repr(ttl))
+    async def _committed(self, slot: int, mine: int, price: int) -> int:
+        hold = self._held_after(slot, price)
         try:
-            drawn, committed = await self._shared._call(self._shared._draw, args, _checked)
+            committed = await self._books.record_draw(self, mine=mine, price=price, hold=hold)
         except StoreDown:
             # The store is gone: judge by what it last said the others held.
-            committed = self._others + mine
-            drawn = committed + price <= self.ceiling
-        else:
-            self._others = committed - mine
-        if not drawn:
-            raise SpendLimitExceededError(
-                count=1,
-                instance_type_name=instance_type_name,
-                price_cents_per_hour=price,
-                max_hourly_cost_cents=self.ceiling,
-                committed_cents=committed,
-            )
-        self._drawn_total = mine + price
-        self._drawn[slot] = price
+            return self._others + mine
+        self._others = committed - mine
+        return committed
 
     async def release(self) -> None:
         if self._renewing is not None:
@@ -317,4 +319,4 @@ class SharedReservation(Reservation):
             await asyncio.wait([self._renewing])
         # Best effort: a reservation not released expires, its hold counting as running.
         with contextlib.suppress(StoreDown, SharedStateError):
-            await self._shared._call(self._shared._keep, [self.id, "0"], _kept)
+            await self._books.close(self)

@@ -82,13 +82,10 @@ async def run_lease(account: Account, run_id: str) -> AsyncIterator[None]:
     take, keep = store.script("lease-take", _TAKE), store.script("lease-keep", _KEEP)
 
     async def kept(ttl_ms: str) -> bool:
-        args = [holder, ttl_ms]
-        return await store.run("run lease", lambda redis: keep(redis)(keys=[key], args=args), _kept)
+        return await store.run_script("run lease", keep, [key], [holder, ttl_ms], _kept)
 
     try:
-        other = await store.run(
-            "run lease", lambda redis: take(redis)(keys=[key], args=[holder, ttl_ms]), _taken
-        )
+        other = await store.run_script("run lease", take, [key], [holder, ttl_ms], _taken)
     except StoreDown:
         leased = False  # runs of one run id agree through the instance list: go on without
     else:

@@ -21,16 +21,26 @@ __all__ = ["SharedRateLimiter"]
 
 # KEYS[1]: the bucket. KEYS[2], for a launch's general slot: the launch bucket, moved on to one
 # launch interval after the launch actually leaves. ARGV: the interval and burst, the longest
-# wait accepted (negative: any), the launch interval. Returns {reserved (1 or 0), the delay in
-# microseconds}; nothing is reserved when the delay is the longest wait or more.
+# wait accepted (negative: any), the launch interval, the margin. Returns {reserved (1 or 0), the
+# delay in microseconds}; nothing is reserved when the delay is the longest wait or more.
+#
+# The margin: the API starts its bucket when a request reaches it, the store when the slot is
+# reserved. A request that finds the bucket idle and reaches the API late (the first one of a
+# process opens its connection; a busy machine wakes it late) starts the API's bucket that much
+# later, and once the burst is spent, every request that then arrives on time is early there by
+# as much: refused. So the store hands out slots ``margin`` later than the bucket would
+# (``_margin``: half an interval, a second at most), except on an idle bucket.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local interval, burst, max_wait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local delay = tat - (burst - 1) * interval - now
-if delay < 0 then delay = 0 end
+local delay = 0
+if tat > now then
+  delay = math.max(0, tat - (burst - 1) * interval - now + tonumber(ARGV[5]))
+else
+  tat = now
+end
 if max_wait >= 0 and delay > 0 and delay >= max_wait then
   return {0, math.floor(delay * 1000000)}
 end
@@ -58,6 +68,11 @@ if floor > (tonumber(redis.call('GET', KEYS[1])) or 0) then
 end
 return 1
 """
+
+
+def _margin(limit: RateLimit) -> float:
+    """How much later than the bucket allows the store hands out a slot (see above)."""
+    return min(0.5 * limit.interval, 1.0)
 
 
 def _reserved(reply: object) -> tuple[bool, float]:
@@ -131,10 +146,10 @@ class SharedRateLimiter(RateLimiter):
             limit.burst,
             -1 if max_wait == math.inf else repr(max_wait),
             repr(self.limits.launch.interval),
+            repr(_margin(limit)),
         ]
-        script = self._reserve
-        reserved, delay = await self.store.run(
-            "rate limit", lambda redis: script(redis)(keys=keys, args=args), _reserved
+        reserved, delay = await self.store.run_script(
+            "rate limit", self._reserve, keys, args, _reserved
         )
         if not reserved:
             raise SlotTooFar(delay)
@@ -147,10 +162,7 @@ class SharedRateLimiter(RateLimiter):
         key = self._launch_key if launch else self._general_key
         wait = min(cap, limit.interval if retry_after is None else retry_after)
         args = [repr(wait), repr(limit.interval), limit.burst]
-        script = self._hold
         try:
-            await self.store.run(
-                "rate limit", lambda redis: script(redis)(keys=[key], args=args), _held
-            )
+            await self.store.run_script("rate limit", self._hold, [key], args, _held)
         except StoreDown:
             await super().throttled(launch=launch, retry_after=retry_after, cap=cap)

@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
 import attrs
@@ -118,6 +118,18 @@ class Store:
             self._down = False
             log.warning("shared state %s: reachable again", redacted_url(self.options.url))
         return result
+
+    async def run_script(
+        self,
+        what: str,
+        script: Callable[[Any], Any],
+        keys: Sequence[str],
+        args: Sequence[object],
+        check: Callable[[object], T],
+    ) -> T:
+        """``run`` ``script`` (from ``script``) on ``keys`` with ``args``."""
+        keys, args = list(keys), list(args)
+        return await self.run(what, lambda redis: script(redis)(keys=keys, args=args), check)
 
     def script(self, name: str, source: str) -> Callable[[Any], Any]:
         """The Lua script ``source`` (named ``name``), run by sha once the store knows it."""

@@ -1,19 +1,20 @@
-"""Shared building blocks of the models."""
+"""Shared building blocks of the models: the ``Model`` base, with its conversion to and from
+the API's JSON, and ``LazyModel``."""
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar, cast, overload
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
 
 import attrs
 import orjson
 
+from .._converter import structure, unstructure
 from ..errors import APIResponseError, ValidationError
+from ._fields import UNREAD, Lazy, OpenEnum, lazy_attributes
 
 __all__ = [
     "UNREAD",
-    "Codec",
     "Lazy",
     "LazyModel",
     "Model",
@@ -23,24 +24,7 @@ __all__ = [
     "raw_field",
 ]
 
-T = TypeVar("T")
 M = TypeVar("M", bound="Model")
-
-
-class Codec:
-    """The converter's two directions, installed by ``lambda_cloud._converter`` when it is
-    imported (it imports the models, so the models cannot import it)."""
-
-    structure: Callable[[Any, Any], Any]
-    unstructure: Callable[[Any], Any]
-
-    @classmethod
-    def install(
-        cls, structure: Callable[[Any, Any], Any], unstructure: Callable[[Any], Any]
-    ) -> None:
-        """Set the functions every model's ``to_dict`` / ``from_dict`` use."""
-        cls.structure = staticmethod(structure)
-        cls.unstructure = staticmethod(unstructure)
 
 
 class Model:
@@ -55,7 +39,7 @@ class Model:
 
     def to_dict(self) -> dict[str, Any]:
         """The model as the API writes it in JSON (optional fields left unset are absent)."""
-        return Codec.unstructure(self)  # type: ignore[no-any-return]
+        return unstructure(self)  # type: ignore[no-any-return]
 
     def to_json(self, *, indent: bool = False) -> str:
         """``to_dict()`` as a JSON string (indented by two spaces with ``indent=True``)."""
@@ -68,7 +52,7 @@ class Model:
         if not isinstance(data, Mapping):
             raise ValidationError(cls.__name__, f"expected a mapping, got {type(data).__name__}")
         try:
-            return Codec.structure(data, cls)  # type: ignore[no-any-return]
+            return structure(data, cls)
         except APIResponseError as exc:
             cause = exc.__cause__
             raise ValidationError(cls.__name__, f"{type(cause).__name__}: {cause}") from exc
@@ -81,46 +65,6 @@ class Model:
                 name = field.alias if field.name.startswith("_") else field.name
                 parts.append(f"{name}={getattr(self, name)!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
-
-
-class OpenEnum(str, enum.Enum):
-    """A string enum that keeps values it does not know instead of failing.
-
-    The API adds statuses and codes over time; an old client must still parse them. An unknown
-    value becomes a pseudo-member that compares equal to its string.
-    """
-
-    @classmethod
-    def _missing_(cls, value: object) -> OpenEnum | None:
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = value.upper().replace("-", "_")
-        member._value_ = value
-        return member
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-    @property
-    def is_known(self) -> bool:
-        """False for a value this version of the SDK does not know."""
-        return type(self)._value2member_map_.get(self._value_) is self
-
-
-class _Unread:
-    """The one value every unread ``Lazy`` slot holds while its JSON waits in ``_raw``."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "UNREAD"
-
-    def __reduce__(self) -> str:
-        return "UNREAD"  # copied or pickled, it stays the one sentinel
-
-
-UNREAD: Any = _Unread()
 
 
 class LazyModel(Model):
@@ -158,52 +102,7 @@ def _compared_names(cls: type) -> list[str]:
     return names
 
 
-class Lazy(Generic[T]):
-    """A model attribute built from raw JSON on first read, backed by the slot ``_<name>``.
-
-    Parsing a list of a hundred instances is dominated by building small nested objects that
-    few callers look at (actions, tags, mounts); leaving them as JSON until read roughly halves
-    the cost. Declare the slot with ``lazy_field`` and the public name with ``Lazy(type)``, in
-    the same order, on a ``LazyModel``.
-    """
-
-    def __init__(self, tp: Any) -> None:
-        self.tp = tp
-        self.slot = ""
-        self.index = -1
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.slot = "_" + name
-        lazies = [key for key, value in vars(owner).items() if isinstance(value, Lazy)]
-        self.index = lazies.index(name)
-
-    @overload
-    def __get__(self, obj: None, owner: type) -> Lazy[T]: ...
-
-    @overload
-    def __get__(self, obj: object, owner: type) -> T: ...
-
-    def __get__(self, obj: object | None, owner: type) -> Lazy[T] | T:
-        if obj is None:
-            return self
-        value = getattr(obj, self.slot)
-        if value is UNREAD:
-            raw = cast("LazyModel", obj)._raw
-            assert raw is not None  # UNREAD is only ever set together with _raw
-            value = Codec.structure(raw[self.index], self.tp)
-            setattr(obj, self.slot, value)
-        return value  # type: ignore[no-any-return]
-
-    def __set__(self, obj: object, value: T) -> None:
-        setattr(obj, self.slot, value)
-
-
 def lazy_field(*, alias: str, default: Any = attrs.NOTHING) -> Any:
     """The attrs field behind a ``Lazy`` attribute (compared and shown by ``LazyModel`` as the
     built value)."""
     return attrs.field(default=default, alias=alias, eq=False)
-
-
-def lazy_attributes(cls: type) -> dict[str, Lazy[Any]]:
-    """The ``Lazy`` attributes of a model class, by slot name, in declaration order."""
-    return {attr.slot: attr for attr in vars(cls).values() if isinstance(attr, Lazy) and attr.slot}

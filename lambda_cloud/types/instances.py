@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 
+from .._converter import converter
 from ._base import Lazy, LazyModel, Model, OpenEnum, lazy_field, raw_field
 from .instance_types import InstanceType
 from .regions import Region
@@ -178,6 +179,16 @@ class ImageSpecificationFamily(Model):
 
 
 ImageSpecification = ImageSpecificationID | ImageSpecificationFamily
+
+
+def _structure_image(value: Any, _: Any) -> ImageSpecification:
+    if "id" in value:
+        return ImageSpecificationID(id=value["id"])
+    return ImageSpecificationFamily(family=value["family"])
+
+
+# The union's members share no field, so the key present says which one it is.
+converter.register_structure_hook(ImageSpecification, _structure_image)
 
 
 @attrs.define(kw_only=True)

@@ -209,7 +209,10 @@ def test_debug_turns_on_the_sdk_logger(run: Run) -> None:
 
 def _commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = [path]
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):  # the lazily loaded commands too
+        command = group.get_command(context, name)
+        assert command is not None, (*path, name)
         if isinstance(command, click.Group):
             found += _commands(command, (*path, name))
         else:

@@ -24,15 +24,25 @@ PUBLIC = {
 }
 
 #: What ``import lambda_cloud.cli`` and ``lambda-cloud --help`` must not load: the emulator, the
-#: demo, the sync facade, the resources, the converter (cattrs), the bulk engine and rich.
+#: demo, the client and its transport (aiohttp, tenacity), the sync facade, the resources, the
+#: models (attrs), the converter (cattrs), the bulk engine and the commands' own modules
+#: (``instances launch``'s, which loads the bulk engine's defaults), and rich.
 HEAVY = (
     "lambda_cloud.emulator",
     "lambda_cloud.demo",
+    "lambda_cloud._client",
     "lambda_cloud._sync",
     "lambda_cloud.resources",
     "lambda_cloud._converter",
-    "lambda_cloud.bulk.launch",
+    "lambda_cloud.types.",
+    "lambda_cloud.bulk",
+    "lambda_cloud.lifecycle",
+    "lambda_cloud.cli.runs",
+    "aiohttp",
+    "attr",
+    "attrs",
     "cattrs",
+    "tenacity",
     "rich",
 )
 
@@ -73,7 +83,7 @@ def _loaded(code: str) -> list[str]:
     """Which of ``HEAVY`` a fresh interpreter has loaded after running ``code``."""
     script = (
         f"import json, sys\n{code}\nheavy = {HEAVY!r}\n"
-        "print(json.dumps([h for h in heavy if any(m == h or m.startswith(h + '.') "
+        "print(json.dumps([h for h in heavy if any(m == h or m.startswith(h.rstrip('.') + '.') "
         "for m in sys.modules)]))"
     )
     done = subprocess.run(
@@ -95,3 +105,25 @@ def test_help_loads_no_heavy_module() -> None:
         "    main()"
     )
     assert _loaded(code) == []
+
+
+def test_a_command_loads_its_own_module_alone() -> None:
+    code = (
+        "import contextlib, io\n"
+        "from lambda_cloud.cli import main\n"
+        "sys.argv = ['lambda-cloud', 'instances', 'wait', '--help']\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main()\n"
+        "print([m for m in sys.modules if m.startswith('lambda_cloud.cli.')])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys\n{code}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    loaded = set(ast.literal_eval(done.stdout.splitlines()[-1]))
+    # The command's module and what it imports; no other command's, not `launch`'s.
+    assert "lambda_cloud.cli.instances" in loaded
+    assert not loaded & {"lambda_cloud.cli.tickets", "lambda_cloud.cli.runs"}, loaded

@@ -11,6 +11,8 @@ import pytest
 
 from lambda_cloud import AsyncLambdaCloud, ValidationError
 from lambda_cloud.emulator import Emulator, ManualClock
+from lambda_cloud.lifecycle.costs import compute_costs
+from lambda_cloud.types import AuditEvent, InstanceType, InstanceTypesItem, InstanceTypeSpecs
 from tests.conftest import make_client
 
 TYPE, KEY = "gpu_1x_a10", "cost-key"
@@ -131,3 +133,77 @@ async def test_bad_cost_arguments_are_refused(
     with pytest.raises(ValidationError) as caught:
         await alice.instances.costs(**options)
     assert caught.value.field == field
+
+
+async def test_a_preempted_instance_is_marked_not_guessed(
+    emu: Emulator, clock: ManualClock, alice: AsyncLambdaCloud
+) -> None:
+    emu.set_price(TYPE, 100)
+    preempted = await launch(alice, "run-p")
+    running = await launch(alice, "run-q")
+    t0 = await launched_at(alice, preempted)
+    clock.advance(3600)
+    emu.preempt(preempted)  # the API records no event and no time for it
+    clock.advance(3600)
+    until = t0 + 2 * HOUR
+    report = await alice.instances.costs(since=t0 - HOUR, until=until, group_by="instance")
+    (marked,) = report.unaccounted
+    assert (marked.id, marked.launched_at) == (preempted, t0)
+    assert marked.reason.startswith("preempted: the API records no time for a preemption")
+    assert marked.instance is not None and marked.instance.status == "preempted"
+    assert [g.key for g in report.groups] == [running]  # counted: none of its hours are guessed
+    assert report.running_cents_per_hour == 100
+    # Once it is no longer listed, it is still marked.
+    clock.advance(11 * 24 * 3600)
+    gone = await alice.instances.costs(since=t0 - HOUR, until=until, group_by="instance")
+    assert [(u.id, u.launched_at) for u in gone.unaccounted] == [(preempted, t0)]
+    assert "no longer listed" in gone.unaccounted[0].reason
+
+
+def test_an_event_names_its_instance_by_its_instance_lrn() -> None:
+    t0 = datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)
+
+    def event(action: str, lrns: list[str], **details: Any) -> AuditEvent:
+        return AuditEvent(
+            event_id=action,
+            event_time=t0 if action == "launched" else t0 + HOUR,
+            service_name="cloud",
+            resource_name="instance",
+            action=action,
+            catalog_version="2025-09-06",
+            actor_lrn=None,
+            resource_lrns=lrns,
+            resource_owner_lrn=None,
+            request_api_key_lrn=None,
+            additional_details=details,
+        )
+
+    iid = "ef016789234abcd0123489ab4567cdef"
+    item = InstanceTypesItem(
+        instance_type=InstanceType(
+            name=TYPE,
+            description="",
+            gpu_description="",
+            price_cents_per_hour=100,
+            specs=InstanceTypeSpecs(vcpus=1, memory_gib=1, storage_gib=1, gpus=1),
+        ),
+        regions_with_capacity_available=[],
+    )
+    report = compute_costs(
+        events=[
+            # Another resource's LRN first: the instance's is the one that counts.
+            event("launched", ["lrn:cloud:ssh_key:abc", f"lrn:cloud:instance:{iid}"],
+                  instance_type=TYPE),
+            # Only in the details, as the spec's example shows an instance's.
+            event("terminated", [], instance_lrn=f"lrn:cloud:instance:{iid}"),
+            event("launched", ["lrn:cloud:ssh_key:abc"]),  # names no instance: ignored
+        ],
+        instances=[],
+        types={TYPE: item},
+        since=t0 - HOUR,
+        until=t0 + 2 * HOUR,
+        group_by="instance",
+        idle=[],
+    )  # fmt: skip
+    assert [(c.id, c.cents, c.estimated) for c in report.instances] == [(iid, 100.0, True)]
+    assert report.unaccounted == []

@@ -10,7 +10,7 @@ from lambda_cloud._response import wants_exchange
 from lambda_cloud.emulator import Emulator, Fault
 from lambda_cloud.types import Image, SSHKey
 
-from .conftest import PUBLIC_KEY, Canned
+from ..conftest import PUBLIC_KEY, Canned
 
 
 async def test_a_list_returns_status_headers_body_and_the_parsed_value(

@@ -12,7 +12,7 @@ import pytest
 ELSEWHERE = {"__main__", "_contender_driver"}
 SCRIPTS = sorted(
     path.stem
-    for path in (pathlib.Path(__file__).resolve().parent.parent / "benchmarks").glob("*.py")
+    for path in (pathlib.Path(__file__).resolve().parents[2] / "benchmarks").glob("*.py")
     if path.stem not in ELSEWHERE
 )
 

@@ -14,7 +14,8 @@ import pytest
 from lambda_cloud import Instance, InstanceStatus, Region, ValidationError
 from lambda_cloud._converter import structure
 from lambda_cloud.types._base import UNREAD
-from tests.test_converter import ACTIVE
+
+from .test_converter import ACTIVE
 
 
 def test_nested_fields_stay_unread_until_first_read() -> None:

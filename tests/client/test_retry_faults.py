@@ -29,7 +29,9 @@ from lambda_cloud import (
     SSHKey,
 )
 from lambda_cloud.emulator import Emulator, Fault, ManualClock
-from tests.conftest import BOOT, FAST_RETRIES, PUBLIC_KEY, make_client, recorded_sleeps
+from tests.conftest import BOOT, FAST_RETRIES, PUBLIC_KEY, make_client
+
+from .conftest import recorded_sleeps
 
 REGION, TYPE = "us-west-1", "gpu_1x_a10"
 LAUNCH_PATH = "/instance-operations/launch"

@@ -19,7 +19,7 @@ from lambda_cloud.emulator import Emulator, Fault
 from lambda_cloud.errors import APIError
 from tests.conftest import PUBLIC_KEY, make_client
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
 import asyncio

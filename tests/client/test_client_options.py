@@ -25,7 +25,7 @@ from lambda_cloud import (
 from lambda_cloud.emulator import Emulator
 from tests.conftest import Canned, make_client
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEY = "secret_abcdef"
 
 

@@ -1,5 +1,6 @@
-"""``import lambda_cloud`` loads no resource, no bulk engine, no raw wrappers and no sync facade
-(speed goals live in ``benchmarks/``; these check what is loaded, not how fast)."""
+"""``import lambda_cloud`` loads no client, no transport (aiohttp), no model (attrs), no resource,
+no bulk engine, no raw wrappers and no sync facade: each loads on first use (speed goals live in
+``benchmarks/``; these check what is loaded, not how fast)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,19 @@ import pytest
 
 import lambda_cloud
 
-HEAVY = ("lambda_cloud.bulk", "lambda_cloud.resources.", "lambda_cloud._raw", "lambda_cloud._sync")
+HEAVY = (
+    "lambda_cloud._client",
+    "lambda_cloud._transport",
+    "lambda_cloud.types.",
+    "lambda_cloud.bulk",
+    "lambda_cloud.resources.",
+    "lambda_cloud._raw",
+    "lambda_cloud._sync",
+    "aiohttp",
+    "attr",
+    "cattrs",
+    "tenacity",
+)
 
 
 def run(code: str) -> None:
@@ -36,6 +49,18 @@ def test_the_redis_client_loads_only_when_a_client_first_talks_to_the_store() ->
         client = lambda_cloud.AsyncLambdaCloud(api_key="k", rate_limits=limits)
         assert not [m for m in sys.modules if m.startswith(("redis", "valkey"))]
         asyncio.run(client.aclose())
+        """
+    )
+
+
+def test_the_client_loads_with_its_name_and_tenacity_with_the_first_retry() -> None:
+    run(
+        """
+        import sys, lambda_cloud
+        from lambda_cloud import AsyncLambdaCloud
+        assert "aiohttp" in sys.modules and "lambda_cloud._transport" in sys.modules
+        AsyncLambdaCloud(api_key="k")
+        assert "tenacity" not in sys.modules  # a request that succeeds at once needs none
         """
     )
 
@@ -89,3 +114,12 @@ def test_subpackages_and_resource_classes_are_reachable_as_before() -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="NoSuchThing"):
         lambda_cloud.NoSuchThing  # noqa: B018
+
+
+def test_every_model_is_exported_by_the_package() -> None:
+    # The models' names are spelled out in the package (for mypy and the docs) as well as in
+    # lambda_cloud.types: a model added to one only would be served but not typed.
+    from lambda_cloud import types
+
+    assert set(types.__all__) <= set(lambda_cloud.__all__)
+    assert set(types.__all__) == set(types._LAZY)

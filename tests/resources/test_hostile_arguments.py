@@ -40,8 +40,8 @@ from lambda_cloud.errors import LambdaCloudError, ValidationError
 from lambda_cloud.resources._base import AsyncAPIResource, SyncAPIResource
 from lambda_cloud.types import FirewallRule, InstanceStatus, TicketStatus
 
-from .bulk.helpers import RequestLog
-from .conftest import FAST_RETRIES
+from ..bulk.helpers import RequestLog
+from ..conftest import FAST_RETRIES
 
 # -- the public surface, found by introspection ------------------------------------------------
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from lambda_cloud import RateLimit, RateLimits
-from lambda_cloud._ratelimit import RateLimiter, SlotTooFar
+from lambda_cloud._ratelimit import RateLimiter, SlotTooFar, recovered
 from lambda_cloud.emulator import Emulator
 
-from .sharing import run_processes
+from ..sharing import run_processes
 
 LIMITS = RateLimits(general=RateLimit(rate=1.0, burst=5), launch=RateLimit(rate=0.1, burst=2))
 
@@ -32,7 +32,7 @@ def limiter(clock: Clock, limits: RateLimits = LIMITS) -> RateLimiter:
     return RateLimiter(limits, clock=clock, sleep=clock.sleep, rand=lambda: 0.0)
 
 
-async def test_a_429_slows_the_bucket_down_and_successes_speed_it_up() -> None:
+async def test_a_429_slows_the_bucket_down_and_time_speeds_it_up() -> None:
     clock = Clock()
     pacer = limiter(clock)
     await pacer.acquire()
@@ -40,14 +40,16 @@ async def test_a_429_slows_the_bucket_down_and_successes_speed_it_up() -> None:
     assert pacer.rates == {"general": pytest.approx(0.7), "launch": 0.1}
     # The server's Retry-After first; then one request per (slower) interval, no burst.
     assert await pacer.acquire() == pytest.approx(2.0)
+    # The slot reserved at the cut's pace; two seconds on, the pace is already recovering.
     assert await pacer.acquire() == pytest.approx(1 / 0.7)
+    assert 0.7 < pacer.rates["general"] < 1.0
     rates = []
     for _ in range(6):
-        pacer.passed()
+        clock.now += 1.0
         rates.append(pacer.rates["general"])
-    # A twentieth of the limit per request let through, more once three pass in a row; never
-    # past the limit.
-    assert rates == pytest.approx([0.75, 0.8, 0.85, 0.95, 1.0, 1.0])
+    # Back to the pace it was refused at, lingering there, then past it; never past the limit.
+    assert rates == sorted(rates)
+    assert rates[-1] == 1.0
 
 
 async def test_one_cut_per_interval_and_a_floor() -> None:
@@ -56,10 +58,17 @@ async def test_one_cut_per_interval_and_a_floor() -> None:
     for _ in range(5):  # a burst refused at once says no more than one refusal
         await pacer.throttled()
     assert pacer.rates["general"] == pytest.approx(0.7)
-    for _ in range(20):
-        clock.now += 60.0
+    clock.now += 0.5  # within an interval of the limit: no second cut
+    await pacer.throttled()
+    assert pacer.rates["general"] > 0.7
+    clock.now += 1.0  # past it
+    await pacer.throttled()
+    assert pacer.rates["general"] == pytest.approx(0.7 * recovered(1.0, 1.5))
+    for _ in range(30):  # refused every interval of the limit: down near the floor
+        clock.now += 1.0
         await pacer.throttled()
-    assert pacer.rates["general"] == pytest.approx(1.0 / 16.0)
+        assert pacer.rates["general"] >= 1.0 / 16.0
+    assert pacer.rates["general"] < 0.1
 
 
 async def test_the_refused_request_gives_its_slot_back() -> None:
@@ -81,8 +90,7 @@ async def test_a_launch_429_slows_the_launch_bucket_only() -> None:
         await pacer.acquire(launch=True, max_wait=4.0)
     assert info.value.wait == pytest.approx(5.0)
     assert await pacer.acquire(launch=True) == pytest.approx(5.0)
-    pacer.passed(launch=True)
-    assert pacer.rates["launch"] == pytest.approx(0.075)
+    assert 0.07 < pacer.rates["launch"] < 0.1  # recovering, five seconds on
 
 
 async def test_fixed_pacing_holds_but_keeps_its_rate() -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime
 import inspect
+import pickle
+import subprocess
+import sys
 
 import aiohttp
 import attrs
@@ -129,3 +132,55 @@ async def test_repr_shows_public_fields_only(client: AsyncLambdaCloud, instance_
     assert "_instance_type" not in text and "_actions" not in text
     assert "RawJSON" not in text
     assert "jupyter_token" not in text  # a secret stays out, as before
+
+
+_FRESH = {
+    "from-dict": """
+import lambda_cloud
+region = lambda_cloud.Region.from_dict({"name": "x", "description": "y"})
+assert region.to_dict() == {"name": "x", "description": "y"}
+""",
+    "bad-from-dict": """
+from lambda_cloud import ValidationError
+from lambda_cloud.types.images import Image
+try:
+    Image.from_dict({})
+except ValidationError:
+    pass
+else:
+    raise SystemExit("no ValidationError")
+""",
+    "unpickled-lazy-fields": """
+import pickle, sys
+instance = pickle.loads(bytes.fromhex(sys.argv[1]))
+assert instance.tags[0].key == "k" and instance.region.name == "us-west-1"
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FRESH))
+def test_models_work_in_a_fresh_interpreter(name: str) -> None:
+    """A model used before anything has loaded the converter still converts (each snippet runs
+    in a fresh interpreter)."""
+    instance = types_module.Instance.from_dict(
+        {
+            "id": "i1",
+            "status": "active",
+            "ssh_key_names": ["k"],
+            "file_system_names": [],
+            "region": {"name": "us-west-1", "description": "California"},
+            "instance_type": {
+                "name": "gpu_1x_a10",
+                "description": "1x A10",
+                "gpu_description": "A10",
+                "price_cents_per_hour": 75,
+                "specs": {"vcpus": 30, "memory_gib": 200, "storage_gib": 1400, "gpus": 1},
+            },
+            "hostname": "h",
+            "is_reserved": False,
+            "actions": {},
+            "tags": [{"key": "k", "value": "v"}],
+        }
+    )
+    payload = pickle.dumps(instance).hex()
+    subprocess.run([sys.executable, "-c", _FRESH[name], payload], check=True)

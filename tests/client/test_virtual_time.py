@@ -14,8 +14,8 @@ from lambda_cloud._deadline import Deadline
 from lambda_cloud._ratelimit import RateLimiter, RateLimits
 from lambda_cloud.emulator import Emulator, Fault
 
-from . import virtual_time
-from .conftest import FAST_RETRIES, PUBLIC_KEY
+from .. import virtual_time
+from ..conftest import FAST_RETRIES, PUBLIC_KEY
 
 
 def test_an_idle_loop_jumps_to_its_next_timer() -> None:
@@ -145,3 +145,9 @@ def test_the_client_clock_without_a_loop_is_monotonic() -> None:
 
 async def test_the_client_clock_on_an_ordinary_loop_is_its_time() -> None:
     assert monotonic() <= asyncio.get_running_loop().time()
+
+
+async def test_only_tests_bulk_runs_on_virtual_time() -> None:
+    # tests/bulk/conftest.py's loop hook is its folder's alone (tests/bulk/test_on_virtual_time.py
+    # checks the other side): an async test elsewhere runs on asyncio's own loop.
+    assert not isinstance(asyncio.get_running_loop(), virtual_time.VirtualTimeLoop)

@@ -4,7 +4,6 @@ spent so far (``--expires-in`` on ``instances launch`` sets the expiry)."""
 from __future__ import annotations
 
 import datetime
-import re
 import time
 from typing import Any
 
@@ -17,6 +16,7 @@ from lambda_cloud.lifecycle import (
     GroupBy,
     IdleFileSystem,
     ReapReport,
+    parse_duration,
 )
 
 from .app import State, pass_state
@@ -27,24 +27,7 @@ from .progress import track
 
 __all__ = ["cost", "duration", "reap"]
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _UTC = datetime.timezone.utc
-
-
-def parse_duration(text: str) -> datetime.timedelta:
-    """``90``, ``90s``, ``30m``, ``4h``, ``7d``, ``2w`` or a sum such as ``1h30m``."""
-    text = text.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        parts = _DURATION.findall(text)
-        if not parts or "".join(n + u for n, u in parts) != text:
-            raise ValueError(f"{text!r} is not a duration such as 90s, 30m, 4h or 7d") from None
-        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
-    if not 0 < seconds < float("inf"):
-        raise ValueError(f"{text!r} is not a positive duration")
-    return datetime.timedelta(seconds=seconds)
 
 
 def duration(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .._config import OWNER_ENV
 from .costs import GROUP_BY, CostGroup, CostReport, GroupBy, InstanceCost, UnaccountedInstance
-from .expiry import ExpiresIn, ExpiryExtensions
+from .expiry import ExpiresIn, ExpiryExtensions, parse_duration
 from .reap import ExpiredInstance, IdleFileSystem, ReapReport
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "InstanceCost",
     "ReapReport",
     "UnaccountedInstance",
+    "parse_duration",
 ]

@@ -12,6 +12,7 @@ from .connect import ssh
 from .fabric import fabric_partitions
 from .file_systems import file_systems
 from .firewall import firewall
+from .fleets import fleet
 from .instances import instances
 from .lifecycle import cost, reap
 from .runs import find_run, launch, reclaim
@@ -26,6 +27,7 @@ for command in (launch, find_run, reclaim):
 
 for command in (
     instances,
+    fleet,
     types,
     ssh_keys,
     file_systems,

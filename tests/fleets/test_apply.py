@@ -9,7 +9,14 @@ import datetime
 import attrs
 import pytest
 
-from lambda_cloud import AsyncLambdaCloud, Hunt, ProgressEvent, ProgressKind, ValidationError
+from lambda_cloud import (
+    AsyncLambdaCloud,
+    Hunt,
+    ProgressEvent,
+    ProgressKind,
+    SpendLimitExceededError,
+    ValidationError,
+)
 from lambda_cloud.emulator import Emulator, ManualClock
 from lambda_cloud.fleets import FleetApplyError, Reason, plan_fleet
 
@@ -298,3 +305,35 @@ async def test_bad_names_are_refused_before_anything_is_sent(
 async def test_an_unknown_type_is_refused_by_the_plan(client: AsyncLambdaCloud) -> None:
     with pytest.raises(ValidationError, match="unknown instance type"):
         await client.fleets.apply(fleet(instance_type_names=["gpu_nope"]))
+
+
+async def test_the_accounts_books_decide_at_launch_time() -> None:
+    """The plan sees only the instance list; what another guarded call on the client holds
+    (here a launch hunting for A100s) is in the books the launch draws on: refused there, the
+    apply reports it and launches nothing."""
+    async with (
+        Emulator(time_scale=0.001, capacity={(A10, "us-east-1"): 8}) as emu,
+        make_client(emu, paced=False) as client,
+    ):
+        await client.ssh_keys.create(name=KEY)
+        hunting = asyncio.ensure_future(
+            client.instances.launch_many(
+                2,
+                instance_type_name="gpu_1x_a100_sxm4",  # 129 cents, no capacity anywhere
+                ssh_key_names=[KEY],
+                hunt=Hunt(timeout=3600, poll_interval=1),
+                max_hourly_cost_cents=400,
+            )
+        )
+        await asyncio.sleep(5)  # it holds 2 x 129 while it hunts
+        spec = fleet(count=4, max_hourly_cost_cents=400)
+        report = await client.fleets.apply(spec)
+        assert report.plan is not None and report.plan.launch_count == 4  # the list: room
+        assert isinstance(report.error, SpendLimitExceededError)  # the books: none
+        assert report.error.committed_cents == 2 * 129
+        assert report.launched is None and live_slots(emu) == {}
+        hunting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await hunting
+        again = await client.fleets.apply(spec)  # the hold released: it fits now
+        assert again.converged, again.summary()

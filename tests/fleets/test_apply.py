@@ -337,3 +337,48 @@ async def test_the_accounts_books_decide_at_launch_time() -> None:
             await hunting
         again = await client.fleets.apply(spec)  # the hold released: it fits now
         assert again.converged, again.summary()
+
+
+async def test_a_changed_type_replaces_the_members_of_the_old_one(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    await client.fleets.apply(fleet(count=2))
+    old = check_converged(emu, 2)
+    a6000 = fleet(count=2, instance_type_names=["gpu_1x_a6000"])
+    plan = await client.fleets.plan(a6000)
+    assert [(c.slot, c.reason) for c in plan.replace] == [
+        (0, Reason.MISMATCHED),
+        (1, Reason.MISMATCHED),
+    ]
+    assert plan.replace[0].detail == "type gpu_1x_a10, not gpu_1x_a6000"
+    report = await client.fleets.apply(a6000)
+    assert report.converged, report.summary()
+    new = check_converged(emu, 2)
+    assert not set(new.values()) & set(old.values())
+    types = {i["id"]: i["instance_type"]["name"] for i in emu.instances()}
+    assert {types[i] for i in new.values()} == {"gpu_1x_a6000"}
+
+
+async def test_a_cancelled_apply_keeps_what_it_launched_for_the_next(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    launched: list[str] = []
+    two = asyncio.Event()
+
+    def progress(event: ProgressEvent) -> None:
+        if event.kind is ProgressKind.LAUNCHED and event.instance_id:
+            launched.append(event.instance_id)
+            if len(launched) == 2:
+                two.set()
+
+    spec = fleet(count=8)  # past the launch burst of 5: the rest wait for their turn
+    applying = asyncio.ensure_future(client.fleets.apply(spec, on_progress=progress))
+    await two.wait()
+    applying.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await applying
+    kept = {i for ids in live_slots(emu).values() for i in ids}
+    assert set(launched) <= kept and len(kept) < 8  # members: kept, not terminated
+    report = await client.fleets.apply(spec)
+    assert report.converged
+    assert kept <= set(check_converged(emu, 8).values())

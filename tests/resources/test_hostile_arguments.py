@@ -37,6 +37,7 @@ from lambda_cloud._compat import NotRequired, Required
 from lambda_cloud.bulk import Hunt
 from lambda_cloud.emulator import Emulator
 from lambda_cloud.errors import LambdaCloudError, ValidationError
+from lambda_cloud.fleets import Fleet
 from lambda_cloud.resources._base import AsyncAPIResource, SyncAPIResource
 from lambda_cloud.types import FirewallRule, InstanceStatus, TicketStatus
 
@@ -200,6 +201,8 @@ def plain(hint: Any, default: Any = None) -> Any:
     plains: dict[Any, Any] = {str: "x1", bool: False, int: 1, float: 1.0, bytes: b"x1"}
     if hint in plains:
         return plains[hint]
+    if hint is Fleet:  # a fleet of one, with a key the emulator lacks: its launch fails
+        return Fleet(name="x1", count=1, instance_type_names=["gpu_1x_a10"], ssh_key_names=["x1"])
     if hint is datetime.datetime and default is None:  # a required moment: a day ago
         return datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)
     if default is None:

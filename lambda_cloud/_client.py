@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from .resources.fabric import AsyncFabricPartitions, AsyncFabricPartitionsWithRawResponse
     from .resources.file_systems import AsyncFileSystems, AsyncFileSystemsWithRawResponse
     from .resources.firewall import AsyncFirewall, AsyncFirewallWithRawResponse
+    from .resources.fleets import AsyncFleets, AsyncFleetsWithRawResponse
     from .resources.images import AsyncImages, AsyncImagesWithRawResponse
     from .resources.instance_types import AsyncInstanceTypes, AsyncInstanceTypesWithRawResponse
     from .resources.instances import AsyncInstances, AsyncInstancesWithRawResponse
@@ -201,6 +202,13 @@ class AsyncLambdaCloud:
         from .resources.fabric import AsyncFabricPartitions
 
         return AsyncFabricPartitions(self._api)
+
+    @cached_property
+    def fleets(self) -> AsyncFleets:
+        """Fleets: named sets of instances kept at a count, replaced when they end."""
+        from .resources.fleets import AsyncFleets
+
+        return AsyncFleets(self._api)
 
     @cached_property
     def tickets(self) -> AsyncTickets:
@@ -424,6 +432,12 @@ class AsyncLambdaCloudWithRawResponse:
         from .resources.fabric import AsyncFabricPartitionsWithRawResponse
 
         return AsyncFabricPartitionsWithRawResponse(self._client.fabric_partitions)
+
+    @property
+    def fleets(self) -> AsyncFleetsWithRawResponse:
+        from .resources.fleets import AsyncFleetsWithRawResponse
+
+        return AsyncFleetsWithRawResponse(self._client.fleets)
 
     @property
     def tickets(self) -> AsyncTicketsWithRawResponse:

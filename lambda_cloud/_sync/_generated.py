@@ -39,6 +39,8 @@ from lambda_cloud.bulk.options import (
 )
 from lambda_cloud.bulk.progress import ProgressEvent
 from lambda_cloud.bulk.reports import BulkLaunchReport, BulkTerminateReport
+from lambda_cloud.fleets.reports import FleetApplyReport, FleetPlan, FleetStatus
+from lambda_cloud.fleets.spec import Fleet
 from lambda_cloud.lifecycle import CostReport, ExpiresIn, ExpiryExtensions, GroupBy, ReapReport
 from lambda_cloud.resources._base import SyncAPIResource
 from lambda_cloud.resources._pages import MAX_PAGES
@@ -46,6 +48,7 @@ from lambda_cloud.resources.audit_events import AsyncAuditEvents
 from lambda_cloud.resources.fabric import AsyncFabricPartitions
 from lambda_cloud.resources.file_systems import AsyncFileSystems
 from lambda_cloud.resources.firewall import AsyncFirewall, AsyncFirewallRules, AsyncFirewallRulesets
+from lambda_cloud.resources.fleets import DEFAULT_WATCH_INTERVAL, AsyncFleets
 from lambda_cloud.resources.images import AsyncImages
 from lambda_cloud.resources.instance_types import AsyncInstanceTypes
 from lambda_cloud.resources.instances import AsyncInstances
@@ -90,6 +93,7 @@ __all__ = [
     "FirewallRulesets",
     "AuditEvents",
     "FabricPartitions",
+    "Fleets",
     "Tickets",
     "TicketAttachments",
     "LambdaCloudWithRawResponse",
@@ -102,6 +106,7 @@ __all__ = [
     "FirewallWithRawResponse",
     "AuditEventsWithRawResponse",
     "FabricPartitionsWithRawResponse",
+    "FleetsWithRawResponse",
     "TicketsWithRawResponse",
     "FirewallRulesWithRawResponse",
     "FirewallRulesetsWithRawResponse",
@@ -234,6 +239,11 @@ class LambdaCloud:
     def fabric_partitions(self) -> FabricPartitions:
         """Fabric partitions: create, rename, delete."""
         return FabricPartitions(self._async.fabric_partitions, self._runner)
+
+    @cached_property
+    def fleets(self) -> Fleets:
+        """Fleets: named sets of instances kept at a count, replaced when they end."""
+        return Fleets(self._async.fleets, self._runner)
 
     @cached_property
     def tickets(self) -> Tickets:
@@ -1017,6 +1027,71 @@ class FabricPartitions(SyncAPIResource):
         return self._runner.run(self._async.delete(id, **options))
 
 
+class Fleets(SyncAPIResource):
+    """Fleets: named sets of instances kept at a count, replaced when they end."""
+
+    def __init__(self, async_resource: AsyncFleets, runner: Runner) -> None:
+        self._async = async_resource
+        self._runner = runner
+
+    def plan(self, fleet: Fleet) -> FleetPlan:
+        """What ``apply`` would do now: the slots to launch, the members to replace (ended,
+        unhealthy, stuck booting, expired, or not what the fleet launches now) and to
+        terminate (past ``count``, or a slot's second instance), the slots the spend ceiling
+        holds back, and the hourly cost before and after. Sends only two GETs (the instances
+        and the instance types): nothing that changes state."""
+        return self._runner.run(self._async.plan(fleet))
+
+    def apply(
+        self, fleet: Fleet, *, on_progress: Callable[[ProgressEvent], object] | None = None
+    ) -> FleetApplyReport:
+        """Carry out the plan: terminate what it ends (``terminate_many``), then fill the empty
+        slots with ``launch_many(run_id=fleet.run_id)``, which adopts the live members, hunts
+        for capacity with the fleet's ``hunt``, and launches under its spend ceiling (a
+        refusal at the account's books is ``report.error``, not raised).
+
+        Appliers of one fleet never double a slot: with a shared store the run lease makes a
+        second one wait its turn (``RunLeasedError``), without one every applier keeps the
+        instance launched first. Cancelled, the launch keeps what it created (they are
+        members; ``delete`` ends them). ``report.raise_for_errors()`` raises
+        ``FleetApplyError`` below ``min_count``."""
+        relay = self._runner.relay()
+        return relay.run(self._async.apply(fleet, on_progress=relay.wrap(on_progress)))
+
+    def watch(
+        self, fleet: Fleet, *, interval: float = DEFAULT_WATCH_INTERVAL
+    ) -> Iterator[FleetApplyReport]:
+        """Apply the fleet, yield the report, wait ``interval`` seconds, and again, for as long
+        as the caller iterates: each pass replaces what ended since the last. A pass that fails
+        (the API unreachable past its retries, say) is logged and yielded as a report whose
+        ``error`` says why, and the next pass tries again; a ``ValidationError`` (a fleet
+        the API refuses, such as an unknown type) ends the watch. Each report says what its
+        pass launched and terminated (``apply`` takes an ``on_progress`` for one pass)."""
+        return self._runner.iterate(self._async.watch(fleet, interval=interval))
+
+    def status(self, name: str) -> FleetStatus:
+        """Fleet ``name``'s members as the instance list shows them (one list call): no spec
+        needed, so any machine can look."""
+        return self._runner.run(self._async.status(name))
+
+    def list(self) -> builtins.list[FleetStatus]:
+        """Every fleet with instances in the list (one list call), by name."""
+        return self._runner.run(self._async.list())
+
+    def delete(
+        self,
+        name: str,
+        *,
+        wait: bool = False,
+        on_progress: Callable[[ProgressEvent], object] | None = None,
+    ) -> BulkTerminateReport:
+        """Terminate every live member of fleet ``name`` (``instances.reclaim`` of its run id:
+        confirmed per id, as ``terminate_many`` does; ``wait=True`` waits until they are
+        terminated). Stop its watchers first, or they launch it again."""
+        relay = self._runner.relay()
+        return relay.run(self._async.delete(name, wait=wait, on_progress=relay.wrap(on_progress)))
+
+
 class Tickets(SyncAPIResource):
     """Support tickets: list, open, read, update and comment; ``attachments`` for files."""
 
@@ -1220,6 +1295,10 @@ class LambdaCloudWithRawResponse:
         return FabricPartitionsWithRawResponse(self._client.fabric_partitions)
 
     @property
+    def fleets(self) -> FleetsWithRawResponse:
+        return FleetsWithRawResponse(self._client.fleets)
+
+    @property
     def tickets(self) -> TicketsWithRawResponse:
         return TicketsWithRawResponse(self._client.tickets)
 
@@ -1322,6 +1401,18 @@ class FabricPartitionsWithRawResponse(WithRawResponse):
         super().__init__(resource)
         self.create = to_raw_response_wrapper(resource.create)
         self.update = to_raw_response_wrapper(resource.update)
+        self.delete = to_raw_response_wrapper(resource.delete)
+
+
+class FleetsWithRawResponse(WithRawResponse):
+    """``Fleets``, each method returning an ``APIResponse`` of its value."""
+
+    def __init__(self, resource: Fleets) -> None:
+        super().__init__(resource)
+        self.plan = to_raw_response_wrapper(resource.plan)
+        self.apply = to_raw_response_wrapper(resource.apply)
+        self.status = to_raw_response_wrapper(resource.status)
+        self.list = to_raw_response_wrapper(resource.list)
         self.delete = to_raw_response_wrapper(resource.delete)
 
 

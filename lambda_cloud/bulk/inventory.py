@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import math
+from collections.abc import Sequence
 
 from .._clock import monotonic
 from .._deadline import Deadline
@@ -13,7 +14,15 @@ from .api import InstancesAPI
 from .options import LAUNCH_TOKEN_TAG, LAUNCHED_AT_TAG
 from .slots import parse_token
 
-__all__ = ["ENDED_STATUSES", "Inventory", "Listing", "is_live", "launch_order", "run_instances"]
+__all__ = [
+    "ENDED_STATUSES",
+    "Inventory",
+    "Listing",
+    "is_live",
+    "launch_order",
+    "mismatch",
+    "run_instances",
+]
 
 #: Statuses of an instance that is gone or going: it no longer needs terminating.
 ENDED_STATUSES = TERMINAL_STATUSES | {InstanceStatus.TERMINATING}
@@ -30,6 +39,26 @@ def launch_order(instance: Instance) -> tuple[bool, str, str]:
     process computes it from the listing alone, so concurrent runs agree without a lock. An
     instance without the launch-time tag (an older SDK's) counts as sent first."""
     return (not is_live(instance), instance.tag(LAUNCHED_AT_TAG) or "", instance.id)
+
+
+def mismatch(
+    instance: Instance,
+    *,
+    instance_type_names: Sequence[str],
+    region_names: Sequence[str] | None,
+    name: str | None,
+) -> str | None:
+    """How a run's instance differs from what its slot would launch now (one of
+    ``instance_type_names``, in one of ``region_names`` if given, named ``name``); ``None`` if it
+    does not. A rerun refuses such an instance; a fleet replaces it."""
+    if instance.instance_type.name not in instance_type_names:
+        wanted = " or ".join(instance_type_names)
+        return f"type {instance.instance_type.name}, not {wanted}"
+    if region_names is not None and instance.region.name not in region_names:
+        return f"region {instance.region.name}, not {' or '.join(region_names)}"
+    if (instance.name or None) != name:
+        return f"name {instance.name!r}, not {name!r}"
+    return None
 
 
 def run_instances(instances: list[Instance], run_id: str) -> dict[int, list[Instance]]:

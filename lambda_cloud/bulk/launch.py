@@ -55,7 +55,7 @@ from .errors import (
     SlotCancelledError,
     UnresolvedLaunchError,
 )
-from .inventory import ENDED_STATUSES, Inventory, Listing, is_live, launch_order
+from .inventory import ENDED_STATUSES, Inventory, Listing, is_live, launch_order, mismatch
 from .options import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_UNHEALTHY_TIMEOUT,
@@ -621,15 +621,12 @@ class _Run:
         plan = self.plan
         if index >= plan.count:
             return None  # past ``count``: terminated as an extra, whatever it is
-        if instance.instance_type.name not in plan.instance_type_names:
-            wanted = " or ".join(plan.instance_type_names)
-            return f"type {instance.instance_type.name}, not {wanted}"
-        if plan.run.region_names is not None and instance.region.name not in plan.run.region_names:
-            return f"region {instance.region.name}, not {' or '.join(plan.run.region_names)}"
-        name = slot_name(plan.run.name_prefix, index)
-        if (instance.name or None) != name:
-            return f"name {instance.name!r}, not {name!r}"
-        return None
+        return mismatch(
+            instance,
+            instance_type_names=plan.instance_type_names,
+            region_names=plan.run.region_names,
+            name=slot_name(plan.run.name_prefix, index),
+        )
 
     # -- the end ------------------------------------------------------------------------------
 

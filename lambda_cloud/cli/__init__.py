@@ -13,6 +13,7 @@ __all__ = ["cli", "main"]
 cli.lazy.update(
     {
         "instances": ".instances:instances",
+        "fleet": ".fleets:fleet",
         "types": ".catalog:types",
         "ssh-keys": ".ssh_keys:ssh_keys",
         "file-systems": ".file_systems:file_systems",

@@ -5,7 +5,6 @@ expiry)."""
 from __future__ import annotations
 
 import datetime
-import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -31,24 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["cost", "duration", "extend", "reap"]
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _UTC = datetime.timezone.utc
-
-
-def parse_duration(text: str) -> datetime.timedelta:
-    """``90``, ``90s``, ``30m``, ``4h``, ``7d``, ``2w`` or a sum such as ``1h30m``."""
-    text = text.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        parts = _DURATION.findall(text)
-        if not parts or "".join(n + u for n, u in parts) != text:
-            raise ValueError(f"{text!r} is not a duration such as 90s, 30m, 4h or 7d") from None
-        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
-    if not 0 < seconds < float("inf"):
-        raise ValueError(f"{text!r} is not a positive duration")
-    return datetime.timedelta(seconds=seconds)
 
 
 def duration(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -56,7 +38,7 @@ def duration(ctx: click.Context, param: click.Parameter, value: str | None) -> A
     if value is None:
         return None
     try:
-        return parse_duration(value)
+        return lambda_cloud.lifecycle.parse_duration(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -72,7 +54,7 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> Any
     if value is None:
         return None
     try:
-        return parse_duration(value)
+        return lambda_cloud.lifecycle.parse_duration(value)
     except ValueError:
         pass
     try:

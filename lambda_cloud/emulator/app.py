@@ -180,6 +180,8 @@ class EmulatorApp:
         account = self._admit(request, route)
         if isinstance(account, web.Response):
             return account
+        with self.world.lock:
+            account.requests.append(f"{request.method} {rel}")
         fault = self.faults.pick(request.method, rel, self.world.random)
         if fault is not None:
             early = await self._fault_before(request, fault)

@@ -6,6 +6,7 @@ module, with the operations and JSON rendering that go with them.
 
 from __future__ import annotations
 
+import collections
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -20,7 +21,10 @@ if TYPE_CHECKING:
     from .ssh_keys import SshKey
     from .tickets import Ticket
 
-__all__ = ["Account"]
+__all__ = ["REQUESTS_KEPT", "Account"]
+
+#: How many of an account's latest requests it keeps (``Emulator.requests``).
+REQUESTS_KEPT = 100_000
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -56,6 +60,10 @@ class Account:
     listed_capacity: frozenset[tuple[str, str]] = frozenset()
     #: Every launch request that passed validation, in order.
     launch_attempts: list[LaunchAttempt] = attrs.Factory(list)
+    #: The latest authenticated requests, in order: ``"METHOD /path"`` (below ``/api/v1``).
+    requests: collections.deque[str] = attrs.Factory(
+        lambda: collections.deque(maxlen=REQUESTS_KEPT)
+    )
 
     @property
     def lrn(self) -> str:

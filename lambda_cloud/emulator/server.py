@@ -169,6 +169,13 @@ class Emulator:
         with self._world.lock:
             return list(self.account(api_key).launch_attempts)
 
+    def requests(self, api_key: str | None = None) -> list[str]:
+        """The account's latest requests (up to 100,000) that got past authentication
+        (throttled ones included), in order, as ``"METHOD /path"`` with the path below
+        ``/api/v1``: what a test reads to prove a call sent nothing that changes state."""
+        with self._world.lock:
+            return list(self.account(api_key).requests)
+
     def set_capacity(self, instance_type: str, region: str, count: int) -> None:
         """Set the free slots for ``instance_type`` in ``region``."""
         self._world.set_capacity(instance_type, region, count)

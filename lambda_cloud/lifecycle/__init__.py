@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .._config import OWNER_ENV
 from .costs import GROUP_BY, CostGroup, CostReport, GroupBy, InstanceCost, UnaccountedInstance
-from .expiry import ExpiresIn, ExpiryExtensions, ExtensionsUnavailable
+from .expiry import ExpiresIn, ExpiryExtensions, ExtensionsUnavailable, parse_duration
 from .reap import ExpiredInstance, IdleFileSystem, ReapReport
 
 __all__ = [
@@ -26,4 +26,5 @@ __all__ = [
     "InstanceCost",
     "ReapReport",
     "UnaccountedInstance",
+    "parse_duration",
 ]

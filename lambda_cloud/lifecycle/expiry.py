@@ -9,6 +9,7 @@ extension lives outside the instance, in an ``ExpiryExtensions`` store the reape
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -23,11 +24,30 @@ __all__ = [
     "ExtensionsUnavailable",
     "expires_at_of",
     "lifecycle_tags",
+    "parse_duration",
     "to_utc",
 ]
 
 
 _UTC = datetime.timezone.utc
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+
+
+def parse_duration(text: str) -> datetime.timedelta:
+    """``90``, ``90s``, ``30m``, ``4h``, ``7d``, ``2w`` or a sum such as ``1h30m``
+    (``ValueError`` otherwise): the CLI's duration options and a fleet file's durations."""
+    text = text.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        parts = _DURATION.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError(f"{text!r} is not a duration such as 90s, 30m, 4h or 7d") from None
+        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"{text!r} is not a positive duration")
+    return datetime.timedelta(seconds=seconds)
 
 
 class ExtensionsUnavailable(Exception):

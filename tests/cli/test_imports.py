@@ -18,6 +18,7 @@ PUBLIC = {
     "lambda_cloud",
     "lambda_cloud.bulk",
     "lambda_cloud.lifecycle",
+    "lambda_cloud.fleets",
     "lambda_cloud.shared",
     "lambda_cloud.emulator",
     "lambda_cloud.emulator.__main__",

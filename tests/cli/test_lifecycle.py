@@ -6,8 +6,8 @@ import datetime
 
 import pytest
 
-from lambda_cloud.cli.lifecycle import parse_duration
 from lambda_cloud.emulator import Emulator
+from lambda_cloud.lifecycle import parse_duration
 
 from .conftest import KEY_NAME, Run, ok_json
 

@@ -1,0 +1,202 @@
+"""A fleet's plan and status, computed from one instance list: pure functions, no I/O.
+
+Members are the instances carrying the fleet's launch tokens (``fleet-<name>/<slot>``), so the
+slots are ``launch_many``'s: slot ``i`` keeps the live instance every run keeps
+(``bulk.inventory.launch_order``), an apply fills the empty slots below ``count`` with
+``launch_many(run_id=fleet.run_id)``, and the slots past ``count`` are the ones a lower count
+terminates (the highest first). Every applier computes the same plan from the same list.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+
+from .._clock import monotonic
+from ..bulk.inventory import is_live, launch_order, mismatch, run_instances
+from ..bulk.launch import slot_name
+from ..bulk.options import LAUNCH_TOKEN_TAG, LAUNCHED_AT_TAG
+from ..bulk.slots import parse_token
+from ..lifecycle.expiry import expires_at_of
+from ..lifecycle.reap import price_of
+from ..types.instances import Instance, InstanceStatus
+from .reports import FleetMember, FleetPlan, FleetStatus, Reason, SlotChange
+from .spec import Fleet, fleet_name_of
+
+__all__ = ["Sightings", "fleet_names", "fleet_status", "plan_fleet"]
+
+
+class Sightings:
+    """How long each instance has been seen ``unhealthy``, by this process's listings (the API
+    says since when no more than a tag can): a member is replaced once this reaches the
+    fleet's ``unhealthy_timeout``."""
+
+    def __init__(self) -> None:
+        self._since: dict[str, float] = {}
+
+    def observe(self, instances: Iterable[Instance]) -> dict[str, float]:
+        """Take a listing in; the seconds each unhealthy instance in it has been seen so."""
+        now = monotonic()
+        unhealthy = {i.id for i in instances if i.status is InstanceStatus.UNHEALTHY}
+        self._since = {iid: self._since.get(iid, now) for iid in unhealthy}
+        return {iid: now - since for iid, since in self._since.items()}
+
+
+def _launched_at(instance: Instance) -> datetime.datetime | None:
+    value = instance.tag(LAUNCHED_AT_TAG)
+    if value is None:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _verdict(
+    fleet: Fleet,
+    slot: int,
+    instance: Instance,
+    *,
+    now: datetime.datetime,
+    unhealthy_for: Mapping[str, float],
+) -> tuple[Reason, str] | None:
+    """Why the live member kept in ``slot`` must be replaced, if it must."""
+    why = mismatch(
+        instance,
+        instance_type_names=fleet.instance_type_names,
+        region_names=fleet.region_names,
+        name=slot_name(fleet.prefix, slot),
+    )
+    if why is not None:
+        return Reason.MISMATCHED, why
+    expires_at = expires_at_of(instance)
+    if expires_at is not None and expires_at <= now:
+        return Reason.EXPIRED, f"expired {expires_at:%Y-%m-%dT%H:%M:%SZ}"
+    seen = unhealthy_for.get(instance.id)
+    limit = fleet.unhealthy_timeout
+    if instance.status is InstanceStatus.UNHEALTHY and limit is not None and (seen or 0) >= limit:
+        return Reason.UNHEALTHY, f"unhealthy for {seen or 0:.0f} s"
+    launched = _launched_at(instance)
+    if (
+        instance.status is InstanceStatus.BOOTING
+        and fleet.boot_timeout is not None
+        and launched is not None
+        and (booted := (now - launched).total_seconds()) >= fleet.boot_timeout
+    ):
+        return Reason.STUCK_BOOTING, f"booting for {booted:.0f} s"
+    return None
+
+
+def _change(slot: int, reason: Reason, instance: Instance, detail: str | None) -> SlotChange:
+    return SlotChange(
+        slot=slot,
+        reason=reason,
+        instance_id=instance.id,
+        instance_type_name=instance.instance_type.name,
+        region=instance.region.name,
+        price_cents_per_hour=price_of(instance),
+        detail=detail,
+    )
+
+
+def plan_fleet(
+    fleet: Fleet,
+    instances: list[Instance],
+    *,
+    now: datetime.datetime,
+    unhealthy_for: Mapping[str, float],
+    launch_price: int,
+    max_hourly_cost_cents: int | None,
+) -> FleetPlan:
+    """What an apply of ``fleet`` does, given the account's ``instances``: ``now`` (aware, UTC)
+    judges expiry and booting, ``unhealthy_for`` how long members have been seen unhealthy,
+    ``launch_price`` (the dearest of its types, cents per hour) prices launches, and
+    ``max_hourly_cost_cents`` bounds what the account may run once they are made."""
+    plan = FleetPlan(
+        name=fleet.name,
+        run_id=fleet.run_id,
+        count=fleet.count,
+        min_count=fleet.floor,
+        max_hourly_cost_cents=max_hourly_cost_cents,
+    )
+    by_slot = run_instances(instances, fleet.run_id)
+    fill: list[SlotChange] = []
+    for slot in sorted(set(by_slot) | set(range(fleet.count))):
+        found = sorted(by_slot.get(slot, ()), key=launch_order)
+        live = [i for i in found if is_live(i)]
+        if slot >= fleet.count:
+            plan.terminate += [_change(slot, Reason.SCALE_DOWN, i, None) for i in live]
+            continue
+        plan.terminate += [
+            _change(slot, Reason.DUPLICATE, i, f"{live[0].id} was launched first") for i in live[1:]
+        ]
+        if not live:
+            ended = found[-1] if found else None
+            fill.append(
+                SlotChange(slot=slot, reason=Reason.MISSING)
+                if ended is None
+                else SlotChange(
+                    slot=slot,
+                    reason=Reason.ENDED,
+                    instance_id=ended.id,
+                    instance_type_name=ended.instance_type.name,
+                    region=ended.region.name,
+                    detail=ended.status.value,
+                )
+            )
+            continue
+        verdict = _verdict(fleet, slot, live[0], now=now, unhealthy_for=unhealthy_for)
+        if verdict is None:
+            plan.kept.append(FleetMember(slot=slot, instance=live[0]))
+        else:
+            change = _change(slot, verdict[0], live[0], verdict[1])
+            plan.replace.append(change)
+            fill.append(change)
+    plan.terminate.sort(key=lambda c: -c.slot)  # the highest slots first
+    mine = {i.id for found in by_slot.values() for i in found}
+    others = sum(price_of(i) or 0 for i in instances if is_live(i) and i.id not in mine)
+    _budget(plan, fill, others=others, price=launch_price)
+    return plan
+
+
+def _budget(plan: FleetPlan, fill: list[SlotChange], *, others: int, price: int) -> None:
+    """Which empty slots the launch fills: all of them, unless the spend ceiling holds some
+    back. ``launch_many`` holds ``count`` times the dearest price on top of what the rest of
+    the account runs, so the launch covers the widest slot range that fits, never narrower
+    than the members kept (a narrower range would end them as extras)."""
+    kept_cost = sum(price_of(m.instance) or 0 for m in plan.kept)
+    doomed = (*plan.replace, *plan.terminate)
+    plan.hourly_cost_cents = kept_cost + sum(c.price_cents_per_hour or 0 for c in doomed)
+    span = plan.count
+    ceiling = plan.max_hourly_cost_cents
+    if ceiling is not None and price > 0:
+        span = min(span, max(ceiling - others, 0) // price)
+        if span < max((m.slot + 1 for m in plan.kept), default=0):
+            span = 0
+    launching = [c for c in fill if c.slot < span]
+    plan.launch = [c for c in launching if c.reason in (Reason.MISSING, Reason.ENDED)]
+    plan.held_back = [c.slot for c in fill if c.slot >= span]
+    plan.launch_count = span if launching else 0
+    plan.hourly_cost_cents_after = kept_cost + len(launching) * price
+
+
+def fleet_status(name: str, run_id: str, instances: Iterable[Instance]) -> FleetStatus:
+    """Fleet ``name``'s members in ``instances``, by slot."""
+    status = FleetStatus(name=name, run_id=run_id)
+    by_slot = run_instances(list(instances), run_id)
+    for slot in sorted(by_slot):
+        for instance in sorted(by_slot[slot], key=launch_order):
+            member = FleetMember(slot=slot, instance=instance)
+            (status.members if is_live(instance) else status.ended).append(member)
+    return status
+
+
+def fleet_names(instances: Iterable[Instance]) -> list[str]:
+    """The names of the fleets that have instances in ``instances``, sorted."""
+    names = set()
+    for instance in instances:
+        parsed = parse_token(instance.tag(LAUNCH_TOKEN_TAG))
+        name = None if parsed is None else fleet_name_of(parsed[0])
+        if name is not None:
+            names.add(name)
+    return sorted(names)

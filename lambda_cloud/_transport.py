@@ -329,18 +329,7 @@ class Transport:
                         raise  # nothing was sent: ``throttled`` still says why it waited
                     except APIError as exc:
                         throttled = exc if is_throttled(exc) else None
-                        if (
-                            maybe_applied
-                            and isinstance(exc, APIStatusError)
-                            and done_if
-                            and done_if(exc)
-                        ):
-                            log.debug(
-                                "%s %s: done by an earlier attempt (%s)",
-                                exc.method,
-                                exc.url,
-                                exc.code,
-                            )
+                        if maybe_applied and _done_earlier(exc, done_if):
                             return {"data": None}
                         maybe_applied = maybe_applied or may_have_taken_effect(exc)
                         raise
@@ -410,13 +399,18 @@ class Transport:
         if error_headers is not None:
             error = self._status_error(method, url, status, raw, error_headers)
             if status == 429 and limiter is not None:
-                await limiter.throttled(
-                    launch=launch,
-                    retry_after=retry_after_of(error),
-                    cap=self.retry_policy.max_retry_after,  # as a retry without pacing does
-                )
+                await self._slow_down(limiter, error, launch=launch)
             raise error
         return _decode_envelope(method, url, status, raw)
+
+    async def _slow_down(self, limiter: RateLimiter, error: APIError, *, launch: bool) -> None:
+        """Tell the rate limiter of a 429, capping its ``Retry-After`` as a retry without
+        pacing does."""
+        await limiter.throttled(
+            launch=launch,
+            retry_after=retry_after_of(error),
+            cap=self.retry_policy.max_retry_after,
+        )
 
     def _log_attempt(
         self, method: str, url: str, outcome: object, started: float, attempt: int
@@ -576,3 +570,12 @@ def _decode_error(raw: bytes, secrets: Sequence[str]) -> object:
         # would leave a part of it that the redaction misses.
         return redact(raw.decode("utf-8", "replace"), secrets)[:2048]
     return redact(body, secrets)
+
+
+def _done_earlier(exc: APIError, done_if: Callable[[APIStatusError], bool] | None) -> bool:
+    """Whether ``exc``, met by a retry after an attempt that may have taken effect, says that
+    attempt did the work (``done_if``: a delete finds nothing to delete)."""
+    if not (isinstance(exc, APIStatusError) and done_if and done_if(exc)):
+        return False
+    log.debug("%s %s: done by an earlier attempt (%s)", exc.method, exc.url, exc.code)
+    return True

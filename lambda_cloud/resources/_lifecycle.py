@@ -48,6 +48,20 @@ def _moment(value: object, field: str) -> datetime.datetime:
     return datetime.datetime.now(_UTC) if value is None else to_utc(value, field)
 
 
+async def _extended(
+    source: ExpiryExtensions | None, asked: list[str]
+) -> dict[str, datetime.datetime] | None:
+    """The extended expiries ``source`` holds for ``asked``; ``None`` when it cannot tell, as
+    any of them may then be extended (and none is terminated)."""
+    if source is None or not asked:
+        return {}
+    try:
+        found = await source.extended_expiries(asked)
+    except ExtensionsUnavailable:
+        return None
+    return {iid: to_utc(when, f"extensions[{iid!r}]") for iid, when in found.items()}
+
+
 async def reap(
     api: ClientAPI,
     *,
@@ -78,16 +92,8 @@ async def reap(
     instances = await InstanceRequests(api).list(options=sent)
     file_systems = await AsyncFileSystems(api).list(**sent)
     expired = expired_instances(instances, owner=whose, now=moment)
-    extended: dict[str, datetime.datetime] | None = {}
     # Only expired instances are looked up: an extension only ever postpones.
-    asked = [e.id for e in expired if e.id not in kept]
-    if source is not None and asked:
-        try:
-            found = await source.extended_expiries(asked)
-        except ExtensionsUnavailable:
-            extended = None  # any of them may be extended: none is terminated
-        else:
-            extended = {iid: to_utc(when, f"extensions[{iid!r}]") for iid, when in found.items()}
+    extended = await _extended(source, [e.id for e in expired if e.id not in kept])
     due, held, postponed, unknown = sort_out(expired, keep=kept, extensions=extended, now=moment)
     idle = idle_file_systems(file_systems, instances, moment)
     # Checked before anything is terminated: only a file system nothing mounts may go.

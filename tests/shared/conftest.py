@@ -1,7 +1,8 @@
 """A real Redis server for the shared-state tests: Debian's ``redis-server`` (``.ci/run``
 installs it when missing), on a free loopback port in a temporary directory, with nothing
 persisted. A test that needs it skips, saying why, where it is not installed (as do the modules
-that need the ``redis`` client, where that is missing).
+that need the ``redis`` client, where that is missing). ``$LAMBDA_CLOUD_TEST_REDIS_SERVER``
+names another server binary (``make test-redis6`` runs these tests on Redis 6.2 that way).
 
 - ``redis_url``: a server shared by the session, emptied before each test.
 - ``redis_server``: a server of the test's own, which it may stop and start again
@@ -11,6 +12,7 @@ that need the ``redis`` client, where that is missing).
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-REDIS_SERVER = shutil.which("redis-server")
+REDIS_SERVER = os.environ.get("LAMBDA_CLOUD_TEST_REDIS_SERVER") or shutil.which("redis-server")
 
 
 def _free_port() -> int:

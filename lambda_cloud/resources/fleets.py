@@ -15,7 +15,14 @@ from .._validation import check_bool, check_callback
 from ..bulk.checks import check_positive
 from ..bulk.progress import ProgressEvent
 from ..bulk.reports import BulkTerminateReport
-from ..errors import LambdaCloudError, SpendGuardError, ValidationError
+from ..errors import (
+    AuthenticationError,
+    ClientClosedError,
+    LambdaCloudError,
+    PermissionDeniedError,
+    SpendGuardError,
+    ValidationError,
+)
 from ..fleets.plan import Sightings, fleet_names, fleet_status, plan_fleet
 from ..fleets.reports import FleetApplyReport, FleetPlan, FleetStatus
 from ..fleets.spec import Fleet, check_fleet, check_fleet_name, fleet_run_id
@@ -31,6 +38,8 @@ log = logging.getLogger("lambda_cloud")
 
 #: Seconds between two passes of ``watch`` by default.
 DEFAULT_WATCH_INTERVAL = 60.0
+#: Failures no later pass of a watch can get past: they end it instead of repeating forever.
+_FINAL = (ValidationError, AuthenticationError, PermissionDeniedError, ClientClosedError)
 _UTC = datetime.timezone.utc
 
 
@@ -117,15 +126,17 @@ class AsyncFleets(AsyncAPIResource):
         """Apply the fleet, yield the report, wait ``interval`` seconds, and again, for as long
         as the caller iterates: each pass replaces what ended since the last. A pass that fails
         (the API unreachable past its retries, say) is logged and yielded as a report whose
-        ``error`` says why, and the next pass tries again; a ``ValidationError`` (a fleet
-        the API refuses, such as an unknown type) ends the watch. Each report says what its
-        pass launched and terminated (``apply`` takes an ``on_progress`` for one pass)."""
+        ``error`` says why, and the next pass tries again. What no pass can get past ends the
+        watch, raised: a ``ValidationError`` (a fleet the API refuses, such as an unknown
+        type), an ``AuthenticationError`` or ``PermissionDeniedError`` (the key refused), a
+        closed client. Each report says what its pass launched and terminated (``apply``
+        takes an ``on_progress`` for one pass)."""
         fleet = check_fleet(fleet)
         check_positive(interval, "interval")
         while True:
             try:
                 report = await self.apply(fleet)
-            except ValidationError:
+            except _FINAL:
                 raise
             except LambdaCloudError as exc:
                 log.warning("fleet %s: pass failed, next in %g s: %s", fleet.name, interval, exc)

@@ -1275,9 +1275,10 @@ class Fleets(SyncAPIResource):
 
         Appliers of one fleet never double a slot: with a shared store the run lease makes a
         second one wait its turn (``RunLeasedError``), without one every applier keeps the
-        instance launched first. Cancelled, the launch keeps what it created (they are
-        members; ``delete`` ends them). ``report.raise_for_errors()`` raises
-        ``FleetApplyError`` below ``min_count``."""
+        instance launched first. When a member to replace could not be terminated, nothing is
+        launched (``report.terminated`` says which failed; the next apply tries again).
+        Cancelled, the launch keeps what it created (they are members; ``delete`` ends them).
+        ``report.raise_for_errors()`` raises ``FleetApplyError`` below ``min_count``."""
         relay = self._runner.relay()
         return relay.run(self._async.apply(fleet, on_progress=relay.wrap(on_progress)))
 

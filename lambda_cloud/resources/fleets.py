@@ -86,9 +86,10 @@ class AsyncFleets(AsyncAPIResource):
 
         Appliers of one fleet never double a slot: with a shared store the run lease makes a
         second one wait its turn (``RunLeasedError``), without one every applier keeps the
-        instance launched first. Cancelled, the launch keeps what it created (they are
-        members; ``delete`` ends them). ``report.raise_for_errors()`` raises
-        ``FleetApplyError`` below ``min_count``."""
+        instance launched first. When a member to replace could not be terminated, nothing is
+        launched (``report.terminated`` says which failed; the next apply tries again).
+        Cancelled, the launch keeps what it created (they are members; ``delete`` ends them).
+        ``report.raise_for_errors()`` raises ``FleetApplyError`` below ``min_count``."""
         fleet = check_fleet(fleet)
         check_callback(on_progress, "on_progress")
         plan = await self._plan(fleet)
@@ -96,6 +97,11 @@ class AsyncFleets(AsyncAPIResource):
         instances = self._client.instances
         if plan.doomed:
             report.terminated = await instances.terminate_many(plan.doomed, on_progress=on_progress)
+            failed = set(report.terminated.failed)
+            if any(change.instance_id in failed for change in plan.replace):
+                # Still running in the slot its replacement would take: the launch would refuse
+                # it (a mismatched one) or adopt it. The next pass terminates it again.
+                return report
         if not plan.launch_count:
             return report
         try:

@@ -18,6 +18,7 @@ from lambda_cloud import (
     ValidationError,
 )
 from lambda_cloud.emulator import Emulator, ManualClock
+from lambda_cloud.emulator.faults import Fault
 from lambda_cloud.fleets import FleetApplyError, Reason, plan_fleet
 
 from ..bulk.helpers import A10, KEY, make_client
@@ -382,3 +383,26 @@ async def test_a_cancelled_apply_keeps_what_it_launched_for_the_next(
     report = await client.fleets.apply(spec)
     assert report.converged
     assert kept <= set(check_converged(emu, 8).values())
+
+
+async def test_a_replace_whose_terminate_fails_launches_nothing(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    """The old member still holds its slot: the apply reports the failed terminate (not ok)
+    and leaves the launch to the next pass, instead of the launch refusing the slot's live
+    mismatched instance with a ``ValidationError`` (which ended a watch)."""
+    await client.fleets.apply(fleet(count=2))
+    old = check_converged(emu, 2)
+    terminate = emu.faults.add(
+        Fault(kind="status", status=403, method="POST", path="/instance-operations/terminate")
+    )
+    a6000 = fleet(count=2, instance_type_names=["gpu_1x_a6000"])
+    report = await client.fleets.apply(a6000)
+    assert report.launched is None and report.terminated is not None
+    assert sorted(report.terminated.failed) == sorted(old.values())
+    assert not report.ok
+    with pytest.raises(FleetApplyError, match="some terminates failed"):
+        report.raise_for_errors()
+    assert check_converged(emu, 2) == old  # nothing launched beside them
+    emu.faults.remove(terminate)
+    assert (await client.fleets.apply(a6000)).converged

@@ -1268,10 +1268,12 @@ class Fleets(SyncAPIResource):
     def apply(
         self, fleet: Fleet, *, on_progress: Callable[[ProgressEvent], object] | None = None
     ) -> FleetApplyReport:
-        """Carry out the plan: terminate what it ends (``terminate_many``), then fill the empty
-        slots with ``launch_many(run_id=fleet.run_id)``, which adopts the live members, hunts
-        for capacity with the fleet's ``hunt``, and launches under its spend ceiling (a
-        refusal at the account's books is ``report.error``, not raised).
+        """Carry out the plan: terminate what it ends (``terminate_many``), rename the members
+        whose name is not their slot's (``instances.update``; a failure is ``report.error``,
+        and nothing is launched), then fill the empty slots with
+        ``launch_many(run_id=fleet.run_id)``, which adopts the live members, hunts for capacity
+        with the fleet's ``hunt``, and launches under its spend ceiling (a refusal at the
+        account's books is ``report.error``, not raised).
 
         Appliers of one fleet never double a slot: with a shared store the run lease makes a
         second one wait its turn (``RunLeasedError``), without one every applier keeps the

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._validation import check_bool, check_callback
 from ..bulk.checks import check_positive
+from ..bulk.launch import slot_name
 from ..bulk.progress import ProgressEvent
 from ..bulk.reports import BulkTerminateReport
 from ..errors import (
+    APIError,
     AuthenticationError,
     ClientClosedError,
     LambdaCloudError,
@@ -79,10 +81,12 @@ class AsyncFleets(AsyncAPIResource):
         *,
         on_progress: Callable[[ProgressEvent], object] | None = None,
     ) -> FleetApplyReport:
-        """Carry out the plan: terminate what it ends (``terminate_many``), then fill the empty
-        slots with ``launch_many(run_id=fleet.run_id)``, which adopts the live members, hunts
-        for capacity with the fleet's ``hunt``, and launches under its spend ceiling (a
-        refusal at the account's books is ``report.error``, not raised).
+        """Carry out the plan: terminate what it ends (``terminate_many``), rename the members
+        whose name is not their slot's (``instances.update``; a failure is ``report.error``,
+        and nothing is launched), then fill the empty slots with
+        ``launch_many(run_id=fleet.run_id)``, which adopts the live members, hunts for capacity
+        with the fleet's ``hunt``, and launches under its spend ceiling (a refusal at the
+        account's books is ``report.error``, not raised).
 
         Appliers of one fleet never double a slot: with a shared store the run lease makes a
         second one wait its turn (``RunLeasedError``), without one every applier keeps the
@@ -102,6 +106,8 @@ class AsyncFleets(AsyncAPIResource):
                 # Still running in the slot its replacement would take: the launch would refuse
                 # it (a mismatched one) or adopt it. The next pass terminates it again.
                 return report
+        if plan.rename and not await self._rename(fleet, plan, report):
+            return report
         if not plan.launch_count:
             return report
         try:
@@ -122,6 +128,21 @@ class AsyncFleets(AsyncAPIResource):
         except SpendGuardError as exc:  # what others reserved meanwhile left no room
             report.error = exc
         return report
+
+    async def _rename(self, fleet: Fleet, plan: FleetPlan, report: FleetApplyReport) -> bool:
+        """Give the members ``plan.rename`` lists their slot's name; ``False`` (the failure in
+        ``report.error``) if one failed: the launch would refuse its slot's misnamed member."""
+        for change in plan.rename:
+            assert change.instance_id is not None  # a rename is of a member
+            try:
+                await self._client.instances.update(
+                    change.instance_id, name=slot_name(fleet.prefix, change.slot) or ""
+                )
+            except APIError as exc:  # gone meanwhile, say: the next pass plans again
+                report.error = exc
+                return False
+            report.renamed.append(change.instance_id)
+        return True
 
     async def watch(
         self,

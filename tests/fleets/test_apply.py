@@ -12,6 +12,7 @@ import pytest
 from lambda_cloud import (
     AsyncLambdaCloud,
     Hunt,
+    PermissionDeniedError,
     ProgressEvent,
     ProgressKind,
     SpendLimitExceededError,
@@ -406,3 +407,51 @@ async def test_a_replace_whose_terminate_fails_launches_nothing(
     assert check_converged(emu, 2) == old  # nothing launched beside them
     emu.faults.remove(terminate)
     assert (await client.fleets.apply(a6000)).converged
+
+
+async def test_a_renamed_member_is_renamed_back_not_replaced(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    """Renamed by hand (the console, ``instances.update``), a member keeps running: the apply
+    gives it its slot's name again instead of terminating it and launching another."""
+    await client.fleets.apply(fleet(count=2))
+    ids = check_converged(emu, 2)
+    await client.instances.update(ids[0], name="my-important-run")
+    plan = await client.fleets.plan(fleet(count=2))
+    assert not plan.replace and not plan.launch and not plan.converged
+    assert [(c.slot, c.reason, c.instance_id) for c in plan.rename] == [(0, Reason.RENAMED, ids[0])]
+    assert "rename    slot 0 renamed" in plan.summary()
+    report = await client.fleets.apply(fleet(count=2))
+    assert report.renamed == [ids[0]] and report.terminated is None and report.converged
+    assert check_converged(emu, 2) == ids
+    names = {i["id"]: i["name"] for i in emu.instances()}
+    assert names[ids[0]] == "web-0"
+    assert (await client.fleets.plan(fleet(count=2))).converged
+
+
+async def test_a_new_name_prefix_renames_every_member(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    await client.fleets.apply(fleet(count=3))
+    ids = check_converged(emu, 3)
+    report = await client.fleets.apply(fleet(count=4, name_prefix="worker"))
+    assert report.converged and report.terminated is None, report.summary()
+    assert sorted(report.renamed) == sorted(ids.values())
+    after = check_converged(emu, 4)
+    assert {after[i] for i in range(3)} == set(ids.values())
+    names = {i["id"]: i["name"] for i in emu.instances()}
+    assert [names[after[i]] for i in range(4)] == [f"worker-{i}" for i in range(4)]
+
+
+async def test_a_failed_rename_is_the_reports_error_and_launches_nothing(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    await client.fleets.apply(fleet(count=2))
+    ids = check_converged(emu, 2)
+    await client.instances.update(ids[1], name="")
+    await client.instances.terminate([ids[0]])
+    emu.faults.add(Fault(kind="status", status=403, method="POST", path="/instances/*"))
+    report = await client.fleets.apply(fleet(count=2))
+    assert isinstance(report.error, PermissionDeniedError) and report.renamed == []
+    assert report.launched is None and not report.ok
+    assert live_slots(emu) == {1: [ids[1]]}

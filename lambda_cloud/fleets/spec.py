@@ -6,6 +6,8 @@ when it is made: a bad field raises ``ValidationError`` naming it.
 
 from __future__ import annotations
 
+import collections
+import difflib
 import json
 import math
 import re
@@ -149,7 +151,7 @@ class Fleet:
             raise ValidationError("fleet", f"expected a table of fields, got {type(data).__name__}")
         unknown = sorted(set(map(str, data)) - _FIELDS)
         if unknown:
-            raise ValidationError("fleet", f"unknown field(s): {', '.join(unknown)}")
+            raise ValidationError("fleet", f"unknown field(s): {', '.join(map(_guess, unknown))}")
         fields = dict(data)
         for field in _DURATIONS:
             if isinstance(fields.get(field), str):
@@ -183,6 +185,21 @@ class Fleet:
 
 _FIELDS = frozenset(f.name for f in attrs.fields(Fleet))
 _DURATIONS = ("expires_in", "unhealthy_timeout", "boot_timeout")
+
+
+def _guess(key: str) -> str:
+    """An unknown key, and the field it is likely a typo of."""
+    close = difflib.get_close_matches(key, _FIELDS, n=1)
+    return f"{key} (did you mean {close[0]}?)" if close else key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different (``json`` keeps the last of a repeated one,
+    silently; TOML refuses them)."""
+    repeated = sorted(k for k, n in collections.Counter(k for k, _ in pairs).items() if n > 1)
+    if repeated:
+        raise ValidationError("fleet", f"key(s) given twice: {', '.join(repeated)}")
+    return dict(pairs)
 
 
 def _duration(text: str, field: str) -> float:
@@ -258,7 +275,13 @@ def load_fleet(path: str | Path) -> Fleet:
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError("path", f"cannot read {file}: {exc}") from None
     try:
-        data = _parse_toml(text) if suffix == ".toml" else json.loads(text)
+        data = (
+            _parse_toml(text)
+            if suffix == ".toml"
+            else json.loads(text, object_pairs_hook=_no_duplicates)
+        )
+    except ValidationError:  # a ValueError too: a repeated JSON key
+        raise
     except ValueError as exc:  # TOMLDecodeError and JSONDecodeError are ValueErrors
         raise ValidationError("path", f"{file} is not valid {suffix[1:].upper()}: {exc}") from None
     return Fleet.from_dict(data)

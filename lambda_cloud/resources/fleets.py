@@ -64,7 +64,7 @@ class AsyncFleets(AsyncAPIResource):
         client = self._client
         instances = await client.instances.list()
         types = await client.instance_types.list()
-        _, price = dearest(types, list(fleet.instance_type_names))
+        _, price = dearest(types, fleet.instance_type_names, field="instance_type_names")
         ceiling = fleet.max_hourly_cost_cents
         return plan_fleet(
             fleet,

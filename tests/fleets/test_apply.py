@@ -305,8 +305,9 @@ async def test_bad_names_are_refused_before_anything_is_sent(
 
 
 async def test_an_unknown_type_is_refused_by_the_plan(client: AsyncLambdaCloud) -> None:
-    with pytest.raises(ValidationError, match="unknown instance type"):
+    with pytest.raises(ValidationError, match="unknown instance type") as caught:
         await client.fleets.apply(fleet(instance_type_names=["gpu_nope"]))
+    assert caught.value.field == "instance_type_names"  # the fleet's field, even for one type
 
 
 async def test_the_accounts_books_decide_at_launch_time() -> None:

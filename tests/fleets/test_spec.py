@@ -100,6 +100,17 @@ def test_a_bad_field_is_named(change: dict[str, Any], field: str) -> None:
             ".toml",
             "unknown field",
         ),
+        (
+            'name = "a"\ncount = 1\ninstance_type_name = ["t"]\nssh_key_names = ["k"]',
+            ".toml",
+            r"instance_type_name \(did you mean instance_type_names\?\)",
+        ),
+        (
+            '{"name": "a", "count": 1, "instance_type_names": ["t"], "ssh_key_names": ["k"], '
+            '"count": 9}',
+            ".json",
+            "fleet: key\\(s\\) given twice: count",
+        ),
         ('name = "a"', ".toml", "required"),
         ("name = ", ".toml", "not valid TOML"),
         ("[1, 2]", ".json", "expected a table"),

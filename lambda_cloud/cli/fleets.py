@@ -230,6 +230,8 @@ def _show_plan(output: Output, plan: FleetPlan) -> None:
         f"Fleet {plan.name}: {len(plan.kept) + len(plan.replace)} live of {plan.count}; "
         f"{price(plan.hourly_cost_cents)} now, at most {price(plan.hourly_cost_cents_after)} after"
     )
+    if plan.doomed:  # what cannot be undone, said apart from the rows
+        title += f"; terminates {len(plan.doomed)} running member(s) (replace, terminate)"
     # On stderr in every mode: a plain table has no title, and the costs matter.
     output.message(f"{title}." + (" Nothing to do." if plan.converged else ""))
     if not plan.converged:

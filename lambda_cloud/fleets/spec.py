@@ -42,6 +42,8 @@ __all__ = [
 FLEET_RUN_PREFIX = "fleet-"
 #: A fleet name: letters, digits and ``-``, short enough for its run id to be one.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9-]{1,26}")
+#: In a file, ``unhealthy_timeout`` or ``boot_timeout`` turned off (``None`` in Python).
+_OFF = "never"
 #: Seconds a member may be seen ``unhealthy`` before it is replaced, by default.
 DEFAULT_UNHEALTHY_TIMEOUT = 300.0
 #: Seconds after its launch a member may still be ``booting`` before it is replaced.
@@ -145,7 +147,8 @@ class Fleet:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Fleet:
         """A fleet from the plain data of a file: the fields by name, ``hunt`` as a table
-        ``{timeout, poll_interval}``, durations as seconds or text such as ``"4h"``. An unknown
+        ``{timeout, poll_interval}``, durations as seconds or text such as ``"4h"`` (``"never"``
+        turns ``unhealthy_timeout`` or ``boot_timeout`` off, as ``None`` does). An unknown
         key raises ``ValidationError`` (a typo would otherwise be silently ignored)."""
         if not isinstance(data, Mapping):
             raise ValidationError("fleet", f"expected a table of fields, got {type(data).__name__}")
@@ -154,7 +157,9 @@ class Fleet:
             raise ValidationError("fleet", f"unknown field(s): {', '.join(map(_guess, unknown))}")
         fields = dict(data)
         for field in _DURATIONS:
-            if isinstance(fields.get(field), str):
+            if field in _SWITCHABLE and fields.get(field) == _OFF:
+                fields[field] = None
+            elif isinstance(fields.get(field), str):
                 fields[field] = _duration(fields[field], field)
         hunt = fields.get("hunt")
         if hunt is not None:
@@ -169,8 +174,10 @@ class Fleet:
         data: dict[str, Any] = {}
         for field in attrs.fields(Fleet):
             value = getattr(self, field.name)
-            if value is None or value == field.default:
+            if value == field.default:
                 continue
+            if value is None:  # a limit turned off: TOML has no null
+                value = _OFF
             if isinstance(value, tuple):
                 value = list(value)
             elif isinstance(value, Hunt):
@@ -185,6 +192,8 @@ class Fleet:
 
 _FIELDS = frozenset(f.name for f in attrs.fields(Fleet))
 _DURATIONS = ("expires_in", "unhealthy_timeout", "boot_timeout")
+#: The limits on by default, which a file turns off with ``_OFF``.
+_SWITCHABLE = ("unhealthy_timeout", "boot_timeout")
 
 
 def _guess(key: str) -> str:

@@ -456,3 +456,21 @@ async def test_a_failed_rename_is_the_reports_error_and_launches_nothing(
     assert isinstance(report.error, PermissionDeniedError) and report.renamed == []
     assert report.launched is None and not report.ok
     assert live_slots(emu) == {1: [ids[1]]}
+
+
+async def test_a_fleet_never_touches_one_whose_name_it_prefixes(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    """Run ids are matched whole: fleet ``a`` (``fleet-a``) is not fleet ``ab`` (``fleet-ab``),
+    nor ``a-b``, however it is scaled down or deleted."""
+    for name in ("ab", "a-b"):
+        await client.fleets.apply(fleet(name, count=1))
+    others = {name: check_converged(emu, 1, name) for name in ("ab", "a-b")}
+    await client.fleets.apply(fleet("a", count=2))
+    await client.fleets.apply(fleet("a", count=0))
+    assert live_slots(emu, "a") == {}
+    await client.fleets.apply(fleet("a", count=1))
+    assert (await client.fleets.delete("a", wait=True)).ok
+    assert {name: check_converged(emu, 1, name) for name in ("ab", "a-b")} == others
+    listed = {s.name: s.live for s in await client.fleets.list()}
+    assert listed == {"a": 0, "a-b": 1, "ab": 1}  # a's ended members are still listed

@@ -1045,16 +1045,19 @@ class Fleets(SyncAPIResource):
     def apply(
         self, fleet: Fleet, *, on_progress: Callable[[ProgressEvent], object] | None = None
     ) -> FleetApplyReport:
-        """Carry out the plan: terminate what it ends (``terminate_many``), then fill the empty
-        slots with ``launch_many(run_id=fleet.run_id)``, which adopts the live members, hunts
-        for capacity with the fleet's ``hunt``, and launches under its spend ceiling (a
-        refusal at the account's books is ``report.error``, not raised).
+        """Carry out the plan: terminate what it ends (``terminate_many``), rename the members
+        whose name is not their slot's (``instances.update``; a failure is ``report.error``,
+        and nothing is launched), then fill the empty slots with
+        ``launch_many(run_id=fleet.run_id)``, which adopts the live members, hunts for capacity
+        with the fleet's ``hunt``, and launches under its spend ceiling (a refusal at the
+        account's books is ``report.error``, not raised).
 
         Appliers of one fleet never double a slot: with a shared store the run lease makes a
         second one wait its turn (``RunLeasedError``), without one every applier keeps the
-        instance launched first. Cancelled, the launch keeps what it created (they are
-        members; ``delete`` ends them). ``report.raise_for_errors()`` raises
-        ``FleetApplyError`` below ``min_count``."""
+        instance launched first. When a member to replace could not be terminated, nothing is
+        launched (``report.terminated`` says which failed; the next apply tries again).
+        Cancelled, the launch keeps what it created (they are members; ``delete`` ends them).
+        ``report.raise_for_errors()`` raises ``FleetApplyError`` below ``min_count``."""
         relay = self._runner.relay()
         return relay.run(self._async.apply(fleet, on_progress=relay.wrap(on_progress)))
 
@@ -1064,9 +1067,11 @@ class Fleets(SyncAPIResource):
         """Apply the fleet, yield the report, wait ``interval`` seconds, and again, for as long
         as the caller iterates: each pass replaces what ended since the last. A pass that fails
         (the API unreachable past its retries, say) is logged and yielded as a report whose
-        ``error`` says why, and the next pass tries again; a ``ValidationError`` (a fleet
-        the API refuses, such as an unknown type) ends the watch. Each report says what its
-        pass launched and terminated (``apply`` takes an ``on_progress`` for one pass)."""
+        ``error`` says why, and the next pass tries again. What no pass can get past ends the
+        watch, raised: a ``ValidationError`` (a fleet the API refuses, such as an unknown
+        type), an ``AuthenticationError`` or ``PermissionDeniedError`` (the key refused), a
+        closed client. Each report says what its pass launched and terminated (``apply``
+        takes an ``on_progress`` for one pass)."""
         return self._runner.iterate(self._async.watch(fleet, interval=interval))
 
     def status(self, name: str) -> FleetStatus:

@@ -197,6 +197,7 @@ def plan_data(plan: FleetPlan) -> dict[str, Any]:
         "min_count": plan.min_count,
         "converged": plan.converged,
         "kept": [_member_data(m) for m in plan.kept],
+        "rename": changes(plan.rename),
         "launch": changes(plan.launch),
         "replace": changes(plan.replace),
         "terminate": changes(plan.terminate),
@@ -215,6 +216,7 @@ def _show_plan(output: Output, plan: FleetPlan) -> None:
     rows = [
         [verb, c.slot, c.reason, c.instance_id, c.instance_type_name, c.region, c.detail]
         for verb, changes in (
+            ("rename", plan.rename),
             ("launch", plan.launch),
             ("replace", plan.replace),
             ("terminate", plan.terminate),
@@ -228,6 +230,8 @@ def _show_plan(output: Output, plan: FleetPlan) -> None:
         f"Fleet {plan.name}: {len(plan.kept) + len(plan.replace)} live of {plan.count}; "
         f"{price(plan.hourly_cost_cents)} now, at most {price(plan.hourly_cost_cents_after)} after"
     )
+    if plan.doomed:  # what cannot be undone, said apart from the rows
+        title += f"; terminates {len(plan.doomed)} running member(s) (replace, terminate)"
     # On stderr in every mode: a plain table has no title, and the costs matter.
     output.message(f"{title}." + (" Nothing to do." if plan.converged else ""))
     if not plan.converged:
@@ -243,6 +247,7 @@ def _show_apply(output: Output, report: FleetApplyReport) -> None:
                 "ok": report.ok,
                 "converged": report.converged,
                 "live": report.live,
+                "renamed": report.renamed,
                 "plan": None if report.plan is None else plan_data(report.plan),
                 "launched": None if report.launched is None else launch_data(report.launched),
                 "terminated": None

@@ -65,7 +65,7 @@ def _verdict(
         instance,
         instance_type_names=fleet.instance_type_names,
         region_names=fleet.region_names,
-        name=slot_name(fleet.prefix, slot),
+        name=instance.name or None,  # a wrong name is renamed, never replaced (``_misnamed``)
     )
     if why is not None:
         return Reason.MISMATCHED, why
@@ -85,6 +85,15 @@ def _verdict(
     ):
         return Reason.STUCK_BOOTING, f"booting for {booted:.0f} s"
     return None
+
+
+def _misnamed(fleet: Fleet, slot: int, instance: Instance) -> SlotChange | None:
+    """The rename a kept member needs, if its name is not its slot's (renamed by hand, or
+    ``name_prefix`` changed): a rename costs nothing, a replacement the work on the machine."""
+    name = slot_name(fleet.prefix, slot)
+    if (instance.name or None) == name:
+        return None
+    return _change(slot, Reason.RENAMED, instance, f"name {instance.name!r}, not {name!r}")
 
 
 def _change(slot: int, reason: Reason, instance: Instance, detail: str | None) -> SlotChange:
@@ -148,6 +157,8 @@ def plan_fleet(
         verdict = _verdict(fleet, slot, live[0], now=now, unhealthy_for=unhealthy_for)
         if verdict is None:
             plan.kept.append(FleetMember(slot=slot, instance=live[0]))
+            if (rename := _misnamed(fleet, slot, live[0])) is not None:
+                plan.rename.append(rename)
         else:
             change = _change(slot, verdict[0], live[0], verdict[1])
             plan.replace.append(change)

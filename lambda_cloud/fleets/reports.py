@@ -36,8 +36,11 @@ class Reason(str, enum.Enum):
     STUCK_BOOTING = "stuck_booting"
     #: Replace: its expiry tag has passed.
     EXPIRED = "expired"
-    #: Replace: not what the fleet launches now (another type, region or name).
+    #: Replace: not what the fleet launches now (another type or region).
     MISMATCHED = "mismatched"
+    #: Rename: not the name its slot has (renamed by hand, or a new ``name_prefix``); renamed
+    #: in place, never replaced for it.
+    RENAMED = "renamed"
     #: Terminate: its slot is past ``count``.
     SCALE_DOWN = "scale_down"
     #: Terminate: a second live instance of its slot (the one launched first is kept).
@@ -91,9 +94,10 @@ class FleetPlan:
     """What an apply of fleet ``name`` would do now, from one instance list and one
     instance-types list (``plan`` sends nothing that changes state).
 
-    ``kept`` are the live members left alone; ``launch`` the empty slots to fill; ``replace``
-    the members to terminate and launch again; ``terminate`` those to end for good (scale-down,
-    a second instance of a slot); ``held_back`` the empty slots the spend ceiling keeps empty.
+    ``kept`` are the live members left running; ``rename`` those of them to rename to their
+    slot's name; ``launch`` the empty slots to fill; ``replace`` the members to terminate and
+    launch again; ``terminate`` those to end for good (scale-down, a second instance of a
+    slot); ``held_back`` the empty slots the spend ceiling keeps empty.
     ``launch_count`` is the slot range the launch covers (``0``: no launch). Costs are US cents
     per hour: ``hourly_cost_cents`` what the fleet runs now, ``hourly_cost_cents_after`` at
     most what it will (launches priced at the dearest of its types).
@@ -104,6 +108,7 @@ class FleetPlan:
     count: int
     min_count: int
     kept: list[FleetMember] = attrs.Factory(list)
+    rename: list[SlotChange] = attrs.Factory(list)
     launch: list[SlotChange] = attrs.Factory(list)
     replace: list[SlotChange] = attrs.Factory(list)
     terminate: list[SlotChange] = attrs.Factory(list)
@@ -116,8 +121,8 @@ class FleetPlan:
 
     @property
     def converged(self) -> bool:
-        """Nothing to do: ``count`` live members, none to replace or terminate."""
-        return not (self.launch or self.replace or self.terminate or self.held_back)
+        """Nothing to do: ``count`` live members, none to rename, replace or terminate."""
+        return not (self.launch or self.rename or self.replace or self.terminate or self.held_back)
 
     @property
     def doomed(self) -> list[str]:
@@ -131,8 +136,11 @@ class FleetPlan:
             f"fleet {self.name}: {live} live of {self.count}; launch {len(self.launch)}, "
             f"replace {len(self.replace)}, terminate {len(self.terminate)}"
         )
+        if self.rename:
+            head += f", rename {len(self.rename)}"
         lines = [head]
         for verb, changes in (
+            ("rename", self.rename),
             ("launch", self.launch),
             ("replace", self.replace),
             ("terminate", self.terminate),
@@ -167,12 +175,14 @@ class FleetApplyError(LambdaCloudError):
 
 @attrs.define(kw_only=True, repr=False)
 class FleetApplyReport:
-    """One apply (or one pass of a watch): its ``plan``, the terminate and launch it made
-    (``None`` when there was nothing to do), and ``error``: what refused the launch (a spend
-    guard error at the account's books), or, in a watch, what failed the pass (``plan`` is
-    then ``None``)."""
+    """One apply (or one pass of a watch): its ``plan``, the members it ``renamed``, the
+    terminate and launch it made (``None`` when there was nothing to do), and ``error``: what
+    refused the launch (a spend guard error at the account's books) or failed a rename, or, in
+    a watch, what failed the pass (``plan`` is then ``None``)."""
 
     plan: FleetPlan | None
+    #: Ids of the members renamed to their slot's name.
+    renamed: list[str] = attrs.Factory(list)
     terminated: BulkTerminateReport | None = None
     launched: BulkLaunchReport | None = None
     error: LambdaCloudError | None = None
@@ -208,6 +218,8 @@ class FleetApplyReport:
         if self.plan is None:
             return f"fleet apply failed: {type(self.error).__name__}: {self.error}"
         lines = [f"fleet {self.plan.name}: {len(self.live)} live of {self.plan.count}"]
+        if self.plan.rename:
+            lines.append(f"  renamed: {len(self.renamed)} of {len(self.plan.rename)}")
         if self.terminated is not None:
             ended = len(self.terminated.outcomes) - len(self.terminated.failed)
             lines.append(f"  terminated: {ended} of {len(self.terminated.outcomes)}")

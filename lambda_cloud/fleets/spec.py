@@ -6,6 +6,8 @@ when it is made: a bad field raises ``ValidationError`` naming it.
 
 from __future__ import annotations
 
+import collections
+import difflib
 import json
 import math
 import re
@@ -40,6 +42,8 @@ __all__ = [
 FLEET_RUN_PREFIX = "fleet-"
 #: A fleet name: letters, digits and ``-``, short enough for its run id to be one.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9-]{1,26}")
+#: In a file, ``unhealthy_timeout`` or ``boot_timeout`` turned off (``None`` in Python).
+_OFF = "never"
 #: Seconds a member may be seen ``unhealthy`` before it is replaced, by default.
 DEFAULT_UNHEALTHY_TIMEOUT = 300.0
 #: Seconds after its launch a member may still be ``booting`` before it is replaced.
@@ -143,16 +147,19 @@ class Fleet:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Fleet:
         """A fleet from the plain data of a file: the fields by name, ``hunt`` as a table
-        ``{timeout, poll_interval}``, durations as seconds or text such as ``"4h"``. An unknown
+        ``{timeout, poll_interval}``, durations as seconds or text such as ``"4h"`` (``"never"``
+        turns ``unhealthy_timeout`` or ``boot_timeout`` off, as ``None`` does). An unknown
         key raises ``ValidationError`` (a typo would otherwise be silently ignored)."""
         if not isinstance(data, Mapping):
             raise ValidationError("fleet", f"expected a table of fields, got {type(data).__name__}")
         unknown = sorted(set(map(str, data)) - _FIELDS)
         if unknown:
-            raise ValidationError("fleet", f"unknown field(s): {', '.join(unknown)}")
+            raise ValidationError("fleet", f"unknown field(s): {', '.join(map(_guess, unknown))}")
         fields = dict(data)
         for field in _DURATIONS:
-            if isinstance(fields.get(field), str):
+            if field in _SWITCHABLE and fields.get(field) == _OFF:
+                fields[field] = None
+            elif isinstance(fields.get(field), str):
                 fields[field] = _duration(fields[field], field)
         hunt = fields.get("hunt")
         if hunt is not None:
@@ -167,8 +174,10 @@ class Fleet:
         data: dict[str, Any] = {}
         for field in attrs.fields(Fleet):
             value = getattr(self, field.name)
-            if value is None or value == field.default:
+            if value == field.default:
                 continue
+            if value is None:  # a limit turned off: TOML has no null
+                value = _OFF
             if isinstance(value, tuple):
                 value = list(value)
             elif isinstance(value, Hunt):
@@ -183,6 +192,23 @@ class Fleet:
 
 _FIELDS = frozenset(f.name for f in attrs.fields(Fleet))
 _DURATIONS = ("expires_in", "unhealthy_timeout", "boot_timeout")
+#: The limits on by default, which a file turns off with ``_OFF``.
+_SWITCHABLE = ("unhealthy_timeout", "boot_timeout")
+
+
+def _guess(key: str) -> str:
+    """An unknown key, and the field it is likely a typo of."""
+    close = difflib.get_close_matches(key, _FIELDS, n=1)
+    return f"{key} (did you mean {close[0]}?)" if close else key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different (``json`` keeps the last of a repeated one,
+    silently; TOML refuses them)."""
+    repeated = sorted(k for k, n in collections.Counter(k for k, _ in pairs).items() if n > 1)
+    if repeated:
+        raise ValidationError("fleet", f"key(s) given twice: {', '.join(repeated)}")
+    return dict(pairs)
 
 
 def _duration(text: str, field: str) -> float:
@@ -258,7 +284,13 @@ def load_fleet(path: str | Path) -> Fleet:
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError("path", f"cannot read {file}: {exc}") from None
     try:
-        data = _parse_toml(text) if suffix == ".toml" else json.loads(text)
+        data = (
+            _parse_toml(text)
+            if suffix == ".toml"
+            else json.loads(text, object_pairs_hook=_no_duplicates)
+        )
+    except ValidationError:  # a ValueError too: a repeated JSON key
+        raise
     except ValueError as exc:  # TOMLDecodeError and JSONDecodeError are ValueErrors
         raise ValidationError("path", f"{file} is not valid {suffix[1:].upper()}: {exc}") from None
     return Fleet.from_dict(data)

@@ -15,12 +15,16 @@ from ..types.instances import Instance
 __all__ = ["dearest", "live_costs"]
 
 
-def dearest(types: Mapping[str, InstanceTypesItem], names: Sequence[str]) -> tuple[str, int]:
-    """The dearest of ``names`` and its price in cents per hour (``ValidationError`` for an
-    unknown type, ``InvalidPriceError`` for a price that is not a whole number of cents)."""
+def dearest(
+    types: Mapping[str, InstanceTypesItem], names: Sequence[str], *, field: str | None = None
+) -> tuple[str, int]:
+    """The dearest of ``names`` and its price in cents per hour (``ValidationError`` naming
+    ``field``, by default the launch argument that takes as many, for an unknown type;
+    ``InvalidPriceError`` for a price that is not a whole number of cents)."""
     unknown = [name for name in names if name not in types]
     if unknown:
-        field = "instance_type_name" if len(names) == 1 else "instance_type_names"
+        if field is None:
+            field = "instance_type_name" if len(names) == 1 else "instance_type_names"
         raise ValidationError(field, f"unknown instance type(s): {', '.join(unknown)}")
     priced = [
         (name, check_price(name, types[name].instance_type.price_cents_per_hour)) for name in names

@@ -13,9 +13,18 @@ from .._api import ClientAPI
 from .._raw import WithRawResponse, async_to_raw_response_wrapper
 from .._validation import check_bool, check_callback
 from ..bulk.checks import check_positive
+from ..bulk.launch import slot_name
 from ..bulk.progress import ProgressEvent
 from ..bulk.reports import BulkTerminateReport
-from ..errors import LambdaCloudError, SpendGuardError, ValidationError
+from ..errors import (
+    APIError,
+    AuthenticationError,
+    ClientClosedError,
+    LambdaCloudError,
+    PermissionDeniedError,
+    SpendGuardError,
+    ValidationError,
+)
 from ..fleets.plan import Sightings, fleet_names, fleet_status, plan_fleet
 from ..fleets.reports import FleetApplyReport, FleetPlan, FleetStatus
 from ..fleets.spec import Fleet, check_fleet, check_fleet_name, fleet_run_id
@@ -30,6 +39,8 @@ log = logging.getLogger("lambda_cloud")
 
 #: Seconds between two passes of ``watch`` by default.
 DEFAULT_WATCH_INTERVAL = 60.0
+#: Failures no later pass of a watch can get past: they end it instead of repeating forever.
+_FINAL = (ValidationError, AuthenticationError, PermissionDeniedError, ClientClosedError)
 _UTC = datetime.timezone.utc
 
 
@@ -52,7 +63,7 @@ class AsyncFleets(AsyncAPIResource):
     async def _plan(self, fleet: Fleet) -> FleetPlan:
         instances = await self._instances.list()
         types = await AsyncInstanceTypes(self._api).list()
-        _, price = dearest(types, list(fleet.instance_type_names))
+        _, price = dearest(types, fleet.instance_type_names, field="instance_type_names")
         ceiling = fleet.max_hourly_cost_cents
         return plan_fleet(
             fleet,
@@ -69,16 +80,19 @@ class AsyncFleets(AsyncAPIResource):
         *,
         on_progress: Callable[[ProgressEvent], object] | None = None,
     ) -> FleetApplyReport:
-        """Carry out the plan: terminate what it ends (``terminate_many``), then fill the empty
-        slots with ``launch_many(run_id=fleet.run_id)``, which adopts the live members, hunts
-        for capacity with the fleet's ``hunt``, and launches under its spend ceiling (a
-        refusal at the account's books is ``report.error``, not raised).
+        """Carry out the plan: terminate what it ends (``terminate_many``), rename the members
+        whose name is not their slot's (``instances.update``; a failure is ``report.error``,
+        and nothing is launched), then fill the empty slots with
+        ``launch_many(run_id=fleet.run_id)``, which adopts the live members, hunts for capacity
+        with the fleet's ``hunt``, and launches under its spend ceiling (a refusal at the
+        account's books is ``report.error``, not raised).
 
         Appliers of one fleet never double a slot: with a shared store the run lease makes a
         second one wait its turn (``RunLeasedError``), without one every applier keeps the
-        instance launched first. Cancelled, the launch keeps what it created (they are
-        members; ``delete`` ends them). ``report.raise_for_errors()`` raises
-        ``FleetApplyError`` below ``min_count``."""
+        instance launched first. When a member to replace could not be terminated, nothing is
+        launched (``report.terminated`` says which failed; the next apply tries again).
+        Cancelled, the launch keeps what it created (they are members; ``delete`` ends them).
+        ``report.raise_for_errors()`` raises ``FleetApplyError`` below ``min_count``."""
         fleet = check_fleet(fleet)
         check_callback(on_progress, "on_progress")
         plan = await self._plan(fleet)
@@ -86,6 +100,13 @@ class AsyncFleets(AsyncAPIResource):
         instances = self._instances
         if plan.doomed:
             report.terminated = await instances.terminate_many(plan.doomed, on_progress=on_progress)
+            failed = set(report.terminated.failed)
+            if any(change.instance_id in failed for change in plan.replace):
+                # Still running in the slot its replacement would take: the launch would refuse
+                # it (a mismatched one) or adopt it. The next pass terminates it again.
+                return report
+        if plan.rename and not await self._rename(fleet, plan, report):
+            return report
         if not plan.launch_count:
             return report
         try:
@@ -107,6 +128,21 @@ class AsyncFleets(AsyncAPIResource):
             report.error = exc
         return report
 
+    async def _rename(self, fleet: Fleet, plan: FleetPlan, report: FleetApplyReport) -> bool:
+        """Give the members ``plan.rename`` lists their slot's name; ``False`` (the failure in
+        ``report.error``) if one failed: the launch would refuse its slot's misnamed member."""
+        for change in plan.rename:
+            assert change.instance_id is not None  # a rename is of a member
+            try:
+                await self._instances.update(
+                    change.instance_id, name=slot_name(fleet.prefix, change.slot) or ""
+                )
+            except APIError as exc:  # gone meanwhile, say: the next pass plans again
+                report.error = exc
+                return False
+            report.renamed.append(change.instance_id)
+        return True
+
     async def watch(
         self,
         fleet: Fleet,
@@ -116,15 +152,17 @@ class AsyncFleets(AsyncAPIResource):
         """Apply the fleet, yield the report, wait ``interval`` seconds, and again, for as long
         as the caller iterates: each pass replaces what ended since the last. A pass that fails
         (the API unreachable past its retries, say) is logged and yielded as a report whose
-        ``error`` says why, and the next pass tries again; a ``ValidationError`` (a fleet
-        the API refuses, such as an unknown type) ends the watch. Each report says what its
-        pass launched and terminated (``apply`` takes an ``on_progress`` for one pass)."""
+        ``error`` says why, and the next pass tries again. What no pass can get past ends the
+        watch, raised: a ``ValidationError`` (a fleet the API refuses, such as an unknown
+        type), an ``AuthenticationError`` or ``PermissionDeniedError`` (the key refused), a
+        closed client. Each report says what its pass launched and terminated (``apply``
+        takes an ``on_progress`` for one pass)."""
         fleet = check_fleet(fleet)
         check_positive(interval, "interval")
         while True:
             try:
                 report = await self.apply(fleet)
-            except ValidationError:
+            except _FINAL:
                 raise
             except LambdaCloudError as exc:
                 log.warning("fleet %s: pass failed, next in %g s: %s", fleet.name, interval, exc)

@@ -58,6 +58,11 @@ def test_plan_apply_status_list_delete(run: Run, cli_emu: Emulator, spec: str) -
     )
     quiet = run("fleet", "plan", spec)
     assert "Nothing to do." in quiet.stderr
+    other_type = Path(spec).with_name("a6000.toml")
+    other_type.write_text(FLEET.replace("gpu_1x_a10", "gpu_1x_a6000"))
+    warned = run("fleet", "plan", str(other_type))
+    assert "terminates 3 running member(s) (replace, terminate)" in warned.stderr
+    assert [r.split("\t")[2] for r in warned.stdout.splitlines()[1:]] == ["mismatched"] * 3
 
     status = ok_json(run("-o", "json", "fleet", "status", "cli"))
     assert status["live"] == 3 and [m["slot"] for m in status["members"]] == [0, 1, 2]

@@ -12,12 +12,14 @@ import pytest
 from lambda_cloud import (
     AsyncLambdaCloud,
     Hunt,
+    PermissionDeniedError,
     ProgressEvent,
     ProgressKind,
     SpendLimitExceededError,
     ValidationError,
 )
 from lambda_cloud.emulator import Emulator, ManualClock
+from lambda_cloud.emulator.faults import Fault
 from lambda_cloud.fleets import FleetApplyError, Reason, plan_fleet
 
 from ..bulk.helpers import A10, KEY, make_client
@@ -303,8 +305,9 @@ async def test_bad_names_are_refused_before_anything_is_sent(
 
 
 async def test_an_unknown_type_is_refused_by_the_plan(client: AsyncLambdaCloud) -> None:
-    with pytest.raises(ValidationError, match="unknown instance type"):
+    with pytest.raises(ValidationError, match="unknown instance type") as caught:
         await client.fleets.apply(fleet(instance_type_names=["gpu_nope"]))
+    assert caught.value.field == "instance_type_names"  # the fleet's field, even for one type
 
 
 async def test_the_accounts_books_decide_at_launch_time() -> None:
@@ -382,3 +385,92 @@ async def test_a_cancelled_apply_keeps_what_it_launched_for_the_next(
     report = await client.fleets.apply(spec)
     assert report.converged
     assert kept <= set(check_converged(emu, 8).values())
+
+
+async def test_a_replace_whose_terminate_fails_launches_nothing(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    """The old member still holds its slot: the apply reports the failed terminate (not ok)
+    and leaves the launch to the next pass, instead of the launch refusing the slot's live
+    mismatched instance with a ``ValidationError`` (which ended a watch)."""
+    await client.fleets.apply(fleet(count=2))
+    old = check_converged(emu, 2)
+    terminate = emu.faults.add(
+        Fault(kind="status", status=403, method="POST", path="/instance-operations/terminate")
+    )
+    a6000 = fleet(count=2, instance_type_names=["gpu_1x_a6000"])
+    report = await client.fleets.apply(a6000)
+    assert report.launched is None and report.terminated is not None
+    assert sorted(report.terminated.failed) == sorted(old.values())
+    assert not report.ok
+    with pytest.raises(FleetApplyError, match="some terminates failed"):
+        report.raise_for_errors()
+    assert check_converged(emu, 2) == old  # nothing launched beside them
+    emu.faults.remove(terminate)
+    assert (await client.fleets.apply(a6000)).converged
+
+
+async def test_a_renamed_member_is_renamed_back_not_replaced(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    """Renamed by hand (the console, ``instances.update``), a member keeps running: the apply
+    gives it its slot's name again instead of terminating it and launching another."""
+    await client.fleets.apply(fleet(count=2))
+    ids = check_converged(emu, 2)
+    await client.instances.update(ids[0], name="my-important-run")
+    plan = await client.fleets.plan(fleet(count=2))
+    assert not plan.replace and not plan.launch and not plan.converged
+    assert [(c.slot, c.reason, c.instance_id) for c in plan.rename] == [(0, Reason.RENAMED, ids[0])]
+    assert "rename    slot 0 renamed" in plan.summary()
+    report = await client.fleets.apply(fleet(count=2))
+    assert report.renamed == [ids[0]] and report.terminated is None and report.converged
+    assert check_converged(emu, 2) == ids
+    names = {i["id"]: i["name"] for i in emu.instances()}
+    assert names[ids[0]] == "web-0"
+    assert (await client.fleets.plan(fleet(count=2))).converged
+
+
+async def test_a_new_name_prefix_renames_every_member(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    await client.fleets.apply(fleet(count=3))
+    ids = check_converged(emu, 3)
+    report = await client.fleets.apply(fleet(count=4, name_prefix="worker"))
+    assert report.converged and report.terminated is None, report.summary()
+    assert sorted(report.renamed) == sorted(ids.values())
+    after = check_converged(emu, 4)
+    assert {after[i] for i in range(3)} == set(ids.values())
+    names = {i["id"]: i["name"] for i in emu.instances()}
+    assert [names[after[i]] for i in range(4)] == [f"worker-{i}" for i in range(4)]
+
+
+async def test_a_failed_rename_is_the_reports_error_and_launches_nothing(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    await client.fleets.apply(fleet(count=2))
+    ids = check_converged(emu, 2)
+    await client.instances.update(ids[1], name="")
+    await client.instances.terminate([ids[0]])
+    emu.faults.add(Fault(kind="status", status=403, method="POST", path="/instances/*"))
+    report = await client.fleets.apply(fleet(count=2))
+    assert isinstance(report.error, PermissionDeniedError) and report.renamed == []
+    assert report.launched is None and not report.ok
+    assert live_slots(emu) == {1: [ids[1]]}
+
+
+async def test_a_fleet_never_touches_one_whose_name_it_prefixes(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    """Run ids are matched whole: fleet ``a`` (``fleet-a``) is not fleet ``ab`` (``fleet-ab``),
+    nor ``a-b``, however it is scaled down or deleted."""
+    for name in ("ab", "a-b"):
+        await client.fleets.apply(fleet(name, count=1))
+    others = {name: check_converged(emu, 1, name) for name in ("ab", "a-b")}
+    await client.fleets.apply(fleet("a", count=2))
+    await client.fleets.apply(fleet("a", count=0))
+    assert live_slots(emu, "a") == {}
+    await client.fleets.apply(fleet("a", count=1))
+    assert (await client.fleets.delete("a", wait=True)).ok
+    assert {name: check_converged(emu, 1, name) for name in ("ab", "a-b")} == others
+    listed = {s.name: s.live for s in await client.fleets.list()}
+    assert listed == {"a": 0, "a-b": 1, "ab": 1}  # a's ended members are still listed

@@ -100,6 +100,17 @@ def test_a_bad_field_is_named(change: dict[str, Any], field: str) -> None:
             ".toml",
             "unknown field",
         ),
+        (
+            'name = "a"\ncount = 1\ninstance_type_name = ["t"]\nssh_key_names = ["k"]',
+            ".toml",
+            r"instance_type_name \(did you mean instance_type_names\?\)",
+        ),
+        (
+            '{"name": "a", "count": 1, "instance_type_names": ["t"], "ssh_key_names": ["k"], '
+            '"count": 9}',
+            ".json",
+            "fleet: key\\(s\\) given twice: count",
+        ),
         ('name = "a"', ".toml", "required"),
         ("name = ", ".toml", "not valid TOML"),
         ("[1, 2]", ".json", "expected a table"),
@@ -125,3 +136,27 @@ def test_run_ids_name_their_fleet() -> None:
     assert fleet_name_of("web") is None and fleet_name_of("fleet-") is None
     with pytest.raises(ValidationError):
         load_fleet(Path("/no/such/fleet.toml"))
+
+
+def test_a_limit_turned_off_stays_off_through_a_file(tmp_path: Path) -> None:
+    """``None`` (never replace for it) is not the default: written as "never", not left out,
+    or the file read back would replace unhealthy and slow-booting members after all."""
+    fleet = Fleet(
+        name="a",
+        count=1,
+        instance_type_names=["t"],
+        ssh_key_names=["k"],
+        unhealthy_timeout=None,
+        boot_timeout=None,
+    )
+    assert fleet.to_dict()["unhealthy_timeout"] == fleet.to_dict()["boot_timeout"] == "never"
+    assert Fleet.from_dict(fleet.to_dict()) == fleet
+    path = tmp_path / "a.json"
+    path.write_text(fleet.to_json())
+    assert load_fleet(path) == fleet
+    toml = tmp_path / "a.toml"
+    toml.write_text(
+        'name = "a"\ncount = 1\ninstance_type_names = ["t"]\nssh_key_names = ["k"]\n'
+        'boot_timeout = "never"\n'
+    )
+    assert load_fleet(toml) == attrs.evolve(fleet, unhealthy_timeout=300)

@@ -2,7 +2,8 @@
 installs it when missing), on a free loopback port in a temporary directory, with nothing
 persisted. A test that needs it skips, saying why, where it is not installed (as do the modules
 that need the ``redis`` client, where that is missing). ``$LAMBDA_CLOUD_TEST_REDIS_SERVER``
-names another server binary (``make test-servers`` runs these tests on Redis 6.2 and Valkey 8.1 that way).
+names another server binary (``make test-servers`` runs these tests on Redis 6.2 and Valkey
+8.1 that way).
 
 - ``redis_url``: a server shared by the session, emptied before each test.
 - ``redis_server``: a server of the test's own, which it may stop and start again

@@ -212,6 +212,7 @@ async def test_without_a_store_an_extension_is_refused_pointing_at_keep(emu: Emu
         pytest.param(["abc"], {"by": "2h"}, "by", id="text"),
         pytest.param(["abc"], {"until": datetime.datetime(2000, 1, 1)}, "until", id="past"),
         pytest.param(["abc"], {"until": "tomorrow"}, "until", id="not-a-date"),
+        pytest.param(["abc"], {"until": datetime.datetime.max}, "until", id="past-year-9999"),
     ],
 )
 async def test_bad_arguments_are_refused_before_sending(

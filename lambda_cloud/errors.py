@@ -300,7 +300,9 @@ class SharedStateError(LambdaCloudError):
     """The shared store (``SharedState``: Redis or Valkey) failed, and it is ``strict``:
     unreachable, slower than its ``timeout``, answering nonsense, or the client library is not
     installed. Without ``strict`` the client falls back to its own pacing and books instead.
-    Nothing was sent to the API for the call that raised it."""
+    The call that raised it changed nothing through the API (it may have listed instances
+    first, as a guarded launch, ``reap`` and ``extend_expiry`` do); an expiry extension it
+    was to record is not recorded."""
 
 
 class SpendGuardError(LambdaCloudError):

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
-from .._config import ExpiresIn, check_expires_in
+from .._config import MAX_DURATION, ExpiresIn, check_expires_in
 from ..bulk.options import EXPIRES_AT_TAG, OWNER_TAG
 from ..errors import ValidationError
 from ..types.instances import Instance, RequestedTagEntry
@@ -22,6 +22,7 @@ __all__ = [
     "ExpiresIn",
     "ExpiryExtensions",
     "ExtensionsUnavailable",
+    "check_expires_at",
     "expires_at_of",
     "lifecycle_tags",
     "parse_duration",
@@ -79,6 +80,17 @@ def _stamp(moment: datetime.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def check_expires_at(value: object, field: str, now: datetime.datetime) -> datetime.datetime:
+    """An expiry given as a moment: in UTC, after ``now`` and at most ``MAX_DURATION`` after it,
+    as an expiry given as a duration is (later, rounding it up to the second overflows)."""
+    when = to_utc(value, field)
+    if when <= now:
+        raise ValidationError(field, f"{_stamp(when)} is not in the future")
+    if when - now > MAX_DURATION:
+        raise ValidationError(field, f"{_stamp(when)} is more than {MAX_DURATION.days} days ahead")
+    return when
+
+
 def lifecycle_tags(
     *,
     owner: str,
@@ -87,15 +99,14 @@ def lifecycle_tags(
     default_expires_in: datetime.timedelta | None,
 ) -> tuple[RequestedTagEntry, ...]:
     """The owner tag and, if an expiry is given (or the client has a default), the expiry tag.
-    ``ValidationError`` for both ``expires_in`` and ``expires_at``, or an expiry not ahead."""
+    ``ValidationError`` for both ``expires_in`` and ``expires_at``, or an expiry not ahead (or
+    too far ahead)."""
     now = datetime.datetime.now(_UTC)
     if expires_in is not None and expires_at is not None:
         raise ValidationError("expires_at", "give expires_in or expires_at, not both")
     when: datetime.datetime | None = None
     if expires_at is not None:
-        when = to_utc(expires_at, "expires_at")
-        if when <= now:
-            raise ValidationError("expires_at", f"{_stamp(when)} is not in the future")
+        when = check_expires_at(expires_at, "expires_at", now)
     elif expires_in is not None:
         when = now + check_expires_in(expires_in)
     elif default_expires_in is not None:

@@ -21,6 +21,7 @@ from ..lifecycle.expiry import (
     ExpiresIn,
     ExpiryExtensions,
     ExtensionsUnavailable,
+    check_expires_at,
     expires_at_of,
     to_utc,
 )
@@ -154,9 +155,11 @@ async def extend_expiry(
     wanted = list(dict.fromkeys(check_ids(ids, "ids")))
     if (by is None) == (until is None):
         raise ValidationError("by", "give by or until (one of them)")
-    target = check_expires_in(by, "by") if until is None else to_utc(until, "until")
-    if isinstance(target, datetime.datetime) and target <= datetime.datetime.now(_UTC):
-        raise ValidationError("until", f"{target.isoformat()} is not in the future")
+    target = (
+        check_expires_in(by, "by")
+        if until is None
+        else check_expires_at(until, "until", datetime.datetime.now(_UTC))
+    )
     account = api.shared_account()
     if account is None:
         raise ValidationError(

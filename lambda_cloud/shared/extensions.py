@@ -47,21 +47,25 @@ return held
 """
 
 
-def _seconds(reply: object, count: int) -> list[int | None]:
-    """``count`` expiries as epoch seconds (``None``: no extension); ``ValueError`` for any
-    other reply (a store answering something else is a failing store)."""
+def _moments(reply: object, count: int) -> list[datetime.datetime | None]:
+    """``count`` expiries, from epoch seconds (``None``: no extension); ``ValueError`` for any
+    other reply, a number no ``datetime`` holds included (a store answering something else is
+    a failing store)."""
     if not (isinstance(reply, list) and len(reply) == count):
         raise ValueError(f"unexpected reply {reply!r:.80}")
-    values: list[int | None] = []
+    values: list[datetime.datetime | None] = []
     for item in reply:
         if item is None:
             values.append(None)
-        elif isinstance(item, int) and not isinstance(item, bool):
-            values.append(item)
-        elif isinstance(item, bytes) and item.isdigit():
-            values.append(int(item))
-        else:
+            continue
+        if isinstance(item, bytes) and item.isdigit():
+            item = int(item)
+        if isinstance(item, bool) or not isinstance(item, int):
             raise ValueError(f"unexpected value {item!r:.80}")
+        try:
+            values.append(_moment(item))
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"unexpected expiry {item!r:.80}") from None
     return values
 
 
@@ -92,11 +96,11 @@ class SharedExpiryExtensions:
         keys = [self._key(i) for i in ids]
         try:
             found = await self.account.store.run(
-                "expiry extensions", lambda redis: redis.mget(keys), lambda r: _seconds(r, len(ids))
+                "expiry extensions", lambda redis: redis.mget(keys), lambda r: _moments(r, len(ids))
             )
         except StoreDown as exc:
             raise ExtensionsUnavailable("the shared store is down") from exc
-        return {iid: _moment(s) for iid, s in zip(ids, found, strict=True) if s is not None}
+        return {iid: when for iid, when in zip(ids, found, strict=True) if when is not None}
 
     async def extend(
         self, expiries: Mapping[str, datetime.datetime]
@@ -117,11 +121,11 @@ class SharedExpiryExtensions:
             held = await self.account.store.run(
                 "expiry extension",
                 lambda redis: self._extend(redis)(keys=keys, args=args),
-                lambda r: _seconds(r, len(ids)),
+                lambda r: _moments(r, len(ids)),
             )
         except StoreDown as exc:
             raise SharedStateError(
                 "the shared store is down: the extension was not recorded (without the store, "
                 "keep the instances with reap(keep=[...]) or `lambda-cloud reap --keep ID`)"
             ) from exc
-        return {iid: _moment(s) for iid, s in zip(ids, held, strict=True) if s is not None}
+        return {iid: when for iid, when in zip(ids, held, strict=True) if when is not None}

@@ -18,8 +18,17 @@ SHARED_STATE_ENV = "LAMBDA_CLOUD_SHARED_STATE"
 _SCHEMES = ("redis", "rediss", "unix", "valkey", "valkeys")
 
 
+def _scheme(url: object) -> str | None:
+    if not isinstance(url, str):
+        return None
+    try:
+        return urllib.parse.urlsplit(url).scheme
+    except ValueError:  # an unclosed IPv6 bracket, say
+        return None
+
+
 def _check_url(instance: object, attribute: attrs.Attribute[str], url: str) -> None:
-    if not isinstance(url, str) or urllib.parse.urlsplit(url).scheme not in _SCHEMES:
+    if _scheme(url) not in _SCHEMES:
         raise ValidationError(
             "shared", f"expected a redis:// (rediss://, unix://) URL, got {redacted_url(url)!r}"
         )
@@ -70,15 +79,20 @@ SharedStateLike = SharedState | str
 
 
 def redacted_url(url: object) -> str:
-    """``url`` without its password, fit for a log line or an error."""
+    """``url`` without its password (in the user part, or the ``password`` query parameter the
+    ``redis`` client also reads), fit for a log line or an error."""
     text = str(url)
     try:
         parts = urllib.parse.urlsplit(text)
+        password = parts.password
     except ValueError:
         return "<unreadable URL>"
-    if parts.password is None:
-        return text
-    user = parts.username or ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+    if password is not None:
+        userinfo, _, host = parts.netloc.rpartition("@")
+        parts = parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{host}")
+    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    if any(name == "password" for name, _ in pairs):
+        hidden = [(name, "***" if name == "password" else value) for name, value in pairs]
+        parts = parts._replace(query=urllib.parse.urlencode(hidden, safe="*"))
+    # Rebuilt only when something was hidden: unsplitting drops a unix:// URL's empty host.
+    return text if parts == urllib.parse.urlsplit(text) else urllib.parse.urlunsplit(parts)

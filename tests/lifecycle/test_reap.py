@@ -189,6 +189,8 @@ async def test_idle_file_systems_are_listed_and_deleted_only_by_id(
         ({"expires_in": -5}, "expires_in"),
         ({"expires_in": "4h"}, "expires_in"),
         ({"expires_at": datetime.datetime(2000, 1, 1)}, "expires_at"),
+        # Past what a duration may be (rounding the last microsecond of 9999 up overflowed).
+        ({"expires_at": datetime.datetime.max}, "expires_at"),
         ({"tags": {"lambda-cloud-owner": "me"}}, "tags"),
         ({"tags": {"lambda-cloud-expires-at": "2100-01-01T00:00:00Z"}}, "tags"),
     ],

@@ -212,6 +212,7 @@ async def test_without_a_store_an_extension_is_refused_pointing_at_keep(emu: Emu
         pytest.param(["abc"], {"by": "2h"}, "by", id="text"),
         pytest.param(["abc"], {"until": datetime.datetime(2000, 1, 1)}, "until", id="past"),
         pytest.param(["abc"], {"until": "tomorrow"}, "until", id="not-a-date"),
+        pytest.param(["abc"], {"until": datetime.datetime.max}, "until", id="past-year-9999"),
     ],
 )
 async def test_bad_arguments_are_refused_before_sending(
@@ -244,3 +245,38 @@ async def test_only_live_instances_with_an_expiry_are_extended(
         await store.aclose()
     report = await alice.instances.reap(now=expires_at + HOUR / 2)
     assert [e.id for e in report.expired] == [tagged]
+
+
+@pytest.mark.parametrize(
+    ("garbage", "replaced"),
+    [
+        pytest.param(b"99999999999999", False, id="past-year-9999"),
+        pytest.param(b"1e300", False, id="past-any-integer"),
+        pytest.param(b"soon", True, id="not-a-number"),
+    ],
+)
+async def test_an_extension_the_store_garbled_leaves_the_instance_running(
+    emu: Emulator, redis_url: str, alice: AsyncLambdaCloud, garbage: bytes, replaced: bool
+) -> None:
+    (iid,), expires_at = await launch(alice)
+    store = redis.asyncio.from_url(redis_url)
+    try:
+        key = f"lambda-cloud:{{{namespace(emu.api_key, emu.base_url)}}}:expiry:{iid}"
+        await store.set(key, garbage)
+    finally:
+        await store.aclose()
+    # A store answering nonsense is a failing store: nothing it may have extended goes, and
+    # no untyped error (a year past 9999) escapes.
+    report = await alice.instances.reap(now=expires_at + HOUR, dry_run=False)
+    assert [e.id for e in report.unverified] == [iid]
+    assert report.terminated is None and status(emu)[iid] != "terminating"
+    # Recording (a client whose store is not marked down): the script keeps the later of the
+    # stored and the new expiry, and answers what it holds; a value that is no number at all
+    # is no extension, and is replaced.
+    async with shared_client(emu, redis_url) as other:
+        if replaced:
+            held = await other.instances.extend_expiry([iid], until=expires_at + HOUR)
+            assert held == {iid: expires_at + HOUR}
+        else:
+            with pytest.raises(SharedStateError, match="not recorded"):
+                await other.instances.extend_expiry([iid], until=expires_at + HOUR)

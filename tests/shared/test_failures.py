@@ -12,7 +12,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from lambda_cloud import AsyncLambdaCloud, RateLimits, SharedState, SharedStateError
+from lambda_cloud import (
+    AsyncLambdaCloud,
+    RateLimits,
+    SharedState,
+    SharedStateError,
+    ValidationError,
+)
 from lambda_cloud.emulator import Emulator
 from lambda_cloud.shared.pacing import SharedRateLimiter
 
@@ -147,3 +153,32 @@ async def test_a_store_that_dies_mid_run_and_comes_back(
     messages = warnings_in(caplog)
     assert len(messages) == 2
     assert "failed" in messages[0] and "reachable again" in messages[1]
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param("redis://:hunter2@{host}/0", id="in-the-user-part"),
+        pytest.param("redis://{host}/0?password=hunter2&db=0", id="as-a-query-parameter"),
+    ],
+)
+async def test_the_stores_password_stays_out_of_logs_errors_and_reprs(
+    emu: Emulator, closed_url: str, caplog: pytest.LogCaptureFixture, form: str
+) -> None:
+    # The redis client reads a password from the query too (?password=...).
+    url = form.format(host=closed_url.removeprefix("http://").removesuffix("/api/v1"))
+    async with client_for(emu, url) as client:
+        assert await client.instances.list() == []
+    async with client_for(emu, SharedState(url=url, strict=True)) as client:
+        with pytest.raises(SharedStateError) as info:
+            await client.instances.list()
+    [warning] = warnings_in(caplog)
+    assert "***" in warning and "***" in str(info.value)
+    shown = [caplog.text, str(info.value), repr(SharedState(url=url))]
+    assert not [text for text in shown if "hunter2" in text]
+
+
+def test_an_unreadable_store_url_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError) as info:
+        RateLimits(shared="redis://[::1")  # an unclosed IPv6 bracket
+    assert info.value.field == "shared"

@@ -195,8 +195,9 @@ def test_a_failed_launch_exits_1_with_the_reason(run: Run, cli_emu: Emulator) ->
             KEY_NAME,
             "--region",
             region,
+            # Fails on the refusal, not the deadline: room for a loaded machine.
             "--timeout",
-            "1",
+            "60",
         )
     finally:
         cli_emu.set_capacity(A10, region, kept)

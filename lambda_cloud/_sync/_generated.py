@@ -1037,8 +1037,10 @@ class Fleets(SyncAPIResource):
     def plan(self, fleet: Fleet) -> FleetPlan:
         """What ``apply`` would do now: the slots to launch, the members to replace (ended,
         unhealthy, stuck booting, expired, or not what the fleet launches now) and to
-        terminate (past ``count``, or a slot's second instance), the slots the spend ceiling
-        holds back, and the hourly cost before and after. Sends only two GETs (the instances
+        terminate (past ``count``, or a slot's second instance), the healthy members of another
+        type or region it keeps until the instance-types listing shows capacity and the spend
+        ceiling room for their replacements (``deferred``), the slots it leaves empty, and the
+        hourly cost before and after. Sends only two GETs (the instances
         and the instance types): nothing that changes state."""
         return self._runner.run(self._async.plan(fleet))
 

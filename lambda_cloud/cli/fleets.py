@@ -201,6 +201,7 @@ def plan_data(plan: FleetPlan) -> dict[str, Any]:
         "launch": changes(plan.launch),
         "replace": changes(plan.replace),
         "terminate": changes(plan.terminate),
+        "deferred": changes(plan.deferred),
         "held_back": plan.held_back,
         "launch_count": plan.launch_count,
         "hourly_cost_cents": plan.hourly_cost_cents,
@@ -220,12 +221,12 @@ def _show_plan(output: Output, plan: FleetPlan) -> None:
             ("launch", plan.launch),
             ("replace", plan.replace),
             ("terminate", plan.terminate),
+            ("defer", plan.deferred),
         )
         for c in changes
     ]
-    rows += [
-        ["hold back", slot, "spend ceiling", None, None, None, None] for slot in plan.held_back
-    ]
+    held = "deferred replacement" if plan.deferred else "spend ceiling"
+    rows += [["hold back", slot, held, None, None, None, None] for slot in plan.held_back]
     title = (
         f"Fleet {plan.name}: {len(plan.kept) + len(plan.replace)} live of {plan.count}; "
         f"{price(plan.hourly_cost_cents)} now, at most {price(plan.hourly_cost_cents_after)} after"

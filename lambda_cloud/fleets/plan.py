@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping
 
+import attrs
+
 from .._clock import monotonic
 from ..bulk.inventory import is_live, launch_order, mismatch, run_instances
 from ..bulk.launch import slot_name
@@ -116,11 +118,14 @@ def plan_fleet(
     unhealthy_for: Mapping[str, float],
     launch_price: int,
     max_hourly_cost_cents: int | None,
+    has_capacity: bool,
 ) -> FleetPlan:
     """What an apply of ``fleet`` does, given the account's ``instances``: ``now`` (aware, UTC)
     judges expiry and booting, ``unhealthy_for`` how long members have been seen unhealthy,
-    ``launch_price`` (the dearest of its types, cents per hour) prices launches, and
-    ``max_hourly_cost_cents`` bounds what the account may run once they are made."""
+    ``launch_price`` (the dearest of its types, cents per hour) prices launches,
+    ``max_hourly_cost_cents`` bounds what the account may run once they are made, and
+    ``has_capacity`` is whether the instance-types listing shows capacity for one of its types
+    in one of its regions (without it, no healthy mismatched member is replaced)."""
     plan = FleetPlan(
         name=fleet.name,
         run_id=fleet.run_id,
@@ -130,6 +135,7 @@ def plan_fleet(
     )
     by_slot = run_instances(instances, fleet.run_id)
     fill: list[SlotChange] = []
+    mismatched: list[tuple[SlotChange, Instance]] = []
     for slot in sorted(set(by_slot) | set(range(fleet.count))):
         found = sorted(by_slot.get(slot, ()), key=launch_order)
         live = [i for i in found if is_live(i)]
@@ -156,9 +162,9 @@ def plan_fleet(
             continue
         verdict = _verdict(fleet, slot, live[0], now=now, unhealthy_for=unhealthy_for)
         if verdict is None:
-            plan.kept.append(FleetMember(slot=slot, instance=live[0]))
-            if (rename := _misnamed(fleet, slot, live[0])) is not None:
-                plan.rename.append(rename)
+            _keep(plan, fleet, slot, live[0])
+        elif verdict[0] is Reason.MISMATCHED:
+            mismatched.append((_change(slot, verdict[0], live[0], verdict[1]), live[0]))
         else:
             change = _change(slot, verdict[0], live[0], verdict[1])
             plan.replace.append(change)
@@ -166,24 +172,72 @@ def plan_fleet(
     plan.terminate.sort(key=lambda c: -c.slot)  # the highest slots first
     mine = {i.id for found in by_slot.values() for i in found}
     others = sum(price_of(i) or 0 for i in instances if is_live(i) and i.id not in mine)
-    _budget(plan, fill, others=others, price=launch_price)
+    span = _affordable(plan, others=others, price=launch_price)
+    _roll(plan, fleet, mismatched, fill, span=span, has_capacity=has_capacity)
+    _budget(plan, fill, span=span, price=launch_price)
     return plan
 
 
-def _budget(plan: FleetPlan, fill: list[SlotChange], *, others: int, price: int) -> None:
+def _keep(plan: FleetPlan, fleet: Fleet, slot: int, instance: Instance) -> None:
+    plan.kept.append(FleetMember(slot=slot, instance=instance))
+    if (rename := _misnamed(fleet, slot, instance)) is not None:
+        plan.rename.append(rename)
+
+
+def _affordable(plan: FleetPlan, *, others: int, price: int) -> int:
+    """The widest slot range the launch may cover: ``launch_many`` holds that many times the
+    dearest price on top of what the rest of the account runs (the fleet's members, those
+    replaced included, count only as the slots they hold)."""
+    ceiling = plan.max_hourly_cost_cents
+    if ceiling is None or price <= 0:
+        return plan.count
+    return min(plan.count, max(ceiling - others, 0) // price)
+
+
+def _roll(
+    plan: FleetPlan,
+    fleet: Fleet,
+    mismatched: list[tuple[SlotChange, Instance]],
+    fill: list[SlotChange],
+    *,
+    span: int,
+    has_capacity: bool,
+) -> None:
+    """Replace the healthy members the fleet no longer launches (another type or region) only
+    when their replacements can be launched now; else keep them all (``plan.deferred``).
+
+    All or none: ``launch_many`` refuses a live mismatched member in its slot range and ends
+    those past it, so while one is kept nothing is launched. Replacing needs capacity for one
+    of the fleet's types in one of its regions, and a range the ceiling affords that covers
+    every live member (the replaced ones priced at the new type, their own cost gone)."""
+    if not mismatched:
+        return
+    live_slots = [m.slot for m in plan.kept] + [c.slot for c, _ in mismatched]
+    why = None
+    if not has_capacity:
+        why = "no capacity for its replacement"
+    elif span <= max(live_slots):
+        why = f"no budget room: the ceiling affords {span} of {max(live_slots) + 1} slots"
+    for change, instance in mismatched:
+        if why is None:
+            plan.replace.append(change)
+            fill.append(change)
+        else:
+            plan.deferred.append(attrs.evolve(change, detail=f"{change.detail}; kept: {why}"))
+            _keep(plan, fleet, change.slot, instance)
+    plan.kept.sort(key=lambda m: m.slot)
+    plan.rename.sort(key=lambda c: c.slot)
+
+
+def _budget(plan: FleetPlan, fill: list[SlotChange], *, span: int, price: int) -> None:
     """Which empty slots the launch fills: all of them, unless the spend ceiling holds some
-    back. ``launch_many`` holds ``count`` times the dearest price on top of what the rest of
-    the account runs, so the launch covers the widest slot range that fits, never narrower
-    than the members kept (a narrower range would end them as extras)."""
+    back (the range ``span`` it affords) or a member is deferred (nothing is launched). Never
+    narrower than the members kept: a narrower range would end them as extras."""
     kept_cost = sum(price_of(m.instance) or 0 for m in plan.kept)
     doomed = (*plan.replace, *plan.terminate)
     plan.hourly_cost_cents = kept_cost + sum(c.price_cents_per_hour or 0 for c in doomed)
-    span = plan.count
-    ceiling = plan.max_hourly_cost_cents
-    if ceiling is not None and price > 0:
-        span = min(span, max(ceiling - others, 0) // price)
-        if span < max((m.slot + 1 for m in plan.kept), default=0):
-            span = 0
+    if plan.deferred or span < max((m.slot + 1 for m in plan.kept), default=0):
+        span = 0
     launching = [c for c in fill if c.slot < span]
     plan.launch = [c for c in launching if c.reason in (Reason.MISSING, Reason.ENDED)]
     plan.held_back = [c.slot for c in fill if c.slot >= span]

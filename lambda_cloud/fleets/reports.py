@@ -97,7 +97,10 @@ class FleetPlan:
     ``kept`` are the live members left running; ``rename`` those of them to rename to their
     slot's name; ``launch`` the empty slots to fill; ``replace`` the members to terminate and
     launch again; ``terminate`` those to end for good (scale-down, a second instance of a
-    slot); ``held_back`` the empty slots the spend ceiling keeps empty.
+    slot); ``deferred`` the healthy members of another type or region kept until their
+    replacements can be launched (no capacity listed, or no room under the ceiling), during
+    which nothing is launched; ``held_back`` the empty slots this pass leaves empty (the spend
+    ceiling, or a deferred member).
     ``launch_count`` is the slot range the launch covers (``0``: no launch). Costs are US cents
     per hour: ``hourly_cost_cents`` what the fleet runs now, ``hourly_cost_cents_after`` at
     most what it will (launches priced at the dearest of its types).
@@ -112,6 +115,7 @@ class FleetPlan:
     launch: list[SlotChange] = attrs.Factory(list)
     replace: list[SlotChange] = attrs.Factory(list)
     terminate: list[SlotChange] = attrs.Factory(list)
+    deferred: list[SlotChange] = attrs.Factory(list)
     held_back: list[int] = attrs.Factory(list)
     launch_count: int = 0
     hourly_cost_cents: int = 0
@@ -121,8 +125,15 @@ class FleetPlan:
 
     @property
     def converged(self) -> bool:
-        """Nothing to do: ``count`` live members, none to rename, replace or terminate."""
-        return not (self.launch or self.rename or self.replace or self.terminate or self.held_back)
+        """Nothing to do: ``count`` live members, none to rename, replace, defer or terminate."""
+        return not (
+            self.launch
+            or self.rename
+            or self.replace
+            or self.terminate
+            or self.deferred
+            or self.held_back
+        )
 
     @property
     def doomed(self) -> list[str]:
@@ -138,20 +149,25 @@ class FleetPlan:
         )
         if self.rename:
             head += f", rename {len(self.rename)}"
+        if self.deferred:
+            head += f", defer {len(self.deferred)}"
         lines = [head]
         for verb, changes in (
             ("rename", self.rename),
             ("launch", self.launch),
             ("replace", self.replace),
             ("terminate", self.terminate),
+            ("defer", self.deferred),
         ):
             lines += [f"  {verb:<9} {change}" for change in changes]
         if self.held_back:
             slots = ", ".join(map(str, self.held_back))
-            lines.append(
-                f"  held back by the spend ceiling ({self.max_hourly_cost_cents} cents/h): "
-                f"slots {slots}"
+            why = (
+                "a deferred replacement"
+                if self.deferred
+                else f"the spend ceiling ({self.max_hourly_cost_cents} cents/h)"
             )
+            lines.append(f"  held back by {why}: slots {slots}")
         lines.append(
             f"  cost: {self.hourly_cost_cents} -> at most {self.hourly_cost_cents_after} cents/h"
         )
@@ -201,8 +217,13 @@ class FleetApplyReport:
 
     @property
     def converged(self) -> bool:
-        """The fleet has ``count`` live members, and nothing failed."""
-        return self.plan is not None and len(self.live) == self.plan.count and self._clean
+        """The fleet has ``count`` live members, none deferred, and nothing failed."""
+        return (
+            self.plan is not None
+            and len(self.live) == self.plan.count
+            and not self.plan.deferred
+            and self._clean
+        )
 
     @property
     def ok(self) -> bool:
@@ -225,8 +246,10 @@ class FleetApplyReport:
             lines.append(f"  terminated: {ended} of {len(self.terminated.outcomes)}")
         if self.launched is not None:
             lines.append("  " + self.launched.summary().replace("\n", "\n  "))
+        if self.plan.deferred:
+            lines.append(f"  deferred (kept until they can be replaced): {len(self.plan.deferred)}")
         if self.plan.held_back:
-            lines.append(f"  held back by the spend ceiling: {len(self.plan.held_back)}")
+            lines.append(f"  held back: {len(self.plan.held_back)}")
         if self.error is not None:
             lines.append(f"  {type(self.error).__name__}: {self.error}")
         return "\n".join(lines)

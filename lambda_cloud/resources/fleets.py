@@ -55,8 +55,10 @@ class AsyncFleets(AsyncAPIResource):
     async def plan(self, fleet: Fleet) -> FleetPlan:
         """What ``apply`` would do now: the slots to launch, the members to replace (ended,
         unhealthy, stuck booting, expired, or not what the fleet launches now) and to
-        terminate (past ``count``, or a slot's second instance), the slots the spend ceiling
-        holds back, and the hourly cost before and after. Sends only two GETs (the instances
+        terminate (past ``count``, or a slot's second instance), the healthy members of another
+        type or region it keeps until the instance-types listing shows capacity and the spend
+        ceiling room for their replacements (``deferred``), the slots it leaves empty, and the
+        hourly cost before and after. Sends only two GETs (the instances
         and the instance types): nothing that changes state."""
         return await self._plan(check_fleet(fleet))
 
@@ -64,6 +66,12 @@ class AsyncFleets(AsyncAPIResource):
         instances = await self._instances.list()
         types = await AsyncInstanceTypes(self._api).list()
         _, price = dearest(types, fleet.instance_type_names, field="instance_type_names")
+        regions = fleet.region_names
+        has_capacity = any(
+            regions is None or region in regions
+            for name in fleet.instance_type_names
+            for region in types[name].region_names
+        )
         ceiling = fleet.max_hourly_cost_cents
         return plan_fleet(
             fleet,
@@ -72,6 +80,7 @@ class AsyncFleets(AsyncAPIResource):
             unhealthy_for=self._sightings.observe(instances),
             launch_price=price,
             max_hourly_cost_cents=self._api.max_hourly_cost_cents if ceiling is None else ceiling,
+            has_capacity=has_capacity,
         )
 
     async def apply(

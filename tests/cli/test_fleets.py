@@ -63,6 +63,16 @@ def test_plan_apply_status_list_delete(run: Run, cli_emu: Emulator, spec: str) -
     warned = run("fleet", "plan", str(other_type))
     assert "terminates 3 running member(s) (replace, terminate)" in warned.stderr
     assert [r.split("\t")[2] for r in warned.stdout.splitlines()[1:]] == ["mismatched"] * 3
+    for region in ("us-west-1", "us-midwest-1", "asia-south-1"):
+        cli_emu.set_capacity("gpu_1x_a6000", region, 0)
+    deferred = run("fleet", "plan", str(other_type))
+    assert "terminates" not in deferred.stderr
+    assert [r.split("\t")[0] for r in deferred.stdout.splitlines()[1:]] == ["defer"] * 3
+    data = ok_json(run("-o", "json", "fleet", "plan", str(other_type)))
+    assert not data["replace"] and not data["converged"] and data["launch_count"] == 0
+    assert [c["detail"].rpartition("; ")[2] for c in data["deferred"]] == [
+        "kept: no capacity for its replacement"
+    ] * 3
 
     status = ok_json(run("-o", "json", "fleet", "status", "cli"))
     assert status["live"] == 3 and [m["slot"] for m in status["members"]] == [0, 1, 2]

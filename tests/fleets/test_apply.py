@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+from collections.abc import Iterable
 
 import attrs
 import pytest
@@ -144,6 +145,7 @@ async def test_stuck_booting_and_expired_members_are_replaced(
                 unhealthy_for={},
                 launch_price=75,
                 max_hourly_cost_cents=None,
+                has_capacity=True,
             )
             return [c.reason for c in plan.replace]
 
@@ -360,6 +362,106 @@ async def test_a_changed_type_replaces_the_members_of_the_old_one(
     assert not set(new.values()) & set(old.values())
     types = {i["id"]: i["instance_type"]["name"] for i in emu.instances()}
     assert {types[i] for i in new.values()} == {"gpu_1x_a6000"}
+
+
+A6000_REGIONS = ("us-west-1", "us-midwest-1", "asia-south-1")
+
+
+def _types_of(emu: Emulator, ids: Iterable[str]) -> set[str]:
+    types = {i["id"]: i["instance_type"]["name"] for i in emu.instances()}
+    return {types[i] for i in ids}
+
+
+async def test_a_type_change_without_capacity_keeps_the_old_members_until_it_appears(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    """Regression: the apply terminated both members and launched nothing. Now they are
+    kept (deferred) while the listing shows no capacity, and a watch replaces them once it
+    does."""
+    await client.fleets.apply(fleet(count=2))
+    old = check_converged(emu, 2)
+    for region in A6000_REGIONS:
+        emu.set_capacity("gpu_1x_a6000", region, 0)
+    a6000 = fleet(count=2, instance_type_names=["gpu_1x_a6000"])
+    plan = await client.fleets.plan(a6000)
+    assert not plan.replace and plan.launch_count == 0 and not plan.converged
+    assert [(c.slot, c.reason, c.instance_id) for c in plan.deferred] == [
+        (0, Reason.MISMATCHED, old[0]),
+        (1, Reason.MISMATCHED, old[1]),
+    ]
+    assert plan.deferred[0].detail == (
+        "type gpu_1x_a10, not gpu_1x_a6000; kept: no capacity for its replacement"
+    )
+    assert [m.id for m in plan.kept] == [old[0], old[1]]
+    assert "defer     slot 0 mismatched" in plan.summary()
+    passes = client.fleets.watch(a6000, interval=60)
+    first = await anext(passes)
+    assert first.terminated is None and first.launched is None and first.ok
+    assert not first.converged and check_converged(emu, 2) == old
+    emu.set_capacity("gpu_1x_a6000", "us-midwest-1", 3)
+    second = await anext(passes)
+    await passes.aclose()
+    assert second.converged, second.summary()
+    new = check_converged(emu, 2)
+    assert not set(new.values()) & set(old.values())
+    assert _types_of(emu, new.values()) == {"gpu_1x_a6000"}
+
+
+async def test_capacity_outside_the_fleets_regions_does_not_count(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    east = fleet(count=2, region_names=["us-east-1"])
+    await client.fleets.apply(east)
+    old = check_converged(emu, 2)
+    moved = attrs.evolve(east, instance_type_names=["gpu_1x_a6000"])  # none in us-east-1
+    report = await client.fleets.apply(moved)
+    assert report.plan is not None and len(report.plan.deferred) == 2
+    assert report.terminated is None and check_converged(emu, 2) == old
+    emu.set_capacity("gpu_1x_a6000", "us-east-1", 2)
+    assert (await client.fleets.apply(moved)).converged
+    assert _types_of(emu, check_converged(emu, 2).values()) == {"gpu_1x_a6000"}
+
+
+async def test_a_dearer_type_under_the_ceiling_never_shrinks_the_fleet(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    """Regression: 3 A10s (75 cents) fit under 230 cents/h, 3 A6000s (80) do not; the apply
+    replaced all three and relaunched two. Now all three are kept until the ceiling rises."""
+    spec = fleet(count=3, max_hourly_cost_cents=230)
+    await client.fleets.apply(spec)
+    old = check_converged(emu, 3)
+    dearer = attrs.evolve(spec, instance_type_names=["gpu_1x_a6000"])
+    report = await client.fleets.apply(dearer)
+    assert report.plan is not None and report.terminated is None and report.launched is None
+    assert [c.detail for c in report.plan.deferred] == [
+        "type gpu_1x_a10, not gpu_1x_a6000; kept: no budget room: the ceiling affords 2 of 3 slots"
+    ] * 3
+    assert report.plan.hourly_cost_cents_after == 3 * 75
+    assert check_converged(emu, 3) == old
+    roomier = attrs.evolve(dearer, max_hourly_cost_cents=240)
+    assert (await client.fleets.apply(roomier)).converged
+    assert _types_of(emu, check_converged(emu, 3).values()) == {"gpu_1x_a6000"}
+
+
+async def test_a_member_that_ended_is_refilled_only_once_the_deferred_ones_can_go(
+    emu: Emulator, client: AsyncLambdaCloud
+) -> None:
+    """While a member is deferred nothing is launched (``launch_many`` would refuse it): a
+    preempted member's slot stays empty, said as held back, until the type change goes
+    through."""
+    await client.fleets.apply(fleet(count=3))
+    old = check_converged(emu, 3)
+    emu.preempt(old[2])
+    for region in A6000_REGIONS:
+        emu.set_capacity("gpu_1x_a6000", region, 0)
+    a6000 = fleet(count=3, instance_type_names=["gpu_1x_a6000"])
+    report = await client.fleets.apply(a6000)
+    assert report.plan is not None and report.plan.held_back == [2]
+    assert "held back by a deferred replacement: slots 2" in report.plan.summary()
+    assert report.launched is None and live_slots(emu) == {0: [old[0]], 1: [old[1]]}
+    emu.set_capacity("gpu_1x_a6000", "us-midwest-1", 3)
+    assert (await client.fleets.apply(a6000)).converged
+    assert _types_of(emu, check_converged(emu, 3).values()) == {"gpu_1x_a6000"}
 
 
 async def test_a_cancelled_apply_keeps_what_it_launched_for_the_next(

@@ -147,6 +147,35 @@ async def test_the_lease_is_renewed_while_the_run_goes(emu: Emulator, redis_url:
         assert not store.exists(key)  # released on the way out
 
 
+async def test_a_lease_that_lapsed_unclaimed_is_taken_back(emu: Emulator, redis_url: str) -> None:
+    shared = SharedState(url=redis_url, lease_ttl=3.0, timeout=5.0)
+    hunting = asyncio.Event()
+
+    def progress(event: ProgressEvent) -> None:
+        hunting.set()
+
+    async with client_for(emu, shared) as first, client_for(emu, shared) as second:
+        await first.ssh_keys.create("k")
+        hunt = Hunt(timeout=3600, poll_interval=0.01)
+        running = asyncio.ensure_future(launch(first, 1, "late", hunt=hunt, on_progress=progress))
+        store = redis.Redis.from_url(redis_url)
+        key = lease_key(emu, "late")
+        await hunting.wait()
+        holder = store.get(key)
+        store.delete(key)  # lapsed: its process renewed too late
+        deadline = time.monotonic() + 30
+        while not store.exists(key):  # the next renewal takes it back
+            assert time.monotonic() < deadline and not running.done()
+            await asyncio.sleep(0.05)
+        assert store.get(key) == holder
+        with pytest.raises(RunLeasedError):
+            await launch(second, 1, "late")
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        assert not store.exists(key)
+
+
 async def test_a_cancel_as_the_store_replies_is_not_lost() -> None:
     # The lease's renewer was cancelled as a renewal's reply came in: Python 3.11's wait_for
     # returned the reply, and the renewer renewed on while the cancelled run waited for it.

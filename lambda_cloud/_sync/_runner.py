@@ -34,6 +34,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, C
 from types import TracebackType
 from typing import Any, Literal, TypeVar, cast
 
+from .._timeouts import within
+
 __all__ = ["Relay", "Runner", "SyncCallInLoopThreadError", "SyncInAsyncContextWarning"]
 
 log = logging.getLogger("lambda_cloud")
@@ -380,7 +382,7 @@ async def _aclose(iterator: AsyncIterator[Any]) -> None:
 
 async def _quietly(aw: Awaitable[None]) -> None:
     with contextlib.suppress(Exception):  # a background close has nobody to report to
-        await asyncio.wait_for(aw, _SHUTDOWN_GRACE)
+        await within(aw, _SHUTDOWN_GRACE)
 
 
 async def _drain() -> None:
@@ -633,7 +635,7 @@ class _LoopThread:
             if detached is not None and self._state is not None:
                 _, _, (aclose,), _ = detached
                 with contextlib.suppress(Exception):  # at exit nobody could act on it
-                    self.call(asyncio.wait_for(aclose(), _SHUTDOWN_GRACE))
+                    self.call(within(aclose(), _SHUTDOWN_GRACE))
         with self._lock:
             self._open.clear()
         self._stop_if_idle()

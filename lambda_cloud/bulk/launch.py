@@ -30,6 +30,7 @@ import attrs
 
 from .._clock import monotonic
 from .._deadline import Deadline
+from .._timeouts import within
 from ..errors import (
     APIConnectionError,
     APIStatusError,
@@ -785,7 +786,7 @@ class _Run:
             await self._reconcile()
             if self.slots.unknown:
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self.hurry.wait(), self.plan.run.poll_interval)
+                    await within(self.hurry.wait(), self.plan.run.poll_interval)
         await self._sweep()
 
     async def _dispose(self) -> None:

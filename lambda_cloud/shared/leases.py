@@ -1,13 +1,14 @@
 """Leases on ``launch_many`` run ids: one run of a run id at a time, on every machine.
 
 A run with a ``run_id`` takes the lease (``SET NX PX``) before it does anything, renews it every
-third of its time to live while it runs, and deletes it when it ends, each only if the lease is
-still its own. A second run of the run id finds the lease taken and is refused
-(``RunLeasedError``), naming the holder. A crashed run renews nothing, so its lease lapses
-after ``SharedState.lease_ttl`` seconds and the run id is free for the rerun that adopts what
-it launched. Should the store fail, the run goes on without a lease (or, ``strict``, is refused
-with ``SharedStateError`` before anything is launched): runs of one run id agree through the
-instance list anyway, the lease only keeps them from racing.
+third of its time to live while it runs (taking it back should a late renewal find it lapsed and
+unclaimed), and deletes it when it ends, each only if the lease is still its own. A second run
+of the run id finds the lease taken and is refused (``RunLeasedError``), naming the holder. A
+crashed run renews nothing, so its lease lapses after ``SharedState.lease_ttl`` seconds and the
+run id is free for the rerun that adopts what it launched. Should the store fail, the run goes
+on without a lease (or, ``strict``, is refused with ``SharedStateError`` before anything is
+launched): runs of one run id agree through the instance list anyway, the lease only keeps them
+from racing.
 """
 
 from __future__ import annotations
@@ -39,16 +40,20 @@ return {0, redis.call('GET', KEYS[1]) or '', redis.call('PTTL', KEYS[1])}
 """
 
 # KEYS[1]: the lease. ARGV: the holder text, and a time to live (ms; 0: release). Returns 1 if
-# the lease was this holder's (renewed or released), else 0.
+# the lease is this holder's (renewed, taken back after it lapsed unclaimed, or released), else 0.
 _KEEP = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+local holder = redis.call('GET', KEYS[1])
+if ARGV[2] == '0' then
+  if holder ~= ARGV[1] then
+    return 0
+  end
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+if holder and holder ~= ARGV[1] then
   return 0
 end
-if ARGV[2] == '0' then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
 
@@ -109,7 +114,7 @@ async def run_lease(account: Account, run_id: str) -> AsyncIterator[None]:
             if not mine:
                 log.warning(
                     "launch_many %s: its run-id lease lapsed (the store or this process "
-                    "stalled); another run of it may start: runs of one run id still agree "
+                    "stalled) and another run of it took it: runs of one run id still agree "
                     "through the instance list",
                     run_id,
                 )

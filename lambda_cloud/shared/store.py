@@ -20,6 +20,7 @@ from typing import Any, NoReturn, TypeVar
 import attrs
 
 from .._clock import monotonic
+from .._timeouts import within
 from ..errors import SharedStateError
 from .options import SharedState, redacted_url
 
@@ -109,7 +110,7 @@ class Store:
         if self._down and self._clock() < self._down_until and not self.options.strict:
             raise StoreDown
         try:
-            result = check(await asyncio.wait_for(op(self._connection()), self.options.timeout))
+            result = check(await within(op(self._connection()), self.options.timeout))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # refused, reset, slow, an unexpected reply, no library

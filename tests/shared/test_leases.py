@@ -25,7 +25,7 @@ from lambda_cloud import (
     SharedStateError,
 )
 from lambda_cloud.emulator import Emulator
-from lambda_cloud.shared.store import namespace
+from lambda_cloud.shared.store import Store, namespace
 from tests.sharing import ROOT
 
 redis = pytest.importorskip("redis", reason="needs lambda-cloud[redis]")
@@ -119,7 +119,7 @@ async def test_a_crashed_run_s_lease_lapses(emu: Emulator, redis_url: str) -> No
 
 async def test_the_lease_is_renewed_while_the_run_goes(emu: Emulator, redis_url: str) -> None:
     # A store slower than its timeout is one that failed: the run would go on unleased.
-    shared = SharedState(url=redis_url, lease_ttl=1.0, timeout=5.0)
+    shared = SharedState(url=redis_url, lease_ttl=3.0, timeout=5.0)
     hunting = asyncio.Event()
 
     def progress(event: ProgressEvent) -> None:
@@ -130,14 +130,68 @@ async def test_the_lease_is_renewed_while_the_run_goes(emu: Emulator, redis_url:
         hunt = Hunt(timeout=3600, poll_interval=0.01)
         running = asyncio.ensure_future(launch(first, 1, "long", hunt=hunt, on_progress=progress))
         store = redis.Redis.from_url(redis_url)
+        key = lease_key(emu, "long")
         await hunting.wait()
-        await asyncio.sleep(2.0)  # twice its time to live
-        with pytest.raises(RunLeasedError):
+        # Renewed: its time left goes up again (twice), however late this process runs.
+        left, renewals = store.pttl(key), 0
+        while renewals < 2:
+            await asyncio.sleep(0.05)
+            now = store.pttl(key)
+            assert now > 0 and not running.done()
+            renewals, left = renewals + (now > left), now
+        with pytest.raises(RunLeasedError):  # just renewed: seconds to spare
             await launch(second, 1, "long")
         running.cancel()
         with pytest.raises(asyncio.CancelledError):
             await running
-        assert not store.exists(lease_key(emu, "long"))  # released on the way out
+        assert not store.exists(key)  # released on the way out
+
+
+async def test_a_lease_that_lapsed_unclaimed_is_taken_back(emu: Emulator, redis_url: str) -> None:
+    shared = SharedState(url=redis_url, lease_ttl=3.0, timeout=5.0)
+    hunting = asyncio.Event()
+
+    def progress(event: ProgressEvent) -> None:
+        hunting.set()
+
+    async with client_for(emu, shared) as first, client_for(emu, shared) as second:
+        await first.ssh_keys.create("k")
+        hunt = Hunt(timeout=3600, poll_interval=0.01)
+        running = asyncio.ensure_future(launch(first, 1, "late", hunt=hunt, on_progress=progress))
+        store = redis.Redis.from_url(redis_url)
+        key = lease_key(emu, "late")
+        await hunting.wait()
+        holder = store.get(key)
+        store.delete(key)  # lapsed: its process renewed too late
+        deadline = time.monotonic() + 30
+        while not store.exists(key):  # the next renewal takes it back
+            assert time.monotonic() < deadline and not running.done()
+            await asyncio.sleep(0.05)
+        assert store.get(key) == holder
+        with pytest.raises(RunLeasedError):
+            await launch(second, 1, "late")
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        assert not store.exists(key)
+
+
+async def test_a_cancel_as_the_store_replies_is_not_lost() -> None:
+    # The lease's renewer was cancelled as a renewal's reply came in: Python 3.11's wait_for
+    # returned the reply, and the renewer renewed on while the cancelled run waited for it.
+    store = Store(SharedState(url="redis://127.0.0.1:1"))
+    reply, asked = asyncio.get_running_loop().create_future(), asyncio.Event()
+
+    async def renewal(redis: object) -> int:
+        asked.set()
+        return int(await reply)
+
+    asking = asyncio.ensure_future(store.run("renewal", renewal, lambda r: r))
+    await asked.wait()
+    reply.set_result(1)  # the reply is in...
+    asking.cancel()  # ...in the turn the caller is cancelled
+    with pytest.raises(asyncio.CancelledError):
+        await asking
 
 
 async def test_without_the_store_a_run_goes_ahead_unless_strict(

@@ -8,7 +8,7 @@ and response are kept.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "FileSystemInUseError",
     "FileSystemInWrongRegionError",
     "FirewallRulesetInUseError",
+    "InstanceBeingReapedError",
     "InsufficientCapacityError",
     "InternalServerError",
     "InvalidParametersError",
@@ -63,6 +64,20 @@ class ValidationError(LambdaCloudError, ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class InstanceBeingReapedError(ValidationError):
+    """``extend_expiry`` refused: a reap found these instances expired and is terminating
+    them, so an extension would be recorded and then ignored. Nothing was recorded. ``ids``
+    are the refused instances."""
+
+    def __init__(self, ids: Sequence[str], *, minutes: int) -> None:
+        super().__init__(
+            "ids",
+            f"being reaped (expired, and a reap is terminating them): {', '.join(ids)}; "
+            f"nothing was extended (if one is still running in {minutes} minutes, extend it then)",
+        )
+        self.ids = list(ids)
 
 
 class ClientClosedError(LambdaCloudError, RuntimeError):

@@ -9,6 +9,7 @@ from ._lazy import lazy_exports
 from ._logs import setup_logging
 from ._version import __version__
 from .errors import (
+    FINAL_ERRORS,
     AccountInactiveError,
     APIConnectionError,
     APIError,
@@ -230,6 +231,7 @@ __all__ = [
     "ClientClosedError",
     "ConflictError",
     "DuplicateError",
+    "FINAL_ERRORS",
     "FileSystemInUseError",
     "FileSystemInWrongRegionError",
     "FirewallRulesetInUseError",

@@ -25,6 +25,7 @@ __all__ = [
     "DeadlineExceededError",
     "DuplicateError",
     "FileSystemInUseError",
+    "FINAL_ERRORS",
     "FileSystemInWrongRegionError",
     "FirewallRulesetInUseError",
     "InstanceBeingReapedError",
@@ -318,6 +319,17 @@ class SharedStateError(LambdaCloudError):
     The call that raised it changed nothing through the API (it may have listed instances
     first, as a guarded launch, ``reap`` and ``extend_expiry`` do); an expiry extension it
     was to record is not recorded."""
+
+
+#: What no later attempt gets past (the input or the key refused, the client closed): a loop
+#: that keeps trying through other failures (``fleets.watch``, ``lambda-cloud reap --watch``)
+#: ends on these instead of repeating them forever.
+FINAL_ERRORS: tuple[type[LambdaCloudError], ...] = (
+    ValidationError,
+    AuthenticationError,
+    PermissionDeniedError,
+    ClientClosedError,
+)
 
 
 class SpendGuardError(LambdaCloudError):

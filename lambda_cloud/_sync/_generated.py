@@ -1074,8 +1074,8 @@ class Fleets(SyncAPIResource):
         ``error`` says why, and the next pass tries again. What no pass can get past ends the
         watch, raised: a ``ValidationError`` (a fleet the API refuses, such as an unknown
         type), an ``AuthenticationError`` or ``PermissionDeniedError`` (the key refused), a
-        closed client. Each report says what its pass launched and terminated (``apply``
-        takes an ``on_progress`` for one pass)."""
+        closed client (``FINAL_ERRORS``). Each report says what its pass launched and
+        terminated (``apply`` takes an ``on_progress`` for one pass)."""
         return self._runner.iterate(self._async.watch(fleet, interval=interval))
 
     def status(self, name: str) -> FleetStatus:

@@ -306,6 +306,7 @@ async def test_a_reap_marks_what_it_terminates_and_an_extension_of_it_is_refused
             path="/instance-operations/terminate",
             status=400,
             code="global/invalid-parameters",
+            times=1,
         )
     )
     report = await alice.instances.reap(now=expires_at + MINUTE, dry_run=False)

@@ -9,6 +9,7 @@ from ._lazy import lazy_exports
 from ._logs import setup_logging
 from ._version import __version__
 from .errors import (
+    FINAL_ERRORS,
     AccountInactiveError,
     APIConnectionError,
     APIError,
@@ -23,6 +24,7 @@ from .errors import (
     FileSystemInUseError,
     FileSystemInWrongRegionError,
     FirewallRulesetInUseError,
+    InstanceBeingReapedError,
     InsufficientCapacityError,
     InternalServerError,
     InvalidParametersError,
@@ -229,9 +231,11 @@ __all__ = [
     "ClientClosedError",
     "ConflictError",
     "DuplicateError",
+    "FINAL_ERRORS",
     "FileSystemInUseError",
     "FileSystemInWrongRegionError",
     "FirewallRulesetInUseError",
+    "InstanceBeingReapedError",
     "InsufficientCapacityError",
     "InternalServerError",
     "InvalidParametersError",

@@ -8,7 +8,7 @@ and response are kept.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -25,8 +25,10 @@ __all__ = [
     "DeadlineExceededError",
     "DuplicateError",
     "FileSystemInUseError",
+    "FINAL_ERRORS",
     "FileSystemInWrongRegionError",
     "FirewallRulesetInUseError",
+    "InstanceBeingReapedError",
     "InsufficientCapacityError",
     "InternalServerError",
     "InvalidParametersError",
@@ -63,6 +65,20 @@ class ValidationError(LambdaCloudError, ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class InstanceBeingReapedError(ValidationError):
+    """``extend_expiry`` refused: a reap found these instances expired and is terminating
+    them, so an extension would be recorded and then ignored. Nothing was recorded. ``ids``
+    are the refused instances."""
+
+    def __init__(self, ids: Sequence[str], *, minutes: int) -> None:
+        super().__init__(
+            "ids",
+            f"being reaped (expired, and a reap is terminating them): {', '.join(ids)}; "
+            f"nothing was extended (if one is still running in {minutes} minutes, extend it then)",
+        )
+        self.ids = list(ids)
 
 
 class ClientClosedError(LambdaCloudError, RuntimeError):
@@ -303,6 +319,17 @@ class SharedStateError(LambdaCloudError):
     The call that raised it changed nothing through the API (it may have listed instances
     first, as a guarded launch, ``reap`` and ``extend_expiry`` do); an expiry extension it
     was to record is not recorded."""
+
+
+#: What no later attempt gets past (the input or the key refused, the client closed): a loop
+#: that keeps trying through other failures (``fleets.watch``, ``lambda-cloud reap --watch``)
+#: ends on these instead of repeating them forever.
+FINAL_ERRORS: tuple[type[LambdaCloudError], ...] = (
+    ValidationError,
+    AuthenticationError,
+    PermissionDeniedError,
+    ClientClosedError,
+)
 
 
 class SpendGuardError(LambdaCloudError):

@@ -455,11 +455,13 @@ class Instances(SyncAPIResource):
         in ``keep``. Tags cannot change after launch: an expiry extended in ``extensions``
         (an ``ExpiryExtensions``; default: the client's shared store, if it has one, where
         ``extend_expiry`` records) postpones it; while the extensions cannot be read, no
-        expired instance is terminated (they are in ``report.unverified``). File systems no
-        live instance mounts are listed, and deleted only when named in
+        expired instance is terminated (they are in ``report.unverified``). Unless a dry run,
+        the read also marks the instances to terminate (``ClaimingExpiryExtensions``, as the
+        store's are), so an extension arriving before the terminate is refused, not ignored.
+        File systems no live instance mounts are listed, and deleted only when named in
         ``delete_file_systems`` (and not a dry run; ``ValidationError``, before anything is
-        terminated, for one that is not idle). Terminate arguments as ``terminate_many``; one
-        list call of each.
+        claimed or terminated, for one that is not idle). Terminate arguments as
+        ``terminate_many``; one list call of each.
         """
         relay = self._runner.relay()
         return relay.run(
@@ -493,7 +495,9 @@ class Instances(SyncAPIResource):
 
         ``ValidationError`` without a shared store (keep the instances with
         ``reap(keep=[...])`` instead), or for an id that is not a live instance launched with
-        an expiry; ``SharedStateError`` if the store fails (nothing is recorded). One list call.
+        an expiry; ``InstanceBeingReapedError`` (a ``ValidationError``) for one a reap found
+        expired and is terminating; ``SharedStateError`` if the store fails. Nothing is
+        recorded when it raises. One list call.
         """
         return self._runner.run(self._async.extend_expiry(ids, by=by, until=until, **options))
 
@@ -1072,8 +1076,8 @@ class Fleets(SyncAPIResource):
         ``error`` says why, and the next pass tries again. What no pass can get past ends the
         watch, raised: a ``ValidationError`` (a fleet the API refuses, such as an unknown
         type), an ``AuthenticationError`` or ``PermissionDeniedError`` (the key refused), a
-        closed client. Each report says what its pass launched and terminated (``apply``
-        takes an ``on_progress`` for one pass)."""
+        closed client (``FINAL_ERRORS``). Each report says what its pass launched and
+        terminated (``apply`` takes an ``on_progress`` for one pass)."""
         return self._runner.iterate(self._async.watch(fleet, interval=interval))
 
     def status(self, name: str) -> FleetStatus:

@@ -98,11 +98,11 @@ class Failure(click.ClickException):
     """An SDK error, shown in a line or two without a traceback (exit status 1)."""
 
     def __init__(self, error: LambdaCloudError, key_source: str | None = None) -> None:
-        super().__init__(_describe(error, key_source))
+        super().__init__(describe(error, key_source))
         self.error = error
 
 
-def _describe(error: LambdaCloudError, key_source: str | None) -> str:
+def describe(error: LambdaCloudError, key_source: str | None = None) -> str:
     """An SDK error as a line or two; a refused key says where it came from."""
     if isinstance(error, APIStatusError):
         lines = [f"{error.code or error.status_code}: {error.message}"]

@@ -5,14 +5,16 @@ expiry)."""
 from __future__ import annotations
 
 import datetime
+import functools
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
 import lambda_cloud
 
-from .app import State, pass_state
+from .app import State, describe, pass_state
 from .instances import cost as hourly_cost
 from .instances import show_terminate
 from .output import Mode, Output, price
@@ -187,7 +189,10 @@ def _show_reap(output: Output, report: ReapReport) -> None:
     "--watch",
     metavar="INTERVAL",
     callback=duration,
-    help="Keep reaping, once every INTERVAL (e.g. 10m), until interrupted.",
+    help=(
+        "Keep reaping, once every INTERVAL (e.g. 10m), until interrupted; a failed pass is "
+        "shown and the next one tries again (a refused key ends it)."
+    ),
 )
 @click.option(
     "--delete-file-system",
@@ -224,26 +229,50 @@ def reap(
     if watch is not None and delete_file_systems:
         raise click.UsageError("--delete-file-system deletes once: it does not go with --watch")
     client = state.client()
-    while True:
+    reap_once = functools.partial(
+        client.instances.reap,
+        dry_run=not yes,
+        owner=owner,
+        now=as_of,
+        keep=keep,
+        delete_file_systems=delete_file_systems,
+        wait=wait,
+    )
+    if watch is None:
         with track(state.output) as tracker:
-            report = client.instances.reap(
-                dry_run=not yes,
-                owner=owner,
-                now=as_of,
-                keep=keep,
-                delete_file_systems=delete_file_systems,
-                wait=wait,
-                on_progress=tracker,
-            )
+            report = reap_once(on_progress=tracker)
         _show_reap(state.output, report)
         if report.dry_run and delete_file_systems:
             state.output.message(f"Would delete file system(s): {', '.join(delete_file_systems)}")
-        if watch is None:
-            report.raise_for_errors()  # exit status 1, with what went wrong
-            return
-        if not report.ok:  # a failed terminate is retried on the next round
-            state.output.message("Some terminations failed; trying again next round.")
-        time.sleep(watch.total_seconds())
+        report.raise_for_errors()  # exit status 1, with what went wrong
+        return
+    try:
+        _watch(state, reap_once, watch)
+    except KeyboardInterrupt:
+        state.output.message("Stopped reaping.")
+        raise click.exceptions.Exit(130) from None
+
+
+def _watch(
+    state: State, reap_once: Callable[..., ReapReport], interval: datetime.timedelta
+) -> None:
+    """Reap every ``interval`` until interrupted. A pass that fails is shown in a line and the
+    next one tries again; what no pass can get past (``FINAL_ERRORS``: a refused key, bad
+    input) ends the watch, as ``fleets.watch`` does."""
+    while True:
+        try:
+            with track(state.output) as tracker:
+                report = reap_once(on_progress=tracker)
+        except lambda_cloud.FINAL_ERRORS:
+            raise
+        except lambda_cloud.LambdaCloudError as exc:
+            first = describe(exc).splitlines()[0]
+            state.output.message(f"Reap failed ({first}); trying again next round.")
+        else:
+            _show_reap(state.output, report)
+            if not report.ok:  # a failed terminate is retried on the next round
+                state.output.message("Some terminations failed; trying again next round.")
+        time.sleep(interval.total_seconds())
 
 
 @click.command()

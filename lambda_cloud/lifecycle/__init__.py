@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from .._config import OWNER_ENV
 from .costs import GROUP_BY, CostGroup, CostReport, GroupBy, InstanceCost, UnaccountedInstance
-from .expiry import ExpiresIn, ExpiryExtensions, ExtensionsUnavailable, parse_duration
+from .expiry import (
+    ClaimingExpiryExtensions,
+    ExpiresIn,
+    ExpiryExtensions,
+    ExtensionsUnavailable,
+    parse_duration,
+)
 from .reap import ExpiredInstance, IdleFileSystem, ReapReport
 
 __all__ = [
     "GROUP_BY",
     "OWNER_ENV",
+    "ClaimingExpiryExtensions",
     "CostGroup",
     "CostReport",
     "ExpiredInstance",

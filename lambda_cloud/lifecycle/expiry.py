@@ -19,6 +19,7 @@ from ..errors import ValidationError
 from ..types.instances import Instance, RequestedTagEntry
 
 __all__ = [
+    "ClaimingExpiryExtensions",
     "ExpiresIn",
     "ExpiryExtensions",
     "ExtensionsUnavailable",
@@ -66,6 +67,21 @@ class ExpiryExtensions(Protocol):
     ) -> Mapping[str, datetime.datetime]:
         """The extended expiry of each of ``instance_ids`` that has one (aware datetimes);
         ids without an extension are left out. ``ExtensionsUnavailable`` when it cannot tell."""
+        ...
+
+
+@runtime_checkable
+class ClaimingExpiryExtensions(ExpiryExtensions, Protocol):
+    """``ExpiryExtensions`` that can also close the gap between a reap's read and its
+    terminate: a reap that terminates (not a dry run) calls ``claim_expired`` instead of
+    ``extended_expiries`` when the object has it (the shared store's does)."""
+
+    async def claim_expired(
+        self, instance_ids: Sequence[str], now: datetime.datetime
+    ) -> Mapping[str, datetime.datetime]:
+        """As ``extended_expiries``, and in the same atomic step mark each of ``instance_ids``
+        without an extension after ``now`` as being reaped: an extension of a marked instance
+        is refused (for a while) rather than recorded and then terminated anyway."""
         ...
 
 

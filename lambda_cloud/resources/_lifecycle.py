@@ -18,6 +18,7 @@ from ..bulk.wait import check_wait_options
 from ..errors import SharedStateError, ValidationError
 from ..lifecycle.costs import INSTANCE_EVENTS, CostReport, GroupBy, check_group_by, compute_costs
 from ..lifecycle.expiry import (
+    ClaimingExpiryExtensions,
     ExpiresIn,
     ExpiryExtensions,
     ExtensionsUnavailable,
@@ -50,14 +51,19 @@ def _moment(value: object, field: str) -> datetime.datetime:
 
 
 async def _extended(
-    source: ExpiryExtensions | None, asked: list[str]
+    source: ExpiryExtensions | None, asked: list[str], claim_at: datetime.datetime | None
 ) -> dict[str, datetime.datetime] | None:
     """The extended expiries ``source`` holds for ``asked``; ``None`` when it cannot tell, as
-    any of them may then be extended (and none is terminated)."""
+    any of them may then be extended (and none is terminated). With ``claim_at`` (a reap that
+    terminates), a source that can claims the ones it is to terminate in the same step, so an
+    extension arriving before the terminate is refused rather than ignored."""
     if source is None or not asked:
         return {}
     try:
-        found = await source.extended_expiries(asked)
+        if claim_at is not None and isinstance(source, ClaimingExpiryExtensions):
+            found = await source.claim_expired(asked, claim_at)
+        else:
+            found = await source.extended_expiries(asked)
     except ExtensionsUnavailable:
         return None
     return {iid: to_utc(when, f"extensions[{iid!r}]") for iid, when in found.items()}
@@ -92,18 +98,19 @@ async def reap(
     sent = port.options
     instances = await InstanceRequests(api).list(options=sent)
     file_systems = await AsyncFileSystems(api).list(**sent)
-    expired = expired_instances(instances, owner=whose, now=moment)
-    # Only expired instances are looked up: an extension only ever postpones.
-    extended = await _extended(source, [e.id for e in expired if e.id not in kept])
-    due, held, postponed, unknown = sort_out(expired, keep=kept, extensions=extended, now=moment)
     idle = idle_file_systems(file_systems, instances, moment)
-    # Checked before anything is terminated: only a file system nothing mounts may go.
+    # Checked before anything is claimed or terminated: only a file system nothing mounts may go.
     busy = sorted(set(doomed) - {f.id for f in idle})
     if busy:
         raise ValidationError(
             "delete_file_systems",
             f"not idle (mounted, in use, or unknown): {', '.join(busy)}",
         )
+    expired = expired_instances(instances, owner=whose, now=moment)
+    # Only expired instances are looked up: an extension only ever postpones.
+    asked = [e.id for e in expired if e.id not in kept]
+    extended = await _extended(source, asked, None if dry_run else moment)
+    due, held, postponed, unknown = sort_out(expired, keep=kept, extensions=extended, now=moment)
     report = ReapReport(
         now=moment,
         owner=whose,

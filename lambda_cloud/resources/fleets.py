@@ -16,15 +16,7 @@ from ..bulk.checks import check_positive
 from ..bulk.launch import slot_name
 from ..bulk.progress import ProgressEvent
 from ..bulk.reports import BulkTerminateReport
-from ..errors import (
-    APIError,
-    AuthenticationError,
-    ClientClosedError,
-    LambdaCloudError,
-    PermissionDeniedError,
-    SpendGuardError,
-    ValidationError,
-)
+from ..errors import FINAL_ERRORS, APIError, LambdaCloudError, SpendGuardError
 from ..fleets.plan import Sightings, fleet_names, fleet_status, plan_fleet
 from ..fleets.reports import FleetApplyReport, FleetPlan, FleetStatus
 from ..fleets.spec import Fleet, check_fleet, check_fleet_name, fleet_run_id
@@ -39,8 +31,6 @@ log = logging.getLogger("lambda_cloud")
 
 #: Seconds between two passes of ``watch`` by default.
 DEFAULT_WATCH_INTERVAL = 60.0
-#: Failures no later pass of a watch can get past: they end it instead of repeating forever.
-_FINAL = (ValidationError, AuthenticationError, PermissionDeniedError, ClientClosedError)
 _UTC = datetime.timezone.utc
 
 
@@ -164,14 +154,14 @@ class AsyncFleets(AsyncAPIResource):
         ``error`` says why, and the next pass tries again. What no pass can get past ends the
         watch, raised: a ``ValidationError`` (a fleet the API refuses, such as an unknown
         type), an ``AuthenticationError`` or ``PermissionDeniedError`` (the key refused), a
-        closed client. Each report says what its pass launched and terminated (``apply``
-        takes an ``on_progress`` for one pass)."""
+        closed client (``FINAL_ERRORS``). Each report says what its pass launched and
+        terminated (``apply`` takes an ``on_progress`` for one pass)."""
         fleet = check_fleet(fleet)
         check_positive(interval, "interval")
         while True:
             try:
                 report = await self.apply(fleet)
-            except _FINAL:
+            except FINAL_ERRORS:
                 raise
             except LambdaCloudError as exc:
                 log.warning("fleet %s: pass failed, next in %g s: %s", fleet.name, interval, exc)

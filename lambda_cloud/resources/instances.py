@@ -151,11 +151,13 @@ class AsyncInstances(SeedInstancesMixin):
         in ``keep``. Tags cannot change after launch: an expiry extended in ``extensions``
         (an ``ExpiryExtensions``; default: the client's shared store, if it has one, where
         ``extend_expiry`` records) postpones it; while the extensions cannot be read, no
-        expired instance is terminated (they are in ``report.unverified``). File systems no
-        live instance mounts are listed, and deleted only when named in
+        expired instance is terminated (they are in ``report.unverified``). Unless a dry run,
+        the read also marks the instances to terminate (``ClaimingExpiryExtensions``, as the
+        store's are), so an extension arriving before the terminate is refused, not ignored.
+        File systems no live instance mounts are listed, and deleted only when named in
         ``delete_file_systems`` (and not a dry run; ``ValidationError``, before anything is
-        terminated, for one that is not idle). Terminate arguments as ``terminate_many``; one
-        list call of each.
+        claimed or terminated, for one that is not idle). Terminate arguments as
+        ``terminate_many``; one list call of each.
         """
         return await _lifecycle.reap(
             self._api,
@@ -187,7 +189,9 @@ class AsyncInstances(SeedInstancesMixin):
 
         ``ValidationError`` without a shared store (keep the instances with
         ``reap(keep=[...])`` instead), or for an id that is not a live instance launched with
-        an expiry; ``SharedStateError`` if the store fails (nothing is recorded). One list call.
+        an expiry; ``InstanceBeingReapedError`` (a ``ValidationError``) for one a reap found
+        expired and is terminating; ``SharedStateError`` if the store fails. Nothing is
+        recorded when it raises. One list call.
         """
         return await _lifecycle.extend_expiry(self._api, ids, by=by, until=until, options=options)
 

@@ -6,7 +6,8 @@ import datetime
 
 import pytest
 
-from lambda_cloud.emulator import Emulator
+import lambda_cloud.cli.lifecycle
+from lambda_cloud.emulator import Emulator, Fault
 from lambda_cloud.lifecycle import parse_duration
 
 from .conftest import KEY_NAME, Run, ok_json
@@ -19,10 +20,10 @@ def later(hours: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def launch(run: Run, *args: str) -> list[str]:
+def launch(run: Run, *args: str, env: dict[str, str] = OWNER) -> list[str]:
     result = run(
         "-o", "json", "instances", "launch", "--type", "gpu_1x_a10", "--ssh-key", KEY_NAME,
-        *args, env=OWNER,
+        *args, env=env,
     )  # fmt: skip
     return [i["id"] for i in ok_json(result)["instances"]]
 
@@ -88,3 +89,67 @@ def test_durations() -> None:
     for bad in ("", "h", "4x", "-1h", "1h x"):
         with pytest.raises(ValueError):
             parse_duration(bad)
+
+
+class Rounds:
+    """Stands in for ``reap --watch``'s ``time``: records each wait between passes, and after
+    ``passes`` passes interrupts it (as Ctrl-C would), so the number of passes is fixed."""
+
+    def __init__(self, passes: int) -> None:
+        self.passes = passes
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        if len(self.waits) >= self.passes:
+            raise KeyboardInterrupt
+
+
+WATCHER = {"LAMBDA_CLOUD_OWNER": "cli-watcher"}
+
+
+def test_reap_watch_carries_on_after_a_failed_pass(
+    run: Run, cli_emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (iid,) = launch(run, "--expires-in", "1h", env=WATCHER)
+    rounds = Rounds(passes=2)
+    monkeypatch.setattr(lambda_cloud.cli.lifecycle, "time", rounds)
+    # A network blip outlasting the client's retries (3 attempts): the first pass fails.
+    blip = cli_emu.faults.add(
+        Fault(kind="reset_before_commit", method="GET", path="/instances", times=3)
+    )
+    try:
+        result = run("reap", "--watch", "10m", "--as-of", later(2), env=WATCHER)
+    finally:
+        cli_emu.faults.remove(blip)
+    assert blip.fired == 3
+    assert result.exit_code == 130, result.output
+    assert rounds.waits == [600.0, 600.0]
+    failed = [line for line in result.stderr.splitlines() if "Reap failed" in line]
+    assert len(failed) == 1 and "APIConnectionError" in failed[0], result.stderr
+    assert "trying again next round" in failed[0]
+    # The second pass went through: it shows the expired instance.
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()[1:]] == [iid]
+    assert "Stopped reaping" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [(401, "global/invalid-api-key"), (403, "global/account-inactive")]
+)
+def test_reap_watch_ends_on_a_refused_key(
+    run: Run, cli_emu: Emulator, monkeypatch: pytest.MonkeyPatch, status: int, code: str
+) -> None:
+    rounds = Rounds(passes=2)
+    monkeypatch.setattr(lambda_cloud.cli.lifecycle, "time", rounds)
+    refused = cli_emu.faults.add(
+        Fault(kind="status", status=status, code=code, method="GET", path="/instances", times=1)
+    )
+    try:
+        result = run("reap", "--yes", "--watch", "10m", env=WATCHER)
+    finally:
+        if refused.fired == 0:
+            cli_emu.faults.remove(refused)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"Error: {code}: "), result.stderr
+    assert "Reap failed" not in result.stderr
+    assert rounds.waits == []  # no second pass: it would be refused the same way

@@ -1,6 +1,7 @@
 """Expiry extensions in the shared store: recorded by one client, honoured by every client's
 reap; kept in the store only a little past the expiry they hold; a store that is down when a
-reap runs terminates nothing that may have been extended.
+reap runs terminates nothing that may have been extended; an extension that lands while a reap
+is terminating the instance is refused, never reported and then ignored.
 
 Expiry "passes" through reap's ``now=``, never by waiting: nothing here depends on the
 machine's speed (the store's time to live is checked as a number, not waited out).
@@ -10,21 +11,22 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import pytest
 
 from lambda_cloud import (
     AsyncLambdaCloud,
+    InstanceBeingReapedError,
     RateLimits,
     SharedState,
     SharedStateError,
     ValidationError,
 )
-from lambda_cloud.emulator import Emulator
-from lambda_cloud.shared.extensions import LINGER
-from lambda_cloud.shared.store import namespace
+from lambda_cloud.emulator import Emulator, Fault
+from lambda_cloud.shared.extensions import LINGER, REAPING, SharedExpiryExtensions
+from lambda_cloud.shared.store import Account, Store, namespace
 from tests.bulk.helpers import RequestLog
 from tests.conftest import make_client
 
@@ -280,3 +282,104 @@ async def test_an_extension_the_store_garbled_leaves_the_instance_running(
         else:
             with pytest.raises(SharedStateError, match="not recorded"):
                 await other.instances.extend_expiry([iid], until=expires_at + HOUR)
+
+
+async def reaping_keys(redis_url: str) -> dict[bytes, int]:
+    """The reaping marks in the store, with their time to live (ms)."""
+    store = redis.asyncio.from_url(redis_url)
+    try:
+        return {key: await store.pttl(key) for key in await store.keys("*:reaping:*")}
+    finally:
+        await store.aclose()
+
+
+async def test_a_reap_marks_what_it_terminates_and_an_extension_of_it_is_refused(
+    emu: Emulator, redis_url: str, alice: AsyncLambdaCloud
+) -> None:
+    (doomed, extended), expires_at = await launch(alice, 2)
+    await alice.instances.extend_expiry([extended], by=HOUR)
+    # The terminate fails, so the reaped instance stays live: only the mark refuses it.
+    emu.faults.add(
+        Fault(
+            kind="status",
+            method="POST",
+            path="/instance-operations/terminate",
+            status=400,
+            code="global/invalid-parameters",
+            times=1,
+        )
+    )
+    report = await alice.instances.reap(now=expires_at + MINUTE, dry_run=False)
+    assert [e.id for e in report.expired] == [doomed] and not report.ok
+    marks = await reaping_keys(redis_url)
+    assert [key.decode().rsplit(":", 1)[1] for key in marks] == [doomed]  # not the extended
+    assert all(0 < ttl <= REAPING / datetime.timedelta(milliseconds=1) for ttl in marks.values())
+    with pytest.raises(InstanceBeingReapedError, match=doomed) as caught:
+        await alice.instances.extend_expiry([extended, doomed], by=HOUR)
+    assert isinstance(caught.value, ValidationError) and caught.value.ids == [doomed]
+    # Nothing was recorded, not even the unmarked instance's extension.
+    assert await alice.instances.extend_expiry([extended], by=0.5) == {
+        extended: expires_at + HOUR + datetime.timedelta(seconds=1)
+    }
+
+
+async def test_a_dry_run_marks_nothing(
+    emu: Emulator, redis_url: str, alice: AsyncLambdaCloud
+) -> None:
+    (iid,), expires_at = await launch(alice)
+    report = await alice.instances.reap(now=expires_at + MINUTE)
+    assert [e.id for e in report.expired] == [iid]
+    assert await reaping_keys(redis_url) == {}
+    assert await alice.instances.extend_expiry([iid], by=HOUR) == {iid: expires_at + HOUR}
+
+
+class ExtendingMidReap:
+    """The store's extensions, through which another client's ``extend_expiry`` lands right
+    after the reaper's read, before its terminate: the race, interleaved on purpose."""
+
+    def __init__(self, store: SharedExpiryExtensions, extend: Callable[[], Awaitable[object]]):
+        self.store, self.extend = store, extend
+        self.outcome: object = None
+
+    async def _then_extend(self) -> None:
+        try:
+            self.outcome = await self.extend()
+        except Exception as exc:
+            self.outcome = exc
+
+    async def extended_expiries(self, ids: Sequence[str]) -> Mapping[str, datetime.datetime]:
+        found = await self.store.extended_expiries(ids)
+        await self._then_extend()
+        return found
+
+    async def claim_expired(
+        self, ids: Sequence[str], now: datetime.datetime
+    ) -> Mapping[str, datetime.datetime]:
+        found = await self.store.claim_expired(ids, now)
+        await self._then_extend()
+        return found
+
+
+async def test_an_extension_between_a_reaps_read_and_its_terminate_is_refused_not_lost(
+    emu: Emulator, redis_url: str, alice: AsyncLambdaCloud
+) -> None:
+    (iid,), expires_at = await launch(alice)
+    store = Store(SharedState(url=redis_url))
+    try:
+        account = Account(store, namespace(emu.api_key, emu.base_url))
+        async with shared_client(emu, redis_url) as bob:
+            source = ExtendingMidReap(
+                SharedExpiryExtensions(account),
+                lambda: bob.instances.extend_expiry([iid], by=HOUR),
+            )
+            report = await alice.instances.reap(
+                now=expires_at + MINUTE, dry_run=False, extensions=source
+            )
+    finally:
+        await store.close()
+    report.raise_for_errors()
+    assert report.terminated is not None and list(report.terminated.outcomes) == [iid]
+    assert status(emu)[iid] == "terminating"
+    # The extension was not reported as recorded: its caller was told why.
+    assert isinstance(source.outcome, InstanceBeingReapedError), source.outcome
+    assert source.outcome.ids == [iid]

@@ -5,6 +5,7 @@ goes, released when it ends, and lapses when its holder crashed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
@@ -117,8 +118,13 @@ async def test_a_crashed_run_s_lease_lapses(emu: Emulator, redis_url: str) -> No
     assert len(emu.instances()) == 1
 
 
-async def test_the_lease_is_renewed_while_the_run_goes(emu: Emulator, redis_url: str) -> None:
-    # A store slower than its timeout is one that failed: the run would go on unleased.
+@contextlib.asynccontextmanager
+async def hunting_run(
+    emu: Emulator, redis_url: str, run_id: str
+) -> AsyncIterator[tuple[AsyncLambdaCloud, Any, str, asyncio.Future[BulkLaunchReport]]]:
+    """A first run of ``run_id`` hunting (so holding its lease) on a client of its own, and
+    a second client on the same store: ``(second, store, lease key, first run)``. The first
+    run is cancelled on the way out, and must then have released its lease."""
     shared = SharedState(url=redis_url, lease_ttl=3.0, timeout=5.0)
     hunting = asyncio.Event()
 
@@ -128,10 +134,25 @@ async def test_the_lease_is_renewed_while_the_run_goes(emu: Emulator, redis_url:
     async with client_for(emu, shared) as first, client_for(emu, shared) as second:
         await first.ssh_keys.create("k")
         hunt = Hunt(timeout=3600, poll_interval=0.01)
-        running = asyncio.ensure_future(launch(first, 1, "long", hunt=hunt, on_progress=progress))
+        running = asyncio.ensure_future(launch(first, 1, run_id, hunt=hunt, on_progress=progress))
         store = redis.Redis.from_url(redis_url)
-        key = lease_key(emu, "long")
         await hunting.wait()
+        key = lease_key(emu, run_id)
+        try:
+            yield second, store, key, running
+        except BaseException:
+            running.cancel()
+            await asyncio.wait([running])
+            raise
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        assert not store.exists(key)  # released on the way out
+
+
+async def test_the_lease_is_renewed_while_the_run_goes(emu: Emulator, redis_url: str) -> None:
+    # A store slower than its timeout is one that failed: the run would go on unleased.
+    async with hunting_run(emu, redis_url, "long") as (second, store, key, running):
         # Renewed: its time left goes up again (twice), however late this process runs.
         left, renewals = store.pttl(key), 0
         while renewals < 2:
@@ -141,26 +162,10 @@ async def test_the_lease_is_renewed_while_the_run_goes(emu: Emulator, redis_url:
             renewals, left = renewals + (now > left), now
         with pytest.raises(RunLeasedError):  # just renewed: seconds to spare
             await launch(second, 1, "long")
-        running.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await running
-        assert not store.exists(key)  # released on the way out
 
 
 async def test_a_lease_that_lapsed_unclaimed_is_taken_back(emu: Emulator, redis_url: str) -> None:
-    shared = SharedState(url=redis_url, lease_ttl=3.0, timeout=5.0)
-    hunting = asyncio.Event()
-
-    def progress(event: ProgressEvent) -> None:
-        hunting.set()
-
-    async with client_for(emu, shared) as first, client_for(emu, shared) as second:
-        await first.ssh_keys.create("k")
-        hunt = Hunt(timeout=3600, poll_interval=0.01)
-        running = asyncio.ensure_future(launch(first, 1, "late", hunt=hunt, on_progress=progress))
-        store = redis.Redis.from_url(redis_url)
-        key = lease_key(emu, "late")
-        await hunting.wait()
+    async with hunting_run(emu, redis_url, "late") as (second, store, key, running):
         holder = store.get(key)
         store.delete(key)  # lapsed: its process renewed too late
         deadline = time.monotonic() + 30
@@ -170,10 +175,6 @@ async def test_a_lease_that_lapsed_unclaimed_is_taken_back(emu: Emulator, redis_
         assert store.get(key) == holder
         with pytest.raises(RunLeasedError):
             await launch(second, 1, "late")
-        running.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await running
-        assert not store.exists(key)
 
 
 async def test_a_cancel_as_the_store_replies_is_not_lost() -> None:

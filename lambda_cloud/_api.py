@@ -80,13 +80,10 @@ class ClientAPI:
     def run_lease(self, run_id: str | None) -> AbstractAsyncContextManager[None]:
         """The lease on ``run_id`` in the shared store, held while a bulk run goes (nothing
         without a run id chosen by the caller, or without a store)."""
-        account = None if run_id is None else self.shared_account()
-        if account is None or run_id is None:
+        limiter = self.transport.rate_limiter
+        if limiter is None or run_id is None:
             return contextlib.nullcontext()
-        # Imported by the runs that lease: the store is an optional extra.
-        from .shared.leases import run_lease
-
-        return run_lease(account, run_id)
+        return limiter.run_lease(run_id)
 
     def with_authorization(self, authorization: Secret) -> ClientAPI:
         """This configuration sending this ``Authorization`` header (per-call ``security=``),

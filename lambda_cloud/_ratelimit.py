@@ -13,11 +13,13 @@ as their share: it slows down, and speeds up again as time passes without one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
 import attrs
@@ -275,6 +277,11 @@ class RateLimiter:
         """The account's state in the shared store, if there is one (``None``: this process
         paces, budgets and leases alone)."""
         return None
+
+    def run_lease(self, run_id: str) -> AbstractAsyncContextManager[None]:
+        """The lease a bulk run of ``run_id`` holds while it goes: none for a process alone
+        (a shared limiter takes it in its store)."""
+        return contextlib.nullcontext()
 
     @property
     def rates(self) -> dict[str, float]:

@@ -11,10 +11,12 @@ server's ``Retry-After``. When the store is down, the process paces itself alone
 from __future__ import annotations
 
 import math
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from .._ratelimit import RateLimit, RateLimiter, RateLimits, SlotTooFar
 from .budget import SharedBudget
+from .leases import run_lease
 from .store import Account, StoreDown, namespace
 
 __all__ = ["SharedRateLimiter"]
@@ -114,6 +116,9 @@ class SharedRateLimiter(RateLimiter):
 
     def shared_account(self) -> Account:
         return self.account
+
+    def run_lease(self, run_id: str) -> AbstractAsyncContextManager[None]:
+        return run_lease(self.account, run_id)
 
     async def close(self) -> None:
         await self.store.close()

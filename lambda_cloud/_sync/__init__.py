@@ -1,7 +1,15 @@
-"""The sync facade: ``LambdaCloud`` runs ``AsyncLambdaCloud`` on a private event-loop thread."""
+"""The sync facade: ``LambdaCloud`` runs ``AsyncLambdaCloud`` on a private event-loop thread.
 
-from ._generated import *  # noqa: F403
-from ._generated import __all__ as _generated_all
+Its classes are generated into ``_generated``, one module per module of the async side; as on
+the async side, a resource's module is imported when the client first uses the resource.
+"""
+
+from ._generated._client import LambdaCloud, LambdaCloudWithRawResponse
 from ._runner import SyncCallInLoopThreadError, SyncInAsyncContextWarning
 
-__all__ = ["SyncCallInLoopThreadError", "SyncInAsyncContextWarning", *_generated_all]
+__all__ = [
+    "LambdaCloud",
+    "LambdaCloudWithRawResponse",
+    "SyncCallInLoopThreadError",
+    "SyncInAsyncContextWarning",
+]

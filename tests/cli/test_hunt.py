@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from lambda_cloud import Hunt, LambdaCloud, ProgressEvent, ProgressKind
-from lambda_cloud._sync import Instances
+from lambda_cloud._sync._generated.instances import Instances
 from lambda_cloud.bulk import BulkLaunchReport, Phase
 from lambda_cloud.cli import cli
 from lambda_cloud.cli.output import Mode, Output

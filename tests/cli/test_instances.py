@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from lambda_cloud import LambdaCloud
-from lambda_cloud._sync import Instances
+from lambda_cloud._sync._generated.instances import Instances
 from lambda_cloud.cli import cli
 from lambda_cloud.emulator import Emulator, ManualClock
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lambda_cloud._sync import InstanceTypes
+from lambda_cloud._sync._generated.instance_types import InstanceTypes
 from lambda_cloud.emulator import Emulator
 from lambda_cloud.types.instance_types import InstanceTypesItem
 

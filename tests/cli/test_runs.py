@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lambda_cloud._sync import Instances
+from lambda_cloud._sync._generated.instances import Instances
 from lambda_cloud.bulk import (
     BulkLaunchReport,
     LaunchedInstance,

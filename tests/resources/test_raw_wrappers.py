@@ -23,7 +23,8 @@ import lambda_cloud
 from lambda_cloud import AsyncLambdaCloud, LambdaCloud
 from lambda_cloud._client import AsyncLambdaCloudWithRawResponse
 from lambda_cloud._raw import WithRawResponse
-from lambda_cloud._sync import _generated as sync_facade
+from lambda_cloud._sync import LambdaCloudWithRawResponse
+from lambda_cloud._sync._generated.ssh_keys import SSHKeysWithRawResponse
 from lambda_cloud.resources._base import AsyncAPIResource, SyncAPIResource
 from lambda_cloud.resources.firewall import AsyncFirewallRulesWithRawResponse
 from lambda_cloud.resources.tickets import AsyncTicketAttachmentsWithRawResponse
@@ -104,8 +105,8 @@ async def test_resources_are_reached_through_their_wrappers(
     assert type(raw) is AsyncLambdaCloudWithRawResponse
     assert type(raw.firewall.rules) is AsyncFirewallRulesWithRawResponse
     assert type(raw.tickets.attachments) is AsyncTicketAttachmentsWithRawResponse
-    assert type(sync.with_raw_response) is sync_facade.LambdaCloudWithRawResponse
-    assert type(sync.with_raw_response.ssh_keys) is sync_facade.SSHKeysWithRawResponse
+    assert type(sync.with_raw_response) is LambdaCloudWithRawResponse
+    assert type(sync.with_raw_response.ssh_keys) is SSHKeysWithRawResponse
     # Built on each use (a cached wrapper would tie the client into a cycle with itself).
     assert isinstance(LambdaCloud.__dict__["with_raw_response"], property)
     assert isinstance(AsyncLambdaCloud.__dict__["with_raw_response"], property)

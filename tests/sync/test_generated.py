@@ -1,13 +1,15 @@
-"""The generated facade mirrors the async API exactly, and the committed file is current."""
+"""The generated facade mirrors the async API exactly, and the committed files are current."""
 
 from __future__ import annotations
 
+import ast
 import collections.abc
 import functools
 import importlib.util
 import inspect
 import operator
 import pkgutil
+import shutil
 import subprocess
 import sys
 import types
@@ -49,14 +51,27 @@ def load_generator() -> Any:
     return load(SCRIPT)
 
 
-def twins(module: types.ModuleType) -> dict[type, type]:
-    """Each async class of a generated module, mapped to its sync twin (raw-response wrappers
-    aside)."""
+def modules_of(package: types.ModuleType) -> list[types.ModuleType]:
+    """The modules of a generated package."""
+    return [
+        importlib.import_module(f"{package.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(package.__path__)
+    ]
+
+
+def generated_classes(modules: list[types.ModuleType]) -> dict[str, type]:
+    """The classes the modules generate, by name: the names their annotations use (the
+    client's module imports the others' for annotations only)."""
+    return {name: getattr(module, name) for module in modules for name in module.__all__}
+
+
+def twins(modules: list[types.ModuleType]) -> dict[type, type]:
+    """Each async class of the generated modules, mapped to its sync twin (raw-response
+    wrappers aside)."""
     result = {}
-    for name in module.__all__:
+    for name, cls in generated_classes(modules).items():
         if name.endswith("WithRawResponse"):
             continue
-        cls = getattr(module, name)
         hints = typing.get_type_hints(getattr(cls, "_bind", cls.__init__))
         result[hints.get("async_client") or hints["async_resource"]] = cls
     return result
@@ -86,21 +101,26 @@ RESOURCE_CLASSES = {
 }
 
 
-def raw_twins(module: types.ModuleType) -> dict[type, type]:
+def raw_twins(modules: list[types.ModuleType]) -> dict[type, type]:
     """Each async client's ``with_raw_response`` type, mapped to the generated one."""
+    classes = generated_classes(modules)
     return {
-        typing.get_type_hints(async_cls.with_raw_response.fget)["return"]: getattr(
-            module, f"{sync_cls.__name__}WithRawResponse"
-        )
-        for async_cls, sync_cls in twins(module).items()
+        typing.get_type_hints(async_cls.with_raw_response.fget)["return"]: classes[
+            f"{sync_cls.__name__}WithRawResponse"
+        ]
+        for async_cls, sync_cls in twins(modules).items()
         if "with_raw_response" in vars(async_cls)
     }
 
 
-def resolved(func: Any, mapping: dict[type, type] | None = None) -> inspect.Signature:
-    """``func``'s signature with its annotations evaluated (and mapped to sync types)."""
+def resolved(
+    func: Any, mapping: dict[type, type] | None = None, localns: dict[str, type] | None = None
+) -> inspect.Signature:
+    """``func``'s signature with its annotations evaluated (and mapped to sync types); names
+    imported for annotations only are found in ``localns`` (the async resource classes by
+    default)."""
     signature = inspect.signature(func)
-    hints = typing.get_type_hints(func, localns=RESOURCE_CLASSES)
+    hints = typing.get_type_hints(func, localns=RESOURCE_CLASSES if localns is None else localns)
     convert = (lambda tp: tp) if mapping is None else functools.partial(to_sync, mapping=mapping)
     return signature.replace(
         parameters=[
@@ -134,16 +154,17 @@ def sync_members(cls: type) -> dict[str, Any]:
     return members | {name: "resource" for name in inspect.get_annotations(cls)}
 
 
-def assert_mirrors(module: types.ModuleType) -> None:
-    pairs = twins(module)
-    mapping = pairs | raw_twins(module)  # types as the facade spells them
+def assert_mirrors(modules: list[types.ModuleType]) -> None:
+    pairs = twins(modules)
+    mapping = pairs | raw_twins(modules)  # types as the facade spells them
+    names = generated_classes(modules)
     for async_cls, sync_cls in pairs.items():
         expected, actual = async_members(async_cls), sync_members(sync_cls)
         assert sorted(actual) == sorted(expected), sync_cls
         for name, async_member in expected.items():
             sync_member = actual[name]
             if async_member == "resource":
-                hints = typing.get_type_hints(sync_cls)
+                hints = typing.get_type_hints(sync_cls, localns=names)
                 async_hints = typing.get_type_hints(async_cls)
                 assert hints[name] is mapping[async_hints[name]]
                 continue
@@ -152,22 +173,50 @@ def assert_mirrors(module: types.ModuleType) -> None:
             elif isinstance(async_member, functools.cached_property):  # a lazy resource
                 assert isinstance(sync_member, functools.cached_property), f"{sync_cls}.{name}"
                 async_member, sync_member = async_member.func, sync_member.func
-            assert resolved(sync_member) == resolved(async_member, mapping), f"{sync_cls}.{name}"
+            assert resolved(sync_member, localns=names) == resolved(async_member, mapping), (
+                f"{sync_cls}.{name}"
+            )
             assert sync_member.__doc__ or not async_member.__doc__
             if sys.version_info >= (3, 11):  # typing.get_overloads
-                assert [resolved(f) for f in typing.get_overloads(sync_member)] == [
+                assert [resolved(f, localns=names) for f in typing.get_overloads(sync_member)] == [
                     resolved(f, mapping) for f in typing.get_overloads(async_member)
                 ], f"overloads of {sync_cls}.{name}"
 
 
+GENERATED = modules_of(_generated)
+
+
 def test_the_facade_mirrors_every_public_method_of_the_async_client() -> None:
-    assert twins(_generated)[AsyncLambdaCloud] is LambdaCloud
-    assert_mirrors(_generated)
+    assert twins(GENERATED)[AsyncLambdaCloud] is LambdaCloud
+    assert_mirrors(GENERATED)
+
+
+def test_each_resource_module_is_imported_when_the_client_first_uses_it() -> None:
+    # The client's module imports no resource's twin, nor what only another resource needs:
+    # a script (the CLI's `instances list`, say) pays for the resources it uses.
+    code = (
+        "import sys\n"
+        "from lambda_cloud import LambdaCloud\n"
+        "facade = 'lambda_cloud._sync._generated.'\n"
+        "def loaded(): return sorted(m for m in sys.modules if m.startswith(facade))\n"
+        "client = LambdaCloud(api_key='k', base_url='http://127.0.0.1:9/api/v1')\n"
+        "assert loaded() == [facade + '_client'], loaded()\n"
+        "client.instances\n"
+        "assert loaded() == [facade + '_client', facade + 'instances'], loaded()\n"
+        "client.with_raw_response.regions\n"
+        "assert loaded() == [facade + m for m in ('_client', 'instances', 'regions')], loaded()\n"
+        "assert 'lambda_cloud.fleets' not in sys.modules\n"
+        "assert 'lambda_cloud.resources.tickets' not in sys.modules\n"
+        "client.close()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is 3.11+")
 def test_overloads_keep_their_precise_types_in_the_facade() -> None:
-    ssh_keys = typing.get_type_hints(LambdaCloud.ssh_keys.func)["return"]
+    names = generated_classes(GENERATED)
+    ssh_keys = typing.get_type_hints(LambdaCloud.ssh_keys.func, localns=names)["return"]
     overloads = typing.get_overloads(ssh_keys.create)
     returns = [typing.get_type_hints(f)["return"] for f in overloads]
     assert returns == [GeneratedSSHKey, SSHKey]
@@ -181,53 +230,101 @@ def test_the_committed_facade_is_current() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_check_mode_reports_a_stale_facade(tmp_path: Path) -> None:
-    stale = tmp_path / "_generated.py"
-    source = (ROOT / "lambda_cloud" / "_sync" / "_generated.py").read_text()
-    stale.write_text(source.replace("    def list(", "    def list_all(", 1))
-    result = subprocess.run(
-        [sys.executable, SCRIPT, "--check", "--output", stale],
+def check(output: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, SCRIPT, "--check", "--output", output],
         capture_output=True,
         text=True,
         cwd=ROOT,
         check=False,
     )
+
+
+def test_check_mode_reports_a_stale_facade(tmp_path: Path) -> None:
+    stale = tmp_path / "_generated"
+    shutil.copytree(ROOT / "lambda_cloud" / "_sync" / "_generated", stale)
+    assert check(stale).returncode == 0
+    instances = stale / "instances.py"
+    instances.write_text(instances.read_text().replace("    def list(", "    def list_all(", 1))
+    result = check(stale)
     assert result.returncode == 1
     assert "-    def list_all(" in result.stdout
     assert "+    def list(" in result.stdout
     assert "make generate" in result.stderr
 
 
+def test_check_mode_reports_missing_and_outdated_modules(tmp_path: Path) -> None:
+    stale = tmp_path / "_generated"
+    shutil.copytree(ROOT / "lambda_cloud" / "_sync" / "_generated", stale)
+    (stale / "regions.py").unlink()
+    header = (stale / "images.py").read_text().splitlines()[0]
+    (stale / "gone.py").write_text(f"{header}\nclass Gone: ...\n")
+    (stale / "notes.py").write_text("# not generated: left alone\n")
+    result = check(stale)
+    assert result.returncode == 1
+    assert f"{stale / 'regions.py'} (generated)" in result.stdout
+    assert "-class Gone: ..." in result.stdout
+    assert "notes.py" not in result.stdout
+
+
 @pytest.fixture(scope="module")
-def toy_sync(tmp_path_factory: pytest.TempPathFactory) -> types.ModuleType:
-    path = tmp_path_factory.mktemp("generated") / "toy_sync.py"
+def toy_sync(tmp_path_factory: pytest.TempPathFactory) -> types.SimpleNamespace:
+    """The toy client's facade, generated into the package ``toy_sync``: its modules, and
+    each class it generates as an attribute."""
+    root = tmp_path_factory.mktemp("generated")
     generator = load_generator()
-    path.write_text(
-        generator.generate(
-            toy.AsyncToyClient,
-            AsyncAPIResource,
-            SyncAPIResource,
-            sync_client_name="ToyClient",
-            path=path,
-        )
+    sources = generator.generate(
+        toy.AsyncToyClient,
+        AsyncAPIResource,
+        SyncAPIResource,
+        sync_client_name="ToyClient",
+        package="toy_sync",
+        directory=root / "toy_sync",
     )
-    return load(path)
+    (root / "toy_sync").mkdir()
+    for path, source in sources.items():
+        path.write_text(source)
+    sys.path.insert(0, str(root))
+    try:
+        package = importlib.import_module("toy_sync")
+        modules = modules_of(package)
+    finally:
+        sys.path.remove(str(root))
+    return types.SimpleNamespace(
+        modules=modules, files=sorted(sources), **generated_classes(modules)
+    )
 
 
 def test_the_generator_mirrors_shapes_the_real_client_may_grow(toy_sync: Any) -> None:
-    assert_mirrors(toy_sync)
-    # Twig, reached only through a method, has no raw-response wrapper.
-    assert set(toy_sync.__all__) == {
-        *("ToyClient", "Branch", "Leaves", "Twig"),
-        *("ToyClientWithRawResponse", "BranchWithRawResponse", "LeavesWithRawResponse"),
+    assert_mirrors(toy_sync.modules)
+    # One module per async module; Twig, reached only through a method, has no raw-response
+    # wrapper.
+    assert {module.__name__: module.__all__ for module in toy_sync.modules} == {
+        "toy_sync.toy": ["ToyClient", "ToyClientWithRawResponse"],
+        "toy_sync.toy_tree": [
+            *("Branch", "Leaves", "Twig"),
+            *("BranchWithRawResponse", "LeavesWithRawResponse"),
+        ],
     }
     lint = [sys.executable, "-m", "ruff", "check", "--config", ROOT / "pyproject.toml"]
-    result = subprocess.run([*lint, toy_sync.__file__], capture_output=True, text=True)
+    result = subprocess.run([*lint, *toy_sync.files], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+    # The client's module imports its resources' twins only inside the functions using them.
+    client_module = ast.parse(toy_sync.files[1].read_text())
+    assert toy_sync.files[1].name == "toy.py"
+    top_level = [
+        node.module
+        for node in client_module.body
+        if isinstance(node, ast.ImportFrom) and node.module == "toy_sync.toy_tree"
+    ]
+    assert top_level == []
 
 
 def test_generated_methods_delegate_each_kind_of_call(toy_sync: Any) -> None:
     with toy_sync.ToyClient(label="x") as client:
+        assert isinstance(client.trunk, toy_sync.Branch)
+        assert client.trunk is client.trunk
+        assert client.trunk.leaves.list(limit=1) == [0]
         leaves = client.branch.leaves
         assert client.label == "x"
         assert leaves.list(limit=2) == [0, 1]
@@ -253,6 +350,7 @@ def test_raw_response_wrappers_offer_the_methods_with_a_single_response(toy_sync
     with toy_sync.ToyClient() as client:
         raw = client.with_raw_response
         assert type(raw.branch) is toy_sync.BranchWithRawResponse
+        assert type(raw.trunk) is toy_sync.BranchWithRawResponse
         leaves = raw.branch.leaves
         assert type(leaves) is toy_sync.LeavesWithRawResponse
         # Not stream, pages or walk (they yield items), nor twig (it returns a resource).
@@ -301,5 +399,6 @@ def test_the_generator_refuses_what_it_cannot_mirror(tmp_path: Path) -> None:
             AsyncAPIResource,
             SyncAPIResource,
             sync_client_name="Feeder",
-            path=tmp_path / "f.py",
+            package="feeder",
+            directory=tmp_path,
         )

@@ -22,7 +22,8 @@ from lambda_cloud import (
     SSHKey,
 )
 from lambda_cloud._client import AsyncLambdaCloudWithRawResponse
-from lambda_cloud._sync._generated import InstancesWithRawResponse, LambdaCloudWithRawResponse
+from lambda_cloud._sync import LambdaCloudWithRawResponse
+from lambda_cloud._sync._generated.instances import InstancesWithRawResponse
 from lambda_cloud.resources.instances import AsyncInstancesWithRawResponse
 from lambda_cloud.types.launch import BulkLaunchOptions
 

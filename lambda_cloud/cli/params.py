@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Collection, Iterable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import click
@@ -36,6 +34,10 @@ def dollars(ctx: click.Context, param: click.Parameter, value: str | None) -> in
     """
     if value is None:
         return None
+    # decimal and difflib load where they are used: most commands never need them, and every
+    # command pays for what this module imports (tests/cli/test_imports.py).
+    from decimal import Decimal, InvalidOperation
+
     try:
         cents = Decimal(value.strip().removeprefix("$")) * 100
     except InvalidOperation:
@@ -48,6 +50,8 @@ def dollars(ctx: click.Context, param: click.Parameter, value: str | None) -> in
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` naming the entries of ``known`` closest to a mistyped
     ``name``, or nothing when none is close."""
+    import difflib
+
     close = [repr(match) for match in difflib.get_close_matches(name, list(known), n=3)]
     if not close:
         return ""

@@ -27,7 +27,8 @@ PUBLIC = {
 #: What ``import lambda_cloud.cli`` and ``lambda-cloud --help`` must not load: the emulator, the
 #: demo, the client and its transport (aiohttp, tenacity), the sync facade, the resources, the
 #: models (attrs), the converter (cattrs), the bulk engine and the commands' own modules
-#: (``instances launch``'s, which loads the bulk engine's defaults), and rich.
+#: (``instances launch``'s, which loads the bulk engine's defaults), rich, and the standard
+#: modules only some commands need (a dollar amount, a typo's suggestions, a profile file).
 HEAVY = (
     "lambda_cloud.emulator",
     "lambda_cloud.demo",
@@ -45,6 +46,9 @@ HEAVY = (
     "cattrs",
     "tenacity",
     "rich",
+    "decimal",
+    "difflib",
+    "tomllib",
 )
 
 

@@ -77,7 +77,7 @@ def measure(runs: int, env: dict[str, str]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=10, help="fresh interpreters per command")
+    parser.add_argument("--runs", type=int, default=21, help="fresh interpreters per command")
     args = parser.parse_args(argv)
 
     compileall.compile_dir(Path(lambda_cloud.__file__).parent, quiet=1)

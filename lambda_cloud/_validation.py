@@ -5,18 +5,14 @@ Each check raises ``ValidationError`` naming the argument, so a bad call costs n
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import ipaddress
 import re
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 from .errors import ValidationError
 from .types._fields import OpenEnum
-from .types.firewall import FirewallRule, NetworkProtocol
-from .types.params import FIREWALL_RULE_KEYS
 
 __all__ = [
     "FILESYSTEM_NAME_PATTERN",
@@ -26,7 +22,6 @@ __all__ = [
     "check_callback",
     "check_choice",
     "check_filesystem_name",
-    "check_firewall_rules",
     "check_headers",
     "check_hostname",
     "check_ids",
@@ -206,88 +201,6 @@ def check_filesystem_name(name: object) -> str:
     """A file system name: 1 to 60 characters, ``^[a-zA-Z]+[0-9a-zA-Z-]*$``."""
     text = check_length(name, "name", min_len=1, max_len=60)
     return check_pattern(text, "name", FILESYSTEM_NAME_PATTERN, max_len=60)
-
-
-def check_firewall_rules(rules: object, field: str = "rules") -> list[FirewallRule]:
-    """A list of firewall rules (``FirewallRule`` objects or the API's dicts), each checked as
-    the API would (see ``FirewallRule``).
-
-    Returns normalised copies: ``protocol`` a ``NetworkProtocol``, ``port_range`` a tuple.
-    """
-    items = check_list(rules, field)
-    return [_check_firewall_rule(rule, f"{field}[{i}]") for i, rule in enumerate(items)]
-
-
-def _rule_from_dict(rule: Mapping[object, object], field: str) -> FirewallRule:
-    """A rule dict in the API's shape, its keys checked (values are checked as a rule's)."""
-    for key in rule:
-        if key not in FIREWALL_RULE_KEYS:
-            allowed = ", ".join(FIREWALL_RULE_KEYS)
-            raise ValidationError(f"{field}.{key}", f"unknown rule field (allowed: {allowed})")
-    for key in FIREWALL_RULE_KEYS[:2]:
-        if key not in rule:
-            raise ValidationError(f"{field}.{key}", "required")
-    fields: dict[str, Any] = {str(key): value for key, value in rule.items()}
-    return FirewallRule(**fields)
-
-
-def _check_firewall_rule(rule: object, field: str) -> FirewallRule:
-    if isinstance(rule, Mapping):
-        rule = _rule_from_dict(rule, field)
-    if not isinstance(rule, FirewallRule):
-        raise ValidationError(
-            field, f"expected a FirewallRule or a rule dict, got {type(rule).__name__}"
-        )
-    protocol = rule.protocol
-    if not isinstance(protocol, NetworkProtocol):
-        protocol = NetworkProtocol(check_string(protocol, f"{field}.protocol"))
-    # By value: is_known is fooled by an unknown "TCP", whose pseudo-member is named like TCP.
-    if protocol.value not in NetworkProtocol._value2member_map_:
-        allowed = ", ".join(member.value for member in NetworkProtocol)
-        raise ValidationError(f"{field}.protocol", f"must be one of {allowed}, got {protocol!r}")
-    port_range = None
-    if protocol is NetworkProtocol.ICMP:
-        if rule.port_range is not None:
-            raise ValidationError(f"{field}.port_range", "not allowed for the icmp protocol")
-    elif rule.port_range is None:
-        raise ValidationError(f"{field}.port_range", f"required for the {protocol} protocol")
-    else:
-        port_range = _check_port_range(rule.port_range, f"{field}.port_range")
-    return FirewallRule(
-        protocol=protocol,
-        source_network=_check_source_network(rule.source_network, f"{field}.source_network"),
-        port_range=port_range,
-        description=check_length(rule.description, f"{field}.description", max_len=128),
-    )
-
-
-def _check_port_range(value: object, field: str) -> tuple[int, int]:
-    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2:
-        raise ValidationError(field, "expected exactly two ports, [min, max]")
-    low, high = value
-    for port in (low, high):
-        # bool is an int subclass, but True is no port number.
-        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-            raise ValidationError(field, f"ports must be integers from 1 to 65535, got {port!r}")
-    if low > high:
-        raise ValidationError(field, f"min must not exceed max, got [{low}, {high}]")
-    return (low, high)
-
-
-def _check_source_network(value: object, field: str) -> str:
-    text = check_string(value, field)
-    _, slash, prefix = text.partition("/")
-    try:
-        # Strict, as the API's pydantic IPv4Network is: 10.0.0.1/24 (host bits set) is refused.
-        ipaddress.IPv4Network(text, strict=True)
-        if slash and not prefix.isdigit():  # a netmask form such as /255.255.255.0
-            raise ValueError("give the prefix length as a number, e.g. /24")
-    except ValueError as exc:
-        hint = ""
-        with contextlib.suppress(ValueError):
-            hint = f" (the network is {ipaddress.IPv4Network(text, strict=False)})"
-        raise ValidationError(field, f"not an IPv4 address or CIDR block: {exc}{hint}") from None
-    return text
 
 
 def check_timestamp(value: object, field: str) -> str:

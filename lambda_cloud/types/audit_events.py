@@ -12,7 +12,7 @@ from ._base import Model
 __all__ = ["AuditEvent", "AuditEventsPage"]
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class AuditEvent(Model):
     """Something that happened in the account, e.g. ``cloud`` / ``api_key`` / ``created``.
 
@@ -38,7 +38,7 @@ class AuditEvent(Model):
         return f"{self.service_name}.{self.resource_name}"
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class AuditEventsPage(Model):
     """One page of audit events; pass ``page_token`` back for the next (``None``: last page)."""
 

@@ -12,7 +12,7 @@ from .regions import Region
 __all__ = ["FabricPartition"]
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class FabricPartition(Model):
     """A partition of the compute fabric in one region, owned by a workspace."""
 

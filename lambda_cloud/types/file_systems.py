@@ -19,7 +19,7 @@ class UserStatus(OpenEnum):
     DEACTIVATED = "deactivated"
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class User(Model):
     """A member of your team."""
 
@@ -28,7 +28,7 @@ class User(Model):
     status: UserStatus
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class Filesystem(Model):
     """A shared file system. It cannot be deleted while ``is_in_use`` (mounted on an instance)."""
 

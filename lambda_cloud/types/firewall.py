@@ -21,7 +21,7 @@ class NetworkProtocol(OpenEnum):
     ALL = "all"
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class FirewallRule(Model):
     """Allow inbound ``protocol`` traffic from ``source_network`` to ports ``port_range``.
 
@@ -36,7 +36,7 @@ class FirewallRule(Model):
     description: str = ""
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class FirewallRuleset(Model):
     """A named set of rules in one region, applied to the instances launched with it."""
 
@@ -48,7 +48,7 @@ class FirewallRuleset(Model):
     instance_ids: list[str]
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class GlobalFirewallRuleset(Model):
     """The account-wide ruleset (``id`` is ``"global"``), applied in every region."""
 

@@ -19,7 +19,7 @@ class ImageArchitecture(OpenEnum):
     ARM64 = "arm64"
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class Image(Model):
     """An image available in one region (the API lists each image once per region).
 

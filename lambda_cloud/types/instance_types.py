@@ -10,7 +10,7 @@ from .regions import Region
 __all__ = ["InstanceType", "InstanceTypeSpecs", "InstanceTypesItem"]
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class InstanceTypeSpecs(Model):
     """Hardware of an instance type."""
 
@@ -20,7 +20,7 @@ class InstanceTypeSpecs(Model):
     gpus: int
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class InstanceType(Model):
     """An instance type, e.g. ``gpu_1x_a10``, with its price in US cents per hour."""
 
@@ -33,7 +33,7 @@ class InstanceType(Model):
     architecture: str | None = None
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class InstanceTypesItem(Model):
     """An instance type and the regions that can launch it right now."""
 

@@ -54,7 +54,7 @@ class InstanceActionUnavailableCode(OpenEnum):
     VM_ACTION_IN_PROGRESS = "vm-action-in-progress"
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class InstanceActionAvailabilityDetails(Model):
     """Whether one action is possible now, and if not, why."""
 
@@ -63,7 +63,7 @@ class InstanceActionAvailabilityDetails(Model):
     reason_description: str | None = None
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class InstanceActionAvailability(Model):
     """Which common operations the instance allows in its current state."""
 
@@ -74,7 +74,7 @@ class InstanceActionAvailability(Model):
     terminate: InstanceActionAvailabilityDetails
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class FilesystemMountEntry(Model):
     """Where a file system is mounted on an instance."""
 
@@ -82,7 +82,7 @@ class FilesystemMountEntry(Model):
     file_system_id: str
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class TagEntry(Model):
     """A key/value tag on an instance."""
 
@@ -90,7 +90,7 @@ class TagEntry(Model):
     value: str
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class FirewallRulesetEntry(Model):
     """A reference to a firewall ruleset by id."""
 
@@ -148,7 +148,7 @@ class Instance(LazyModel):
         return None
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class RequestedFilesystemMountEntry(Model):
     """Mount file system ``file_system_id`` at ``mount_point`` (under /home, /lambda/nfs, /data)."""
 
@@ -156,7 +156,7 @@ class RequestedFilesystemMountEntry(Model):
     file_system_id: str
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class RequestedTagEntry(Model):
     """A tag to set at launch: key ``^[a-z][a-z0-9-:]+$`` up to 55 chars, value up to 128."""
 
@@ -164,14 +164,14 @@ class RequestedTagEntry(Model):
     value: str
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class ImageSpecificationID(Model):
     """Launch from the image with this id."""
 
     id: str
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class ImageSpecificationFamily(Model):
     """Launch from the latest image of this family."""
 
@@ -191,7 +191,7 @@ def _structure_image(value: Any, _: Any) -> ImageSpecification:
 converter.register_structure_hook(ImageSpecification, _structure_image)
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class LaunchInstanceRequest(Model):
     """The body of ``POST /instance-operations/launch`` (one instance per call)."""
 

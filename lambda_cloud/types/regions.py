@@ -9,7 +9,7 @@ from ._base import Model
 __all__ = ["Region"]
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class Region(Model):
     """A region, e.g. ``us-west-1`` ("California, USA")."""
 

@@ -9,7 +9,7 @@ from ._base import Model
 __all__ = ["GeneratedSSHKey", "SSHKey"]
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class SSHKey(Model):
     """An SSH key stored in your account."""
 
@@ -18,7 +18,7 @@ class SSHKey(Model):
     public_key: str
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class GeneratedSSHKey(SSHKey):
     """A key pair the API generated. ``private_key`` is shown this once: save it now."""
 

@@ -82,7 +82,7 @@ class AttachmentUploadStatus(OpenEnum):
     DELETED = "deleted"
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class TicketComment(Model):
     """One comment in a ticket's history (the first is the ticket's description)."""
 
@@ -91,7 +91,7 @@ class TicketComment(Model):
     created_at: datetime.datetime
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class Ticket(Model):
     """A support ticket. ``severity`` is set only for incidents."""
 
@@ -109,7 +109,7 @@ class Ticket(Model):
     resolved_at: datetime.datetime | None = None
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class TicketCreated(Model):
     """What creating a ticket returns; ``tickets.get(id)`` has the whole ticket."""
 
@@ -122,7 +122,7 @@ class TicketCreated(Model):
     external_ticket_id: str | None = None
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class TicketsPage(Model):
     """One page of tickets; pass ``page_token`` back for the next (``None``: last page)."""
 
@@ -130,7 +130,7 @@ class TicketsPage(Model):
     page_token: str | None = None
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class Attachment(Model):
     """A file attached to a ticket. ``uploaded_at`` is ``None`` until the upload finished."""
 
@@ -143,7 +143,7 @@ class Attachment(Model):
     uploaded_at: datetime.datetime | None = None
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class AttachmentUpload(Model):
     """Where to send an attachment's bytes: ``upload_method`` to the presigned ``upload_url``
     within ``expires_in`` seconds."""
@@ -155,7 +155,7 @@ class AttachmentUpload(Model):
     expires_in: int
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, repr=False)
 class AttachmentDownload(Model):
     """A presigned URL to fetch an attachment, valid for ``expires_in`` seconds."""
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 import inspect
 import pickle
+import pkgutil
 import subprocess
 import sys
 
@@ -132,6 +134,19 @@ async def test_repr_shows_public_fields_only(client: AsyncLambdaCloud, instance_
     assert "_instance_type" not in text and "_actions" not in text
     assert "RawJSON" not in text
     assert "jupyter_token" not in text  # a secret stays out, as before
+
+
+def test_every_model_shows_itself_by_the_models_repr() -> None:
+    # One repr for every model: public fields in declaration order, repr=False fields hidden.
+    # An attrs-generated one per class would say the same, and cost start-up time to build.
+    models = [
+        cls
+        for info in pkgutil.iter_modules(types_module.__path__, "lambda_cloud.types.")
+        for cls in vars(importlib.import_module(info.name)).values()
+        if isinstance(cls, type) and issubclass(cls, Model) and attrs.has(cls)
+    ]
+    assert [cls for cls in models if cls.__repr__ is not Model.__repr__] == []
+    assert len(set(models)) >= len(MODELS) > 30
 
 
 _FRESH = {

@@ -456,8 +456,9 @@ class Generator:
                 f"    def __init__(self, async_resource: {async_name}, runner: Runner) -> None:",
                 "        self._async = async_resource",
                 "        self._runner = runner",
-                *self._render_resource_attrs(resources, "async_resource"),
             ]
+            attributes = list(self._render_resource_attrs(resources, "async_resource"))
+            body += [*self.local_imports(), *attributes]
         for member in twin.members:
             if member.kind == "lazy resource":
                 body += self._render_lazy_resource(member)
@@ -467,6 +468,8 @@ class Generator:
                 body += self._render_property(twin, member)
             elif member.kind == "method":
                 body += self._render_method(twin, member)
+        if self._local:  # each function writes the imports it uses (see ``use``)
+            raise GenerationError(f"imports left unwritten in {twin.name}: {sorted(self._local)}")
         return "\n".join(body) + "\n\n"
 
     def _render_lazy_resource(self, member: Member) -> list[str]:

@@ -164,10 +164,10 @@ def _ruleset_id(id: str) -> str:
 
 
 def _rules_json(rules: FirewallRulesParam) -> builtins.list[dict[str, Any]]:
-    return [unstructure(rule) for rule in check_firewall_rules(rules)]
+    return [unstructure(rule) for rule in _check_rules(rules)]
 
 
-def check_firewall_rules(rules: object, field: str = "rules") -> list[FirewallRule]:
+def _check_rules(rules: object, field: str = "rules") -> list[FirewallRule]:
     """A list of firewall rules (``FirewallRule`` objects or the API's dicts), each checked as
     the API would (see ``FirewallRule``).
 

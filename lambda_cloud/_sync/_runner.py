@@ -32,7 +32,7 @@ import warnings
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, NoReturn, TypeVar, cast
 
 from .._timeouts import within
 
@@ -63,12 +63,13 @@ class _Done(enum.Enum):
 class _Waiter:
     """Where a call's outcome lands. Its lock is held while idle; the call releases it once."""
 
-    __slots__ = ("error", "lock", "relay", "result", "task")
+    __slots__ = ("error", "lock", "relay", "result", "spawned", "task")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.lock.acquire()
         self.task: asyncio.Task[None] | None = None
+        self.spawned = True  # False while a call queued for the loop has not started there
         self.result: Any = None
         self.error: BaseException | None = None
         self.relay: Relay | None = None
@@ -308,7 +309,13 @@ class _CtrlC:
         self.press()
 
     def _cancel(self, presses: int) -> None:
-        if self.done or self.waiter.task is None:  # the call is over
+        if self.done:
+            return
+        if self.waiter.task is None:
+            # The call is over, or was never queued: Ctrl-C landed as it was being queued, and
+            # this cancel, queued behind where it would be, finds nothing to cancel.
+            if not self.waiter.spawned:
+                _settle_unstarted(self.waiter, self.aw, self.state)
             return
         _warn_interrupted(presses)
         if presses == 1:
@@ -361,10 +368,16 @@ def _release_unstarted(
     # A task cancelled before its first step never enters _drive's try block.
     if waiter.task is task:
         waiter.task = None
-        _discard(aw)
-        waiter.error = asyncio.CancelledError()
-        state.finished()
-        waiter.release()
+        _settle_unstarted(waiter, aw, state)
+
+
+def _settle_unstarted(waiter: _Waiter, aw: Awaitable[Any], state: _Loop) -> None:
+    """End a call cancelled before it started: its outcome is a ``CancelledError``."""
+    waiter.spawned = True
+    _discard(aw)
+    waiter.error = asyncio.CancelledError()
+    state.finished()
+    waiter.release()
 
 
 async def _anext(iterator: AsyncIterator[T]) -> T | Literal[_Done.DONE]:
@@ -538,33 +551,45 @@ class _LoopThread:
 
     def _run_there(self, state: _Loop, aw: Awaitable[Any], waiter: _Waiter) -> None:
         """Queue the call on the loop that another thread runs, and wait for it."""
-        loop = state.loop
+        ctrl_c = _CtrlC(state, aw, waiter)
+        waiter.spawned = False
         try:
-            loop.call_soon_threadsafe(self._spawn, state, aw, waiter)
-        except BaseException:
+            state.loop.call_soon_threadsafe(self._spawn, state, aw, waiter)
+        except Exception:  # refused (a closed loop): nothing was queued, so nothing ran
+            waiter.spawned = True
             _discard(aw)
             state.finished()
             raise
-        ctrl_c = _CtrlC(state, aw, waiter)
+        except BaseException as exc:
+            # KeyboardInterrupt from Python's handler (ours is not installed yet), perhaps
+            # after _spawn was queued and the call started: it must be cancelled, not dropped.
+            self._interrupted(ctrl_c, exc)
         try:
-            try:
-                ctrl_c.install()  # after _spawn is queued: a press's cancel then finds the task
-                waiter.wait()
-            except BaseException as exc:  # KeyboardInterrupt from another SIGINT handler
-                ctrl_c.press()
-                ctrl_c.install(over=True)
-                waiter.wait()  # until it has cleaned up
-                # As in _run_here: the call's own outcome (a bulk launch's report, say) stays
-                # reachable.
-                exc.__cause__ = waiter.error
-                raise
-        finally:
-            ctrl_c.uninstall()
+            ctrl_c.install()  # after _spawn is queued: a press's cancel then finds the task
+            waiter.wait()
+        except BaseException as exc:  # KeyboardInterrupt from another SIGINT handler
+            self._interrupted(ctrl_c, exc)
+        ctrl_c.uninstall()
         if ctrl_c.pressed:
             raise KeyboardInterrupt from waiter.error
 
     @staticmethod
+    def _interrupted(ctrl_c: _CtrlC, exc: BaseException) -> NoReturn:
+        """A KeyboardInterrupt our handler did not take is a press like ours: the call cleans
+        up, and then ``exc`` is raised, caused by the call's own outcome (as in _run_here: a
+        bulk launch's report, say, stays reachable)."""
+        try:
+            ctrl_c.press()
+            ctrl_c.install(over=True)  # no later press abandons the cleanup
+            ctrl_c.waiter.wait()
+        finally:
+            ctrl_c.uninstall()
+        exc.__cause__ = ctrl_c.waiter.error
+        raise exc
+
+    @staticmethod
     def _spawn(state: _Loop, aw: Awaitable[Any], waiter: _Waiter) -> None:
+        waiter.spawned = True
         waiter.task = state.loop.create_task(_drive(aw, waiter, state, settle=False))
 
     @staticmethod

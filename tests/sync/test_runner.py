@@ -131,6 +131,64 @@ async def test_a_call_inside_a_running_loop_works_and_warns_once(
     assert warning.filename == __file__  # it points at the user's call
 
 
+QUEUED_SCRIPT = """
+import asyncio
+import sys
+import time
+
+from lambda_cloud import LambdaCloud
+from lambda_cloud._sync._runner import _loop_thread
+
+state = _loop_thread._start()
+queue = state.loop.call_soon_threadsafe
+
+
+def started():
+    return any("_drive" in repr(task) for task in asyncio.all_tasks(state.loop))
+
+
+def queue_then_interrupt(callback, *args):
+    handle = queue(callback, *args)
+    if getattr(callback, "__name__", "") == "_spawn":
+        while not started():  # the call is under way on the loop
+            time.sleep(0.01)
+        raise KeyboardInterrupt
+    return handle
+
+
+async def call(client):
+    client.regions.list()
+
+
+state.loop.call_soon_threadsafe = queue_then_interrupt
+client = LambdaCloud(api_key="k", base_url=sys.argv[1], rate_limits=None)
+try:
+    asyncio.run(call(client))
+except KeyboardInterrupt as exc:
+    print("cause", type(exc.__cause__).__name__)
+with state.lock:
+    print("in flight", state.inflight)
+client.close()
+print("closed")
+"""
+
+
+def test_ctrl_c_as_the_call_is_queued_cancels_it_instead_of_dropping_it(
+    held: tuple[HeldServer, str], start_script: Callable[..., Any]
+) -> None:
+    # SIGINT may land inside call_soon_threadsafe once it has queued the call (CI saw it under
+    # load): the call is under way, and must be cancelled and counted out, not dropped. Before,
+    # it was counted out at once and left running: the loop then stopped under the next call
+    # (the client's close), which hung.
+    _, url = held
+    process = start_script(QUEUED_SCRIPT, url, warnings="ignore")
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert stdout.splitlines() == ["cause CancelledError", "in flight 0", "closed"], stderr
+
+
 def test_a_call_from_the_loop_thread_raises_instead_of_deadlocking(
     new_client: NewClient,
 ) -> None:
